@@ -1,0 +1,1 @@
+"""wftest: deterministic testing and simulation for Wippy Lua workflows."""
