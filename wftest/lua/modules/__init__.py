@@ -1,0 +1,80 @@
+"""The catalogue of Wippy modules: which exist, their determinism class, and who provides them.
+
+Workflows may only `require` modules of class `deterministic` or `workflow` (spec §1.0). Modules that
+reach the outside world are known by name so the error can say so, but wftest does not provide them:
+an activity that needs one should be mocked.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wftest.lua.sandbox import Sandbox
+
+Opener = Callable[["Sandbox"], Any]
+
+DETERMINISTIC = "deterministic"
+WORKFLOW = "workflow"
+NONDETERMINISTIC = "nondeterministic"
+WORKFLOW_CLASSES = frozenset({DETERMINISTIC, WORKFLOW})
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    """One Wippy module: its class and the `module:function` path of its opener (None: not provided)."""
+
+    name: str
+    wippy_class: str
+    opener: str | None
+    note: str = ""
+
+    def open(self, sandbox: Sandbox) -> Any:
+        if self.opener is None:
+            raise ModuleUnavailable(self.name, self.note or "wftest does not provide it")
+        module_name, _, func = self.opener.partition(":")
+        opener: Opener = getattr(importlib.import_module(module_name), func)
+        return opener(sandbox)
+
+
+class ModuleUnavailable(Exception):
+    """A known Wippy module that this context cannot offer."""
+
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(f"module '{name}' is not available: {why}")
+        self.name = name
+
+
+_RUNTIME = "it belongs to the workflow/process runtime and is only available when one drives this code"
+_OUTSIDE = "it reaches the outside world; mock the activity that uses it"
+_NOT_BUILT = "wftest does not implement it yet"
+
+_SPECS = [
+    ModuleSpec("json", DETERMINISTIC, "wftest.lua.modules.data:open_json"),
+    ModuleSpec("base64", DETERMINISTIC, "wftest.lua.modules.data:open_base64"),
+    ModuleSpec("hash", DETERMINISTIC, "wftest.lua.modules.data:open_hash"),
+    ModuleSpec("yaml", DETERMINISTIC, "wftest.lua.modules.data:open_yaml"),
+    ModuleSpec("uuid", DETERMINISTIC, "wftest.lua.modules.ids:open_uuid"),
+    ModuleSpec("crypto", DETERMINISTIC, "wftest.lua.modules.ids:open_crypto"),
+    ModuleSpec("ctx", DETERMINISTIC, "wftest.lua.modules.data:open_ctx"),
+    ModuleSpec("time", WORKFLOW, "wftest.lua.modules.time:open_time"),
+    ModuleSpec("funcs", WORKFLOW, None, _RUNTIME),
+    ModuleSpec("workflow", WORKFLOW, None, _RUNTIME),
+    ModuleSpec("process", WORKFLOW, None, _RUNTIME),
+    ModuleSpec("payload", DETERMINISTIC, None, _RUNTIME),
+    *(ModuleSpec(n, DETERMINISTIC, None, _NOT_BUILT)
+      for n in ("html", "text", "template", "expr", "compress", "treesitter", "contract")),
+    *(ModuleSpec(n, NONDETERMINISTIC, None, _OUTSIDE)
+      for n in ("http_client", "http", "sql", "fs", "env", "events", "store", "queue", "exec",
+                "security", "registry", "io", "system", "websocket", "cloudstorage", "excel")),
+    ModuleSpec("logger", NONDETERMINISTIC, "wftest.lua.modules.data:open_logger"),
+]
+
+CATALOGUE: dict[str, ModuleSpec] = {s.name: s for s in _SPECS}
+
+
+def lookup(name: str) -> ModuleSpec | None:
+    return CATALOGUE.get(name)

@@ -1,0 +1,411 @@
+"""One sandboxed Lua state per execution, and the host <-> Lua protocol every later layer speaks.
+
+A Sandbox owns a fresh Lua 5.5 state with Wippy's globals (see `lib/prelude.lua`), resolves `require`
+against an entry's `modules:` and `imports:`, and drives coroutines one turn at a time. Blocking calls
+are Lua shims that yield a command table to whoever drives the coroutine; Python never yields Lua.
+"""
+
+from __future__ import annotations
+
+import calendar
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from wftest.app import App, Entry, LuaEntry
+from wftest.lua import engine
+from wftest.lua.compiler import Chunk, CompileError, bytecode, compile_entry
+from wftest.lua.dialect import TYPES_RUNTIME
+from wftest.lua.modules import CATALOGUE, WORKFLOW_CLASSES, ModuleUnavailable, lookup
+from wftest.lua.values import Values
+
+LIB = Path(__file__).with_name("lib")
+RAISE = b"\x00wftest-raise\x00"
+_HOOK_EVERY = 10_000  # instructions per budget tick; must match HOOK_EVERY in prelude.lua
+DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
+DEFAULT_INSTRUCTION_BUDGET = 200_000_000
+DEFAULT_START_NS = 1_767_225_600 * 1_000_000_000  # 2026-01-01T00:00:00Z
+
+
+class LuaRaise(Exception):
+    """Raised by a host function to raise a Lua error (with position) at the Lua caller."""
+
+
+class LoadError(Exception):
+    """An entry cannot be loaded: a disallowed or unknown module, a bad import, a failing script."""
+
+
+class NoHostError(Exception):
+    """Lua issued a command but nothing is driving it that could serve the command."""
+
+
+@dataclass(frozen=True)
+class LuaFailure(Exception):
+    """A Lua error that escaped a coroutine, with where it was raised."""
+
+    message: str
+    kind: str = "Internal"
+    file: str | None = None
+    line: int | None = None
+    retryable: bool | None = False
+    traceback: str = ""
+    budget: bool = False
+    memory: bool = False
+    error: Any = field(default=None, compare=False, repr=False)
+
+    def __str__(self) -> str:
+        if self.file and self.line and not self.message.startswith(f"{self.file}:"):
+            return f"{self.file}:{self.line}: {self.message}"
+        return self.message
+
+
+@dataclass(frozen=True)
+class Command:
+    """A shim asked the host for something; `table` is the Lua command table."""
+
+    table: Any
+
+
+@dataclass(frozen=True)
+class Yielded:
+    """A bare `coroutine.yield` at the top of a process coroutine."""
+
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Finished:
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Failed:
+    failure: LuaFailure
+
+
+Turn = Command | Yielded | Finished | Failed
+
+
+def text(value: Any) -> str:
+    """A Lua string (bytes) as Python text, keeping invalid UTF-8 visible."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _to_lua_scalar(value: Any) -> Any:
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=64)
+def _library_bytecode(path: Path) -> bytes:
+    return bytecode(path.read_bytes(), "=" + path.name)
+
+
+def _host_side(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The Python half of a host function: `LuaRaise` → (RAISE, message); str results → bytes."""
+
+    def call(*args: Any) -> Any:
+        try:
+            result = fn(*args)
+        except LuaRaise as exc:
+            return RAISE, str(exc).encode()
+        if isinstance(result, tuple):
+            return tuple(_to_lua_scalar(v) for v in result)
+        return _to_lua_scalar(result)
+
+    return call
+
+
+@dataclass
+class SandboxOptions:
+    """What the driver decides for one execution."""
+
+    clock_ns: Callable[[], int] = lambda: DEFAULT_START_NS
+    context: Mapping[str, Any] = field(default_factory=dict)
+    deterministic: bool = False
+    seed: int = 0
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT
+    instruction_budget: int = DEFAULT_INSTRUCTION_BUDGET
+    log: Callable[[str], None] | None = None
+    # Context-dependent modules (funcs, workflow, process, ...) supplied by the runtime driving the code.
+    providers: Mapping[str, Callable[[Sandbox], Any]] = field(default_factory=dict)
+
+
+class Sandbox:
+    """A fresh Lua state with Wippy's environment. Not thread-safe; one per execution."""
+
+    def __init__(self, options: SandboxOptions | None = None) -> None:
+        self.options = options or SandboxOptions()
+        self.rng = random.Random(self.options.seed)
+        self.lua = engine.new_runtime(self.options.memory_limit)
+        self.values = Values(self.lua)
+        self._raw_load = self.lua.eval("load")
+        self.logs: list[str] = []
+        host = self.lua.table_from(
+            {
+                b"RAISE": RAISE,
+                b"budget_hooks": max(1, self.options.instruction_budget // _HOOK_EVERY),
+                b"now_seconds": lambda: self.options.clock_ns() / 1e9,
+                b"os_time": self._os_time,
+                b"os_date": _host_side(self._os_date),
+                b"print": _host_side(self._print),
+                b"random_seed": self.rng.getrandbits(53),
+                b"deterministic": self.options.deterministic,
+                b"produce": _host_side(self._produce),
+            }
+        )
+        self.api = self._run_file(LIB / "prelude.lua", host)
+        self._run_file(TYPES_RUNTIME)
+        self._modules: dict[str, Any] = {}
+        self._libraries: dict[str, Any] = {}
+        self._loading: list[str] = []
+
+    # -- building blocks for modules -------------------------------------------------------------
+
+    def _run_file(self, path: Path, *args: Any) -> Any:
+        fn = self._raw_load(_library_bytecode(path), b"=" + path.name.encode(), b"b")
+        return fn(*args)
+
+    def run_library(self, name: str, *args: Any) -> Any:
+        """Run a bundled Lua file from `lib/` (a module's Lua half) and return what it returns."""
+        load = self.api.load_chunk
+        fn, err = load((LIB / name).read_bytes(), name.encode(), None)
+        if fn is None:
+            raise LoadError(text(err))
+        return fn(*args)
+
+    def host_function(self, fn: Callable[..., Any]) -> Any:
+        """Wrap a Python callable for Lua: `LuaRaise` becomes a Lua error at the caller; str → bytes."""
+        return self.api.wrap_host(_host_side(fn))
+
+    def table(self, value: Any) -> Any:
+        """A Python value as a Lua value (dicts and lists become tables)."""
+        return self.values.to_lua(value)
+
+    def error(self, kind: str, message: str, retryable: bool | None = None,
+              details: Mapping[str, Any] | None = None) -> Any:
+        """A Wippy error object (spec §1.1)."""
+        return self.api.new_error(kind.encode(), message.encode(), retryable,
+                                  None if details is None else self.table(dict(details)))
+
+    def host_command(self) -> Any:
+        """The Lua function shims call to hand a command table to the driver."""
+        return self.api.host_command
+
+    # -- module resolution -----------------------------------------------------------------------
+
+    def make_require(self, owner: str, modules: Iterable[str], imports: Mapping[str, Any],
+                     allowed: frozenset[str] | None) -> Any:
+        """The `require` an entry sees: its own modules and import aliases, nothing else."""
+        modules = tuple(modules)
+        imports = dict(imports)
+
+        def require(name: Any) -> Any:
+            key = text(name)
+            if key in imports:
+                return imports[key]()
+            if key in modules:
+                return self.open_module(key, owner, allowed)
+            known = sorted([*modules, *imports])
+            raise LuaRaise(
+                f"module '{key}' not found: {owner} lists modules {known or '[]'}"
+                " (add it to the entry's modules: or imports:)"
+            )
+
+        return self.host_function(require)
+
+    def open_module(self, name: str, owner: str, allowed: frozenset[str] | None) -> Any:
+        if name in self._modules:
+            return self._modules[name]
+        spec = lookup(name)
+        provider = self.options.providers.get(name)
+        if spec is None and provider is None:
+            raise LuaRaise(f"unknown module '{name}' (required by {owner})")
+        if spec is not None and allowed is not None and spec.wippy_class not in allowed:
+            raise LuaRaise(f"module '{name}' does not have any allowed class (required by {owner})")
+        try:
+            module = provider(self) if provider is not None else spec.open(self)  # type: ignore[union-attr]
+        except ModuleUnavailable as exc:
+            raise LuaRaise(str(exc)) from None
+        self._modules[name] = module
+        return module
+
+    # -- loading entries -------------------------------------------------------------------------
+
+    def load_entry(self, app: App, entry: Entry) -> Any:
+        """Compile and run an entry's script; return its method (the function to call)."""
+        if not isinstance(entry, LuaEntry):
+            raise LoadError(f"{entry.file}:{entry.line}: {entry.id} is a {entry.kind} entry, not a Lua entry")
+        allowed = WORKFLOW_CLASSES if entry.kind.startswith("workflow.") else None
+        check_modules(app, entry)
+        fn = self._load_chunk(app, entry, compile_entry(entry), allowed)
+        main, err = self.api.run_main(fn, (entry.method or "main").encode())
+        if main is None:
+            raise LoadError(f"{compile_entry(entry).chunkname}: {text(err)}")
+        return main
+
+    def _load_chunk(self, app: App, entry: LuaEntry, chunk: Chunk, allowed: frozenset[str] | None) -> Any:
+        imports = {alias: self._import_loader(app, entry, target, allowed)
+                   for alias, target in entry.imports.items()}
+        require = self.make_require(entry.id, entry.modules, imports, allowed)
+        fn, err = self.api.load_chunk(chunk.lua.encode(), chunk.chunkname.encode(), require)
+        if fn is None:
+            raise CompileError(text(err))
+        return fn
+
+    def _import_loader(self, app: App, owner: LuaEntry, target: str,
+                       allowed: frozenset[str] | None) -> Callable[[], Any]:
+        def load() -> Any:
+            if target in self._libraries:
+                return self._libraries[target]
+            if target in self._loading:
+                raise LuaRaise(f"import cycle: {' -> '.join([*self._loading, target])}")
+            if target not in app.entries:
+                raise LuaRaise(f"import '{target}' of {owner.id} is not an entry of this app")
+            library = app.entries[target]
+            if not isinstance(library, LuaEntry):
+                raise LuaRaise(f"import '{target}' of {owner.id} is a {library.kind} entry, not a library")
+            self._loading.append(target)
+            try:
+                fn = self._load_chunk(app, library, compile_entry(library), allowed)
+                result = fn()
+            finally:
+                self._loading.pop()
+            self._libraries[target] = result
+            return result
+
+        return load
+
+    # -- driving coroutines ----------------------------------------------------------------------
+
+    def spawn(self, fn: Any) -> int:
+        """A new Lua coroutine (with the instruction budget installed) that will run `fn`; its handle."""
+        return int(self.api.spawn(fn))
+
+    def kill(self, thread: int) -> None:
+        """Drop a coroutine that will never be resumed again."""
+        self.api.kill(thread)
+
+    def resume(self, thread: int, *args: Any) -> Turn:
+        """Run coroutine `thread` until it issues a command, yields, returns or fails."""
+        try:
+            result = self.api.resume(thread, *args)
+        except engine.LuaMemoryError:
+            self.api.kill(thread)
+            self.api.collect()
+            return Failed(LuaFailure(self._memory_message(), memory=True))
+        status = result[0]
+        if status == b"command":
+            return Command(result[1])
+        if status == b"done":
+            return Finished(tuple(result[2:2 + result[1]]))
+        if status == b"yield":
+            return Yielded(tuple(result[2:2 + result[1]]))
+        return Failed(self._failure(result[1]))
+
+    def _failure(self, f: Any) -> LuaFailure:
+        message = text(f.message)
+        memory = message.endswith("not enough memory")
+        if memory:
+            self.api.collect()
+            message = self._memory_message()
+        return LuaFailure(
+            message=message,
+            kind=text(f.kind),
+            file=text(f.file) if f.file is not None else None,
+            line=int(f.line) if f.line is not None else None,
+            retryable=f.retryable,
+            traceback=text(f.traceback),
+            budget=bool(f.budget),
+            memory=memory,
+            error=f.error,
+        )
+
+    def _memory_message(self) -> str:
+        return f"memory limit exceeded: the Lua state used all of its {self.options.memory_limit} bytes"
+
+    def call(self, fn: Any, *args: Any) -> tuple[Any, ...]:
+        """Run `fn` to completion with no driver: any command is an error. Raises LuaFailure."""
+        turn = self.resume(self.spawn(fn), *args)
+        if isinstance(turn, Failed):
+            raise turn.failure
+        if isinstance(turn, Command):
+            kind = text(turn.table.kind) if turn.table.kind is not None else "?"
+            raise NoHostError(f"'{kind}' needs a workflow or process runtime to serve it")
+        if isinstance(turn, Yielded):
+            raise NoHostError("coroutine.yield outside any coroutine")
+        return turn.values
+
+    # -- host services ---------------------------------------------------------------------------
+
+    def _print(self, *args: Any) -> None:
+        line = "\t".join(text(a) if isinstance(a, bytes) else text(self.lua.eval("tostring")(a))
+                         for a in args)
+        self.logs.append(line)
+        if self.options.log is not None:
+            self.options.log(line)
+
+    def _produce(self, name: Any, *args: Any) -> Any:
+        from wftest.lua.modules.effects import produce
+
+        return produce(text(name), self.rng, args)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.options.clock_ns() / 1e9, tz=timezone.utc)
+
+    def _os_time(self, t: Any) -> int:
+        fields = {k: t[k.encode()] for k in ("year", "month", "day", "hour", "min", "sec")}
+        if fields["year"] is None or fields["month"] is None or fields["day"] is None:
+            raise LuaRaise("field 'day' missing in date table")
+        return calendar.timegm((fields["year"], fields["month"], fields["day"],
+                                12 if fields["hour"] is None else fields["hour"],
+                                fields["min"] or 0, fields["sec"] or 0, 0, 0, 0))
+
+    def _os_date(self, fmt: Any = None, when: Any = None) -> Any:
+        pattern = text(fmt) if fmt is not None else "%c"
+        moment = self._now() if when is None else datetime.fromtimestamp(int(when), tz=timezone.utc)
+        if pattern.startswith("!"):
+            pattern = pattern[1:]
+        if pattern.startswith("*t"):
+            return self.table({
+                "year": moment.year, "month": moment.month, "day": moment.day, "hour": moment.hour,
+                "min": moment.minute, "sec": moment.second, "wday": moment.isoweekday() % 7 + 1,
+                "yday": moment.timetuple().tm_yday, "isdst": False,
+            })
+        return moment.strftime(pattern)
+
+
+def check_modules(app: App, entry: LuaEntry, _seen: tuple[str, ...] = ()) -> None:
+    """Load-time module check (spec §1.0): unknown modules, and for workflows every module (also of
+    imported libraries) must be of class deterministic or workflow."""
+    workflow = entry.kind.startswith("workflow.")
+    problems = list(module_problems(app, entry, workflow, _seen))
+    if problems:
+        raise LoadError("\n".join(problems))
+
+
+def module_problems(app: App, entry: LuaEntry, workflow: bool,
+                    seen: tuple[str, ...] = ()) -> Iterable[str]:
+    """Every module/import problem of `entry` as `file:line: message` lines."""
+    where = f"{entry.file}:{entry.line}"
+    for name in entry.modules:
+        spec = CATALOGUE.get(name)
+        if spec is None:
+            yield f"{where}: {entry.id}: unknown module '{name}'"
+        elif workflow and spec.wippy_class not in WORKFLOW_CLASSES:
+            owner = f"imported by workflow {seen[0]}" if seen else "a workflow"
+            yield (f"{where}: {entry.id}: module '{name}' does not have any allowed class "
+                   f"({owner} may only use deterministic or workflow modules; '{name}' is {spec.wippy_class})")
+    for alias, target in entry.imports.items():
+        library = app.entries.get(target)
+        if library is None:
+            if not target.startswith("wippy."):
+                yield f"{where}: {entry.id}: import '{alias}' names unknown entry '{target}'"
+            continue
+        if isinstance(library, LuaEntry) and target not in seen:
+            yield from module_problems(app, library, workflow, (*seen, entry.id) if not seen else seen)
