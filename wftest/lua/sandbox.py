@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from wftest.app import App, Entry, LuaEntry
@@ -43,7 +44,7 @@ class NoHostError(Exception):
     """Lua issued a command but nothing is driving it that could serve the command."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class LuaFailure(Exception):
     """A Lua error that escaped a coroutine, with where it was raised."""
 
@@ -150,7 +151,7 @@ class Sandbox:
             {
                 b"RAISE": RAISE,
                 b"budget_hooks": max(1, self.options.instruction_budget // _HOOK_EVERY),
-                b"now_seconds": lambda: self.options.clock_ns() / 1e9,
+                b"now_ns": self.options.clock_ns,
                 b"os_time": self._os_time,
                 b"os_date": _host_side(self._os_date),
                 b"print": _host_side(self._print),
@@ -159,7 +160,11 @@ class Sandbox:
                 b"produce": _host_side(self._produce),
             }
         )
-        self.api = self._run_file(LIB / "prelude.lua", host)
+        # The prelude's private API, fetched once: lupa can misread a Lua table field that is fetched
+        # from inside a Python callback running in a coroutine, so nothing is looked up there later.
+        self.api = SimpleNamespace(
+            **{text(k): v for k, v in self._run_file(LIB / "prelude.lua", host).items()}
+        )
         self._run_file(TYPES_RUNTIME)
         self._modules: dict[str, Any] = {}
         self._libraries: dict[str, Any] = {}
@@ -187,11 +192,13 @@ class Sandbox:
         """A Python value as a Lua value (dicts and lists become tables)."""
         return self.values.to_lua(value)
 
-    def error(self, kind: str, message: str, retryable: bool | None = None,
-              details: Mapping[str, Any] | None = None) -> Any:
+    def error(
+        self, kind: str, message: str, retryable: bool | None = None, details: Mapping[str, Any] | None = None
+    ) -> Any:
         """A Wippy error object (spec §1.1)."""
-        return self.api.new_error(kind.encode(), message.encode(), retryable,
-                                  None if details is None else self.table(dict(details)))
+        return self.api.new_error(
+            kind.encode(), message.encode(), retryable, None if details is None else self.table(dict(details))
+        )
 
     def host_command(self) -> Any:
         """The Lua function shims call to hand a command table to the driver."""
@@ -199,25 +206,39 @@ class Sandbox:
 
     # -- module resolution -----------------------------------------------------------------------
 
-    def make_require(self, owner: str, modules: Iterable[str], imports: Mapping[str, Any],
-                     allowed: frozenset[str] | None) -> Any:
-        """The `require` an entry sees: its own modules and import aliases, nothing else."""
+    def make_require(
+        self,
+        owner: str,
+        modules: Iterable[str],
+        imports: Mapping[str, Callable[[], Any]],
+        allowed: frozenset[str] | None,
+    ) -> Any:
+        """The `require` an entry sees: its own modules and import aliases, nothing else.
+
+        An import resolves to ("library", chunk, id) the first time (Lua runs the chunk) and to
+        ("value", module) once cached."""
         modules = tuple(modules)
         imports = dict(imports)
 
-        def require(name: Any) -> Any:
+        def resolve(name: Any) -> tuple[Any, ...]:
             key = text(name)
             if key in imports:
                 return imports[key]()
             if key in modules:
-                return self.open_module(key, owner, allowed)
+                return b"value", self.open_module(key, owner, allowed)
             known = sorted([*modules, *imports])
             raise LuaRaise(
                 f"module '{key}' not found: {owner} lists modules {known or '[]'}"
                 " (add it to the entry's modules: or imports:)"
             )
 
-        return self.host_function(require)
+        return self.api.make_require(self.host_function(resolve), self._library_loaded)
+
+    def _library_loaded(self, target: Any, ok: bool, module: Any) -> None:
+        key = text(target)
+        self._loading.remove(key)
+        if ok:
+            self._libraries[key] = module
 
     def open_module(self, name: str, owner: str, allowed: frozenset[str] | None) -> Any:
         if name in self._modules:
@@ -243,41 +264,38 @@ class Sandbox:
             raise LoadError(f"{entry.file}:{entry.line}: {entry.id} is a {entry.kind} entry, not a Lua entry")
         allowed = WORKFLOW_CLASSES if entry.kind.startswith("workflow.") else None
         check_modules(app, entry)
-        fn = self._load_chunk(app, entry, compile_entry(entry), allowed)
-        main, err = self.api.run_main(fn, (entry.method or "main").encode())
+        chunk = compile_entry(entry)
+        script = self.call(self._load_chunk(app, entry, chunk, allowed))
+        main, err = self.api.pick_method(script[0] if script else None, (entry.method or "main").encode())
         if main is None:
-            raise LoadError(f"{compile_entry(entry).chunkname}: {text(err)}")
+            raise LoadError(f"{chunk.chunkname}: {entry.id}: {text(err)}")
         return main
 
     def _load_chunk(self, app: App, entry: LuaEntry, chunk: Chunk, allowed: frozenset[str] | None) -> Any:
-        imports = {alias: self._import_loader(app, entry, target, allowed)
-                   for alias, target in entry.imports.items()}
+        imports = {
+            alias: self._import_loader(app, entry, target, allowed) for alias, target in entry.imports.items()
+        }
         require = self.make_require(entry.id, entry.modules, imports, allowed)
         fn, err = self.api.load_chunk(chunk.lua.encode(), chunk.chunkname.encode(), require)
         if fn is None:
             raise CompileError(text(err))
         return fn
 
-    def _import_loader(self, app: App, owner: LuaEntry, target: str,
-                       allowed: frozenset[str] | None) -> Callable[[], Any]:
-        def load() -> Any:
+    def _import_loader(
+        self, app: App, owner: LuaEntry, target: str, allowed: frozenset[str] | None
+    ) -> Callable[[], tuple[Any, ...]]:
+        def load() -> tuple[Any, ...]:
             if target in self._libraries:
-                return self._libraries[target]
+                return b"value", self._libraries[target]
             if target in self._loading:
                 raise LuaRaise(f"import cycle: {' -> '.join([*self._loading, target])}")
-            if target not in app.entries:
-                raise LuaRaise(f"import '{target}' of {owner.id} is not an entry of this app")
-            library = app.entries[target]
+            library = app.entries.get(target)
             if not isinstance(library, LuaEntry):
-                raise LuaRaise(f"import '{target}' of {owner.id} is a {library.kind} entry, not a library")
+                what = "not an entry of this app" if library is None else f"a {library.kind} entry"
+                raise LuaRaise(f"import '{target}' of {owner.id} is {what}, not a Lua library")
+            fn = self._load_chunk(app, library, compile_entry(library), allowed)
             self._loading.append(target)
-            try:
-                fn = self._load_chunk(app, library, compile_entry(library), allowed)
-                result = fn()
-            finally:
-                self._loading.pop()
-            self._libraries[target] = result
-            return result
+            return b"library", fn, target.encode()
 
         return load
 
@@ -303,9 +321,9 @@ class Sandbox:
         if status == b"command":
             return Command(result[1])
         if status == b"done":
-            return Finished(tuple(result[2:2 + result[1]]))
+            return Finished(tuple(result[2 : 2 + result[1]]))
         if status == b"yield":
-            return Yielded(tuple(result[2:2 + result[1]]))
+            return Yielded(tuple(result[2 : 2 + result[1]]))
         return Failed(self._failure(result[1]))
 
     def _failure(self, f: Any) -> LuaFailure:
@@ -344,8 +362,9 @@ class Sandbox:
     # -- host services ---------------------------------------------------------------------------
 
     def _print(self, *args: Any) -> None:
-        line = "\t".join(text(a) if isinstance(a, bytes) else text(self.lua.eval("tostring")(a))
-                         for a in args)
+        line = "\t".join(
+            text(a) if isinstance(a, bytes) else text(self.lua.eval("tostring")(a)) for a in args
+        )
         self.logs.append(line)
         if self.options.log is not None:
             self.options.log(line)
@@ -356,15 +375,25 @@ class Sandbox:
         return produce(text(name), self.rng, args)
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.options.clock_ns() / 1e9, tz=timezone.utc)
+        return datetime.fromtimestamp(self.options.clock_ns() // 10**9, tz=timezone.utc)
 
     def _os_time(self, t: Any) -> int:
         fields = {k: t[k.encode()] for k in ("year", "month", "day", "hour", "min", "sec")}
         if fields["year"] is None or fields["month"] is None or fields["day"] is None:
             raise LuaRaise("field 'day' missing in date table")
-        return calendar.timegm((fields["year"], fields["month"], fields["day"],
-                                12 if fields["hour"] is None else fields["hour"],
-                                fields["min"] or 0, fields["sec"] or 0, 0, 0, 0))
+        return calendar.timegm(
+            (
+                fields["year"],
+                fields["month"],
+                fields["day"],
+                12 if fields["hour"] is None else fields["hour"],
+                fields["min"] or 0,
+                fields["sec"] or 0,
+                0,
+                0,
+                0,
+            )
+        )
 
     def _os_date(self, fmt: Any = None, when: Any = None) -> Any:
         pattern = text(fmt) if fmt is not None else "%c"
@@ -372,40 +401,49 @@ class Sandbox:
         if pattern.startswith("!"):
             pattern = pattern[1:]
         if pattern.startswith("*t"):
-            return self.table({
-                "year": moment.year, "month": moment.month, "day": moment.day, "hour": moment.hour,
-                "min": moment.minute, "sec": moment.second, "wday": moment.isoweekday() % 7 + 1,
-                "yday": moment.timetuple().tm_yday, "isdst": False,
-            })
+            return self.table(
+                {
+                    "year": moment.year,
+                    "month": moment.month,
+                    "day": moment.day,
+                    "hour": moment.hour,
+                    "min": moment.minute,
+                    "sec": moment.second,
+                    "wday": moment.isoweekday() % 7 + 1,
+                    "yday": moment.timetuple().tm_yday,
+                    "isdst": False,
+                }
+            )
         return moment.strftime(pattern)
 
 
-def check_modules(app: App, entry: LuaEntry, _seen: tuple[str, ...] = ()) -> None:
+def check_modules(app: App, entry: LuaEntry) -> None:
     """Load-time module check (spec §1.0): unknown modules, and for workflows every module (also of
     imported libraries) must be of class deterministic or workflow."""
-    workflow = entry.kind.startswith("workflow.")
-    problems = list(module_problems(app, entry, workflow, _seen))
+    problems = list(module_problems(app, entry, entry.kind.startswith("workflow.")))
     if problems:
         raise LoadError("\n".join(problems))
 
 
-def module_problems(app: App, entry: LuaEntry, workflow: bool,
-                    seen: tuple[str, ...] = ()) -> Iterable[str]:
-    """Every module/import problem of `entry` as `file:line: message` lines."""
+def module_problems(app: App, entry: LuaEntry, workflow: bool, chain: tuple[str, ...] = ()) -> Iterable[str]:
+    """Every module/import problem of `entry` and the libraries it imports, as `file:line: message`."""
+    chain = (*chain, entry.id)
     where = f"{entry.file}:{entry.line}"
     for name in entry.modules:
         spec = CATALOGUE.get(name)
         if spec is None:
             yield f"{where}: {entry.id}: unknown module '{name}'"
         elif workflow and spec.wippy_class not in WORKFLOW_CLASSES:
-            owner = f"imported by workflow {seen[0]}" if seen else "a workflow"
-            yield (f"{where}: {entry.id}: module '{name}' does not have any allowed class "
-                   f"({owner} may only use deterministic or workflow modules; '{name}' is {spec.wippy_class})")
+            owner = f"imported by workflow {chain[0]}" if len(chain) > 1 else "a workflow"
+            yield (
+                f"{where}: {entry.id}: module '{name}' does not have any allowed class "
+                f"({owner}; workflows may only use deterministic or workflow modules, "
+                f"'{name}' is {spec.wippy_class})"
+            )
     for alias, target in entry.imports.items():
         library = app.entries.get(target)
         if library is None:
             if not target.startswith("wippy."):
                 yield f"{where}: {entry.id}: import '{alias}' names unknown entry '{target}'"
-            continue
-        if isinstance(library, LuaEntry) and target not in seen:
-            yield from module_problems(app, library, workflow, (*seen, entry.id) if not seen else seen)
+        elif isinstance(library, LuaEntry) and target not in chain:
+            yield from module_problems(app, library, workflow, chain)

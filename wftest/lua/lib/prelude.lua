@@ -126,8 +126,10 @@ local errors = {
 
 function errors.new(spec)
     local t = raw_type(spec)
+    -- (no tail calls here: the creation site is found by stack level)
     if t == "string" then
-        return make_error(spec, "", nil, nil, nil, nil, 2)
+        local e = make_error(spec, "", nil, nil, nil, nil, 2)
+        return e
     end
     if t ~= "table" or raw_getmetatable(spec) == ERROR_MT then
         raw_error("errors.new expects a message string or a table with a message field", 2)
@@ -144,7 +146,8 @@ function errors.new(spec)
     end
     local details = spec.details
     if details ~= nil and raw_type(details) ~= "table" then raw_error("errors.new: 'details' must be a table", 2) end
-    return make_error(message, kind, retryable, details, nil, nil, 2)
+    local e = make_error(message, kind, retryable, details, nil, nil, 2)
+    return e
 end
 
 function errors.wrap(err, context)
@@ -156,7 +159,8 @@ function errors.wrap(err, context)
         return e
     end
     local inner = make_error(raw_tostring(err), "", nil, nil, nil, nil, 2)
-    return make_error(inner._message, "", nil, nil, context, inner, 2)
+    local e = make_error(inner._message, "", nil, nil, context, inner, 2)
+    return e
 end
 
 function errors.is(err, kind)
@@ -312,13 +316,16 @@ end
 
 ---------------------------------------------------------------------------------------------------
 -- os: Wippy's clock-only os module backed by the host clock (spec §1.0).
-local host_now = host.now_seconds
+local host_now_ns = host.now_ns
 local os_lib = {platform = "wippy"}
 function os_lib.time(t)
-    if t == nil then return (host_now()) // 1 end
+    if t == nil then return host_now_ns() // 1000000000 end
     return host.os_time(t)
 end
-function os_lib.clock() return host_now() end
+function os_lib.clock()
+    local ns = host_now_ns()
+    return ns // 1000000000 + (ns % 1000000000) / 1e9
+end
 function os_lib.difftime(a, b) return a - (b or 0) end
 os_lib.date = wrap_host(host.os_date)
 _G.os = os_lib
@@ -355,10 +362,21 @@ local function load_chunk(text, chunkname, req)
     return fn, nil
 end
 
-local function run_main(fn, method)
-    -- A script returns either a table of functions (method picked by name) or a bare function.
-    local ok, mod = raw_pcall(fn)
-    if not ok then return nil, mod end
+-- `require` for one chunk: Python resolves the name to a module value, or to a library chunk that is
+-- run here (in the requiring coroutine, under its budget) and then cached by Python.
+local function make_require(resolve, finished)
+    return function(name)
+        local what, value, target = resolve(name)
+        if what ~= "library" then return value end
+        local ok, mod = raw_pcall(value)
+        finished(target, ok, mod)
+        if not ok then raw_error(mod, 0) end
+        return mod
+    end
+end
+
+-- A script returns either a table of functions (method picked by name) or a bare function.
+local function pick_method(mod, method)
     if raw_type(mod) == "function" then return mod, nil end
     if raw_type(mod) == "table" then
         local f = mod[method]
@@ -382,7 +400,8 @@ return {
     kill = kill,
     collect = function() collectgarbage("collect") end,
     load_chunk = load_chunk,
-    run_main = run_main,
+    pick_method = pick_method,
+    make_require = make_require,
     status = co_status,
     pack = tbl_pack,
 }

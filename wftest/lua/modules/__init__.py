@@ -65,11 +65,31 @@ _SPECS = [
     ModuleSpec("workflow", WORKFLOW, None, _RUNTIME),
     ModuleSpec("process", WORKFLOW, None, _RUNTIME),
     ModuleSpec("payload", DETERMINISTIC, None, _RUNTIME),
-    *(ModuleSpec(n, DETERMINISTIC, None, _NOT_BUILT)
-      for n in ("html", "text", "template", "expr", "compress", "treesitter", "contract")),
-    *(ModuleSpec(n, NONDETERMINISTIC, None, _OUTSIDE)
-      for n in ("http_client", "http", "sql", "fs", "env", "events", "store", "queue", "exec",
-                "security", "registry", "io", "system", "websocket", "cloudstorage", "excel")),
+    *(
+        ModuleSpec(n, DETERMINISTIC, None, _NOT_BUILT)
+        for n in ("html", "text", "template", "expr", "compress", "treesitter", "contract")
+    ),
+    *(
+        ModuleSpec(n, NONDETERMINISTIC, None, _OUTSIDE)
+        for n in (
+            "http_client",
+            "http",
+            "sql",
+            "fs",
+            "env",
+            "events",
+            "store",
+            "queue",
+            "exec",
+            "security",
+            "registry",
+            "io",
+            "system",
+            "websocket",
+            "cloudstorage",
+            "excel",
+        )
+    ),
     ModuleSpec("logger", NONDETERMINISTIC, "wftest.lua.modules.data:open_logger"),
 ]
 
