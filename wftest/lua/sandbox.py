@@ -162,9 +162,8 @@ class Sandbox:
         )
         # The prelude's private API, fetched once: lupa can misread a Lua table field that is fetched
         # from inside a Python callback running in a coroutine, so nothing is looked up there later.
-        self.api = SimpleNamespace(
-            **{text(k): v for k, v in self._run_file(LIB / "prelude.lua", host).items()}
-        )
+        self._api_table = self._run_file(LIB / "prelude.lua", host)
+        self.api = SimpleNamespace(**{text(k): v for k, v in self._api_table.items()})
         self._run_file(TYPES_RUNTIME)
         self._modules: dict[str, Any] = {}
         self._libraries: dict[str, Any] = {}
@@ -178,11 +177,12 @@ class Sandbox:
 
     def run_library(self, name: str, *args: Any) -> Any:
         """Run a bundled Lua file from `lib/` (a module's Lua half) and return what it returns."""
-        load = self.api.load_chunk
-        fn, err = load((LIB / name).read_bytes(), name.encode(), None)
-        if fn is None:
-            raise LoadError(text(err))
-        return fn(*args)
+        return self._run_file(LIB / name, *args)
+
+    def library_api(self, name: str) -> SimpleNamespace:
+        """Run a bundled Lua file that returns a table of functions; its functions, fetched once."""
+        table = self._run_file(LIB / name, self._api_table)
+        return SimpleNamespace(**{text(k): v for k, v in table.items()})
 
     def host_function(self, fn: Callable[..., Any]) -> Any:
         """Wrap a Python callable for Lua: `LuaRaise` becomes a Lua error at the caller; str → bytes."""
@@ -276,7 +276,8 @@ class Sandbox:
             alias: self._import_loader(app, entry, target, allowed) for alias, target in entry.imports.items()
         }
         require = self.make_require(entry.id, entry.modules, imports, allowed)
-        fn, err = self.api.load_chunk(chunk.lua.encode(), chunk.chunkname.encode(), require)
+        code = bytecode(chunk.lua.encode(), "@" + chunk.chunkname)
+        fn, err = self.api.load_chunk(code, chunk.chunkname.encode(), require, b"b")
         if fn is None:
             raise CompileError(text(err))
         return fn
@@ -326,6 +327,10 @@ class Sandbox:
             return Yielded(tuple(result[2 : 2 + result[1]]))
         return Failed(self._failure(result[1]))
 
+    def describe_failure(self, f: Any) -> LuaFailure:
+        """A failure table from the prelude (or a bare message/kind table) as a LuaFailure."""
+        return self._failure(f)
+
     def _failure(self, f: Any) -> LuaFailure:
         message = text(f.message)
         memory = message.endswith("not enough memory")
@@ -334,11 +339,11 @@ class Sandbox:
             message = self._memory_message()
         return LuaFailure(
             message=message,
-            kind=text(f.kind),
+            kind=text(f.kind) if f.kind is not None else "Internal",
             file=text(f.file) if f.file is not None else None,
             line=int(f.line) if f.line is not None else None,
             retryable=f.retryable,
-            traceback=text(f.traceback),
+            traceback=text(f.traceback) if f.traceback is not None else "",
             budget=bool(f.budget),
             memory=memory,
             error=f.error,

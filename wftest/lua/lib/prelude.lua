@@ -355,9 +355,11 @@ math.randomseed(host.random_seed)
 
 ---------------------------------------------------------------------------------------------------
 -- Chunk loading: text only, each chunk in its own environment (own `require`) over the globals.
-local function load_chunk(text, chunkname, req)
+-- `code` is source text, or bytecode the host compiled from checked source (mode "b"); user code
+-- itself can never load anything.
+local function load_chunk(code, chunkname, req, mode)
     local env = raw_setmetatable({require = req}, {__index = _G, __newindex = _G})
-    local fn, err = raw_load(text, "@" .. chunkname, "t", env)
+    local fn, err = raw_load(code, "@" .. chunkname, mode or "t", env)
     if not fn then return nil, err end
     return fn, nil
 end

@@ -1,0 +1,81 @@
+"""A Wippy Lua process: the scheduler of `lib/process.lua` driven from Python, one step at a time.
+
+Workflows and plain processes both run on this. A step runs every ready coroutine until all are
+blocked, and reports the host commands they yielded in yield order; the driver answers each command
+with `reply`, feeds host-owned channels with `push`, and steps again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from wftest.lua.sandbox import LuaFailure, Sandbox
+
+
+@dataclass(frozen=True)
+class HostCommand:
+    task: int  # the coroutine that waits for the reply
+    table: Any  # the Lua command table
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What one step ended in: exactly one of the fields below is meaningful, named by `status`."""
+
+    status: str  # "commands" | "idle" | "finished" | "failed" | "deadlock"
+    commands: tuple[HostCommand, ...] = ()
+    values: tuple[Any, ...] = ()
+    failure: LuaFailure | None = None
+    report: str = ""
+
+
+class LuaProcess:
+    """The scheduler of one sandbox. Create it before loading the entry (it installs `channel` and
+    `coroutine.spawn`), then `start` the entry's function."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self._p = sandbox.library_api("process.lua")
+
+    def start(self, fn: Any, *args: Any) -> None:
+        self._p.start(fn, *args)
+
+    def step(self) -> StepOutcome:
+        result = self._p.step()
+        status = result[0].decode() if isinstance(result, tuple) else result.decode()
+        if status == "commands":
+            table = result[1]
+            commands = tuple(HostCommand(int(table[i].task), table[i].command) for i in range(1, len(table) + 1))
+            return StepOutcome(status, commands=commands)
+        if status == "finished":
+            values = result[1]
+            n = int(values.n)
+            return StepOutcome(status, values=tuple(values[i] for i in range(1, n + 1)))
+        if status == "failed":
+            return StepOutcome(status, failure=self.sandbox.describe_failure(result[1]))
+        if status == "deadlock":
+            return StepOutcome(status, report=result[1].decode())
+        return StepOutcome(status)
+
+    def reply(self, task: int, *values: Any) -> bool:
+        """Queue `task` to resume with `values` at the next step."""
+        return bool(self._p.reply(task, *values))
+
+    def external_channel(self, size: int) -> Any:
+        """A channel the host feeds (timers, futures, subscriptions)."""
+        return self._p.external_channel(size)
+
+    def channel_id(self, channel: Any) -> int | None:
+        cid = self._p.channel_id(channel)
+        return None if cid is None else int(cid)
+
+    def push(self, channel_id: int, value: Any) -> bool:
+        """Offer a value to a host-fed channel; False when nobody can take it yet."""
+        return bool(self._p.push(channel_id, value))
+
+    def close(self, channel_id: int) -> None:
+        self._p.close(channel_id)
+
+    def kill_all(self) -> None:
+        self._p.kill_all()
