@@ -31,3 +31,91 @@ def check(app: str) -> None:
         click.echo(problem if os.path.isabs(problem) else os.path.join(app, problem), err=True)
     click.echo(f"{app}: {len(report.problems)} problem(s)", err=True)
     raise SystemExit(1)
+
+
+def _parse_start_time(value: str | None) -> int:
+    from datetime import datetime
+
+    from wftest.sim.timing import DEFAULT_START_NS
+
+    if value is None:
+        return DEFAULT_START_NS
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"not an RFC 3339 time: {value!r}", param_hint="--start-time") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("the time needs a zone offset (e.g. Z)", param_hint="--start-time")
+    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+
+
+def _json_option(text_value: str, hint: str) -> object:
+    import json
+
+    try:
+        return json.loads(text_value)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint=hint) from None
+
+
+@main.command()
+@click.argument("app", type=click.Path(exists=True, file_okay=False))
+@click.argument("workflow")
+@click.option("--input", "inputs", multiple=True, metavar="JSON", help="One workflow argument (repeatable).")
+@click.option("--mock", "mocks", multiple=True, metavar="ACTIVITY_ID=JSON", help="Serve an activity with a value.")
+@click.option("--mock-error", "mock_errors", multiple=True, metavar="ACTIVITY_ID=KIND:MESSAGE",
+              help="Fail an activity (non-retryable) with a Wippy error.")
+@click.option("--start-time", metavar="RFC3339", help="Virtual start time (default 2026-01-01T00:00:00Z).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for everything random.")
+@click.option("--history-out", type=click.Path(dir_okay=False, writable=True), help="Write the history JSON here.")
+def run(app: str, workflow: str, inputs: tuple[str, ...], mocks: tuple[str, ...], mock_errors: tuple[str, ...],
+        start_time: str | None, seed: int, history_out: str | None) -> None:
+    """Run WORKFLOW of APP in a simulated world; print its result as JSON."""
+    from wftest.app import AppLoadError, load_app
+    from wftest.lua.values import encode_json_python
+    from wftest.sim.activities import ActivityError
+    from wftest.sim.world import SimulationError, UnknownWorkflowError, World
+
+    args = [_json_option(v, "--input") for v in inputs]
+    start_ns = _parse_start_time(start_time)
+    try:
+        loaded = load_app(app)
+    except AppLoadError as exc:
+        for error in exc.errors:
+            click.echo(os.path.join(app, str(error)), err=True)
+        raise SystemExit(2) from None
+    world = World(loaded, start_ns=start_ns, seed=seed)
+    for spec in mocks:
+        activity, sep, value = spec.partition("=")
+        if not sep or not activity:
+            raise click.BadParameter(f"expected ACTIVITY_ID=JSON, got {spec!r}", param_hint="--mock")
+        world.mock(activity, _json_option(value, "--mock"))
+    for spec in mock_errors:
+        activity, sep, rest = spec.partition("=")
+        kind, colon, message = rest.partition(":")
+        if not sep or not colon or not activity or not kind:
+            raise click.BadParameter(f"expected ACTIVITY_ID=KIND:MESSAGE, got {spec!r}", param_hint="--mock-error")
+        world.mock(activity, error=ActivityError(message, kind=kind, retryable=False))
+    try:
+        handle = world.start(workflow, *args)
+        world.run_until_closed(handle)
+    except UnknownWorkflowError as exc:
+        raise click.UsageError(str(exc)) from None
+    except SimulationError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    if history_out:
+        with open(history_out, "w", encoding="utf-8") as out:
+            out.write(handle.history_json())
+    if handle.status == "completed":
+        click.echo(encode_json_python(handle.result) if handle.result_payload is not None else "null")
+        return
+    if handle.status == "running":
+        click.echo("error: the workflow is still running: it waits for something that never comes "
+                   "(a signal?)", err=True)
+        raise SystemExit(1)
+    failure = handle.failure
+    kind = failure.application_failure_info.type if failure is not None else "Unknown"
+    message = failure.message if failure is not None else ""
+    click.echo(f"error: {kind}: {message}", err=True)
+    raise SystemExit(1)

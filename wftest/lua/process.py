@@ -37,6 +37,7 @@ class LuaProcess:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self._p = sandbox.library_api("process.lua")
+        self.table = self._p.table  # the Lua-side scheduler API, for other bundled Lua halves
 
     def start(self, fn: Any, *args: Any) -> None:
         self._p.start(fn, *args)

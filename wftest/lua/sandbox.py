@@ -179,10 +179,11 @@ class Sandbox:
         """Run a bundled Lua file from `lib/` (a module's Lua half) and return what it returns."""
         return self._run_file(LIB / name, *args)
 
-    def library_api(self, name: str) -> SimpleNamespace:
-        """Run a bundled Lua file that returns a table of functions; its functions, fetched once."""
-        table = self._run_file(LIB / name, self._api_table)
-        return SimpleNamespace(**{text(k): v for k, v in table.items()})
+    def library_api(self, name: str, *args: Any) -> SimpleNamespace:
+        """Run a bundled Lua file (given the prelude's API and `args`) that returns a table; its
+        fields fetched once, plus the table itself as `.table`."""
+        table = self._run_file(LIB / name, self._api_table, *args)
+        return SimpleNamespace(table=table, **{text(k): v for k, v in table.items()})
 
     def host_function(self, fn: Callable[..., Any]) -> Any:
         """Wrap a Python callable for Lua: `LuaRaise` becomes a Lua error at the caller; str → bytes."""

@@ -193,6 +193,8 @@ end
 -- User coroutines forward HOST yields outward and resume with the host's reply, so a command issued
 -- inside coroutine.wrap/resume still reaches the host.
 local function host_command(cmd)
+    local file, line = where(2)
+    cmd.where = file and (file .. ":" .. line) or "?"
     return co_yield(HOST, cmd)
 end
 
@@ -237,6 +239,21 @@ local function side_effect(name, ...)
         return host_command({kind = "side_effect", name = name, args = tbl_pack(...)})
     end
     return produce(name, ...)
+end
+
+---------------------------------------------------------------------------------------------------
+-- An error's chain outer -> inner as plain tables (Wippy's failure converter writes it, spec §3.3).
+local function error_chain(e)
+    local out = {}
+    local cur = e
+    while raw_getmetatable(cur) == ERROR_MT do
+        local msg = cur._context or cur._message
+        out[#out + 1] = {msg = msg, kind = cur._kind, retry = cur._retryable, details = cur._details,
+                         stack = cur._stack}
+        if cur._context == nil then break end
+        cur = cur._cause
+    end
+    return out
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -395,6 +412,7 @@ return {
     wrap_host = wrap_host,
     new_error = new_error,
     error_string = error_string,
+    error_chain = error_chain,
     wippy_tag = wippy_tag,
     is_error = function(v) return raw_getmetatable(v) == ERROR_MT end,
     spawn = spawn,

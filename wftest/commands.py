@@ -1,0 +1,114 @@
+"""The command model both sides speak: what one workflow task asked the server to do.
+
+The worker produces these; the simulator turns them into history events and the replayer matches
+them against recorded events. Every command carries `seq`, the event id its first event will have
+(Go SDK numbering: activity and timer ids are derived from it), and `where`, the Lua `file:LINE`
+that issued it, for reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from temporalio.api.common.v1 import Payload
+from temporalio.api.failure.v1 import Failure
+
+DEFAULT_START_TO_CLOSE_NS = 10 * 60 * 1_000_000_000
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    initial_interval_ns: int = 0
+    backoff_coefficient: float = 0.0
+    maximum_interval_ns: int = 0
+    maximum_attempts: int = 0
+    non_retryable_error_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ActivityOptions:
+    task_queue: str
+    schedule_to_close_ns: int = 0
+    schedule_to_start_ns: int = 0
+    start_to_close_ns: int = DEFAULT_START_TO_CLOSE_NS
+    heartbeat_ns: int = 0
+    retry_policy: RetryPolicy | None = None
+    wait_for_cancellation: bool = False
+    disable_eager_execution: bool = False
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Command:
+    seq: int
+    where: str
+
+    @property
+    def name(self) -> str:
+        """The Temporal command type, e.g. `ScheduleActivityTask`."""
+        return type(self).__name__
+
+    def describe(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class ScheduleActivityTask(Command):
+    activity_id: str
+    activity_type: str
+    input: tuple[Payload, ...]
+    options: ActivityOptions
+    header: Mapping[str, Payload] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        return f"ScheduleActivityTask(id={self.activity_id}, type={self.activity_type})"
+
+
+@dataclass(frozen=True)
+class RequestCancelActivityTask(Command):
+    scheduled_event_id: int
+
+    def describe(self) -> str:
+        return f"RequestCancelActivityTask(scheduled={self.scheduled_event_id})"
+
+
+@dataclass(frozen=True)
+class StartTimer(Command):
+    timer_id: str
+    duration_ns: int
+
+    def describe(self) -> str:
+        return f"StartTimer(id={self.timer_id}, {self.duration_ns / 1e9:g}s)"
+
+
+@dataclass(frozen=True)
+class RecordMarker(Command):
+    """A SideEffect or Version marker; `details` are the marker's payloads by key."""
+
+    marker_name: str
+    details: Mapping[str, Payload]
+    summary: str = ""
+
+    def describe(self) -> str:
+        return f"RecordMarker({self.marker_name})"
+
+
+@dataclass(frozen=True)
+class UpsertWorkflowSearchAttributes(Command):
+    attributes: Mapping[str, Payload]
+
+
+@dataclass(frozen=True)
+class ModifyWorkflowProperties(Command):
+    memo: Mapping[str, Payload]
+
+
+@dataclass(frozen=True)
+class CompleteWorkflowExecution(Command):
+    result: Payload | None
+
+
+@dataclass(frozen=True)
+class FailWorkflowExecution(Command):
+    failure: Failure

@@ -1,0 +1,126 @@
+"""Histories as JSON text: the proto3 JSON that `temporalio.client.WorkflowHistory.to_json` and the
+Temporal CLI write, with stable bytes so histories can be compared across processes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor
+from temporalio.api.history.v1 import History, HistoryEvent
+
+
+class HistoryFormatError(ValueError):
+    """A history file that cannot be read; names the file and, when known, the event."""
+
+    def __init__(self, source: str, event_id: int | None, message: str) -> None:
+        super().__init__(source, event_id, message)
+        self.source = source
+        self.event_id = event_id
+        self.message = message
+
+    def __str__(self) -> str:
+        if self.event_id is None:
+            return f"{self.source}: {self.message}"
+        return f"{self.source}: event {self.event_id}: {self.message}"
+
+
+def history_to_json(history: History) -> str:
+    """`WorkflowHistory.to_json()` output (proto field order, indent 2, ASCII) with map entries sorted by
+    key and a trailing newline: the same history always gives the same bytes."""
+    document = json_format.MessageToDict(history)
+    _sort_maps(History.DESCRIPTOR, document)
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _sort_maps(descriptor: Descriptor, document: dict[str, Any]) -> None:
+    """Reorder every proto map in `document` by key; protobuf's own map iteration order is unspecified."""
+    for field in descriptor.fields:
+        value = document.get(field.json_name)
+        if value is None or field.message_type is None:
+            continue
+        if field.message_type.GetOptions().map_entry:
+            document[field.json_name] = dict(sorted(value.items()))
+            value_type = field.message_type.fields_by_name["value"].message_type
+            if value_type is not None:
+                for item in value.values():
+                    _sort_message(value_type, item)
+        elif isinstance(value, list):
+            for item in value:
+                _sort_message(field.message_type, item)
+        else:
+            _sort_message(field.message_type, value)
+
+
+def _sort_message(descriptor: Descriptor, value: object) -> None:
+    # Well-known types (Timestamp, Duration) are JSON strings, not objects: nothing to reorder.
+    if isinstance(value, dict):
+        _sort_maps(descriptor, value)
+
+
+def history_from_json(text: str | bytes, *, source: str = "<history>") -> History:
+    """Read a history in proto3 JSON (what `history_to_json`, `WorkflowHistory.to_json` and
+    `temporal workflow show --output json` write). Fields this temporalio version does not know are
+    ignored, as temporalio's own reader does, so newer servers' histories still load."""
+    document = _load_json(text, source)
+    raw_events = document.get("events") if isinstance(document, dict) else None
+    if not isinstance(raw_events, list):
+        raise HistoryFormatError(source, None, 'not a history: expected a JSON object with an "events" list')
+    if not raw_events:
+        raise HistoryFormatError(source, None, "history has no events")
+    history = History(
+        events=[_proto3_event(raw, position, source) for position, raw in enumerate(raw_events, 1)]
+    )
+    _check_event_ids(history, source)
+    return history
+
+
+def _load_json(text: str | bytes, source: str) -> object:
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise HistoryFormatError(
+                source, None, f"not UTF-8 text ({error.reason} at byte {error.start})"
+            ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno} column {error.colno}"
+        if error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):
+            raise HistoryFormatError(
+                source, None, f"truncated JSON: the text ends inside a value ({where})"
+            ) from None
+        raise HistoryFormatError(source, None, f"not valid JSON: {error.msg} ({where})") from None
+
+
+def _proto3_event(raw: object, position: int, source: str) -> HistoryEvent:
+    if not isinstance(raw, dict):
+        raise HistoryFormatError(source, position, f"expected a JSON object, found {type(raw).__name__}")
+    event = HistoryEvent()
+    try:
+        json_format.ParseDict(raw, event, ignore_unknown_fields=True)
+    except json_format.ParseError as error:
+        raise HistoryFormatError(source, _declared_id(raw, position), str(error)) from None
+    return event
+
+
+def _declared_id(raw: dict[str, Any], position: int) -> int:
+    """The event's own `eventId` when it is readable, else its 1-based position, for error messages."""
+    try:
+        return int(raw["eventId"])
+    except (KeyError, TypeError, ValueError):
+        return position
+
+
+def _check_event_ids(history: History, source: str) -> None:
+    for position, event in enumerate(history.events, 1):
+        if event.event_id == 0:
+            raise HistoryFormatError(source, position, "missing eventId")
+        if event.event_id != position:
+            raise HistoryFormatError(
+                source,
+                event.event_id,
+                f"expected event id {position} here: event ids must run 1, 2, 3, ... without gaps",
+            )

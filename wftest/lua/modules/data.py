@@ -1,0 +1,792 @@
+"""Wippy's data modules: `json`, `base64`, `hash`, `yaml`, `ctx` (deterministic), `logger` (activities only).
+
+All follow Wippy's `value, err` convention (spec §1.0): bad input returns `nil, err` with the kind the
+spec or docs name, while a wrong argument type raises a Lua error at the caller's line where Wippy's
+argument checks would. The helpers for that (`check_string`, `check_integer`, `fail`, ...) are shared
+with `ids.py`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+import zlib
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from wftest.lua import engine
+from wftest.lua.sandbox import LuaRaise
+from wftest.lua.values import DecodeError, EncodeError, bytes_to_text, encode_json_python
+
+if TYPE_CHECKING:
+    from wftest.lua.sandbox import Sandbox
+
+INVALID = "Invalid"
+INTERNAL = "Internal"
+NOT_FOUND = "NotFound"
+
+# ---------------------------------------------------------------------------------------------------
+# Argument checks and the `nil, err` convention (shared with ids.py)
+
+
+def lua_type(v: Any) -> str:
+    """The Lua type name of a value as a host function receives it."""
+    if v is None:
+        return "nil"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, bytes):
+        return "string"
+    return str(engine.lua_type(v) or "userdata")
+
+
+def bad_argument(n: int, fname: str, expected: str, got: Any) -> LuaRaise:
+    return LuaRaise(f"bad argument #{n} to '{fname}' ({expected} expected, got {lua_type(got)})")
+
+
+def check_string(v: Any, n: int, fname: str) -> bytes:
+    """A required string argument; anything else raises like Lua's `luaL_checkstring` would."""
+    if not isinstance(v, bytes):
+        raise bad_argument(n, fname, "string", v)
+    return v
+
+
+def optional_string(v: Any, n: int, fname: str) -> bytes | None:
+    return None if v is None else check_string(v, n, fname)
+
+
+def check_integer(v: Any, n: int, fname: str) -> int:
+    """A required integer argument (an integral float is accepted, as Lua does)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise bad_argument(n, fname, "number", v)
+    if isinstance(v, float):
+        if not v.is_integer():
+            raise LuaRaise(f"bad argument #{n} to '{fname}' (number has no integer representation)")
+        return int(v)
+    return v
+
+
+def check_table(v: Any, n: int, fname: str) -> Any:
+    if lua_type(v) != "table":
+        raise bad_argument(n, fname, "table", v)
+    return v
+
+
+def fail(sb: Sandbox, kind: str, message: str) -> tuple[None, Any]:
+    """`nil, err` with a Wippy error of this kind."""
+    return None, sb.error(kind, message, retryable=False)
+
+
+def module(sb: Sandbox, functions: Mapping[str, Any]) -> Any:
+    """A Lua module table from Python callables (wrapped as host functions) and ready Lua values."""
+    return sb.lua.table_from(
+        {
+            name.encode(): f if engine.lua_type(f) is not None else sb.host_function(f)
+            for name, f in functions.items()
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# json (spec §1.10, §3.2)
+
+
+def open_json(sb: Sandbox) -> Any:
+    values = sb.values
+
+    def encode(value: Any = None) -> tuple[Any, Any]:
+        try:
+            return values.encode_json(value), None
+        except EncodeError as exc:
+            return fail(sb, INTERNAL, str(exc))
+
+    def decode(text: Any = None) -> tuple[Any, Any]:
+        if not isinstance(text, bytes):
+            return fail(sb, INVALID, f"json.decode: input must be a string, got {lua_type(text)}")
+        if not text:
+            return fail(sb, INVALID, "json.decode: input is empty")
+        try:
+            return values.decode_json(text), None
+        except DecodeError as exc:
+            return fail(sb, INTERNAL, str(exc))
+
+    def validate(schema: Any = None, data: Any = None) -> tuple[Any, Any]:
+        try:
+            return _validate(_lua_schema(sb, schema), _from_lua(sb, data, "data"))
+        except SchemaError as exc:
+            return False, sb.error(INVALID, f"invalid schema: {exc}", retryable=False)
+        except ValidationError as exc:
+            return False, sb.error(INVALID, f"validation failed: {exc}", retryable=False)
+
+    def validate_string(schema: Any = None, text: Any = None) -> tuple[Any, Any]:
+        try:
+            if not isinstance(text, bytes):
+                raise ValidationError(f"the JSON text must be a string, got {lua_type(text)}")
+            return _validate(_lua_schema(sb, schema), parse_json(text, ValidationError))
+        except SchemaError as exc:
+            return False, sb.error(INVALID, f"invalid schema: {exc}", retryable=False)
+        except ValidationError as exc:
+            return False, sb.error(INVALID, f"validation failed: {exc}", retryable=False)
+
+    return module(
+        sb, {"encode": encode, "decode": decode, "validate": validate, "validate_string": validate_string}
+    )
+
+
+def _validate(schema: Callable[[Any, str, list[str]], None], data: Any) -> tuple[bool, None]:
+    problems: list[str] = []
+    schema(data, "#", problems)
+    if problems:
+        raise ValidationError("; ".join(problems))
+    return True, None
+
+
+def parse_json(text: bytes, error: type[Exception]) -> Any:
+    """Strict JSON text → Python value; any problem raises `error` (the caller's error type)."""
+
+    def reject(name: str) -> None:
+        raise error(f"invalid JSON: {name} is not a JSON value")
+
+    try:
+        return json.loads(bytes_to_text(text), parse_constant=reject)
+    except json.JSONDecodeError as exc:
+        raise error(f"invalid JSON: {exc}") from None
+
+
+def _from_lua(sb: Sandbox, v: Any, what: str) -> Any:
+    try:
+        return _mark_empty(sb.values.to_python(v))
+    except EncodeError as exc:
+        raise (SchemaError if what == "schema" else ValidationError)(
+            f"the {what} cannot be exported: {exc}"
+        ) from None
+
+
+def _lua_schema(sb: Sandbox, schema: Any) -> Callable[[Any, str, list[str]], None]:
+    if isinstance(schema, bytes):
+        return compile_schema(parse_json(schema, SchemaError))
+    if lua_type(schema) != "table":
+        raise SchemaError(f"the schema must be a table or a JSON string, got {lua_type(schema)}")
+    return compile_schema(_from_lua(sb, schema, "schema"))
+
+
+# -- a JSON Schema subset --------------------------------------------------------------------------
+#
+# An empty Lua table is both {} and [] (§3.2 cannot tell them apart), so values that came from Lua carry
+# EMPTY in its place, and it satisfies "object" and "array" alike.
+
+Validator = Callable[[Any, str, list[str]], None]
+
+
+class SchemaError(Exception):
+    """The schema itself is unusable (Wippy: "schema compilation failed", kind Invalid)."""
+
+
+class ValidationError(Exception):
+    """The data does not satisfy the schema (kind Invalid)."""
+
+
+class _Empty:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "EMPTY"
+
+
+EMPTY = _Empty()
+JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
+SUPPORTED_KEYWORDS = (
+    "type enum const properties required additionalProperties minProperties maxProperties items minItems"
+    " maxItems uniqueItems minimum maximum exclusiveMinimum exclusiveMaximum multipleOf minLength maxLength"
+    " pattern allOf anyOf oneOf not"
+).split()
+# Keywords that would change the outcome if ignored; everything else (title, format, $schema, ...) is an
+# annotation here.
+_UNSUPPORTED = frozenset(
+    "$ref $dynamicRef $recursiveRef patternProperties dependencies dependentRequired dependentSchemas if then"
+    " else prefixItems additionalItems contains minContains maxContains propertyNames unevaluatedProperties"
+    " unevaluatedItems".split()
+)
+
+
+def _mark_empty(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_mark_empty(x) for x in v] if v else EMPTY
+    if isinstance(v, dict):
+        return {k: _mark_empty(x) for k, x in v.items()}
+    return v
+
+
+def _unmark(v: Any) -> Any:
+    if v is EMPTY:
+        return {}
+    if isinstance(v, list):
+        return [_unmark(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _unmark(x) for k, x in v.items()}
+    return v
+
+
+def _show(v: Any) -> str:
+    shown = encode_json_python(_unmark(v))
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _as_dict(v: Any) -> dict[str, Any] | None:
+    return {} if v is EMPTY else v if isinstance(v, dict) else None
+
+
+def _as_list(v: Any) -> list[Any] | None:
+    return [] if v is EMPTY else v if isinstance(v, list) else None
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_type(v: Any, name: str) -> bool:
+    if name == "null":
+        return v is None
+    if name == "boolean":
+        return isinstance(v, bool)
+    if name == "number":
+        return _is_number(v)
+    if name == "integer":
+        return _is_number(v) and (isinstance(v, int) or float(v).is_integer())
+    if name == "string":
+        return isinstance(v, str)
+    if name == "array":
+        return isinstance(v, list) or v is EMPTY
+    return isinstance(v, dict) or v is EMPTY
+
+
+def _type_of(v: Any) -> str:
+    if v is EMPTY:
+        return "object"
+    return next(n for n in JSON_TYPES if n != "integer" and _is_type(v, n))
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """JSON equality: 1 == 1.0, true != 1, an empty Lua table equals [] and {}."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if _is_number(a) and _is_number(b):
+        return bool(a == b)
+    if a is EMPTY or b is EMPTY:
+        return _as_list(a) == [] or _as_dict(a) == {} if b is EMPTY else _equal(b, a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    return type(a) is type(b) and bool(a == b)
+
+
+def compile_schema(schema: Any, path: str = "#") -> Validator:
+    """A validator for `schema` (JSON-Schema subset: SUPPORTED_KEYWORDS); raises SchemaError."""
+    if isinstance(schema, bool):
+        return _accept if schema else _reject
+    keywords = _as_dict(schema)
+    if keywords is None:
+        raise SchemaError(f"{path}: a schema must be an object or a boolean, got {_type_of(schema)}")
+    checks: list[Validator] = []
+    for key in sorted(keywords):
+        build = _KEYWORDS.get(key)
+        if build is not None:
+            checks.append(build(keywords[key], keywords, f"{path}/{key}"))
+        elif key in _UNSUPPORTED:
+            supported = ", ".join(SUPPORTED_KEYWORDS)
+            raise SchemaError(f"{path}: keyword '{key}' is not supported (wftest implements: {supported})")
+
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        for c in checks:
+            c(v, at, problems)
+
+    return check
+
+
+def _accept(v: Any, at: str, problems: list[str]) -> None:
+    return None
+
+
+def _reject(v: Any, at: str, problems: list[str]) -> None:
+    problems.append(f"{at}: no value is allowed here")
+
+
+def _count(value: Any, path: str) -> int:
+    if not _is_number(value) or not float(value).is_integer() or value < 0:
+        raise SchemaError(f"{path}: must be a non-negative integer")
+    return int(value)
+
+
+def _number(value: Any, path: str) -> float | int:
+    if not _is_number(value):
+        raise SchemaError(f"{path}: must be a number")
+    return value  # type: ignore[no-any-return]
+
+
+def _schemas(value: Any, path: str) -> list[Validator]:
+    items = _as_list(value)
+    if not items:
+        raise SchemaError(f"{path}: must be a non-empty array of schemas")
+    return [compile_schema(s, f"{path}/{i}") for i, s in enumerate(items)]
+
+
+def _kw_type(value: Any, _: dict[str, Any], path: str) -> Validator:
+    names = [value] if isinstance(value, str) else _as_list(value)
+    if not names or any(n not in JSON_TYPES for n in names):
+        raise SchemaError(f"{path}: must be one of {', '.join(JSON_TYPES)} or a list of them")
+
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        if not any(_is_type(v, n) for n in names):
+            problems.append(f"{at}: expected {' or '.join(names)}, got {_type_of(v)}")
+
+    return check
+
+
+def _kw_enum(value: Any, _: dict[str, Any], path: str) -> Validator:
+    options = _as_list(value)
+    if not options:
+        raise SchemaError(f"{path}: must be a non-empty array")
+
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        if not any(_equal(v, o) for o in options):
+            problems.append(f"{at}: {_show(v)} is not one of {_show(options)}")
+
+    return check
+
+
+def _kw_const(value: Any, _: dict[str, Any], path: str) -> Validator:
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        if not _equal(v, value):
+            problems.append(f"{at}: {_show(v)} is not {_show(value)}")
+
+    return check
+
+
+def _kw_properties(value: Any, _: dict[str, Any], path: str) -> Validator:
+    props = _as_dict(value)
+    if props is None:
+        raise SchemaError(f"{path}: must be an object of schemas")
+    compiled = {name: compile_schema(s, f"{path}/{name}") for name, s in props.items()}
+
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        obj = _as_dict(v) or {}
+        for name in sorted(compiled):
+            if name in obj:
+                compiled[name](obj[name], f"{at}/{name}", problems)
+
+    return check
+
+
+def _kw_required(value: Any, _: dict[str, Any], path: str) -> Validator:
+    names = _as_list(value)
+    if names is None or not all(isinstance(n, str) for n in names):
+        raise SchemaError(f"{path}: must be an array of property names")
+
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        obj = _as_dict(v)
+        if obj is not None:
+            problems.extend(f"{at}: missing required property '{n}'" for n in names if n not in obj)
+
+    return check
+
+
+def _kw_additional(value: Any, siblings: dict[str, Any], path: str) -> Validator:
+    known = set(_as_dict(siblings.get("properties")) or ())
+    sub = compile_schema(value, path)
+
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        obj = _as_dict(v) or {}
+        for name in sorted(obj):
+            if name not in known:
+                if value is False:
+                    problems.append(f"{at}: property '{name}' is not allowed")
+                else:
+                    sub(obj[name], f"{at}/{name}", problems)
+
+    return check
+
+
+def _kw_items(value: Any, _: dict[str, Any], path: str) -> Validator:
+    if isinstance(value, list):
+        raise SchemaError(f"{path}: the array form of items is not supported (use one schema for all items)")
+    sub = compile_schema(value, path)
+
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        for i, item in enumerate(_as_list(v) or ()):
+            sub(item, f"{at}/{i}", problems)
+
+    return check
+
+
+def _kw_unique(value: Any, _: dict[str, Any], path: str) -> Validator:
+    if not isinstance(value, bool):
+        raise SchemaError(f"{path}: must be a boolean")
+
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        items = _as_list(v) or []
+        for i, item in enumerate(items):
+            if value and any(_equal(item, other) for other in items[:i]):
+                problems.append(f"{at}: item {i} is a duplicate")
+                return
+
+    return check
+
+
+def _size(kind: str, limit_name: str, measure: Callable[[Any], int | None], longest: bool) -> Any:
+    def build(value: Any, _: dict[str, Any], path: str) -> Validator:
+        limit = _count(value, path)
+
+        def check(v: Any, at: str, problems: list[str]) -> None:
+            n = measure(v)
+            if n is not None and (n > limit if longest else n < limit):
+                rel = "more" if longest else "fewer"
+                problems.append(f"{at}: {n} {kind}, {rel} than {limit_name} {limit}")
+
+        return check
+
+    return build
+
+
+def _n_props(v: Any) -> int | None:
+    obj = _as_dict(v)
+    return None if obj is None else len(obj)
+
+
+def _n_items(v: Any) -> int | None:
+    items = _as_list(v)
+    return None if items is None else len(items)
+
+
+def _n_chars(v: Any) -> int | None:
+    return len(v) if isinstance(v, str) else None
+
+
+def _bound(name: str, passes: Callable[[Any, Any], bool], words: str) -> Any:
+    def build(value: Any, _: dict[str, Any], path: str) -> Validator:
+        limit = _number(value, path)
+
+        def check(v: Any, at: str, problems: list[str]) -> None:
+            if _is_number(v) and not passes(v, limit):
+                problems.append(f"{at}: {_show(v)} is {words} {name} {_show(limit)}")
+
+        return check
+
+    return build
+
+
+def _kw_multiple(value: Any, _: dict[str, Any], path: str) -> Validator:
+    if _number(value, path) <= 0:
+        raise SchemaError(f"{path}: must be greater than 0")
+    step = Fraction(repr(value))
+
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        if _is_number(v) and (Fraction(repr(v)) / step).denominator != 1:
+            problems.append(f"{at}: {_show(v)} is not a multiple of {_show(value)}")
+
+    return check
+
+
+def _kw_pattern(value: Any, _: dict[str, Any], path: str) -> Validator:
+    if not isinstance(value, str):
+        raise SchemaError(f"{path}: must be a string")
+    try:
+        regex = re.compile(value)
+    except re.error as exc:
+        raise SchemaError(f"{path}: bad regular expression {value!r}: {exc}") from None
+
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        if isinstance(v, str) and regex.search(v) is None:
+            problems.append(f"{at}: {_show(v)} does not match pattern {value!r}")
+
+    return check
+
+
+def _kw_all(value: Any, _: dict[str, Any], path: str) -> Validator:
+    subs = _schemas(value, path)
+
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        for sub in subs:
+            sub(v, at, problems)
+
+    return check
+
+
+def _matches(sub: Validator, v: Any, at: str) -> bool:
+    found: list[str] = []
+    sub(v, at, found)
+    return not found
+
+
+def _kw_any(value: Any, _: dict[str, Any], path: str) -> Validator:
+    subs = _schemas(value, path)
+
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        if not any(_matches(s, v, at) for s in subs):
+            problems.append(f"{at}: does not match any schema of anyOf")
+
+    return check
+
+
+def _kw_one(value: Any, _: dict[str, Any], path: str) -> Validator:
+    subs = _schemas(value, path)
+
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        n = sum(_matches(s, v, at) for s in subs)
+        if n != 1:
+            problems.append(f"{at}: matches {n} schemas of oneOf, expected exactly 1")
+
+    return check
+
+
+def _kw_not(value: Any, _: dict[str, Any], path: str) -> Validator:
+    sub = compile_schema(value, path)
+
+    def check(v: Any, at: str, problems: list[str]) -> None:
+        if _matches(sub, v, at):
+            problems.append(f"{at}: must not match the schema of not")
+
+    return check
+
+
+_KEYWORDS: dict[str, Callable[[Any, dict[str, Any], str], Validator]] = {
+    "type": _kw_type,
+    "enum": _kw_enum,
+    "const": _kw_const,
+    "properties": _kw_properties,
+    "required": _kw_required,
+    "additionalProperties": _kw_additional,
+    "minProperties": _size("properties", "minProperties", _n_props, False),
+    "maxProperties": _size("properties", "maxProperties", _n_props, True),
+    "items": _kw_items,
+    "minItems": _size("items", "minItems", _n_items, False),
+    "maxItems": _size("items", "maxItems", _n_items, True),
+    "uniqueItems": _kw_unique,
+    "minimum": _bound("the minimum", lambda v, lim: v >= lim, "less than"),
+    "maximum": _bound("the maximum", lambda v, lim: v <= lim, "greater than"),
+    "exclusiveMinimum": _bound("the exclusive minimum", lambda v, lim: v > lim, "not greater than"),
+    "exclusiveMaximum": _bound("the exclusive maximum", lambda v, lim: v < lim, "not less than"),
+    "multipleOf": _kw_multiple,
+    "minLength": _size("characters", "minLength", _n_chars, False),
+    "maxLength": _size("characters", "maxLength", _n_chars, True),
+    "pattern": _kw_pattern,
+    "allOf": _kw_all,
+    "anyOf": _kw_any,
+    "oneOf": _kw_one,
+    "not": _kw_not,
+}
+
+# ---------------------------------------------------------------------------------------------------
+# base64 (standard alphabet, padded; Go's decoder skips CR and LF)
+
+
+def open_base64(sb: Sandbox) -> Any:
+    def encode(data: Any = None) -> tuple[Any, Any]:
+        if not isinstance(data, bytes):
+            return fail(sb, INVALID, f"base64.encode: input must be a string, got {lua_type(data)}")
+        return base64.b64encode(data), None
+
+    def decode(data: Any = None) -> tuple[Any, Any]:
+        if not isinstance(data, bytes):
+            return fail(sb, INVALID, f"base64.decode: input must be a string, got {lua_type(data)}")
+        try:
+            return base64.b64decode(data.replace(b"\r", b"").replace(b"\n", b""), validate=True), None
+        except binascii.Error as exc:
+            return fail(sb, INVALID, f"base64.decode: illegal base64 data: {exc}")
+
+    return module(sb, {"encode": encode, "decode": decode})
+
+
+# ---------------------------------------------------------------------------------------------------
+# hash: digests as lowercase hex; FNV-1a (32/64-bit) and CRC-32 (IEEE) as zero-padded hex
+
+
+def _fnv1a(data: bytes, basis: int, prime: int, bits: int) -> int:
+    mask = (1 << bits) - 1
+    h = basis
+    for byte in data:
+        h = ((h ^ byte) * prime) & mask
+    return h
+
+
+_HASHES: dict[str, Callable[[bytes], str]] = {
+    "md5": lambda d: hashlib.md5(d, usedforsecurity=False).hexdigest(),
+    "sha1": lambda d: hashlib.sha1(d, usedforsecurity=False).hexdigest(),
+    "sha256": lambda d: hashlib.sha256(d).hexdigest(),
+    "sha512": lambda d: hashlib.sha512(d).hexdigest(),
+    "fnv32": lambda d: f"{_fnv1a(d, 0x811C9DC5, 0x01000193, 32):08x}",
+    "fnv64": lambda d: f"{_fnv1a(d, 0xCBF29CE484222325, 0x100000001B3, 64):016x}",
+    "crc32": lambda d: f"{zlib.crc32(d):08x}",
+}
+
+
+def open_hash(sb: Sandbox) -> Any:
+    def hasher(name: str, digest: Callable[[bytes], str]) -> Callable[..., str]:
+        def run(data: Any = None) -> str:
+            return digest(check_string(data, 1, name))
+
+        return run
+
+    return module(sb, {name: hasher(name, digest) for name, digest in _HASHES.items()})
+
+
+# ---------------------------------------------------------------------------------------------------
+# yaml: PyYAML safe_load / safe_dump with sorted keys
+
+
+def open_yaml(sb: Sandbox) -> Any:
+    def encode(value: Any = None) -> tuple[Any, Any]:
+        try:
+            plain = _yaml_ready(sb.values.to_python(value))
+        except EncodeError as exc:
+            return fail(sb, INTERNAL, f"yaml.encode: {exc}")
+        text = yaml.safe_dump(plain, sort_keys=True, allow_unicode=True, default_flow_style=False)
+        return text.removesuffix("...\n"), None
+
+    def decode(text: Any = None) -> tuple[Any, Any]:
+        if not isinstance(text, bytes):
+            return fail(sb, INVALID, f"yaml.decode: input must be a string, got {lua_type(text)}")
+        if not text:
+            return fail(sb, INVALID, "yaml.decode: input is empty")
+        try:
+            return sb.values.to_lua(_from_yaml(yaml.safe_load(text))), None
+        except yaml.YAMLError as exc:
+            return fail(sb, INTERNAL, f"yaml.decode: {exc}")
+        except (EncodeError, RecursionError) as exc:
+            return fail(sb, INTERNAL, f"yaml.decode: the document has no Lua form: {exc}")
+
+    return module(sb, {"encode": encode, "decode": decode})
+
+
+def _yaml_ready(v: Any) -> Any:
+    """Integral floats as integers (as Go writes a float64 like 2.0), containers recursively."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, list):
+        return [_yaml_ready(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _yaml_ready(x) for k, x in v.items()}
+    return v
+
+
+def _from_yaml(v: Any) -> Any:
+    """YAML-only scalars made Lua-friendly: timestamps become ISO-8601 strings; containers recursively."""
+    if isinstance(v, (datetime, date, time)):
+        return v.isoformat()
+    if isinstance(v, list):
+        return [_from_yaml(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _from_yaml(x) for k, x in v.items()}
+    return v
+
+
+# ---------------------------------------------------------------------------------------------------
+# ctx (spec §1.7): context values as they arrive in Wippy from the wippy-context header
+
+
+class _Dropped:
+    __slots__ = ()
+
+
+_DROPPED = _Dropped()
+
+
+def context_value(v: Any) -> Any:
+    """A context value as Wippy sees it after its JSON header round trip (§1.7, §3.4): every number is a
+    float64, only strings, numbers, booleans, maps and lists survive (others are dropped)."""
+    if isinstance(v, (bool, str, float)):
+        return v
+    if isinstance(v, int):
+        return float(v)
+    if isinstance(v, Mapping):
+        return {str(k): c for k, x in v.items() if (c := context_value(x)) is not _DROPPED}
+    if isinstance(v, (list, tuple)):
+        return [c for x in v if (c := context_value(x)) is not _DROPPED]
+    return _DROPPED
+
+
+def open_ctx(sb: Sandbox) -> Any:
+    def values() -> dict[str, Any]:
+        return context_value(sb.options.context)  # type: ignore[no-any-return]
+
+    def get(key: Any = None) -> tuple[Any, Any]:
+        name = check_string(key, 1, "get").decode("utf-8", "replace")
+        if not name:
+            return fail(sb, INVALID, "ctx.get: key must not be empty")
+        found = values()
+        if name not in found:
+            return fail(sb, NOT_FOUND, f"ctx.get: context key '{name}' not found")
+        return sb.table(found[name]), None
+
+    def all_values() -> tuple[Any, Any]:
+        return sb.table(values()), None
+
+    return module(sb, {"get": get, "all": all_values})
+
+
+# ---------------------------------------------------------------------------------------------------
+# logger: lines `LEVEL [name] message {fields}` into sb.logs and options.log (not allowed in workflows)
+
+LOG_LEVELS = ("debug", "info", "warn", "error")
+
+
+def open_logger(sb: Sandbox) -> Any:
+    return _logger(sb, "", {})
+
+
+def _logger(sb: Sandbox, name: str, fields: dict[str, Any]) -> Any:
+    def fields_of(value: Any, n: int, method: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        check_table(value, n, method)
+        try:
+            found = sb.values.to_python(value)
+        except EncodeError as exc:
+            raise LuaRaise(f"bad argument #{n} to '{method}' (fields cannot be encoded: {exc})") from None
+        if found == []:
+            return {}
+        if not isinstance(found, dict):
+            raise LuaRaise(f"bad argument #{n} to '{method}' (fields must be a table with string keys)")
+        return found
+
+    def method_call(this: Any, method: str) -> None:
+        if lua_type(this) != "table":
+            raise LuaRaise(f"logger.{method} must be called as a method: logger:{method}(...)")
+
+    def emitter(level: str) -> Callable[..., None]:
+        def emit(this: Any = None, message: Any = None, extra: Any = None) -> None:
+            method_call(this, level)
+            text = bytes_to_text(check_string(message, 1, level))
+            merged = {**fields, **fields_of(extra, 2, level)}
+            prefix = f"[{name}] " if name else ""
+            line = f"{level.upper()} {prefix}{text}"
+            if merged:
+                line += " " + encode_json_python(merged)
+            sb.logs.append(line)
+            if sb.options.log is not None:
+                sb.options.log(line)
+
+        return emit
+
+    def with_fields(this: Any = None, extra: Any = None) -> Any:
+        method_call(this, "with")
+        return _logger(sb, name, {**fields, **fields_of(check_table(extra, 1, "with"), 1, "with")})
+
+    def named(this: Any = None, child: Any = None) -> Any:
+        method_call(this, "named")
+        part = bytes_to_text(check_string(child, 1, "named"))
+        if not part:
+            raise LuaRaise("bad argument #1 to 'named' (name must not be empty)")
+        return _logger(sb, f"{name}.{part}" if name else part, fields)
+
+    functions: dict[str, Any] = {level: emitter(level) for level in LOG_LEVELS}
+    return module(sb, {**functions, "with": with_fields, "named": named})

@@ -1,0 +1,676 @@
+"""Lua values ↔ Python values ↔ JSON text ↔ Temporal payloads, by Wippy's rules (spec §3.1, §3.2, §8.9).
+
+Lua → JSON walks a table tree once inside Lua (cycle, depth, mixed-key and sparse checks, dropping of
+functions, userdata and Wippy objects, ``__export`` hooks) and hands Python a flat token tuple in a
+single call; Python then formats numbers and strings the way Go does. Crossing the lupa boundary once
+per value instead of once per key is what keeps an activity call's payload in the microsecond range.
+
+One canonical text is produced for Lua and Python values alike: compact, object keys sorted by their
+UTF-8 bytes (Go's ``encoding/json`` order; Wippy's own order is random), strings escaped like Go's
+``json.Marshal`` (``<``, ``>``, ``&``, U+2028, U+2029 as ``\\u`` escapes, each invalid UTF-8 byte as
+``\\ufffd``), integral floats as integers and other floats as the shortest decimal without exponent,
+NaN/±Inf as ``null``. Known approximations of §3.2: an empty table always encodes as ``[]`` (Lua 5.5
+cannot tell whether a table once had hash storage); a table reachable twice on different paths is fine,
+only a table nested inside itself is a cycle; top-level scalars use the same number and string forms as
+nested ones (Go's ``json.Marshal`` would write 1e-7 as ``1e-7`` there).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from operator import itemgetter
+from typing import Any, Final, TypeAlias
+
+from temporalio.api.common.v1 import Payload
+
+__all__ = [
+    "GO_NIL",
+    "DecodeError",
+    "EncodeError",
+    "JSONValue",
+    "PayloadError",
+    "Values",
+    "bytes_to_text",
+    "encode_json_python",
+    "format_float",
+    "payload_to_python",
+    "python_to_payload",
+    "quote_bytes",
+    "quote_str",
+]
+
+JSONValue: TypeAlias = None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
+
+MAX_DEPTH: Final = 128
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
+# Tokens crossing the lupa boundary in one call; Lua's stack holds about a million values.
+_CHUNK: Final = 100_000
+
+ENCODING_JSON: Final = b"json/plain"
+ENCODING_BINARY: Final = b"binary/plain"
+ENCODING_NULL: Final = b"binary/null"
+
+
+class EncodeError(Exception):
+    """A value cannot be encoded as JSON (Wippy fails the call with kind Internal)."""
+
+
+class DecodeError(Exception):
+    """JSON text cannot be decoded (bad syntax, NaN/Infinity literals, nesting deeper than 128)."""
+
+
+class PayloadError(Exception):
+    """A payload in an encoding Wippy does not accept (only json/plain, binary/plain and binary/null)."""
+
+
+class _GoNil:
+    """Type of GO_NIL: a Go nil result, sent as a binary/null payload rather than JSON null.
+
+    A singleton that stays itself through copy.deepcopy and pickle, so mocks may copy their results."""
+
+    _instance: _GoNil | None = None
+
+    def __new__(cls) -> _GoNil:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "GO_NIL"
+
+    def __reduce__(self) -> str:
+        return "GO_NIL"
+
+
+GO_NIL: Final[object] = _GoNil()
+
+
+class _Mark:
+    """Container header inside a token stream: followed by n >= 0 for an array, -(n + 1) for an object."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<container>"
+
+
+_MARK: Final = _Mark()
+
+# ---------------------------------------------------------------------------------------------------
+# Go-compatible scalar formatting
+
+
+def format_float(f: float) -> str:
+    """Float as Wippy writes it: integral → integer digits, else shortest round-trip decimal, no exponent."""
+    if f.is_integer() and -1e15 < f < 1e15:
+        return int.__repr__(int(f))
+    if f != f or f in (math.inf, -math.inf):
+        return "null"
+    r = repr(f)
+    if "e" in r:
+        # Shortest digits, written out positionally (Go's strconv 'f', -1): 1e-07 → 0.0000001.
+        return format(Decimal(r), "f")
+    return r[:-2] if r.endswith(".0") else r
+
+
+def _format_key_float(f: float) -> str:
+    """A float table key stringified like Go's strconv shortest form (infinities as ``+Inf``/``-Inf``)."""
+    if f in (math.inf, -math.inf):
+        return "+Inf" if f > 0 else "-Inf"
+    return format_float(f)
+
+
+def _escape_table() -> dict[int, str]:
+    table: dict[int, str] = {c: f"\\u{c:04x}" for c in range(0x20)}
+    table.update({0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r"})
+    table.update({ord('"'): '\\"', ord("\\"): "\\\\"})
+    table.update({c: f"\\u{c:04x}" for c in (ord("<"), ord(">"), ord("&"), 0x2028, 0x2029)})
+    # surrogateescape turns each invalid UTF-8 byte into U+DC80..U+DCFF; Go writes each as \ufffd.
+    table.update({0xDC80 + b: "\\ufffd" for b in range(0x80)})
+    return table
+
+
+_ESCAPES: Final = _escape_table()
+# Any byte outside printable ASCII, or one of '"', '\\', '<', '>', '&', needs the escaping path.
+_NEEDS_ESCAPE: Final = re.compile(rb'[^\x20-\x21\x23-\x25\x27-\x3b\x3d\x3f-\x5b\x5d-\x7e]')
+# Object keys and enum-like values repeat across payloads; their quoted forms are cached (bounded).
+_QUOTED: dict[bytes, str] = {}
+_QUOTED_MAX: Final = 4096
+_QUOTED_MAX_LEN: Final = 64
+
+
+def quote_bytes(b: bytes) -> str:
+    """A Lua string as a JSON string literal, escaped like Go's ``json.Marshal``."""
+    r = _QUOTED.get(b)
+    if r is not None:
+        return r
+    if _NEEDS_ESCAPE.search(b) is None:
+        r = '"' + b.decode("ascii") + '"'
+    else:
+        r = '"' + b.decode("utf-8", "surrogateescape").translate(_ESCAPES) + '"'
+    if len(b) <= _QUOTED_MAX_LEN:
+        if len(_QUOTED) >= _QUOTED_MAX:
+            _QUOTED.clear()
+        _QUOTED[b] = r
+    return r
+
+
+def quote_str(s: str) -> str:
+    """A Python string as a JSON string literal (lone surrogates become U+FFFD, as Go's decoder has it)."""
+    return quote_bytes(_text_to_bytes(s))
+
+
+def _replace_like_go(e: UnicodeError) -> tuple[str | bytes, int]:
+    """Codec error handler: each invalid UTF-8 byte decodes to U+FFFD; each lone surrogate encodes to it."""
+    if isinstance(e, UnicodeDecodeError):
+        return "\ufffd" * (e.end - e.start), e.end
+    if isinstance(e, UnicodeEncodeError):
+        return b"\xef\xbf\xbd" * (e.end - e.start), e.end
+    raise e
+
+
+_GO_UTF8: Final = "wftest.go_utf8"
+codecs.register_error(_GO_UTF8, _replace_like_go)
+
+
+def bytes_to_text(b: bytes) -> str:
+    """Lua string → Python str; each invalid UTF-8 byte becomes U+FFFD, as a JSON round trip would."""
+    return b.decode("utf-8", _GO_UTF8)
+
+
+def _text_to_bytes(s: str) -> bytes:
+    """Python str → Lua string bytes; lone surrogates (e.g. from a JSON ``\\ud800``) become U+FFFD."""
+    return s.encode("utf-8", _GO_UTF8)
+
+
+def _json_bool(v: bool) -> str:
+    return "true" if v else "false"
+
+
+def _json_null(_: None) -> str:
+    return "null"
+
+
+# JSON text of each scalar token type (Lua strings arrive as bytes).
+_SCALAR_JSON: Final[dict[type, Callable[[Any], str]]] = {
+    bytes: quote_bytes,
+    int: int.__repr__,
+    float: format_float,
+    bool: _json_bool,
+    type(None): _json_null,
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lua side: one walk per table tree, applying the export rules of §3.2
+
+_LUA_HELPERS: Final = """
+local MARK, MAX_DEPTH, CHUNK = ...
+local type, next, rawlen, rawget, pcall, error, tostring = type, next, rawlen, rawget, pcall, error, tostring
+local mathtype, unpack = math.type, table.unpack
+local create = table.create or function() return {} end
+local getmt = (debug and debug.getmetatable) or getmetatable
+if type(setmetatable({}, {__wippy = "probe"})) ~= "table" then
+  error("wftest.lua.values.Values must be created before the sandbox replaces type()", 0)
+end
+
+-- What a table exports as: itself, the result of its metatable's __export (Wippy objects that have
+-- one, e.g. errors), or nil (other Wippy objects). An __export result that is a Wippy object is nil.
+local function export_table(x)
+  local mt = getmt(x)
+  if mt == nil or rawget(mt, "__wippy") == nil then return x end
+  local ex = rawget(mt, "__export")
+  if type(ex) ~= "function" then return nil end
+  x = ex(x)
+  if type(x) == "table" then
+    mt = getmt(x)
+    if mt ~= nil and rawget(mt, "__wippy") ~= nil then return nil end
+  end
+  return x
+end
+
+-- Token buffer of the walk in progress; a spare one is kept between walks to avoid regrowing it.
+local out, n, path
+local spare_out, spare_path
+local walk
+
+-- Appends the tokens of any Lua value; false when the value exports as nil (nothing appended).
+local function put(v, depth)
+  local tv = type(v)
+  if tv == "table" then
+    v = export_table(v)
+    tv = type(v)
+    if tv == "table" then walk(v, depth); return true end
+    if v == nil then return false end
+  end
+  if tv == "function" or tv == "userdata" or tv == "thread" then return false end
+  n = n + 1; out[n] = v
+  return true
+end
+
+-- Full classification, for tables the single-pass walk could not settle: raises for mixed keys and
+-- gaps, or re-emits a valid array whose integer keys were not stored in order.
+local function walk_slow(x, depth, len)
+  local ints, others = 0, 0
+  for k in next, x do
+    if mathtype(k) == "integer" then
+      if k >= 1 and k <= len then ints = ints + 1 else ints = ints + len + 1 end
+    else
+      local tk = type(k)
+      if tk ~= "string" and tk ~= "number" and tk ~= "boolean" then
+        error("unsupported table key type: " .. tk, 0)
+      end
+      others = others + 1
+    end
+  end
+  if others ~= 0 then error("mixed-key table", 0) end
+  if ints ~= len then error("sparse array", 0) end
+  n = n + 1; out[n] = len
+  for i = 1, len do
+    if not put(x[i], depth) then n = n + 1; out[n] = nil end
+  end
+end
+
+walk = function(x, depth)
+  if depth > MAX_DEPTH then error("nesting depth exceeds " .. MAX_DEPTH, 0) end
+  if path[x] then error("cycle detected", 0) end
+  path[x] = true
+  n = n + 1; out[n] = MARK
+  local start = n
+  depth = depth + 1
+  local len = rawlen(x)
+  if len > 0 then
+    -- An array: keys come out of next() as 1..len in order (array part first).
+    n = n + 1; out[n] = len
+    local expect = 1
+    for k, v in next, x do
+      if k ~= expect then
+        n = start
+        walk_slow(x, depth, len)
+        path[x] = nil
+        return
+      end
+      if not put(v, depth) then n = n + 1; out[n] = nil end
+      expect = expect + 1
+    end
+  else
+    -- An object (or an empty table): any integer key means a mixed or sparse table.
+    n = n + 1
+    local slot, keys, entries = n, 0, 0
+    for k, v in next, x do
+      if mathtype(k) == "integer" then walk_slow(x, depth, 0) end
+      keys = keys + 1
+      n = n + 1; out[n] = k
+      if put(v, depth) then entries = entries + 1 else n = n - 1 end
+    end
+    out[slot] = keys == 0 and 0 or -1 - entries
+  end
+  path[x] = nil
+end
+
+local function walk_top(v)
+  if not put(v, 1) then n = n + 1; out[n] = nil end
+end
+
+-- Returns n, token1..tokenN; or 0, message on failure; or -n, tokens-table when n is too big to unpack.
+-- Re-entrant: an __export function may itself export values.
+local function export(v)
+  local saved_out, saved_n, saved_path = out, n, path
+  out, n, path = spare_out or create(64), 0, spare_path or {}
+  spare_out, spare_path = nil, nil
+  local ok, err = pcall(walk_top, v)
+  local tokens, count = out, n
+  if ok then spare_path = path end
+  out, n, path = saved_out, saved_n, saved_path
+  if not ok then return 0, tostring(err) end
+  if count <= CHUNK then
+    if count <= 4096 then spare_out = tokens end
+    return count, unpack(tokens, 1, count)
+  end
+  return -count, tokens
+end
+
+local function slice(t, i, j) return unpack(t, i, j) end
+
+return export, slice
+"""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Export token streams → Python values / JSON text
+
+
+def _key_text(k: Any) -> bytes:
+    """An object key as the bytes of its JSON name (strings as is, floats and booleans stringified)."""
+    if type(k) is bytes:
+        return k
+    if type(k) is bool:
+        return b"true" if k else b"false"
+    if type(k) is float:
+        return _format_key_float(k).encode()
+    kind = type(k).__name__.lstrip("_")
+    raise EncodeError(f"unsupported table key type: {kind[3:].lower() if kind.startswith('Lua') else kind}")
+
+
+def _tokens_to_json(nxt: Callable[[], Any]) -> str:
+    """JSON text of one value read from an export token stream through ``nxt``."""
+
+    def container() -> str:
+        size = nxt()
+        if size >= 0:
+            parts: list[str] = []
+            add = parts.append
+            for _ in range(size):
+                tok = nxt()
+                add(container() if tok is _MARK else _SCALAR_JSON[type(tok)](tok))
+            return "[" + ",".join(parts) + "]"
+        entries: list[tuple[bytes, str]] = []
+        add_entry = entries.append
+        for _ in range(-1 - size):
+            key = nxt()
+            tok = nxt()
+            add_entry((_key_text(key), container() if tok is _MARK else _SCALAR_JSON[type(tok)](tok)))
+        if len(entries) > 1:
+            entries.sort(key=itemgetter(0))
+        return "{" + ",".join([quote_bytes(k) + ":" + v for k, v in entries]) + "}"
+
+    tok = nxt()
+    return container() if tok is _MARK else _SCALAR_JSON[type(tok)](tok)
+
+
+def _python_scalar(tok: Any) -> JSONValue:
+    t = type(tok)
+    if t is bytes:
+        return bytes_to_text(tok)
+    if t is float and (tok != tok or tok in (math.inf, -math.inf)):
+        return None
+    scalar: JSONValue = tok
+    return scalar
+
+
+def _tokens_to_python(nxt: Callable[[], Any]) -> JSONValue:
+    """Python value (what its JSON would decode to) of one value read from an export token stream."""
+
+    def container() -> JSONValue:
+        size = nxt()
+        if size >= 0:
+            items: list[JSONValue] = []
+            add = items.append
+            for _ in range(size):
+                tok = nxt()
+                add(container() if tok is _MARK else _python_scalar(tok))
+            return items
+        entries: list[tuple[bytes, JSONValue]] = []
+        add_entry = entries.append
+        for _ in range(-1 - size):
+            key = nxt()
+            tok = nxt()
+            add_entry((_key_text(key), container() if tok is _MARK else _python_scalar(tok)))
+        if len(entries) > 1:
+            entries.sort(key=itemgetter(0))
+        return {bytes_to_text(k): v for k, v in entries}
+
+    tok = nxt()
+    return container() if tok is _MARK else _python_scalar(tok)
+
+
+def _lua_ready(v: Any, depth: int, lua_object: type) -> object:
+    """A copy of a Python value that ``table_from`` turns into the right Lua value (see ``Values.to_lua``)."""
+    t = type(v)
+    if t is str:
+        return v.encode("utf-8", _GO_UTF8)
+    if t is int:
+        return v if _INT64_MIN <= v <= _INT64_MAX else float(v)
+    if t is dict:
+        if depth > MAX_DEPTH:
+            raise _TooDeep
+        depth += 1
+        table = {}
+        for k, x in v.items():
+            if x is not None and x is not GO_NIL:
+                key = k.encode("utf-8", _GO_UTF8) if type(k) is str else _lua_key(k)
+                table[key] = _lua_ready(x, depth, lua_object)
+        return table
+    if t is list or t is tuple:
+        if depth > MAX_DEPTH:
+            raise _TooDeep
+        depth += 1
+        return [_lua_ready(x, depth, lua_object) for x in v]
+    if t is float or t is bool or t is bytes or v is None or isinstance(v, lua_object):
+        return v
+    if v is GO_NIL:
+        return None
+    if t is bytearray or t is memoryview:
+        return bytes(v)
+    raise TypeError(f"cannot convert a Python {t.__name__} to a Lua value")
+
+
+def _lua_key(k: Any) -> object:
+    """A Python dict key as a Lua table key (only strings, bytes, numbers and booleans are accepted)."""
+    if type(k) is int:
+        return k if _INT64_MIN <= k <= _INT64_MAX else float(k)
+    if type(k) is float and k != k:
+        raise TypeError("cannot use NaN as a Lua table key")
+    if type(k) in (bytes, float, bool):
+        return k
+    raise TypeError(f"cannot use a Python {type(k).__name__} as a Lua table key")
+
+
+class _TooDeep(Exception):
+    """Raised by the Python walks past MAX_DEPTH; callers turn it into Encode/DecodeError."""
+
+
+_DEPTH_MESSAGE: Final = f"nesting depth exceeds {MAX_DEPTH}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# The converter bound to one Lua runtime
+
+
+class Values:
+    """Converts values of one LuaRuntime (``encoding=None``) to and from Python values, JSON and payloads.
+
+    Create it on the fresh runtime, before any prelude replaces globals: its Lua helpers keep the
+    original ``type``, ``next``, ``rawget``... so user code cannot change how values are exported."""
+
+    def __init__(self, lua: Any) -> None:
+        self._lua = lua
+        self._export, self._slice = lua.execute(_LUA_HELPERS, _MARK, MAX_DEPTH, _CHUNK)
+        self._table_type: type = type(lua.table())
+        self._lua_object: type = self._table_type.__mro__[1]
+
+    # -- Lua → Python -------------------------------------------------------------------------------
+
+    def _tokens(self, table: object) -> Callable[[], Any]:
+        """Runs the Lua export walk over a table; returns the ``__next__`` of an iterator over its tokens."""
+        res = self._export(table)
+        count = res[0]
+        if count > 0:
+            it = iter(res)
+            next(it)
+            step: Callable[[], Any] = it.__next__
+            return step
+        if count == 0:
+            raise EncodeError(bytes_to_text(res[1]) if type(res[1]) is bytes else str(res[1]))
+        tokens, total = res[1], -count
+        chunks: list[object] = []
+        for start in range(1, total + 1, _CHUNK):
+            part = self._slice(tokens, start, min(start + _CHUNK - 1, total))
+            chunks.extend(part if type(part) is tuple else (part,))
+        return iter(chunks).__next__
+
+    def to_python(self, v: Any) -> JSONValue:
+        """Lua value → the Python value its JSON would decode to (floats keep their type; §3.2)."""
+        t = type(v)
+        if t is bytes:
+            return bytes_to_text(v)
+        if t is int or t is bool or v is None:
+            scalar: JSONValue = v
+            return scalar
+        if t is float:
+            return None if v != v or v in (math.inf, -math.inf) else v
+        if t is self._table_type:
+            return _tokens_to_python(self._tokens(v))
+        return None
+
+    def encode_json(self, v: Any) -> str:
+        """Lua value → compact canonical JSON text (§3.2); raises EncodeError like Wippy's encoder."""
+        t = type(v)
+        if t is bytes:
+            return quote_bytes(v)
+        if t is int:
+            return int.__repr__(v)
+        if t is float:
+            return format_float(v)
+        if t is self._table_type:
+            return _tokens_to_json(self._tokens(v))
+        if v is True:
+            return "true"
+        if v is False:
+            return "false"
+        return "null"
+
+    # -- Python → Lua -------------------------------------------------------------------------------
+
+    def to_lua(self, v: object) -> object:
+        """Python value → Lua value: str → UTF-8 bytes, dict → table (None values omitted), list → sequence
+        (None leaves a hole), ints beyond int64 → float. Lua objects inside are passed through."""
+        try:
+            return self._to_lua(v)
+        except _TooDeep:
+            raise EncodeError(_DEPTH_MESSAGE) from None
+        except TypeError as e:
+            raise EncodeError(str(e)) from None
+
+    def _to_lua(self, v: object) -> object:
+        t = type(v)
+        if t is dict or t is list or t is tuple:
+            return self._lua.table_from(_lua_ready(v, 1, self._lua_object), recursive=True)
+        return _lua_ready(v, 1, self._lua_object)
+
+    def decode_json(self, text: str | bytes) -> object:
+        """JSON text → Lua value (§3.2): integers stay integers (beyond int64 → float), null → nil."""
+        try:
+            return self._to_lua(_loads(text))
+        except _TooDeep:
+            raise DecodeError(_DEPTH_MESSAGE) from None
+
+    # -- payloads -----------------------------------------------------------------------------------
+
+    def to_payload(self, v: object) -> Payload:
+        """Lua value → json/plain payload (§3.1); a nil value is the JSON ``null``, not binary/null."""
+        return Payload(metadata={"encoding": ENCODING_JSON}, data=self.encode_json(v).encode())
+
+    def to_payloads(self, args: Sequence[object]) -> list[Payload]:
+        """One payload per Lua argument (§3.1 "Lists"); explicit nil arguments become ``null`` payloads."""
+        return [self.to_payload(a) for a in args]
+
+    def from_payload(self, p: Payload) -> object:
+        """Payload → Lua value: binary/null → nil, binary/plain → Lua string, json/plain → decoded JSON."""
+        encoding = p.metadata.get("encoding")
+        if encoding == ENCODING_JSON:
+            return self.decode_json(p.data)
+        if encoding == ENCODING_BINARY:
+            return p.data
+        if encoding == ENCODING_NULL:
+            return None
+        raise _unsupported(encoding)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Python side (mocks, histories): no Lua runtime needed
+
+
+def _reject_constant(name: str) -> None:
+    raise DecodeError(f"invalid JSON: {name} is not a JSON value")
+
+
+def _parse_float(text: str) -> float:
+    f = float(text)
+    if f in (math.inf, -math.inf):
+        raise DecodeError(f"invalid JSON: number {text} is out of range")
+    return f
+
+
+_DECODER: Final = json.JSONDecoder(parse_float=_parse_float, parse_constant=_reject_constant)
+
+
+def _loads(text: str | bytes) -> Any:
+    """Strict JSON text → Python value; invalid UTF-8 bytes in the text become U+FFFD, as in Go."""
+    if not isinstance(text, str):
+        text = bytes_to_text(bytes(text))
+    try:
+        return _DECODER.decode(text)
+    except json.JSONDecodeError as e:
+        raise DecodeError(f"invalid JSON: {e}") from None
+    except RecursionError:
+        raise DecodeError(_DEPTH_MESSAGE) from None
+
+
+def _unsupported(encoding: bytes | None) -> PayloadError:
+    name = "<missing>" if encoding is None else bytes_to_text(encoding)
+    return PayloadError(f"unsupported temporal payload encoding: {name}")
+
+
+def _encode_python(v: Any, depth: int) -> str:
+    t = type(v)
+    if t is str:
+        return quote_str(v)
+    if t is int:
+        return int.__repr__(v)
+    if t is float:
+        return format_float(v)
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if t is dict or t is list or t is tuple:
+        if depth > MAX_DEPTH:
+            raise EncodeError(_DEPTH_MESSAGE)
+        if t is dict:
+            entries: list[tuple[bytes, str]] = []
+            for k, x in v.items():
+                if type(k) is not str:
+                    raise EncodeError(f"JSON object keys must be str, got {type(k).__name__}")
+                entries.append((_text_to_bytes(k), _encode_python(x, depth + 1)))
+            entries.sort(key=itemgetter(0))
+            return "{" + ",".join([quote_bytes(k) + ":" + x for k, x in entries]) + "}"
+        return "[" + ",".join([_encode_python(x, depth + 1) for x in v]) + "]"
+    if v is GO_NIL:
+        raise EncodeError("GO_NIL has no JSON form; python_to_payload sends it as binary/null")
+    raise EncodeError(f"cannot encode a Python {t.__name__} as JSON")
+
+
+def encode_json_python(v: JSONValue) -> str:
+    """The canonical JSON text (same rules as ``Values.encode_json``) of a plain Python value."""
+    return _encode_python(v, 1)
+
+
+def python_to_payload(v: object) -> Payload:
+    """Python value → payload: GO_NIL → binary/null, bytes → binary/plain, anything else → json/plain."""
+    if v is GO_NIL:
+        return Payload(metadata={"encoding": ENCODING_NULL})
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return Payload(metadata={"encoding": ENCODING_BINARY}, data=bytes(v))
+    return Payload(metadata={"encoding": ENCODING_JSON}, data=_encode_python(v, 1).encode())
+
+
+def payload_to_python(p: Payload) -> JSONValue | bytes:
+    """Payload → Python value: binary/null → None, binary/plain → bytes, json/plain → decoded (ints exact)."""
+    encoding = p.metadata.get("encoding")
+    if encoding == ENCODING_JSON:
+        value: JSONValue = _loads(p.data)
+        return value
+    if encoding == ENCODING_BINARY:
+        return p.data
+    if encoding == ENCODING_NULL:
+        return None
+    raise _unsupported(encoding)

@@ -1,0 +1,170 @@
+"""Serving activity attempts: Python mocks first, then the app's Lua function entries, else Wippy's
+missing-activity failure (spec §2.1, §4.3, §8.12). Also the retry arithmetic of Temporal's server."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+
+from wftest.app import App, LuaEntry
+from wftest.commands import RetryPolicy
+from wftest.history.failures import ErrorInfo
+from wftest.lua.sandbox import LuaFailure, NoHostError, Sandbox, SandboxOptions, LoadError
+from wftest.lua.values import GO_NIL, EncodeError, payload_to_python, python_to_payload
+
+SECOND = 1_000_000_000
+DEFAULT_RETRY = RetryPolicy(
+    initial_interval_ns=SECOND, backoff_coefficient=2.0, maximum_interval_ns=100 * SECOND, maximum_attempts=0
+)
+
+
+@dataclass(frozen=True)
+class ActivityInfo:
+    """What a mock callable learns about the attempt it serves."""
+
+    activity_id: str
+    activity_type: str
+    attempt: int
+    now_ns: int
+    context: Mapping[str, Any]
+    workflow_id: str
+
+
+class ActivityError(Exception):
+    """Raise from a mock to fail the attempt with a Wippy error (kind, retryable, details)."""
+
+    def __init__(self, message: str, *, kind: str = "Internal", retryable: bool | None = None,
+                 details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.info = ErrorInfo(kind, message, retryable, dict(details) if details else None, None, None)
+
+
+MockFn = Callable[[Sequence[Any], ActivityInfo], Any]
+
+
+@dataclass
+class Mock:
+    """A Python stand-in for an activity: a callable of (args, info), and how long it takes."""
+
+    fn: MockFn
+    duration_ns: int = 0
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """How one attempt ended: a result payload, or a failure, after `duration_ns` of virtual time."""
+
+    result: Payload | None = None
+    error: ErrorInfo | None = None
+    duration_ns: int = 0
+    logs: tuple[str, ...] = field(default=())
+
+
+def retry_interval(policy: RetryPolicy, attempt: int) -> int:
+    """Backoff before attempt `attempt + 1` (Temporal: initial × coefficient^(attempt-1), capped)."""
+    initial = policy.initial_interval_ns or DEFAULT_RETRY.initial_interval_ns
+    coefficient = policy.backoff_coefficient or DEFAULT_RETRY.backoff_coefficient
+    maximum = policy.maximum_interval_ns or 100 * initial
+    return int(min(initial * coefficient ** (attempt - 1), maximum))
+
+
+def effective_policy(policy: RetryPolicy | None) -> RetryPolicy:
+    return policy if policy is not None else DEFAULT_RETRY
+
+
+def should_retry(policy: RetryPolicy, attempt: int, error: ErrorInfo) -> bool:
+    if error.retryable is False:
+        return False
+    if error.kind in policy.non_retryable_error_types:
+        return False
+    return not (policy.maximum_attempts > 0 and attempt >= policy.maximum_attempts)
+
+
+class ActivityRunner:
+    """Runs attempts against mocks or the app's Lua functions, on the world's virtual clock."""
+
+    def __init__(self, app: App, mocks: Mapping[str, Mock], rng: random.Random) -> None:
+        self.app = app
+        self.mocks = mocks
+        self.rng = rng
+
+    def known_activity_ids(self) -> list[str]:
+        ids = {e.id for e in self.app.activities()} | set(self.mocks)
+        return sorted(ids)
+
+    def attempt(self, activity_type: str, payloads: Sequence[Payload], info: ActivityInfo) -> Attempt:
+        mock = self.mocks.get(activity_type)
+        if mock is not None:
+            return self._mock_attempt(mock, payloads, info)
+        entry = self.app.entries.get(activity_type)
+        if isinstance(entry, LuaEntry) and (entry.kind.startswith("function.") or entry.kind.startswith("process.")):
+            return self._lua_attempt(entry, payloads, info)
+        known = ", ".join(self.known_activity_ids()) or "none"
+        return Attempt(error=ErrorInfo(
+            "NotFound", f"activity '{activity_type}' is not registered (no mock, no function entry; "
+            f"known activities: {known})", True, None, None, None))
+
+    def _mock_attempt(self, mock: Mock, payloads: Sequence[Payload], info: ActivityInfo) -> Attempt:
+        args = [_decode(p) for p in payloads]
+        try:
+            value = mock.fn(args, info)
+        except ActivityError as exc:
+            return Attempt(error=exc.info, duration_ns=mock.duration_ns)
+        except Exception as exc:  # a bug in a mock is an Internal activity failure, as Wippy reports panics
+            return Attempt(error=ErrorInfo("Internal", f"{type(exc).__name__}: {exc}", None, None, None, None),
+                           duration_ns=mock.duration_ns)
+        try:
+            return Attempt(result=python_to_payload(value), duration_ns=mock.duration_ns)
+        except (EncodeError, TypeError, ValueError) as exc:
+            return Attempt(error=ErrorInfo("Internal", f"mock result cannot be encoded: {exc}", False, None, None,
+                                           None), duration_ns=mock.duration_ns)
+
+    def _lua_attempt(self, entry: LuaEntry, payloads: Sequence[Payload], info: ActivityInfo) -> Attempt:
+        sb = Sandbox(SandboxOptions(clock_ns=lambda: info.now_ns, context=dict(info.context),
+                                    deterministic=False, seed=self.rng.getrandbits(63)))
+        try:
+            main = sb.load_entry(self.app, entry)
+            args = [sb.values.from_payload(p) for p in payloads]
+            values = sb.call(main, *args)
+        except LuaFailure as failure:
+            if failure.error is not None:
+                return Attempt(error=_chain_info(sb, failure.error), logs=tuple(sb.logs))
+            return Attempt(error=ErrorInfo(failure.kind or "Internal", str(failure), failure.retryable, None, None,
+                                           None), logs=tuple(sb.logs))
+        except (LoadError, NoHostError) as exc:
+            return Attempt(error=ErrorInfo("Internal", str(exc), False, None, None, None), logs=tuple(sb.logs))
+        if len(values) >= 2 and values[1] is not None:
+            second = values[1]
+            if bool(sb.api.is_error(second)):
+                return Attempt(error=_chain_info(sb, second), logs=tuple(sb.logs))
+            return Attempt(error=ErrorInfo("Internal", sb.values.to_python(second) or "error", None, None, None,
+                                           None), logs=tuple(sb.logs))
+        if not values:
+            return Attempt(result=python_to_payload(GO_NIL), logs=tuple(sb.logs))
+        try:
+            return Attempt(result=sb.values.to_payload(values[0]), logs=tuple(sb.logs))
+        except EncodeError as exc:
+            return Attempt(error=ErrorInfo("Internal", f"failed to encode result: {exc}", False, None, None, None),
+                           logs=tuple(sb.logs))
+
+
+def _decode(p: Payload) -> Any:
+    value = payload_to_python(p)
+    return None if value is GO_NIL else value
+
+
+def _chain_info(sb: Sandbox, err: Any) -> ErrorInfo:
+    chain = sb.api.error_chain(err)
+    info: ErrorInfo | None = None
+    for i in range(len(chain), 0, -1):
+        link = chain[i]
+        details = sb.values.to_python(link.details) if link.details is not None else None
+        kind = link.kind.decode() if isinstance(link.kind, bytes) else ""
+        info = ErrorInfo(kind or "Internal", link.msg.decode("utf-8", "replace"), link.retry,
+                         details if isinstance(details, dict) and details else None, None, info)
+    assert info is not None
+    return info

@@ -1,0 +1,452 @@
+"""The simulated server: one virtual universe per test, with its clock, its executions and their
+histories. It never runs workflow Lua itself; it asks `worker/` for each workflow task.
+
+See `timing.py` for when each event is appended.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.common.v1 import Payload
+from temporalio.api.common.v1 import RetryPolicy as RetryPolicyProto
+from temporalio.api.enums.v1 import RetryState, TimeoutType
+from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import History
+
+from wftest import commands as cmd
+from wftest.app import App, LuaEntry
+from wftest.history.builder import HistoryBuilder
+from wftest.history.failures import ErrorInfo, timeout_failure, wippy_failure
+from wftest.history.jsonio import history_to_json
+from wftest.lua.modules.effects import produce
+from wftest.lua.values import GO_NIL, payload_to_python, python_to_payload
+from wftest.sim.activities import (
+    ActivityError,
+    ActivityInfo,
+    ActivityRunner,
+    Attempt,
+    Mock,
+    MockFn,
+    effective_policy,
+    retry_interval,
+    should_retry,
+)
+from wftest.sim.timing import DEFAULT_START_NS, Agenda
+from wftest.worker.execution import WorkflowExecution, WorkflowInfo
+
+IDENTITY = "wftest@simulator"
+DEFAULT_ATTEMPT_CAP = 100
+
+
+class SimulationError(Exception):
+    """The simulation cannot go on (not a workflow failure): e.g. an endless activity retry."""
+
+
+class UnknownWorkflowError(SimulationError):
+    pass
+
+
+@dataclass
+class _ActivityState:
+    command: cmd.ScheduleActivityTask
+    scheduled_event_id: int
+    scheduled_ns: int
+    attempt: int = 1
+    started_ns: int = 0
+    last_failure: Failure | None = None
+    pending: Any = None  # the agenda item of the attempt in flight
+
+
+class WorkflowRun:
+    """A workflow started in the world: its status, result and history."""
+
+    def __init__(self, world: World, workflow_id: str, run_id: str, entry: LuaEntry, start_ns: int) -> None:
+        self.world = world
+        self.workflow_id = workflow_id
+        self.run_id = run_id
+        self.entry = entry
+        self.start_ns = start_ns
+        self.close_ns: int | None = None
+        self.status = "running"
+        self.result_payload: Payload | None = None
+        self.failure: Failure | None = None
+        self.builder = HistoryBuilder()
+
+    @property
+    def closed(self) -> bool:
+        return self.status != "running"
+
+    @property
+    def result(self) -> Any:
+        """The decoded result (None when the workflow returned nothing)."""
+        if self.result_payload is None:
+            return None
+        value = payload_to_python(self.result_payload)
+        return None if value is GO_NIL else value
+
+    @property
+    def history(self) -> History:
+        return self.builder.build()
+
+    def history_json(self) -> str:
+        return history_to_json(self.history)
+
+    @property
+    def elapsed_ns(self) -> int:
+        end = self.close_ns if self.close_ns is not None else self.world.now_ns
+        return end - self.start_ns
+
+
+@dataclass
+class _Workflow:
+    run: WorkflowRun
+    execution: WorkflowExecution
+    info: WorkflowInfo
+    last_started_id: int = 0
+    new_events: bool = True
+    activities: dict[int, _ActivityState] = field(default_factory=dict)
+
+
+class _Resolver:
+    """Side-effect values from the world's seeded generator; versions are always the newest."""
+
+    def __init__(self, rng: random.Random, clock: Any) -> None:
+        self.rng = rng
+        self.clock = clock
+
+    def side_effect(self, side_effect_id: int, name: str, args: tuple[Any, ...]) -> Payload:
+        return python_to_payload(produce(name, self.rng, args))
+
+    def version(self, change_id: str, min_version: int, max_version: int) -> tuple[int, bool]:
+        return max_version, True
+
+
+class World:
+    """A deterministic simulated Temporal server running one Wippy app on a virtual clock."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        start_ns: int = DEFAULT_START_NS,
+        seed: int = 0,
+        attempt_cap: int = DEFAULT_ATTEMPT_CAP,
+        memory_limit: int | None = None,
+        instruction_budget: int | None = None,
+    ) -> None:
+        self.app = app
+        self.now_ns = start_ns
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.attempt_cap = attempt_cap
+        self.memory_limit = memory_limit
+        self.instruction_budget = instruction_budget
+        self.mocks: dict[str, Mock] = {}
+        self.agenda = Agenda()
+        self._workflows: dict[str, _Workflow] = {}
+        self._ids = itertools.count(1)
+        self._runner = ActivityRunner(app, self.mocks, self.rng)
+        self._resolver = _Resolver(self.rng, lambda: self.now_ns)
+
+    # -- setup -------------------------------------------------------------------------------------
+
+    def mock(self, activity_type: str, fn: MockFn | Any = None, *, duration_ns: int = 0,
+             error: ActivityError | None = None) -> None:
+        """Serve `activity_type` from Python: a callable of (args, info), a fixed value, or an error."""
+        if error is not None:
+            failure = error
+
+            def raise_error(args: Sequence[Any], info: ActivityInfo) -> Any:
+                raise failure
+
+            self.mocks[activity_type] = Mock(raise_error, duration_ns)
+        elif callable(fn):
+            self.mocks[activity_type] = Mock(fn, duration_ns)
+        else:
+            value = fn
+            self.mocks[activity_type] = Mock(lambda args, info: value, duration_ns)
+
+    # -- starting ----------------------------------------------------------------------------------
+
+    def start(self, workflow: str, *args: Any, workflow_id: str | None = None,
+              context: Mapping[str, Any] | None = None) -> WorkflowRun:
+        """Start a workflow entry with Python arguments (one payload each)."""
+        entry = self.app.entries.get(workflow)
+        if not isinstance(entry, LuaEntry) or not entry.kind.startswith("workflow."):
+            known = ", ".join(e.id for e in self.app.workflows()) or "none"
+            raise UnknownWorkflowError(f"'{workflow}' is not a workflow entry of this app (workflows: {known})")
+        number = next(self._ids)
+        wid = workflow_id or f"{entry.name}-{number}"
+        if wid in self._workflows and not self._workflows[wid].run.closed:
+            raise SimulationError(f"workflow id '{wid}' is already running")
+        run_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        worker = entry.workflow.worker if entry.workflow is not None else "app:worker"
+        worker_entry = self.app.entries.get(worker)
+        task_queue = getattr(worker_entry, "task_queue", None) or "default"
+        client = getattr(worker_entry, "client", None) or "app:client"
+        info = WorkflowInfo(wid, run_id, entry.id, task_queue, client_id=client, worker_id=worker)
+        payloads = [python_to_payload(a) for a in args]
+        execution = WorkflowExecution(self.app, entry, info, payloads, context=context,
+                                      seed=self.rng.getrandbits(63), memory_limit=self.memory_limit,
+                                      instruction_budget=self.instruction_budget)
+        run = WorkflowRun(self, wid, run_id, entry, self.now_ns)
+        header = {"wippy-context": python_to_payload(dict(context))} if context else {}
+        run.builder.workflow_execution_started(
+            self.now_ns, workflow_type=entry.id, task_queue=task_queue, input=payloads, header=header,
+            run_id=run_id, identity=IDENTITY)
+        self._workflows[wid] = _Workflow(run, execution, info)
+        self._dispatch_due()
+        return run
+
+    # -- running -----------------------------------------------------------------------------------
+
+    def run_until_closed(self, run: WorkflowRun, *, limit_ns: int | None = None) -> WorkflowRun:
+        """Advance virtual time until `run` closes (or nothing is left to happen, or the limit)."""
+        deadline = None if limit_ns is None else self.now_ns + limit_ns
+        while not run.closed:
+            due = self.agenda.next_due()
+            if due is None or (deadline is not None and due > deadline):
+                break
+            self._advance_to(due)
+        return run
+
+    def advance(self, duration_ns: int) -> None:
+        """Let `duration_ns` of virtual time pass, processing everything due in it."""
+        target = self.now_ns + duration_ns
+        while True:
+            due = self.agenda.next_due()
+            if due is None or due > target:
+                break
+            self._advance_to(due)
+        self.now_ns = target
+
+    def run_all(self) -> None:
+        """Process everything until nothing is due."""
+        while (due := self.agenda.next_due()) is not None:
+            self._advance_to(due)
+
+    def _advance_to(self, due_ns: int) -> None:
+        self.now_ns = max(self.now_ns, due_ns)
+        while (item := self.agenda.pop_due(self.now_ns)) is not None:
+            item.action()
+        self._dispatch_due()
+
+    def _dispatch_due(self) -> None:
+        """Run a workflow task for every workflow with new events (creation order), until quiet."""
+        progressed = True
+        while progressed:
+            progressed = False
+            for wf in list(self._workflows.values()):
+                if wf.new_events and not wf.run.closed:
+                    wf.new_events = False
+                    self._workflow_task(wf)
+                    progressed = True
+            while (item := self.agenda.pop_due(self.now_ns)) is not None:
+                item.action()
+                progressed = True
+
+    # -- workflow tasks ----------------------------------------------------------------------------
+
+    def _workflow_task(self, wf: _Workflow) -> None:
+        b = wf.run.builder
+        scheduled = b.workflow_task_scheduled(self.now_ns, task_queue=wf.info.task_queue)
+        started = b.workflow_task_started(self.now_ns, scheduled_event_id=scheduled, identity=IDENTITY)
+        events = b.events[wf.last_started_id:started]
+        size = b.events[started - 1].workflow_task_started_event_attributes.history_size_bytes
+        commands = wf.execution.workflow_task(events, started_event_id=started, now_ns=self.now_ns,
+                                              resolver=self._resolver, history_size=size)
+        completed = b.workflow_task_completed(self.now_ns, scheduled_event_id=scheduled, started_event_id=started,
+                                              identity=IDENTITY)
+        wf.last_started_id = started
+        for command in commands:
+            self._record(wf, command, completed)
+
+    def _record(self, wf: _Workflow, command: cmd.Command, completed: int) -> None:
+        b = wf.run.builder
+        now = self.now_ns
+        if b.last_event_id + 1 != command.seq:
+            raise SimulationError(f"internal: command {command.describe()} expected event id {command.seq}, "
+                                  f"history is at {b.last_event_id}")
+        if isinstance(command, cmd.ScheduleActivityTask):
+            o = command.options
+            event_id = b.activity_task_scheduled(
+                now, activity_id=command.activity_id, activity_type=command.activity_type, task_queue=o.task_queue,
+                input=list(command.input), header=dict(command.header), schedule_to_close_ns=o.schedule_to_close_ns,
+                schedule_to_start_ns=o.schedule_to_start_ns, start_to_close_ns=o.start_to_close_ns,
+                heartbeat_ns=o.heartbeat_ns, retry_policy=_retry_proto(o.retry_policy),
+                workflow_task_completed_event_id=completed)
+            state = _ActivityState(command, event_id, now)
+            wf.activities[event_id] = state
+            self._start_attempt(wf, state)
+        elif isinstance(command, cmd.StartTimer):
+            event_id = b.timer_started(now, timer_id=command.timer_id, start_to_fire_ns=command.duration_ns,
+                                       workflow_task_completed_event_id=completed)
+            self.agenda.at(now + command.duration_ns, lambda: self._timer_fired(wf, command.timer_id, event_id))
+        elif isinstance(command, cmd.RecordMarker):
+            b.marker_recorded(now, marker_name=command.marker_name,
+                              details={k: [v] for k, v in command.details.items()},
+                              workflow_task_completed_event_id=completed,
+                              summary=python_to_payload(command.summary) if command.summary else None)
+        elif isinstance(command, cmd.UpsertWorkflowSearchAttributes):
+            b.upsert_workflow_search_attributes(now, search_attributes=dict(command.attributes),
+                                                workflow_task_completed_event_id=completed)
+        elif isinstance(command, cmd.ModifyWorkflowProperties):
+            b.workflow_properties_modified(now, upserted_memo=dict(command.memo),
+                                           workflow_task_completed_event_id=completed)
+        elif isinstance(command, cmd.RequestCancelActivityTask):
+            requested = b.activity_task_cancel_requested(now, scheduled_event_id=command.scheduled_event_id,
+                                                         workflow_task_completed_event_id=completed)
+            # resolved after this task's commands are all recorded, at the same instant
+            self.agenda.at(now, lambda: self._cancel_activity(wf, command.scheduled_event_id, requested))
+        elif isinstance(command, cmd.CompleteWorkflowExecution):
+            b.workflow_execution_completed(now, result=[command.result] if command.result is not None else [],
+                                           workflow_task_completed_event_id=completed)
+            self._close(wf, "completed", result=command.result)
+        elif isinstance(command, cmd.FailWorkflowExecution):
+            b.workflow_execution_failed(now, failure=command.failure, workflow_task_completed_event_id=completed)
+            self._close(wf, "failed", failure=command.failure)
+        else:
+            raise NotImplementedError(f"the simulator does not execute {command.name} yet")
+
+    def _close(self, wf: _Workflow, status: str, *, result: Payload | None = None,
+               failure: Failure | None = None) -> None:
+        wf.run.status = status
+        wf.run.result_payload = result
+        wf.run.failure = failure
+        wf.run.close_ns = self.now_ns
+        for state in wf.activities.values():
+            if state.pending is not None:
+                state.pending.cancelled = True
+        wf.activities.clear()
+        wf.execution.close()
+
+    # -- timers ------------------------------------------------------------------------------------
+
+    def _timer_fired(self, wf: _Workflow, timer_id: str, started_event_id: int) -> None:
+        if wf.run.closed:
+            return
+        wf.run.builder.timer_fired(self.now_ns, timer_id=timer_id, started_event_id=started_event_id)
+        wf.new_events = True
+
+    # -- activities --------------------------------------------------------------------------------
+
+    def _start_attempt(self, wf: _Workflow, state: _ActivityState) -> None:
+        c = state.command
+        o = c.options
+        state.started_ns = self.now_ns
+        info = ActivityInfo(c.activity_id, c.activity_type, state.attempt, self.now_ns, wf.execution.context,
+                            wf.info.workflow_id)
+        outcome = self._runner.attempt(c.activity_type, c.input, info)
+        close_at = self.now_ns + outcome.duration_ns
+        timeout: int | None = None
+        if o.start_to_close_ns and outcome.duration_ns > o.start_to_close_ns:
+            close_at, timeout = self.now_ns + o.start_to_close_ns, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
+        if o.schedule_to_close_ns and close_at > state.scheduled_ns + o.schedule_to_close_ns:
+            close_at, timeout = state.scheduled_ns + o.schedule_to_close_ns, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE
+        state.pending = self.agenda.at(close_at, lambda: self._attempt_closed(wf, state, outcome, timeout))
+
+    def _attempt_closed(self, wf: _Workflow, state: _ActivityState, outcome: Attempt, timeout: int | None) -> None:
+        state.pending = None
+        if wf.run.closed:
+            return
+        b = wf.run.builder
+        c = state.command
+        if timeout is None and outcome.error is None:
+            started = b.activity_task_started(state.started_ns, scheduled_event_id=state.scheduled_event_id,
+                                              attempt=state.attempt, identity=IDENTITY,
+                                              last_failure=state.last_failure)
+            b.activity_task_completed(self.now_ns, scheduled_event_id=state.scheduled_event_id,
+                                      started_event_id=started, identity=IDENTITY,
+                                      result=[outcome.result] if outcome.result is not None else [])
+            self._activity_closed(wf, state)
+            return
+        policy = effective_policy(c.options.retry_policy)
+        if timeout is not None:
+            failure = timeout_failure(timeout)
+            error = ErrorInfo("Timeout", "activity timeout", True, None, None, None)
+        else:
+            assert outcome.error is not None
+            error = outcome.error
+            failure = wippy_failure(error)
+        overall = c.options.schedule_to_close_ns
+        retry = timeout != TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE and should_retry(policy, state.attempt, error)
+        next_start = self.now_ns + retry_interval(policy, state.attempt)
+        if retry and overall and next_start >= state.scheduled_ns + overall:
+            retry = False
+        if retry:
+            if state.attempt >= self.attempt_cap:
+                raise SimulationError(
+                    f"activity {c.activity_type} (id {c.activity_id}) of workflow {wf.info.workflow_id} failed "
+                    f"{state.attempt} times and its retry policy allows more; the world stops at "
+                    f"{self.attempt_cap} attempts. Last error: {error.kind}: {error.message}. Set "
+                    "activity.retry_policy.maximum_attempts, or mock the activity.")
+            state.attempt += 1
+            state.last_failure = failure
+            self.agenda.at(next_start, lambda: self._start_attempt(wf, state))
+            return
+        retry_state = _retry_state(policy, state.attempt, error, timeout)
+        started = b.activity_task_started(state.started_ns, scheduled_event_id=state.scheduled_event_id,
+                                          attempt=state.attempt, identity=IDENTITY, last_failure=state.last_failure)
+        if timeout is not None:
+            b.activity_task_timed_out(self.now_ns, scheduled_event_id=state.scheduled_event_id,
+                                      started_event_id=started, failure=failure, retry_state=retry_state)
+        else:
+            b.activity_task_failed(self.now_ns, scheduled_event_id=state.scheduled_event_id, started_event_id=started,
+                                   failure=failure, retry_state=retry_state, identity=IDENTITY)
+        self._activity_closed(wf, state)
+
+    def _activity_closed(self, wf: _Workflow, state: _ActivityState) -> None:
+        wf.activities.pop(state.scheduled_event_id, None)
+        wf.new_events = True
+
+    def _cancel_activity(self, wf: _Workflow, scheduled_event_id: int, requested_event_id: int) -> None:
+        state = wf.activities.get(scheduled_event_id)
+        if state is None or wf.run.closed:
+            return
+        if state.pending is not None:
+            state.pending.cancelled = True
+        b = wf.run.builder
+        started = 0
+        if state.started_ns < self.now_ns or state.attempt > 1:
+            # It was running: Temporal writes Started when the attempt closes.
+            started = b.activity_task_started(state.started_ns, scheduled_event_id=scheduled_event_id,
+                                              attempt=state.attempt, identity=IDENTITY,
+                                              last_failure=state.last_failure)
+        b.activity_task_canceled(self.now_ns, scheduled_event_id=scheduled_event_id, started_event_id=started,
+                                 latest_cancel_requested_event_id=requested_event_id, identity=IDENTITY)
+        self._activity_closed(wf, state)
+
+
+def _retry_proto(policy: cmd.RetryPolicy | None) -> RetryPolicyProto | None:
+    if policy is None:
+        return None
+    return RetryPolicyProto(
+        initial_interval=_duration(policy.initial_interval_ns) if policy.initial_interval_ns else None,
+        backoff_coefficient=policy.backoff_coefficient,
+        maximum_interval=_duration(policy.maximum_interval_ns) if policy.maximum_interval_ns else None,
+        maximum_attempts=policy.maximum_attempts,
+        non_retryable_error_types=list(policy.non_retryable_error_types),
+    )
+
+
+def _duration(ns: int) -> Duration:
+    d = Duration()
+    d.FromNanoseconds(ns)
+    return d
+
+
+def _retry_state(policy: Any, attempt: int, error: ErrorInfo, timeout: int | None) -> int:
+    if timeout == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
+        return RetryState.RETRY_STATE_TIMEOUT
+    if error.retryable is False or error.kind in policy.non_retryable_error_types:
+        return RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE
+    if policy.maximum_attempts and attempt >= policy.maximum_attempts:
+        return RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED
+    return RetryState.RETRY_STATE_TIMEOUT

@@ -1,0 +1,562 @@
+"""One workflow execution as Wippy's worker runs it: the events of one workflow task in, that task's
+commands out (spec §0.2–0.4, §2.0–2.5, §2.11).
+
+It does not know where events come from: the simulator and the replayer both drive it. Values that
+are decided outside the code (side-effect values, versions) come from a `Resolver` the driver gives.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+
+from wftest import commands as cmd
+from wftest.app import App, LuaEntry
+from wftest.history.failures import ErrorInfo, activity_failure, error_from_failure, wippy_failure
+from wftest.lua.modules.time import duration_ns, new_time
+from wftest.lua.process import HostCommand, LuaProcess, StepOutcome
+from wftest.lua.sandbox import LuaFailure, Sandbox, SandboxOptions, text
+from wftest.lua.values import EncodeError, encode_json_python, python_to_payload
+from wftest.worker.options import OptionError, activity_options
+
+SIDE_EFFECT_MARKER = "SideEffect"
+VERSION_MARKER = "Version"
+CHANGE_VERSION_ATTRIBUTE = "TemporalChangeVersion"
+
+
+class Resolver(Protocol):
+    """Decides what the code cannot: side-effect values and change versions."""
+
+    def side_effect(self, side_effect_id: int, name: str, args: tuple[Any, ...]) -> Payload: ...
+
+    def version(self, change_id: str, min_version: int, max_version: int) -> tuple[int, bool]:
+        """The version to use and whether to record a marker for it."""
+        ...
+
+
+class WorkflowTaskError(Exception):
+    """The workflow task itself fails (the SDK would panic): e.g. an unsupported version on replay."""
+
+
+@dataclass(frozen=True)
+class WorkflowInfo:
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    task_queue: str
+    namespace: str = "default"
+    attempt: int = 1
+    client_id: str = "app:client"
+    worker_id: str = "app:worker"
+
+    @property
+    def pid(self) -> str:
+        return f"{{{self.client_id}@{self.worker_id}|{self.workflow_id}}}"
+
+
+@dataclass
+class _Activity:
+    activity_id: str
+    activity_type: str
+    task: int | None = None  # funcs.call: the coroutine waiting for the result
+    future: int | None = None  # funcs.async: the future to resolve
+    cancelled: bool = False
+
+
+@dataclass
+class _Timer:
+    kind: str  # "sleep" | "after" | "ticker"
+    task: int | None = None
+    channel: int | None = None
+    duration_ns: int = 0
+    alive: bool = True
+    handle: int = 0  # what Lua holds for timer:stop()/reset(); stays while a ticker re-arms
+
+
+@dataclass
+class _Task:
+    """The commands of the workflow task being built."""
+
+    next_seq: int
+    commands: list[cmd.Command] = field(default_factory=list)
+
+
+class WorkflowExecution:
+    """A live workflow: a sandbox, its process, and what its commands are waiting for."""
+
+    def __init__(
+        self,
+        app: App,
+        entry: LuaEntry,
+        info: WorkflowInfo,
+        input: Sequence[Payload],
+        *,
+        context: Mapping[str, Any] | None = None,
+        seed: int = 0,
+        memory_limit: int | None = None,
+        instruction_budget: int | None = None,
+    ) -> None:
+        self.app = app
+        self.entry = entry
+        self.info = info
+        self.context = dict(context or {})
+        self.now_ns = 0
+        self.history_length = 0
+        self.history_size = 0
+        self.closed = False
+        options = SandboxOptions(
+            clock_ns=lambda: self.now_ns,
+            context=self.context,
+            deterministic=True,
+            seed=seed,
+            providers={"funcs": self._open_funcs, "workflow": self._open_workflow, "time": self._open_time},
+        )
+        if memory_limit is not None:
+            options.memory_limit = memory_limit
+        if instruction_budget is not None:
+            options.instruction_budget = instruction_budget
+        self.sb = Sandbox(options)
+        self.proc = LuaProcess(self.sb)
+        host = self.sb.lua.table_from({
+            b"duration_ns": self.sb.host_function(self._duration),
+            b"info": self.sb.host_function(self._info),
+        })
+        self.rt = self.sb.library_api("workflow_runtime.lua", self.proc.table, host)
+        self._main = self.sb.load_entry(app, entry)
+        self._input = list(input)
+        self._started = False
+        self._activities: dict[int, _Activity] = {}
+        self._timers: dict[str, _Timer] = {}
+        self._timer_by_handle: dict[int, str] = {}
+        self._side_effects = 0
+        self._versions: dict[str, int] = {}
+        self._completions: deque[tuple[int, tuple[Any, ...]]] = deque()  # resolved in a later task
+        self._pushes: deque[tuple[str, int, Any]] = deque()  # ("future" | "channel", id, value)
+        self._task: _Task | None = None
+
+    # -- module providers ------------------------------------------------------------------------
+
+    def _open_funcs(self, sb: Sandbox) -> Any:
+        return self.rt.funcs
+
+    def _open_workflow(self, sb: Sandbox) -> Any:
+        return self.rt.workflow
+
+    def _open_time(self, sb: Sandbox) -> Any:
+        from wftest.lua.modules.time import open_time
+
+        module = open_time(sb)
+        self.rt.extend(module, self.rt.time_ext)
+        return module
+
+    def _duration(self, value: Any) -> tuple[Any, ...]:
+        try:
+            return (duration_ns(self.sb, value),)
+        except ValueError as exc:
+            return None, str(exc)
+
+    def _info(self) -> Any:
+        return self.sb.table({
+            "workflow_id": self.info.workflow_id,
+            "run_id": self.info.run_id,
+            "workflow_type": self.info.workflow_type,
+            "task_queue": self.info.task_queue,
+            "namespace": self.info.namespace,
+            "attempt": self.info.attempt,
+            "history_length": self.history_length,
+            "history_size": self.history_size,
+        })
+
+    # -- one workflow task -----------------------------------------------------------------------
+
+    def workflow_task(
+        self,
+        events: Sequence[HistoryEvent],
+        *,
+        started_event_id: int,
+        now_ns: int,
+        resolver: Resolver,
+        history_size: int = 0,
+    ) -> list[cmd.Command]:
+        """Run one workflow task. `events` are the history events since the previous task started,
+        up to and including this task's WorkflowTaskStarted."""
+        if self.closed:
+            raise WorkflowTaskError("workflow task on a closed execution")
+        self.now_ns = now_ns
+        self.history_length = started_event_id
+        self.history_size = history_size
+        self._task = _Task(next_seq=started_event_id + 2)
+        self._resolver = resolver
+        for event in events:
+            self._apply_event(event)
+        if not self._started:
+            self._started = True
+            args = [self.sb.values.from_payload(p) for p in self._input]
+            self.proc.start(self._main, *args)
+        while self._completions:
+            task, values = self._completions.popleft()
+            self.proc.reply(task, *values)
+        self._run()
+        task, self._task = self._task, None
+        return task.commands
+
+    def _apply_event(self, event: HistoryEvent) -> None:
+        kind = event.event_type
+        if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            a = event.activity_task_completed_event_attributes
+            payloads = a.result.payloads
+            value = self.sb.values.from_payload(payloads[0]) if payloads else None
+            self._activity_done(a.scheduled_event_id, value, None)
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+            f = event.activity_task_failed_event_attributes
+            self._activity_failed(f.scheduled_event_id, f.started_event_id, f.failure, f.retry_state)
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+            t = event.activity_task_timed_out_event_attributes
+            self._activity_failed(t.scheduled_event_id, t.started_event_id, t.failure, t.retry_state)
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+            c = event.activity_task_canceled_event_attributes
+            err = self._lua_error(ErrorInfo("Canceled", "operation canceled", False, None, None, None))
+            self._activity_done(c.scheduled_event_id, None, err)
+        elif kind == EventType.EVENT_TYPE_TIMER_FIRED:
+            self._timer_fired(event.timer_fired_event_attributes.timer_id)
+
+    def _activity_failed(self, scheduled_id: int, started_id: int, failure: Any, retry_state: Any) -> None:
+        """The Go SDK hands the workflow an ActivityError around the recorded failure (§3.3)."""
+        activity = self._activities.get(scheduled_id)
+        if activity is None:
+            return
+        wrapped = activity_failure(failure, scheduled_event_id=scheduled_id, started_event_id=started_id,
+                                   identity="", activity_type=activity.activity_type,
+                                   activity_id=activity.activity_id, retry_state=retry_state)
+        self._activity_done(scheduled_id, None, self._lua_error(error_from_failure(wrapped)))
+
+    def _activity_done(self, scheduled_id: int, value: Any, err: Any) -> None:
+        activity = self._activities.pop(scheduled_id, None)
+        if activity is None or activity.cancelled:
+            return
+        if activity.task is not None:
+            self._completions.append((activity.task, (value, err)))
+        elif activity.future is not None:
+            self._pushes.append(("future", activity.future, (value, err)))
+
+    def _timer_fired(self, timer_id: str) -> None:
+        timer = self._timers.get(timer_id)
+        if timer is None:
+            return
+        if timer.kind != "ticker":
+            del self._timers[timer_id]
+        if not timer.alive:
+            return
+        if timer.kind == "sleep" and timer.task is not None:
+            self._completions.append((timer.task, ()))
+        elif timer.channel is not None:
+            self._pushes.append(("channel", timer.channel, new_time(self.sb, self.now_ns)))
+            if timer.kind == "ticker":
+                # §2.3: re-armed from the event callback, before this task's Lua step.
+                del self._timers[timer_id]
+                self._timer_by_handle[timer.handle] = self._start_timer(timer, "?")
+
+    def _flush_pushes(self) -> None:
+        """Deliver queued internal messages in order; a full channel keeps the rest queued."""
+        kept: deque[tuple[str, int, Any]] = deque()
+        for item in self._pushes:
+            what, target, payload = item
+            if what == "future":
+                self.rt.resolve_future(target, *payload)
+            elif not self.proc.push(target, payload):
+                kept.append(item)
+        self._pushes = kept
+
+    # -- stepping: commands are executed in order, synchronous ones resume depth-first (§0.3) ----
+
+    def _run(self) -> None:
+        self._flush_pushes()
+        stack: list[Iterator[HostCommand]] = []
+        outcome = self.proc.step()
+        while True:
+            if self._closing(outcome):
+                return
+            stack.append(iter(outcome.commands))
+            next_outcome: StepOutcome | None = None
+            while stack and next_outcome is None:
+                host = next(stack[-1], None)
+                if host is None:
+                    stack.pop()
+                    continue
+                if self._execute(host):
+                    next_outcome = self.proc.step()
+            if next_outcome is None:
+                return
+            outcome = next_outcome
+
+    def _closing(self, outcome: StepOutcome) -> bool:
+        if outcome.status == "finished":
+            self._complete(outcome.values)
+        elif outcome.status == "failed":
+            assert outcome.failure is not None
+            self._fail(self._failure_info(outcome.failure))
+        elif outcome.status == "deadlock":
+            self._fail(ErrorInfo("Internal", outcome.report, False, None, None, None))
+        else:
+            return False
+        return True
+
+    def _emit(self, command_type: Callable[..., cmd.Command], where: str, ids: int = 1, **fields: Any) -> cmd.Command:
+        task = self._task
+        assert task is not None
+        command = command_type(seq=task.next_seq, where=where, **fields)
+        task.next_seq += ids
+        task.commands.append(command)
+        return command
+
+    def _execute(self, host: HostCommand) -> bool:
+        """Execute one command; True when it was answered at once (the process must step again)."""
+        t = host.table
+        kind = text(t.kind)
+        where = text(t.where) if t.where is not None else "?"
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            self.proc.reply(host.task, None, self._lua_error(ErrorInfo(
+                "Internal", f"unsupported command '{kind}' in a workflow", False, None, None, None)))
+            return True
+        return handler(self, host.task, t, where)
+
+    # -- command handlers --------------------------------------------------------------------------
+
+    def _activity(self, task: int, t: Any, where: str, *, future: bool) -> bool:
+        target = text(t.target)
+        try:
+            call_options = self.sb.values.to_python(t.options) if t.options is not None else None
+            defaults = self.app.entries[target].call_options if target in self.app.entries else None
+            options, explicit_id = activity_options(self.info.task_queue, defaults, call_options)  # type: ignore[arg-type]
+            args = t.args
+            payloads = tuple(self.sb.values.to_payload(args[i]) for i in range(1, int(args.n) + 1))
+        except (OptionError, EncodeError) as exc:
+            self.proc.reply(task, None, self._lua_error(ErrorInfo("Invalid", str(exc), False, None, None, None)))
+            return True
+        assert self._task is not None
+        seq = self._task.next_seq
+        activity_id = explicit_id or str(seq)
+        self._emit(cmd.ScheduleActivityTask, where, activity_id=activity_id, activity_type=target,
+                   input=payloads, options=options, header=self._header())
+        if future:
+            self._activities[seq] = _Activity(activity_id, target, future=seq)
+            self.proc.reply(task, seq)
+            return True
+        self._activities[seq] = _Activity(activity_id, target, task=task)
+        return False
+
+    def _activity_call(self, task: int, t: Any, where: str) -> bool:
+        return self._activity(task, t, where, future=False)
+
+    def _activity_start(self, task: int, t: Any, where: str) -> bool:
+        return self._activity(task, t, where, future=True)
+
+    def _activity_cancel(self, task: int, t: Any, where: str) -> bool:
+        """§2.2: RequestCancelActivityTask for the future's activity. Also when the activity was
+        scheduled in this same task (the SDK may drop both commands then [P]; wftest keeps them, so
+        history ids stay those the code was given)."""
+        seq = int(t.future)
+        activity = self._activities.get(seq)
+        if activity is not None and not activity.cancelled:
+            activity.cancelled = True
+            self._emit(cmd.RequestCancelActivityTask, where, scheduled_event_id=seq)
+        self.proc.reply(task, True)
+        return True
+
+    def _start_timer(self, timer: _Timer, where: str) -> str:
+        assert self._task is not None
+        timer_id = str(self._task.next_seq)
+        self._emit(cmd.StartTimer, where, timer_id=timer_id, duration_ns=timer.duration_ns)
+        self._timers[timer_id] = timer
+        return timer_id
+
+    def _sleep(self, task: int, t: Any, where: str) -> bool:
+        duration = int(t.duration)
+        if duration <= 0:
+            # §0.3/§8.8: no command; resolved at the next workflow task.
+            self._completions.append((task, ()))
+            return False
+        self._start_timer(_Timer("sleep", task=task, duration_ns=duration), where)
+        return False
+
+    def _timer_start(self, task: int, t: Any, where: str, kind: str = "after") -> bool:
+        timer = _Timer(kind, channel=int(t.channel), duration_ns=int(t.duration))
+        timer_id = self._start_timer(timer, where)
+        handle = timer.handle = int(timer_id)
+        self._timer_by_handle[handle] = timer_id
+        self.proc.reply(task, handle)
+        return True
+
+    def _ticker_start(self, task: int, t: Any, where: str) -> bool:
+        return self._timer_start(task, t, where, kind="ticker")
+
+    def _timer_stop(self, task: int, t: Any, where: str) -> bool:
+        timer = self._timers.get(self._timer_by_handle.get(int(t.timer), ""))
+        stopped = timer is not None and timer.alive
+        if timer is not None:
+            timer.alive = False  # §8.7: no CancelTimer; a later fire is ignored
+        self.proc.reply(task, stopped)
+        return True
+
+    def _timer_reset(self, task: int, t: Any, where: str) -> bool:
+        handle = int(t.timer)
+        old = self._timers.get(self._timer_by_handle.get(handle, ""))
+        active = old is not None and old.alive
+        channel = old.channel if old is not None else None
+        if old is not None:
+            old.alive = False
+        if channel is not None:
+            timer = _Timer("after", channel=channel, duration_ns=int(t.duration), handle=handle)
+            self._timer_by_handle[handle] = self._start_timer(timer, where)
+        self.proc.reply(task, active)
+        return True
+
+    def _side_effect(self, task: int, t: Any, where: str) -> bool:
+        self._side_effects += 1
+        sid = self._side_effects
+        args = t.args
+        values = tuple(self.sb.values.to_python(args[i]) for i in range(1, int(args.n) + 1))
+        payload = self._resolver.side_effect(sid, text(t.name), values)
+        self._emit(cmd.RecordMarker, where, marker_name=SIDE_EFFECT_MARKER,
+                   details={"side-effect-id": python_to_payload(sid), "data": payload},
+                   summary="workflow.sideEffect")
+        self.proc.reply(task, self.sb.values.from_payload(payload), None)
+        return True
+
+    def _version(self, task: int, t: Any, where: str) -> bool:
+        change_id = text(t.change_id)
+        low, high = int(t.min), int(t.max)
+        if change_id in self._versions:
+            self.proc.reply(task, self._versions[change_id], None)
+            return True
+        version, record = self._resolver.version(change_id, low, high)
+        if not low <= version <= high:
+            raise WorkflowTaskError(
+                f"{where}: workflow.version({change_id!r}, {low}, {high}): history has version {version}, "
+                "which this code no longer supports")
+        self._versions[change_id] = version
+        if record:
+            known = [f"{c}-{v}" for c, v in self._versions.items() if c != change_id]
+            self._emit(cmd.RecordMarker, where, marker_name=VERSION_MARKER,
+                       details={"change-id": python_to_payload(change_id), "version": python_to_payload(version)})
+            self._emit(cmd.UpsertWorkflowSearchAttributes, where,
+                       attributes={CHANGE_VERSION_ATTRIBUTE: python_to_payload([f"{change_id}-{version}", *known])})
+        self.proc.reply(task, version, None)
+        return True
+
+    def _attrs(self, task: int, t: Any, where: str) -> bool:
+        try:
+            search = _search_attributes(self.sb.values.to_python(t.search)) if t.search is not None else None
+            memo = self.sb.values.to_python(t.memo) if t.memo is not None else None
+        except (ValueError, EncodeError) as exc:
+            self.proc.reply(task, None, self._lua_error(ErrorInfo("Invalid", str(exc), False, None, None, None)))
+            return True
+        if search is not None:
+            self._emit(cmd.UpsertWorkflowSearchAttributes, where, attributes=search)
+        if memo is not None:
+            assert isinstance(memo, dict)
+            self._emit(cmd.ModifyWorkflowProperties, where,
+                       memo={k: python_to_payload(v) for k, v in sorted(memo.items())})
+        self.proc.reply(task, True, None)
+        return True
+
+    # -- closing -----------------------------------------------------------------------------------
+
+    def _complete(self, values: tuple[Any, ...]) -> None:
+        if len(values) >= 2 and values[1] is not None:
+            second = values[1]
+            if bool(self.sb.api.is_error(second)):
+                self._fail(self._error_info(second))
+                return
+            if isinstance(second, bytes):
+                self._fail(ErrorInfo("Internal", text(second), False, None, None, None))
+                return
+        result: Payload | None = None
+        if values:
+            try:
+                result = self.sb.values.to_payload(values[0])
+            except EncodeError as exc:
+                self._fail(ErrorInfo("Internal", f"failed to encode result: {exc}", False, None, None, None))
+                return
+        self._emit(cmd.CompleteWorkflowExecution, "?", result=result)
+        self.closed = True
+
+    def _fail(self, info: ErrorInfo) -> None:
+        self._emit(cmd.FailWorkflowExecution, "?", failure=wippy_failure(info))
+        self.closed = True
+
+    def _failure_info(self, failure: LuaFailure) -> ErrorInfo:
+        if failure.error is not None:
+            return self._error_info(failure.error)
+        return ErrorInfo(failure.kind or "Internal", str(failure), failure.retryable, None, None, None)
+
+    def _error_info(self, err: Any) -> ErrorInfo:
+        chain = self.sb.api.error_chain(err)
+        info: ErrorInfo | None = None
+        for i in range(len(chain), 0, -1):
+            link = chain[i]
+            details = self.sb.values.to_python(link.details) if link.details is not None else None
+            info = ErrorInfo(text(link.kind) or "Internal" if i == 1 else text(link.kind), text(link.msg),
+                             link.retry, details if isinstance(details, dict) and details else None, None, info)
+        assert info is not None
+        return info
+
+    def _lua_error(self, info: ErrorInfo) -> Any:
+        return self.sb.error(info.kind, info.full_message(), info.retryable, info.details)
+
+    def _header(self) -> dict[str, Payload]:
+        if not self.context:
+            return {}
+        return {"wippy-context": python_to_payload(self.context)}
+
+    def close(self) -> None:
+        """Kill every coroutine (the run is over)."""
+        self.proc.kill_all()
+
+
+def _search_attributes(values: Any) -> dict[str, Payload]:
+    """§2.11: typed search attributes (payload metadata `type`)."""
+    if not isinstance(values, dict):
+        raise ValueError("search must be a table of name = value")
+    out: dict[str, Payload] = {}
+    for name in sorted(values):
+        value = values[name]
+        if isinstance(value, bool):
+            kind = "Bool"
+        elif isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+            kind, value = "Int", int(value)
+        elif isinstance(value, float):
+            kind = "Double"
+        elif isinstance(value, str):
+            kind = "Keyword"
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            kind = "KeywordList"
+        else:
+            raise ValueError(f"search attribute {name!r}: unsupported value type {type(value).__name__}")
+        payload = Payload(metadata={"encoding": b"json/plain", "type": kind.encode()},
+                          data=encode_json_python(value).encode())
+        out[name] = payload
+    return out
+
+
+_HANDLERS: dict[str, Callable[[WorkflowExecution, int, Any, str], bool]] = {
+    "activity.call": WorkflowExecution._activity_call,
+    "activity.start": WorkflowExecution._activity_start,
+    "activity.cancel": WorkflowExecution._activity_cancel,
+    "timer.sleep": WorkflowExecution._sleep,
+    "timer.start": WorkflowExecution._timer_start,
+    "timer.stop": WorkflowExecution._timer_stop,
+    "timer.reset": WorkflowExecution._timer_reset,
+    "ticker.start": WorkflowExecution._ticker_start,
+    "ticker.stop": WorkflowExecution._timer_stop,
+    "side_effect": WorkflowExecution._side_effect,
+    "version": WorkflowExecution._version,
+    "attrs": WorkflowExecution._attrs,
+}
