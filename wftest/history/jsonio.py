@@ -8,7 +8,10 @@ from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
+
+_EVENT_TYPE_NAMES = frozenset(EventType.keys())
 
 
 class HistoryFormatError(ValueError):
@@ -98,11 +101,19 @@ def _load_json(text: str | bytes, source: str) -> object:
 def _proto3_event(raw: object, position: int, source: str) -> HistoryEvent:
     if not isinstance(raw, dict):
         raise HistoryFormatError(source, position, f"expected a JSON object, found {type(raw).__name__}")
+    event_type = raw.get("eventType")
+    if isinstance(event_type, str) and event_type not in _EVENT_TYPE_NAMES:
+        raise HistoryFormatError(source, _declared_id(raw, position), f"unknown eventType {event_type!r}")
     event = HistoryEvent()
     try:
         json_format.ParseDict(raw, event, ignore_unknown_fields=True)
     except json_format.ParseError as error:
         raise HistoryFormatError(source, _declared_id(raw, position), str(error)) from None
+    expected = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_").lower() + "_event_attributes"
+    if event.WhichOneof("attributes") != expected:
+        json_name = HistoryEvent.DESCRIPTOR.fields_by_name[expected].json_name if event.event_type else ""
+        problem = f"{EventType.Name(event.event_type)} without {json_name}" if json_name else "missing eventType"
+        raise HistoryFormatError(source, _declared_id(raw, position), problem)
     return event
 
 

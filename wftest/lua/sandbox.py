@@ -158,13 +158,13 @@ class Sandbox:
                 b"random_seed": self.rng.getrandbits(53),
                 b"deterministic": self.options.deterministic,
                 b"produce": _host_side(self._produce),
+                b"types_code": _library_bytecode(TYPES_RUNTIME),
             }
         )
         # The prelude's private API, fetched once: lupa can misread a Lua table field that is fetched
         # from inside a Python callback running in a coroutine, so nothing is looked up there later.
         self._api_table = self._run_file(LIB / "prelude.lua", host)
         self.api = SimpleNamespace(**{text(k): v for k, v in self._api_table.items()})
-        self._run_file(TYPES_RUNTIME)
         self._modules: dict[str, Any] = {}
         self._libraries: dict[str, Any] = {}
         self._loading: list[str] = []

@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any, Final, TypeAlias
 
@@ -473,6 +474,13 @@ _DEPTH_MESSAGE: Final = f"nesting depth exceeds {MAX_DEPTH}"
 # The converter bound to one Lua runtime
 
 
+@lru_cache(maxsize=1)
+def _helpers_bytecode() -> bytes:
+    from wftest.lua.compiler import bytecode
+
+    return bytecode(_LUA_HELPERS.encode(), "=values")
+
+
 class Values:
     """Converts values of one LuaRuntime (``encoding=None``) to and from Python values, JSON and payloads.
 
@@ -481,7 +489,8 @@ class Values:
 
     def __init__(self, lua: Any) -> None:
         self._lua = lua
-        self._export, self._slice = lua.execute(_LUA_HELPERS, _MARK, MAX_DEPTH, _CHUNK)
+        helpers = lua.eval("load")(_helpers_bytecode(), b"=values", b"b")
+        self._export, self._slice = helpers(_MARK, MAX_DEPTH, _CHUNK)
         self._table_type: type = type(lua.table())
         self._lua_object: type = self._table_type.__mro__[1]
 

@@ -370,6 +370,29 @@ for _, name in raw_pairs({"io", "debug", "package", "python", "load", "loadstrin
 end
 math.randomseed(host.random_seed)
 
+-- Declared types and the integer/number/string/boolean casts (types.lua) load on first use: most
+-- scripts never touch them, and every execution gets a fresh state.
+local types_code, types_loaded = host.types_code, false
+local function load_types()
+    if types_loaded then return end
+    types_loaded = true
+    raw_setmetatable(_G, nil)
+    raw_setmetatable(string, nil)
+    raw_load(types_code, "=types.lua", "b")()
+end
+local LAZY_TYPES = {__wftype = true, integer = true, number = true, boolean = true}
+raw_setmetatable(_G, {__index = function(_, k)
+    if LAZY_TYPES[k] then
+        load_types()
+        return raw_rawget(_G, k)
+    end
+    return nil
+end})
+raw_setmetatable(string, {__call = function(_, ...)
+    load_types()
+    return string(...)
+end})
+
 ---------------------------------------------------------------------------------------------------
 -- Chunk loading: text only, each chunk in its own environment (own `require`) over the globals.
 -- `code` is source text, or bytecode the host compiled from checked source (mode "b"); user code
