@@ -46,7 +46,9 @@ QUEUE = "test-queue"
 
 def jp(value: object) -> Payload:
     """A json/plain payload as Go's encoding/json writes it."""
-    return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(value, separators=(",", ":")).encode())
+    return Payload(
+        metadata={"encoding": b"json/plain"}, data=json.dumps(value, separators=(",", ":")).encode()
+    )
 
 
 def types(history: History | HistoryBuilder) -> list[str]:
@@ -193,7 +195,9 @@ def test_version_then_child_shape() -> None:
     )
     keyword_list = Payload(metadata={"encoding": b"json/plain"}, data=b'["c-3"]')
     b.upsert_workflow_search_attributes(
-        T0 + 2 * MS, search_attributes={"TemporalChangeVersion": keyword_list}, workflow_task_completed_event_id=4
+        T0 + 2 * MS,
+        search_attributes={"TemporalChangeVersion": keyword_list},
+        workflow_task_completed_event_id=4,
     )
     initiated = b.start_child_workflow_execution_initiated(
         T0 + 2 * MS,
@@ -226,7 +230,11 @@ def test_version_then_child_shape() -> None:
     assert upsert.search_attributes.indexed_fields["TemporalChangeVersion"].data == b'["c-3"]'
     attrs = b.events[6].start_child_workflow_execution_initiated_event_attributes
     assert attrs.workflow_id == f"{RUN_ID}_7"
-    assert (attrs.namespace, attrs.workflow_type.name, attrs.task_queue.name) == ("default", "app:child", QUEUE)
+    assert (attrs.namespace, attrs.workflow_type.name, attrs.task_queue.name) == (
+        "default",
+        "app:child",
+        QUEUE,
+    )
     assert attrs.parent_close_policy == ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE
     assert attrs.workflow_id_reuse_policy == WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
     assert attrs.workflow_task_timeout.ToNanoseconds() == 10 * SECOND
@@ -335,14 +343,20 @@ def test_go_sdk_metadata_on_workflow_task_completed() -> None:
     b = HistoryBuilder()
     start(b)
     second = task(b, T0 + SECOND)
-    third = b.workflow_task_completed(T0 + 2 * SECOND, scheduled_event_id=5, started_event_id=6, sdk_flags=[1])
+    third = b.workflow_task_completed(
+        T0 + 2 * SECOND, scheduled_event_id=5, started_event_id=6, sdk_flags=[1]
+    )
     first_attrs = b.events[3].workflow_task_completed_event_attributes
     assert first_attrs.sdk_metadata.sdk_name == "temporal-go"
     assert first_attrs.sdk_metadata.sdk_version == "1.42.0"
     assert list(first_attrs.sdk_metadata.lang_used_flags) == [3]
     assert first_attrs.HasField("metering_metadata")
     assert first_attrs.binary_checksum == ""
-    assert (first_attrs.scheduled_event_id, first_attrs.started_event_id, first_attrs.identity) == (2, 3, "wftest")
+    assert (first_attrs.scheduled_event_id, first_attrs.started_event_id, first_attrs.identity) == (
+        2,
+        3,
+        "wftest",
+    )
     later = b.events[second - 1].workflow_task_completed_event_attributes
     assert later.HasField("sdk_metadata")
     assert later.sdk_metadata == type(later.sdk_metadata)()
@@ -392,7 +406,11 @@ def test_sdk_default_ids_and_explicit_overrides() -> None:
     start(b)
     target = ExecutionRef("", "other-wf")
     b.activity_task_scheduled(
-        T0, activity_type="app:a", task_queue=QUEUE, workflow_task_completed_event_id=4, activity_id="custom"
+        T0 + 2 * MS,
+        activity_type="app:a",
+        task_queue=QUEUE,
+        workflow_task_completed_event_id=4,
+        activity_id="c1",
     )
     b.timer_started(T0 + 2 * MS, start_to_fire_ns=SECOND, workflow_task_completed_event_id=4, timer_id="t")
     b.signal_external_workflow_execution_initiated(
@@ -413,7 +431,7 @@ def test_sdk_default_ids_and_explicit_overrides() -> None:
         workflow_id="named-child",
     )
     events = b.events
-    assert events[4].activity_task_scheduled_event_attributes.activity_id == "custom"
+    assert events[4].activity_task_scheduled_event_attributes.activity_id == "c1"
     assert events[5].timer_started_event_attributes.timer_id == "t"
     assert events[6].signal_external_workflow_execution_initiated_event_attributes.control == "7"
     assert events[7].request_cancel_external_workflow_execution_initiated_event_attributes.control == "8"
@@ -425,7 +443,11 @@ def test_default_child_workflow_id_needs_a_started_event() -> None:
     b = HistoryBuilder()
     with pytest.raises(ValueError, match="default child workflow id needs the run id"):
         b.start_child_workflow_execution_initiated(
-            T0, namespace="default", workflow_type="app:c", task_queue=QUEUE, workflow_task_completed_event_id=4
+            T0,
+            namespace="default",
+            workflow_type="app:c",
+            task_queue=QUEUE,
+            workflow_task_completed_event_id=4,
         )
     assert b.last_event_id == 0
 
@@ -434,7 +456,9 @@ def test_empty_payload_lists_leave_the_field_unset() -> None:
     """§0.4: `return` with no values → no result payloads at all; no args → no input (§2.6)."""
     b = HistoryBuilder()
     start(b)
-    b.activity_task_scheduled(T0 + 2 * MS, activity_type="app:a", task_queue=QUEUE, workflow_task_completed_event_id=4)
+    b.activity_task_scheduled(
+        T0 + 2 * MS, activity_type="app:a", task_queue=QUEUE, workflow_task_completed_event_id=4
+    )
     b.workflow_execution_completed(T0 + 2 * MS, workflow_task_completed_event_id=4)
     assert not b.events[4].activity_task_scheduled_event_attributes.HasField("input")
     assert b.events[4].activity_task_scheduled_event_attributes.HasField("header")
@@ -495,7 +519,9 @@ def test_activity_retry_attempt_and_timeout_events() -> None:
         schedule_to_start_ns=7,
     )
     previous = wippy_failure(ErrorInfo("Unavailable", "flaky"))
-    b.activity_task_started(T0 + 3 * MS, scheduled_event_id=5, attempt=3, last_failure=previous, identity="w2")
+    b.activity_task_started(
+        T0 + 3 * MS, scheduled_event_id=5, attempt=3, last_failure=previous, identity="w2"
+    )
     timeout = timeout_failure(TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE)
     b.activity_task_timed_out(
         T0 + 4 * MS,
@@ -512,7 +538,10 @@ def test_activity_retry_attempt_and_timeout_events() -> None:
     started = b.events[5].activity_task_started_event_attributes
     assert (started.attempt, started.last_failure, started.identity) == (3, previous, "w2")
     timed_out = b.events[6].activity_task_timed_out_event_attributes
-    assert (timed_out.failure, timed_out.retry_state) == (timeout, RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED)
+    assert (timed_out.failure, timed_out.retry_state) == (
+        timeout,
+        RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED,
+    )
 
 
 # -- every event type ---------------------------------------------------------------------------------------
@@ -612,10 +641,14 @@ def test_every_event_type_gets_its_type_and_attributes() -> None:
         assert event.WhichOneof("attributes") == name + "_event_attributes"
     by_name = dict(zip(names, b.events))
     assert by_name["timer_started"].timer_started_event_attributes.timer_id == "15"
-    assert by_name["child_workflow_execution_failed"].child_workflow_execution_failed_event_attributes.retry_state == (
+    assert by_name[
+        "child_workflow_execution_failed"
+    ].child_workflow_execution_failed_event_attributes.retry_state == (
         RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
     )
-    continued = by_name["workflow_execution_continued_as_new"].workflow_execution_continued_as_new_event_attributes
+    continued = by_name[
+        "workflow_execution_continued_as_new"
+    ].workflow_execution_continued_as_new_event_attributes
     assert continued.initiator == ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW
     assert continued.workflow_task_timeout.ToNanoseconds() == 10 * SECOND
     assert continued.HasField("backoff_start_interval")
@@ -706,7 +739,9 @@ def test_json_bytes_are_the_same_in_another_process(tmp_path: Path) -> None:
         "sys.stdout.write(history_to_json(full_history()))\n"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    other = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
     assert other.stdout == text
     assert text.endswith("}\n")
 
@@ -730,8 +765,14 @@ def event_dicts() -> list[dict[str, object]]:
         ("events: []", "h.json: not valid JSON: Expecting value (line 1 column 1)"),
         ('{"events": [] } x', "h.json: not valid JSON: Extra data (line 1 column 17)"),
         ('{"events": [', "h.json: truncated JSON: the text ends inside a value (line 1 column 13)"),
-        ('{"events": [{"eventId": "1"', "h.json: truncated JSON: the text ends inside a value (line 1 column 28)"),
-        ('{"events": [{"eventId": "1', "h.json: truncated JSON: the text ends inside a value (line 1 column 25)"),
+        (
+            '{"events": [{"eventId": "1"',
+            "h.json: truncated JSON: the text ends inside a value (line 1 column 28)",
+        ),
+        (
+            '{"events": [{"eventId": "1',
+            "h.json: truncated JSON: the text ends inside a value (line 1 column 25)",
+        ),
         ("", "h.json: truncated JSON: the text ends inside a value (line 1 column 1)"),
         ("[]", 'h.json: not a history: expected a JSON object with an "events" list'),
         ('{"history": []}', 'h.json: not a history: expected a JSON object with an "events" list'),
@@ -759,15 +800,47 @@ def test_error_without_source_uses_placeholder_and_fields() -> None:
 
 
 def test_not_utf8_bytes() -> None:
-    assert str(read_error(b'{"events": ["\xff"]}')) == "h.json: not UTF-8 text (invalid start byte at byte 13)"
+    assert (
+        str(read_error(b'{"events": ["\xff"]}')) == "h.json: not UTF-8 text (invalid start byte at byte 13)"
+    )
 
 
-def test_bad_event_field_names_the_event() -> None:
+@pytest.mark.parametrize(
+    ("event_type", "message"),
+    [
+        ("WorkflowTaskStarted", "h.json: event 3: unknown eventType 'WorkflowTaskStarted'"),
+        ("EVENT_TYPE_UNSPECIFIED", "h.json: event 3: unknown eventType 'EVENT_TYPE_UNSPECIFIED'"),
+        (999, "h.json: event 3: unknown eventType 999"),
+        (None, "h.json: event 3: missing eventType"),
+        (
+            "EVENT_TYPE_TIMER_FIRED",
+            "h.json: event 3: EVENT_TYPE_TIMER_FIRED event without timerFiredEventAttributes",
+        ),
+    ],
+)
+def test_event_type_must_be_known_and_match_the_attributes(event_type: object, message: str) -> None:
     events = event_dicts()
-    events[2]["eventType"] = "WorkflowTaskStarted"
+    if event_type is None:
+        del events[2]["eventType"]
+    else:
+        events[2]["eventType"] = event_type
     error = read_error(json.dumps({"events": events}))
-    assert error.event_id == 3
-    assert str(error).startswith("h.json: event 3: Failed to parse eventType field: Invalid enum value")
+    assert (str(error), error.event_id) == (message, 3)
+
+
+def test_numeric_event_type_is_accepted() -> None:
+    events = event_dicts()
+    events[2]["eventType"] = EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
+    assert history_from_json(json.dumps({"events": events})).events[2].event_type == (
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
+    )
+
+
+def test_bad_field_value_names_the_event() -> None:
+    events = event_dicts()
+    events[1]["eventTime"] = "yesterday"
+    error = read_error(json.dumps({"events": events}))
+    assert str(error).startswith("h.json: event 2: Failed to parse eventTime field")
 
 
 def test_bad_event_without_readable_id_uses_its_position() -> None:
@@ -779,9 +852,18 @@ def test_bad_event_without_readable_id_uses_its_position() -> None:
 @pytest.mark.parametrize(
     ("ids", "message"),
     [
-        (["1", "2", "4", "5"], "h.json: event 4: expected event id 3 here: event ids must run 1, 2, 3, ... without gaps"),
-        (["1", "2", "2", "3"], "h.json: event 2: expected event id 3 here: event ids must run 1, 2, 3, ... without gaps"),
-        (["2", "3", "4", "5"], "h.json: event 2: expected event id 1 here: event ids must run 1, 2, 3, ... without gaps"),
+        (
+            ["1", "2", "4", "5"],
+            "h.json: event 4: expected event id 3 here: event ids must run 1, 2, 3, ... without gaps",
+        ),
+        (
+            ["1", "2", "2", "3"],
+            "h.json: event 2: expected event id 3 here: event ids must run 1, 2, 3, ... without gaps",
+        ),
+        (
+            ["2", "3", "4", "5"],
+            "h.json: event 2: expected event id 1 here: event ids must run 1, 2, 3, ... without gaps",
+        ),
         ([None, "2", "3", "4"], "h.json: event 1: missing eventId"),
     ],
 )

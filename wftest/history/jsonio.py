@@ -11,7 +11,10 @@ from google.protobuf.descriptor import Descriptor
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
 
-_EVENT_TYPE_NAMES = frozenset(EventType.keys())
+_EVENT_TYPES: frozenset[object] = frozenset([*EventType.keys(), *EventType.values()]) - {
+    "EVENT_TYPE_UNSPECIFIED",
+    EventType.EVENT_TYPE_UNSPECIFIED,
+}
 
 
 class HistoryFormatError(ValueError):
@@ -101,19 +104,23 @@ def _load_json(text: str | bytes, source: str) -> object:
 def _proto3_event(raw: object, position: int, source: str) -> HistoryEvent:
     if not isinstance(raw, dict):
         raise HistoryFormatError(source, position, f"expected a JSON object, found {type(raw).__name__}")
+    declared_id = _declared_id(raw, position)
     event_type = raw.get("eventType")
-    if isinstance(event_type, str) and event_type not in _EVENT_TYPE_NAMES:
-        raise HistoryFormatError(source, _declared_id(raw, position), f"unknown eventType {event_type!r}")
+    if event_type is not None and event_type not in _EVENT_TYPES:
+        raise HistoryFormatError(source, declared_id, f"unknown eventType {event_type!r}")
     event = HistoryEvent()
     try:
         json_format.ParseDict(raw, event, ignore_unknown_fields=True)
     except json_format.ParseError as error:
-        raise HistoryFormatError(source, _declared_id(raw, position), str(error)) from None
-    expected = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_").lower() + "_event_attributes"
-    if event.WhichOneof("attributes") != expected:
-        json_name = HistoryEvent.DESCRIPTOR.fields_by_name[expected].json_name if event.event_type else ""
-        problem = f"{EventType.Name(event.event_type)} without {json_name}" if json_name else "missing eventType"
-        raise HistoryFormatError(source, _declared_id(raw, position), problem)
+        raise HistoryFormatError(source, declared_id, str(error)) from None
+    if event.event_type == EventType.EVENT_TYPE_UNSPECIFIED:
+        raise HistoryFormatError(source, declared_id, "missing eventType")
+    name = EventType.Name(event.event_type)
+    attributes = HistoryEvent.DESCRIPTOR.fields_by_name[
+        name.removeprefix("EVENT_TYPE_").lower() + "_event_attributes"
+    ]
+    if event.WhichOneof("attributes") != attributes.name:
+        raise HistoryFormatError(source, declared_id, f"{name} event without {attributes.json_name}")
     return event
 
 

@@ -54,7 +54,7 @@ def _scratch_state() -> threading.local:
         _scratch.load = lua.eval("function(s, n) local f, e = load(s, n, 't', {}) return f ~= nil, e end")
         _scratch.dump = lua.eval(
             "function(s, n) local f, e = load(s, n, 't') if not f then return nil, e end "
-            "return string.dump(f, false), nil end"
+            "return string.dump(f, n:sub(1, 1) == '='), nil end"
         )
     return _scratch
 
@@ -64,6 +64,8 @@ def bytecode(source: bytes, source_name: str) -> bytes:
     """Precompiled Lua 5.5 bytecode (with line info) of trusted or already-checked source.
 
     Loading bytecode is several times faster than parsing, and a sandbox is made for every execution.
+    Sources named "=name" (wftest's own Lua halves) are stripped of debug info to keep each state small;
+    user chunks ("@path") keep it, so errors name their lines.
     User code never gets to load bytecode itself (`load` is not in the sandbox).
     """
     code, err = _scratch_state().dump(source, source_name.encode())
