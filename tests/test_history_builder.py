@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 import pytest
 from temporalio.api.common.v1 import Payload, RetryPolicy
@@ -55,10 +59,10 @@ def types(history: History | HistoryBuilder) -> list[str]:
     return [EventType.Name(event.event_type).removeprefix("EVENT_TYPE_") for event in history.events]
 
 
-def start(b: HistoryBuilder, time_ns: int = T0, **options: object) -> None:
+def start(b: HistoryBuilder, time_ns: int = T0, header: Mapping[str, Payload] = MappingProxyType({})) -> None:
     """Events 1-4: the start of a run and its first workflow task."""
     b.workflow_execution_started(
-        time_ns, workflow_type="app:wf", task_queue=QUEUE, run_id=RUN_ID, input=[jp({"n": 1})], **options
+        time_ns, workflow_type="app:wf", task_queue=QUEUE, run_id=RUN_ID, input=[jp({"n": 1})], header=header
     )
     b.workflow_task_scheduled(time_ns, task_queue=QUEUE)
     b.workflow_task_started(time_ns + MS, scheduled_event_id=2)
@@ -269,12 +273,22 @@ def test_ids_task_ids_and_exact_nanosecond_times() -> None:
     assert HistoryBuilder().last_event_id == 0
 
 
-def test_time_going_backwards_is_rejected() -> None:
+def test_activity_started_keeps_its_start_time_when_written_later() -> None:
+    """The server records ActivityTaskStarted at close time with the attempt's start time."""
     b = HistoryBuilder()
     start(b)
-    with pytest.raises(ValueError, match=rf"event 5 at {T0} ns is earlier than event 4 at {T0 + 2 * MS} ns"):
-        b.timer_fired(T0, timer_id="5", started_event_id=5)
-    assert b.last_event_id == 4
+    b.activity_task_scheduled(
+        T0 + 2 * MS, activity_type="app:a", task_queue=QUEUE, workflow_task_completed_event_id=4
+    )
+    b.timer_fired(T0 + SECOND, timer_id="9", started_event_id=9)
+    started = b.activity_task_started(T0 + 3 * MS, scheduled_event_id=5)
+    b.activity_task_completed(T0 + 2 * SECOND, scheduled_event_id=5, started_event_id=started)
+    assert [event.event_time.ToNanoseconds() for event in b.events[4:]] == [
+        T0 + 2 * MS,
+        T0 + SECOND,
+        T0 + 3 * MS,
+        T0 + 2 * SECOND,
+    ]
 
 
 def test_workflow_execution_started_attributes() -> None:
@@ -547,105 +561,160 @@ def test_activity_retry_attempt_and_timeout_events() -> None:
 # -- every event type ---------------------------------------------------------------------------------------
 
 
-def every_event(b: HistoryBuilder) -> list[str]:
-    """Calls every builder method once (after `start`); returns the method names in call order."""
+def every_event(b: HistoryBuilder) -> None:
+    """Calls every builder method not used by `start` once, events 5-42."""
     child = ExecutionRef("default", f"{RUN_ID}_9", "child-run")
     target = ExecutionRef("default", "other-wf", "other-run")
     failure = wippy_failure(ErrorInfo("Invalid", "bad input", retryable=False, details={"field": "x"}))
     t = T0 + SECOND
-    calls: list[tuple[str, dict[str, object]]] = [
-        ("workflow_task_failed", {"scheduled_event_id": 2, "started_event_id": 3, "failure": failure,
-                                  "cause": WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE}),
-        ("workflow_task_timed_out", {"scheduled_event_id": 2, "started_event_id": 3}),
-        ("activity_task_scheduled", {"activity_type": "app:a", "task_queue": QUEUE,
-                                     "workflow_task_completed_event_id": 4}),
-        ("activity_task_started", {"scheduled_event_id": 7}),
-        ("activity_task_failed", {"scheduled_event_id": 7, "started_event_id": 8, "failure": failure,
-                                  "retry_state": RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE}),
-        ("start_child_workflow_execution_initiated", {"namespace": "default", "workflow_type": "app:child",
-                                                      "task_queue": QUEUE, "workflow_task_completed_event_id": 4,
-                                                      "input": [jp(1)], "memo": {"m": jp(1)},
-                                                      "search_attributes": {"s": jp("v")}}),
-        ("activity_task_cancel_requested", {"scheduled_event_id": 7, "workflow_task_completed_event_id": 4}),
-        ("activity_task_canceled", {"scheduled_event_id": 7, "started_event_id": 8,
-                                    "latest_cancel_requested_event_id": 11, "details": [jp("why")]}),
-        ("activity_task_timed_out", {"scheduled_event_id": 7, "started_event_id": 8,
-                                     "failure": timeout_failure(TimeoutType.TIMEOUT_TYPE_HEARTBEAT),
-                                     "retry_state": RetryState.RETRY_STATE_TIMEOUT}),
-        ("activity_task_completed", {"scheduled_event_id": 7, "started_event_id": 8, "result": [jp("ok")]}),
-        ("timer_started", {"start_to_fire_ns": 1500 * MS, "workflow_task_completed_event_id": 4}),
-        ("timer_fired", {"timer_id": "15", "started_event_id": 15}),
-        ("timer_canceled", {"timer_id": "15", "started_event_id": 15, "workflow_task_completed_event_id": 4}),
-        ("marker_recorded", {"marker_name": "SideEffect", "details": {"side-effect-id": [jp(1)], "data": [jp(2)]},
-                             "workflow_task_completed_event_id": 4, "summary": jp("process.send")}),
-        ("upsert_workflow_search_attributes", {"search_attributes": {"b": jp(1), "a": jp(2)},
-                                               "workflow_task_completed_event_id": 4}),
-        ("workflow_properties_modified", {"upserted_memo": {"note": jp("x")}, "workflow_task_completed_event_id": 4}),
-        ("start_child_workflow_execution_failed", {
-            "namespace": "default", "workflow_id": "dup", "workflow_type": "app:child", "initiated_event_id": 12,
-            "workflow_task_completed_event_id": 4,
-            "cause": StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS}),
-        ("child_workflow_execution_started", {"child": child, "workflow_type": "app:child", "initiated_event_id": 12,
-                                              "header": {"wippy-context": jp({})}}),
-        ("child_workflow_execution_completed", {"child": child, "workflow_type": "app:child",
-                                                "initiated_event_id": 12, "started_event_id": 22,
-                                                "result": [jp(1)]}),
-        ("child_workflow_execution_failed", {"child": child, "workflow_type": "app:child", "initiated_event_id": 12,
-                                             "started_event_id": 22, "failure": failure}),
-        ("child_workflow_execution_canceled", {"child": child, "workflow_type": "app:child",
-                                               "initiated_event_id": 12, "started_event_id": 22}),
-        ("child_workflow_execution_terminated", {"child": child, "workflow_type": "app:child",
-                                                 "initiated_event_id": 12, "started_event_id": 22}),
-        ("child_workflow_execution_timed_out", {"child": child, "workflow_type": "app:child",
-                                                "initiated_event_id": 12, "started_event_id": 22}),
-        ("signal_external_workflow_execution_initiated", {
-            "target": target, "signal_name": "topic", "workflow_task_completed_event_id": 4, "input": [jp(1)],
-            "header": {"wippy-context": jp({"temporal.signal.from": "{c@w|wf}"})}}),
-        ("external_workflow_execution_signaled", {"target": target, "initiated_event_id": 28, "control": "28"}),
-        ("signal_external_workflow_execution_failed", {
-            "target": target, "initiated_event_id": 28, "workflow_task_completed_event_id": 4, "control": "28",
-            "cause": SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND}),
-        ("request_cancel_external_workflow_execution_initiated", {"target": target,
-                                                                  "workflow_task_completed_event_id": 4}),
-        ("external_workflow_execution_cancel_requested", {"target": target, "initiated_event_id": 31}),
-        ("request_cancel_external_workflow_execution_failed", {
-            "target": target, "initiated_event_id": 31, "workflow_task_completed_event_id": 4, "control": "31",
-            "cause": CancelExternalWorkflowExecutionFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND}),
-        ("workflow_execution_signaled", {"signal_name": "topic", "input": [jp("a"), jp("b")], "identity": "cli",
-                                         "header": {"wippy-context": jp({"temporal.signal.from": "{c@w|x}"})}}),
-        ("workflow_execution_cancel_requested", {"cause": "why", "identity": "cli",
-                                                 "external_initiated_event_id": 31,
-                                                 "external_execution": target}),
-        ("workflow_execution_terminated", {"reason": "process.terminate", "details": [jp("d")], "identity": "cli"}),
-        ("workflow_execution_canceled", {"workflow_task_completed_event_id": 4, "details": [jp("d")]}),
-        ("workflow_execution_continued_as_new", {"new_execution_run_id": "run-next", "workflow_type": "app:wf",
-                                                 "task_queue": QUEUE, "workflow_task_completed_event_id": 4,
-                                                 "input": [jp(2)], "header": {"wippy-context": jp({})}}),
-        ("workflow_execution_failed", {"failure": failure, "workflow_task_completed_event_id": 4}),
-        ("workflow_execution_timed_out", {}),
-        ("workflow_execution_completed", {"workflow_task_completed_event_id": 4, "result": [jp(None)]}),
-    ]  # fmt: skip
-    for name, arguments in calls:
-        getattr(b, name)(t, **arguments)
-    return [name for name, _ in calls]
+    b.workflow_task_failed(
+        t,
+        scheduled_event_id=2,
+        started_event_id=3,
+        failure=failure,
+        cause=WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
+    )
+    b.workflow_task_timed_out(t, scheduled_event_id=2, started_event_id=3)
+    b.activity_task_scheduled(t, activity_type="app:a", task_queue=QUEUE, workflow_task_completed_event_id=4)
+    b.activity_task_started(t, scheduled_event_id=7)
+    b.activity_task_failed(
+        t,
+        scheduled_event_id=7,
+        started_event_id=8,
+        failure=failure,
+        retry_state=RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE,
+    )
+    b.start_child_workflow_execution_initiated(
+        t,
+        namespace="default",
+        workflow_type="app:child",
+        task_queue=QUEUE,
+        workflow_task_completed_event_id=4,
+        input=[jp(1)],
+        memo={"m": jp(1)},
+        search_attributes={"s": jp("v")},
+    )
+    b.activity_task_cancel_requested(t, scheduled_event_id=7, workflow_task_completed_event_id=4)
+    b.activity_task_canceled(
+        t, scheduled_event_id=7, started_event_id=8, latest_cancel_requested_event_id=11, details=[jp("why")]
+    )
+    b.activity_task_timed_out(
+        t,
+        scheduled_event_id=7,
+        started_event_id=8,
+        failure=timeout_failure(TimeoutType.TIMEOUT_TYPE_HEARTBEAT),
+        retry_state=RetryState.RETRY_STATE_TIMEOUT,
+    )
+    b.activity_task_completed(t, scheduled_event_id=7, started_event_id=8, result=[jp("ok")])
+    b.timer_started(t, start_to_fire_ns=1500 * MS, workflow_task_completed_event_id=4)
+    b.timer_fired(t, timer_id="15", started_event_id=15)
+    b.timer_canceled(t, timer_id="15", started_event_id=15, workflow_task_completed_event_id=4)
+    b.marker_recorded(
+        t,
+        marker_name="SideEffect",
+        details={"side-effect-id": [jp(1)], "data": [jp(2)]},
+        workflow_task_completed_event_id=4,
+        summary=jp("process.send"),
+    )
+    b.upsert_workflow_search_attributes(
+        t, search_attributes={"b": jp(1), "a": jp(2)}, workflow_task_completed_event_id=4
+    )
+    b.workflow_properties_modified(t, upserted_memo={"note": jp("x")}, workflow_task_completed_event_id=4)
+    b.start_child_workflow_execution_failed(
+        t,
+        namespace="default",
+        workflow_id="dup",
+        workflow_type="app:child",
+        initiated_event_id=12,
+        workflow_task_completed_event_id=4,
+        cause=StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS,
+    )
+    b.child_workflow_execution_started(
+        t, child=child, workflow_type="app:child", initiated_event_id=12, header={"wippy-context": jp({})}
+    )
+
+    def close_child(method: Callable[..., int], **extra: Any) -> None:
+        method(t, child=child, workflow_type="app:child", initiated_event_id=12, started_event_id=22, **extra)
+
+    close_child(b.child_workflow_execution_completed, result=[jp(1)])
+    close_child(b.child_workflow_execution_failed, failure=failure)
+    close_child(b.child_workflow_execution_canceled)
+    close_child(b.child_workflow_execution_terminated)
+    close_child(b.child_workflow_execution_timed_out)
+    b.signal_external_workflow_execution_initiated(
+        t,
+        target=target,
+        signal_name="topic",
+        workflow_task_completed_event_id=4,
+        input=[jp(1)],
+        header={"wippy-context": jp({"temporal.signal.from": "{c@w|wf}"})},
+    )
+    b.external_workflow_execution_signaled(t, target=target, initiated_event_id=28, control="28")
+    b.signal_external_workflow_execution_failed(
+        t,
+        target=target,
+        initiated_event_id=28,
+        workflow_task_completed_event_id=4,
+        control="28",
+        cause=SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+    )
+    b.request_cancel_external_workflow_execution_initiated(
+        t, target=target, workflow_task_completed_event_id=4
+    )
+    b.external_workflow_execution_cancel_requested(t, target=target, initiated_event_id=31)
+    b.request_cancel_external_workflow_execution_failed(
+        t,
+        target=target,
+        initiated_event_id=31,
+        workflow_task_completed_event_id=4,
+        control="31",
+        cause=CancelExternalWorkflowExecutionFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+    )
+    b.workflow_execution_signaled(
+        t,
+        signal_name="topic",
+        input=[jp("a"), jp("b")],
+        identity="cli",
+        header={"wippy-context": jp({"temporal.signal.from": "{c@w|x}"})},
+    )
+    b.workflow_execution_cancel_requested(
+        t, cause="why", identity="cli", external_initiated_event_id=31, external_execution=target
+    )
+    b.workflow_execution_terminated(t, reason="process.terminate", details=[jp("d")], identity="cli")
+    b.workflow_execution_canceled(t, workflow_task_completed_event_id=4, details=[jp("d")])
+    b.workflow_execution_continued_as_new(
+        t,
+        new_execution_run_id="run-next",
+        workflow_type="app:wf",
+        task_queue=QUEUE,
+        workflow_task_completed_event_id=4,
+        input=[jp(2)],
+        header={"wippy-context": jp({})},
+    )
+    b.workflow_execution_failed(t, failure=failure, workflow_task_completed_event_id=4)
+    b.workflow_execution_timed_out(t)
+    b.workflow_execution_completed(t, workflow_task_completed_event_id=4, result=[jp(None)])
 
 
 def test_every_event_type_gets_its_type_and_attributes() -> None:
+    """Each method appends the event type it is named after, with that type's attributes."""
     b = HistoryBuilder()
     start(b)
-    names = ["workflow_execution_started", "workflow_task_scheduled", "workflow_task_started",
-             "workflow_task_completed", *every_event(b)]  # fmt: skip
-    assert b.last_event_id == len(names)
-    for name, event in zip(names, b.events):
-        assert EventType.Name(event.event_type) == "EVENT_TYPE_" + name.upper()
+    every_event(b)
+    names = [EventType.Name(event.event_type).removeprefix("EVENT_TYPE_").lower() for event in b.events]
+    methods = {name for name in vars(HistoryBuilder) if not name.startswith("_")} - {
+        "build",
+        "events",
+        "last_event_id",
+    }
+    assert set(names) == methods
+    assert len(names) == len(methods) == b.last_event_id
+    for name, event in zip(names, b.events, strict=True):
         assert event.WhichOneof("attributes") == name + "_event_attributes"
-    by_name = dict(zip(names, b.events))
+    by_name = dict(zip(names, b.events, strict=True))
     assert by_name["timer_started"].timer_started_event_attributes.timer_id == "15"
-    assert by_name[
-        "child_workflow_execution_failed"
-    ].child_workflow_execution_failed_event_attributes.retry_state == (
-        RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
-    )
+    child_failed = by_name["child_workflow_execution_failed"].child_workflow_execution_failed_event_attributes
+    assert child_failed.retry_state == RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
     continued = by_name[
         "workflow_execution_continued_as_new"
     ].workflow_execution_continued_as_new_event_attributes
@@ -663,6 +732,49 @@ def test_every_event_type_gets_its_type_and_attributes() -> None:
     cancel_attrs = cancel.request_cancel_external_workflow_execution_initiated_event_attributes
     assert (cancel_attrs.control, cancel_attrs.reason, cancel_attrs.child_workflow_only) == ("31", "", False)
     assert cancel_attrs.workflow_execution.workflow_id == "other-wf"
+    canceled = by_name["activity_task_canceled"].activity_task_canceled_event_attributes
+    assert (
+        canceled.scheduled_event_id,
+        canceled.started_event_id,
+        canceled.latest_cancel_requested_event_id,
+    ) == (
+        7,
+        8,
+        11,
+    )
+    assert list(canceled.details.payloads) == [jp("why")]
+    timer_canceled = by_name["timer_canceled"].timer_canceled_event_attributes
+    assert (timer_canceled.timer_id, timer_canceled.started_event_id, timer_canceled.identity) == (
+        "15",
+        15,
+        "wftest",
+    )
+    memo = by_name["workflow_properties_modified"].workflow_properties_modified_event_attributes.upserted_memo
+    assert dict(memo.fields) == {"note": jp("x")}
+    child_start_failed = by_name["start_child_workflow_execution_failed"]
+    cause = child_start_failed.start_child_workflow_execution_failed_event_attributes.cause
+    assert StartChildWorkflowExecutionFailedCause.Name(cause).endswith("_WORKFLOW_ALREADY_EXISTS")
+    child_started = by_name[
+        "child_workflow_execution_started"
+    ].child_workflow_execution_started_event_attributes
+    assert dict(child_started.header.fields) == {"wippy-context": jp({})}
+    signaled_external = by_name["external_workflow_execution_signaled"]
+    external = signaled_external.external_workflow_execution_signaled_event_attributes
+    assert (external.initiated_event_id, external.control, external.workflow_execution.run_id) == (
+        28,
+        "28",
+        "other-run",
+    )
+    requested = by_name[
+        "workflow_execution_cancel_requested"
+    ].workflow_execution_cancel_requested_event_attributes
+    assert (requested.cause, requested.identity, requested.external_initiated_event_id) == ("why", "cli", 31)
+    assert requested.external_workflow_execution.workflow_id == "other-wf"
+    terminated = by_name["workflow_execution_terminated"].workflow_execution_terminated_event_attributes
+    assert (terminated.reason, terminated.identity) == ("process.terminate", "cli")
+    failed_activity = by_name["activity_task_failed"].activity_task_failed_event_attributes
+    assert failed_activity.retry_state == RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE
+    assert failed_activity.failure.application_failure_info.type == "Invalid"
 
 
 def test_signaled_event_without_header() -> None:
@@ -719,6 +831,13 @@ def test_json_sorts_map_keys_whatever_the_insertion_order() -> None:
         b.upsert_workflow_search_attributes(
             T0, search_attributes={key: jp(1) for key in order}, workflow_task_completed_event_id=4
         )
+        b.activity_task_scheduled(
+            T0,
+            activity_type="app:a",
+            task_queue=QUEUE,
+            workflow_task_completed_event_id=4,
+            input=[Payload(metadata={key: b"x" for key in order}, data=b"1")],
+        )
         return history_to_json(b.build())
 
     forward, backward = build(["b", "a", "c"]), build(["c", "a", "b"])
@@ -727,6 +846,8 @@ def test_json_sorts_map_keys_whatever_the_insertion_order() -> None:
     assert list(details) == ["a", "b", "c"]
     fields = json.loads(forward)["events"][1]["upsertWorkflowSearchAttributesEventAttributes"]
     assert list(fields["searchAttributes"]["indexedFields"]) == ["a", "b", "c"]
+    scheduled = json.loads(forward)["events"][2]["activityTaskScheduledEventAttributes"]
+    assert list(scheduled["input"]["payloads"][0]["metadata"]) == ["a", "b", "c"]
 
 
 def test_json_bytes_are_the_same_in_another_process(tmp_path: Path) -> None:
@@ -797,6 +918,8 @@ def test_error_without_source_uses_placeholder_and_fields() -> None:
         "history has no events",
     )
     assert isinstance(caught.value, ValueError)
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert (str(copy), copy.event_id) == (str(caught.value), None)
 
 
 def test_not_utf8_bytes() -> None:
@@ -869,7 +992,7 @@ def test_bad_event_without_readable_id_uses_its_position() -> None:
 )
 def test_event_ids_must_be_consecutive_from_one(ids: list[str | None], message: str) -> None:
     events = event_dicts()
-    for event, event_id in zip(events, ids):
+    for event, event_id in zip(events, ids, strict=True):
         if event_id is None:
             del event["eventId"]
         else:

@@ -99,9 +99,10 @@ DEFAULT_IDENTITY = "wftest"
 SDK_NAME = "temporal-go"
 SDK_VERSION = "1.42.0"
 FIRST_TASK_SDK_FLAGS: tuple[int, ...] = (3,)
-"""Go SDK flags recorded on a run's first WorkflowTaskCompleted: 3 = SDKFlagProtocolMessageCommand, which
-the Go task handler always uses. The flags tied to `workflow.Selector`/sync workflow definitions (4, 6) are
-never used by Wippy's raw workflow definition; GetVersion's flag 1 is reported when first used."""
+"""Go SDK flags recorded on a run's first WorkflowTaskCompleted [P]: 3 = SDKFlagProtocolMessageCommand, which
+the Go task handler uses on every new run. Flags 4 and 6 belong to the SDK's own workflow definition and
+selectors, which Wippy does not use; pass flag 1 (SDKFlagLimitChangeVersionSASize) in `sdk_flags` on the
+task that first calls GetVersion."""
 
 _NO_HEADER: Mapping[str, Payload] = MappingProxyType({})
 
@@ -174,8 +175,10 @@ def _request_id(event_id: int) -> str:
 class HistoryBuilder:
     """Appends events with consecutive ids from 1; every method returns the id of the event it added.
 
-    `task_id` equals the event id; event times must not go backwards. `identity` is the worker (and
-    client) identity used wherever an event records one and the caller does not pass another.
+    `task_id` equals the event id. Event times are not checked for order: the server writes
+    ActivityTaskStarted when the attempt closes but stamps it with the attempt's start time, so it can be
+    earlier than the events before it. `identity` is the worker (and client) identity used wherever an
+    event records one and the caller does not pass another.
     """
 
     def __init__(self, *, identity: str = DEFAULT_IDENTITY) -> None:
@@ -184,7 +187,6 @@ class HistoryBuilder:
         self._view = _EventsView(self._events)
         self._run_id = ""
         self._sdk_recorded = False
-        self._last_time_ns = -(2**63)
         self._sized_events = 0
         self._size_bytes = 0
 
@@ -209,11 +211,6 @@ class HistoryBuilder:
         user_metadata: UserMetadata | None = None,
     ) -> int:
         event_id = len(self._events) + 1
-        if time_ns < self._last_time_ns:
-            raise ValueError(
-                f"event {event_id} at {time_ns} ns is earlier than event {event_id - 1} "
-                f"at {self._last_time_ns} ns"
-            )
         fields: dict[str, Any] = {attributes_field: attributes}
         event = HistoryEvent(
             event_id=event_id,
@@ -224,7 +221,6 @@ class HistoryBuilder:
             **fields,
         )
         self._events.append(event)
-        self._last_time_ns = time_ns
         return event_id
 
     def _next_id(self) -> int:
@@ -620,7 +616,8 @@ class HistoryBuilder:
         last_failure: Failure | None = None,
         identity: str | None = None,
     ) -> int:
-        """`last_failure` is the failure of the previous attempt when `attempt` > 1."""
+        """Appended when the attempt closes, stamped with its start time; `last_failure` is the failure of
+        the previous attempt when `attempt` > 1."""
         attributes = ActivityTaskStartedEventAttributes(
             scheduled_event_id=scheduled_event_id,
             identity=self._identity if identity is None else identity,

@@ -150,7 +150,7 @@ def _go_json(value: Any) -> str:
     if isinstance(value, str):
         return _go_string(value)
     if isinstance(value, dict):
-        items = sorted((str(key), item) for key, item in value.items())
+        items = sorted(((str(key), item) for key, item in value.items()), key=lambda pair: pair[0])
         return "{" + ",".join(f"{_go_string(key)}:{_go_json(item)}" for key, item in items) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(_go_json(item) for item in value) + "]"
