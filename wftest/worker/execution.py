@@ -29,6 +29,13 @@ SIDE_EFFECT_MARKER = "SideEffect"
 VERSION_MARKER = "Version"
 CHANGE_VERSION_ATTRIBUTE = "TemporalChangeVersion"
 
+# Event type numbers, looked up once (protobuf enum attribute access is slow on the hot path).
+_ACTIVITY_TASK_CANCELED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_CANCELED")
+_ACTIVITY_TASK_COMPLETED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_COMPLETED")
+_ACTIVITY_TASK_FAILED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_FAILED")
+_ACTIVITY_TASK_TIMED_OUT = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT")
+_TIMER_FIRED = EventType.Value("EVENT_TYPE_TIMER_FIRED")
+
 
 class Resolver(Protocol):
     """Decides what the code cannot: side-effect values and change versions."""
@@ -208,22 +215,22 @@ class WorkflowExecution:
 
     def _apply_event(self, event: HistoryEvent) -> None:
         kind = event.event_type
-        if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+        if kind == _ACTIVITY_TASK_COMPLETED:
             a = event.activity_task_completed_event_attributes
             payloads = a.result.payloads
             value = self.sb.values.from_payload(payloads[0]) if payloads else None
             self._activity_done(a.scheduled_event_id, value, None)
-        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+        elif kind == _ACTIVITY_TASK_FAILED:
             f = event.activity_task_failed_event_attributes
             self._activity_failed(f.scheduled_event_id, f.started_event_id, f.failure, f.retry_state)
-        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+        elif kind == _ACTIVITY_TASK_TIMED_OUT:
             t = event.activity_task_timed_out_event_attributes
             self._activity_failed(t.scheduled_event_id, t.started_event_id, t.failure, t.retry_state)
-        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+        elif kind == _ACTIVITY_TASK_CANCELED:
             c = event.activity_task_canceled_event_attributes
             err = self._lua_error(ErrorInfo("Canceled", "operation canceled", False, None, None, None))
             self._activity_done(c.scheduled_event_id, None, err)
-        elif kind == EventType.EVENT_TYPE_TIMER_FIRED:
+        elif kind == _TIMER_FIRED:
             self._timer_fired(event.timer_fired_event_attributes.timer_id)
 
     def _activity_failed(self, scheduled_id: int, started_id: int, failure: Any, retry_state: Any) -> None:

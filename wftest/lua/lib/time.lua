@@ -3,8 +3,9 @@
 -- A Time keeps its instant as two Lua integers (`_sec` since 1970 UTC, `_nsec` in [0, 1e9)) so that Go's
 -- whole range (year 1 and beyond) stays exact; instant arithmetic and comparisons happen here, and only
 -- calendar and layout work crosses to Python through `py(op, ...)` (wftest.lua.modules.time, gotime).
--- Similar methods are made by small factories: fewer function prototypes load faster, and this file is
--- loaded once per sandbox. Returns the module table and the private constructors Python uses.
+-- This file runs once per sandbox and its cost grows with the number of function prototypes, so
+-- methods of the same shape come from small factories. Arguments: the host table, then the layout
+-- constants as name, layout pairs. Returns the module table and what the Python side needs (see the end).
 local host = ...
 
 local getmetatable, setmetatable, error, type, select = getmetatable, setmetatable, error, type, select
@@ -16,13 +17,11 @@ local new_error, py, now_ns = host.new_error, host.py, host.now_ns
 local SECOND = 1000000000
 local ZERO_SEC = -62135596800 -- Go's zero Time, January 1 of year 1 UTC
 
-local TIME_MT = {__wippy = "time"}
-local DURATION_MT = {__wippy = "duration"}
-local LOCATION_MT = {__wippy = "location"}
+local TIME_MT = {__wippy = "time", __name = "Time"}
+local DURATION_MT = {__wippy = "duration", __name = "Duration"}
+local LOCATION_MT = {__wippy = "location", __name = "Location"}
 local T, D, L = {}, {}, {}
-TIME_MT.__index = T
-DURATION_MT.__index = D
-LOCATION_MT.__index = L
+TIME_MT.__index, DURATION_MT.__index, LOCATION_MT.__index = T, D, L
 -- Lets Python recognise a Time from the table alone (wftest.lua.modules.time.time_to_ns).
 T["\0time"] = true
 
@@ -39,7 +38,6 @@ local function check(v, mt, n, fname)
     if getmetatable(v) ~= mt then bad_arg(n, fname, mt.__name .. " expected, got " .. type(v)) end
     return v
 end
-TIME_MT.__name, DURATION_MT.__name, LOCATION_MT.__name = "Time", "Duration", "Location"
 
 -- Go converts a float to an integer by truncating toward zero; nil when there is no int64 for it.
 local function trunc(x)
@@ -78,10 +76,6 @@ local function duration_arg(v, n, fname)
     return py("parse_duration", v)
 end
 
-local function invalid(message)
-    return new_error("Invalid", message, false, nil)
-end
-
 ---------------------------------------------------------------------------------------------------
 -- Objects. One Location table per location id, so the same zone always yields the same table.
 
@@ -97,11 +91,6 @@ end
 local UTC = location(1, "UTC")
 local LOCAL = location(2, "Local")
 
-function L:string()
-    return check(self, LOCATION_MT, 0, "string")._name
-end
-LOCATION_MT.__tostring = function(loc) return loc._name end
-
 local function new_time(sec, nsec, loc)
     return setmetatable({_sec = sec, _nsec = nsec, _loc = loc}, TIME_MT)
 end
@@ -110,9 +99,24 @@ local function new_duration(ns)
     return setmetatable({_ns = ns}, DURATION_MT)
 end
 
-local function before(a, b)
-    return a._sec < b._sec or (a._sec == b._sec and a._nsec < b._nsec)
+-- -1, 0 or 1 as `a` orders before, with or after `b`, by field `f1` then `f2`.
+local function order(a, b, f1, f2)
+    local x, y = a[f1], b[f1]
+    if x == y then x, y = a[f2], b[f2] end
+    if x < y then return -1 end
+    return x == y and 0 or 1
 end
+
+-- Methods that read one field of a checked self.
+local function getter(methods, mt, name, field)
+    methods[name] = function(self) return check(self, mt, 0, name)[field] end
+end
+getter(T, TIME_MT, "unix", "_sec")
+getter(T, TIME_MT, "nanosecond", "_nsec")
+getter(T, TIME_MT, "location", "_loc")
+getter(D, DURATION_MT, "nanoseconds", "_ns")
+getter(L, LOCATION_MT, "string", "_name")
+LOCATION_MT.__tostring = L.string
 
 ---------------------------------------------------------------------------------------------------
 -- Time methods
@@ -121,7 +125,7 @@ end
 function T:add(d)
     check(self, TIME_MT, 0, "add")
     local ns, err = duration_arg(d, 1, "add")
-    if ns == nil then return nil, invalid(err) end
+    if ns == nil then return nil, new_error("Invalid", err, false, nil) end
     local sec, nsec = self._sec + ns // SECOND, self._nsec + ns % SECOND
     if nsec >= SECOND then sec, nsec = sec + 1, nsec - SECOND end
     return new_time(sec, nsec, self._loc)
@@ -147,42 +151,10 @@ function T:add_date(years, months, days)
     return new_time(sec, nsec, self._loc)
 end
 
--- after / before / equal: `test(self, other)` on two checked Times.
-local function comparison(name, test)
-    T[name] = function(self, u)
-        check(self, TIME_MT, 0, name)
-        check(u, TIME_MT, 1, name)
-        return test(self, u)
-    end
-end
-comparison("after", function(a, b) return before(b, a) end)
-comparison("before", before)
-comparison("equal", function(a, b) return a._sec == b._sec and a._nsec == b._nsec end)
-
-function T:format(layout)
-    check(self, TIME_MT, 0, "format")
-    string_arg(layout, 1, "format")
-    return py("format", self._sec, self._nsec, self._loc._id, layout)
-end
-
-local RFC3339 = host.layouts.RFC3339
-function T:format_rfc3339()
-    check(self, TIME_MT, 0, "format_rfc3339")
-    return py("format", self._sec, self._nsec, self._loc._id, RFC3339)
-end
-
-function T:unix()
-    return check(self, TIME_MT, 0, "unix")._sec
-end
-
 -- Go Time.UnixNano: int64 arithmetic that wraps outside 1678-2262, exactly as Lua integers do.
 function T:unix_nano()
     check(self, TIME_MT, 0, "unix_nano")
     return self._sec * SECOND + self._nsec
-end
-
-function T:nanosecond()
-    return check(self, TIME_MT, 0, "nanosecond")._nsec
 end
 
 function T:is_zero()
@@ -190,18 +162,37 @@ function T:is_zero()
     return self._sec == ZERO_SEC and self._nsec == 0
 end
 
-function T:location()
-    return check(self, TIME_MT, 0, "location")._loc
+function T:format(layout)
+    check(self, TIME_MT, 0, "format")
+    string_arg(layout, 1, "format")
+    return py("format", self._sec, self._nsec, self._loc._id, layout)
 end
 
-function T:in_location(loc)
-    check(self, TIME_MT, 0, "in_location")
-    check(loc, LOCATION_MT, 1, "in_location")
-    return new_time(self._sec, self._nsec, loc)
+-- after / before / equal: whether `self` orders `want` (-1, 0, 1) against another Time.
+local function comparison(name, want)
+    T[name] = function(self, u)
+        check(self, TIME_MT, 0, name)
+        check(u, TIME_MT, 1, name)
+        return order(self, u, "_sec", "_nsec") == want
+    end
 end
+comparison("before", -1)
+comparison("equal", 0)
+comparison("after", 1)
 
--- Calendar fields, computed in the Time's zone by Python: `op` returns several values; `pick` selects
--- one of them (nil: the method returns them all).
+-- The same instant in another location: `loc`, or the method's argument when nil (in_location).
+local function relocate(name, loc)
+    T[name] = function(self, arg)
+        check(self, TIME_MT, 0, name)
+        return new_time(self._sec, self._nsec, loc or check(arg, LOCATION_MT, 1, name))
+    end
+end
+relocate("utc", UTC)
+relocate("in_local", LOCAL)
+relocate("in_location", nil)
+
+-- Calendar fields, computed in the Time's zone by Python op `op`, which returns several values; `pick`
+-- selects one of them (nil: the method returns them all).
 local function calendar(name, op, pick)
     T[name] = function(self)
         check(self, TIME_MT, 0, name)
@@ -220,15 +211,7 @@ calendar("second", "clock", 3)
 calendar("weekday", "weekday")
 calendar("year_day", "year_day")
 
-local function in_zone(name, loc)
-    T[name] = function(self)
-        check(self, TIME_MT, 0, name)
-        return new_time(self._sec, self._nsec, loc)
-    end
-end
-in_zone("utc", UTC)
-in_zone("in_local", LOCAL)
-
+-- round / truncate: a Duration only (as in Wippy), measured from Go's zero time.
 local function rounding(name, nearest)
     T[name] = function(self, d)
         check(self, TIME_MT, 0, name)
@@ -240,62 +223,48 @@ end
 rounding("round", true)
 rounding("truncate", false)
 
+TIME_MT.__tostring = function(t) return py("string", t._sec, t._nsec, t._loc._id) end
+
 ---------------------------------------------------------------------------------------------------
 -- Duration methods: Go's truncating integer conversions and whole-plus-remainder float conversions.
-
-local function trunc_div(ns, unit)
-    local q = ns // unit
-    if q < 0 and q * unit ~= ns then q = q + 1 end
-    return q
-end
 
 local function unit_method(name, unit, fractional)
     D[name] = function(self)
         local ns = check(self, DURATION_MT, 0, name)._ns
-        local whole = trunc_div(ns, unit)
+        local whole = ns // unit
+        if whole < 0 and whole * unit ~= ns then whole = whole + 1 end -- Go's `/` truncates toward zero
         if fractional then return whole + (ns - whole * unit) / unit end
         return whole
     end
 end
-unit_method("nanoseconds", 1, false)
 unit_method("microseconds", 1000, false)
 unit_method("milliseconds", 1000000, false)
 unit_method("seconds", SECOND, true)
 unit_method("minutes", 60 * SECOND, true)
 unit_method("hours", 3600 * SECOND, true)
 
----------------------------------------------------------------------------------------------------
--- Metamethods: Go String() for tostring; Times compare as instants, Durations as lengths.
-
-TIME_MT.__tostring = function(t) return py("string", t._sec, t._nsec, t._loc._id) end
 DURATION_MT.__tostring = function(d) return py("format_duration", d._ns) end
 
--- `key(v)` orders values of metatable `mt`: two integers for a Time, one for a Duration.
-local function comparable(mt, key)
-    local function keys(a, b)
+---------------------------------------------------------------------------------------------------
+-- Comparison operators: Times compare as instants, Durations as lengths; `==` with anything else is
+-- false, `<`/`<=` with anything else is an error as for plain Lua values.
+
+local function relation(mt, f1, f2, lo, hi, is_eq)
+    return function(a, b)
         if getmetatable(a) ~= mt or getmetatable(b) ~= mt then
-            error(str_format("attempt to compare %s with %s", type(a), type(b)), 3)
+            if is_eq then return false end
+            error(str_format("attempt to compare %s with %s", type(a), type(b)), 2)
         end
-        local a1, a2 = key(a)
-        local b1, b2 = key(b)
-        return a1, a2, b1, b2
-    end
-    mt.__eq = function(a, b)
-        if getmetatable(a) ~= mt or getmetatable(b) ~= mt then return false end
-        local a1, a2, b1, b2 = keys(a, b)
-        return a1 == b1 and a2 == b2
-    end
-    mt.__lt = function(a, b)
-        local a1, a2, b1, b2 = keys(a, b)
-        return a1 < b1 or (a1 == b1 and a2 < b2)
-    end
-    mt.__le = function(a, b)
-        local a1, a2, b1, b2 = keys(a, b)
-        return a1 < b1 or (a1 == b1 and a2 <= b2)
+        local o = order(a, b, f1, f2)
+        return o == lo or o == hi
     end
 end
-comparable(TIME_MT, function(t) return t._sec, t._nsec end)
-comparable(DURATION_MT, function(d) return d._ns, 0 end)
+TIME_MT.__eq = relation(TIME_MT, "_sec", "_nsec", 0, 0, true)
+TIME_MT.__lt = relation(TIME_MT, "_sec", "_nsec", -1, -1, false)
+TIME_MT.__le = relation(TIME_MT, "_sec", "_nsec", -1, 0, false)
+DURATION_MT.__eq = relation(DURATION_MT, "_ns", "_ns", 0, 0, true)
+DURATION_MT.__lt = relation(DURATION_MT, "_ns", "_ns", -1, -1, false)
+DURATION_MT.__le = relation(DURATION_MT, "_ns", "_ns", -1, 0, false)
 
 ---------------------------------------------------------------------------------------------------
 -- The module
@@ -308,7 +277,16 @@ local time = {
     utc = UTC,
     localtz = LOCAL,
 }
-for name, layout in next, host.layouts do time[name] = layout end
+for i = 2, select("#", ...), 2 do
+    local name, layout = select(i, ...)
+    time[name] = layout
+end
+
+local RFC3339 = time.RFC3339
+function T:format_rfc3339()
+    check(self, TIME_MT, 0, "format_rfc3339")
+    return py("format", self._sec, self._nsec, self._loc._id, RFC3339)
+end
 
 function time.now()
     local ns = now_ns()
@@ -340,13 +318,13 @@ function time.parse(layout, value, loc)
     string_arg(value, 2, "parse")
     if loc ~= nil then check(loc, LOCATION_MT, 3, "parse") end
     local sec, nsec_or_err, id, zone = py("parse", layout, value, loc and loc._id)
-    if sec == nil then return nil, invalid(nsec_or_err) end
+    if sec == nil then return nil, new_error("Invalid", nsec_or_err, false, nil) end
     return new_time(sec, nsec_or_err, location(id, zone)), nil
 end
 
 function time.parse_duration(v)
     local ns, err = duration_arg(v, 1, "parse_duration")
-    if ns == nil then return nil, invalid(err) end
+    if ns == nil then return nil, new_error("Invalid", err, false, nil) end
     return new_duration(ns), nil
 end
 
@@ -363,10 +341,9 @@ function time.fixed_zone(name, offset)
     return location(py("fixed_zone", name, off), name)
 end
 
-return {
-    module = time,
-    new_time = function(sec, nsec) return new_time(sec, nsec, UTC) end,
-    new_duration = new_duration,
-    -- nanoseconds of a Duration object, or nil for anything else
-    duration_of = function(v) return getmetatable(v) == DURATION_MT and v._ns or nil end,
-}
+-- module, the UTC Location, new_time(sec, nsec, loc), new_duration(ns), and duration_of(v): the
+-- nanoseconds of a Duration object, or nil and the (Wippy) type name of anything else.
+return time, UTC, new_time, new_duration, function(v)
+    if getmetatable(v) == DURATION_MT then return v._ns, nil end
+    return nil, type(v)
+end

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import inspect
 import json
 import re
 import zlib
@@ -86,11 +87,25 @@ def fail(sb: Sandbox, kind: str, message: str) -> tuple[None, Any]:
     return None, sb.error(kind, message, retryable=False)
 
 
+def lua_arguments(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` called the way Lua calls functions: extra arguments are ignored (e.g. the `nil` error that
+    follows a value in `json.encode(json.decode(s))`)."""
+    params = inspect.signature(fn).parameters.values()
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return fn
+    n = len(params)
+
+    def call(*args: Any) -> Any:
+        return fn(*args[:n])
+
+    return call
+
+
 def module(sb: Sandbox, functions: Mapping[str, Any]) -> Any:
     """A Lua module table from Python callables (wrapped as host functions) and ready Lua values."""
     return sb.lua.table_from(
         {
-            name.encode(): f if engine.lua_type(f) is not None else sb.host_function(f)
+            name.encode(): f if engine.lua_type(f) is not None else sb.host_function(lua_arguments(f))
             for name, f in functions.items()
         }
     )
@@ -272,7 +287,7 @@ def _is_type(v: Any, name: str) -> bool:
 def _type_of(v: Any) -> str:
     if v is EMPTY:
         return "object"
-    return next(n for n in JSON_TYPES if n != "integer" and _is_type(v, n))
+    return next(n for n in JSON_TYPES if _is_type(v, n))
 
 
 def _equal(a: Any, b: Any) -> bool:

@@ -90,7 +90,9 @@ class _Host:
     def string(self, sec: int, nsec: int, loc_id: int) -> bytes:
         return _raw(self._time(sec, nsec, loc_id).string())
 
-    def add_date(self, sec: int, nsec: int, loc_id: int, years: int, months: int, days: int) -> tuple[int, int]:
+    def add_date(
+        self, sec: int, nsec: int, loc_id: int, years: int, months: int, days: int
+    ) -> tuple[int, int]:
         return _split(self._time(sec, nsec, loc_id).add_date(years, months, days))
 
     def round(self, sec: int, nsec: int, d: int, nearest: bool) -> tuple[int, int]:
@@ -142,7 +144,7 @@ _OPS: dict[bytes, Callable[..., Any]] = {
         "parse_duration", "format_duration", "load_location", "fixed_zone",
     )
 }
-_LAYOUTS = {name.encode(): layout.encode() for name, layout in gotime.LUA_LAYOUTS.items()}
+_LAYOUT_ARGS = tuple(text.encode() for item in gotime.LUA_LAYOUTS.items() for text in item)
 
 
 @dataclass(frozen=True)
@@ -150,9 +152,10 @@ class _State:
     """What one sandbox's time module is made of, built once."""
 
     module: Any
-    new_time: Any  # Lua (sec, nsec) -> Time in UTC
+    utc: Any  # the UTC Location object
+    new_time: Any  # Lua (sec, nsec, location) -> Time
     new_duration: Any  # Lua (ns) -> Duration
-    duration_of: Any  # Lua (value) -> ns | nil
+    duration_of: Any  # Lua (value) -> (ns, nil) | (nil, type name)
 
 
 def _state(sb: Sandbox) -> _State:
@@ -160,14 +163,10 @@ def _state(sb: Sandbox) -> _State:
     state: _State | None = getattr(sb, _STATE_ATTR, None)
     if state is not None:
         return state
-    lua_host = sb.lua.table_from({
-        b"new_error": sb.api.new_error,
-        b"now_ns": sb.options.clock_ns,
-        b"py": _Host().dispatch,
-        b"layouts": sb.lua.table_from(_LAYOUTS),
-    })
-    api = sb.run_library("time.lua", lua_host)
-    state = _State(api[b"module"], api[b"new_time"], api[b"new_duration"], api[b"duration_of"])
+    lua_host = sb.lua.table_from(
+        {b"new_error": sb.api.new_error, b"now_ns": sb.options.clock_ns, b"py": _Host().dispatch}
+    )
+    state = _State(*sb.run_library("time.lua", lua_host, *_LAYOUT_ARGS))
     setattr(sb, _STATE_ATTR, state)
     return state
 
@@ -179,13 +178,11 @@ def open_time(sb: Sandbox) -> Any:
 
 def duration_ns(sb: Sandbox, value: Any) -> int:
     """Nanoseconds of a Lua duration argument (spec §1.3): a number (floats truncated toward zero), a Go
-    duration string (bytes, e.g. ``b"1h30m"``) or a Duration object.
+    duration string (``b"1h30m"``; ``str`` is accepted too) or a Duration object.
 
     A bad value raises ``ValueError`` with Go's message (the caller returns it as an Invalid error); a
     value of the wrong type raises ``LuaRaise`` (a Lua error at the caller, as Wippy's type checks do)."""
-    if isinstance(value, bool) or value is None:
-        raise LuaRaise(f"duration expected (number, string or Duration), got {_lua_type_name(value)}")
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         if not _INT64_MIN <= value <= _INT64_MAX:
             raise ValueError(f"time: duration out of range: {value}")
         return value
@@ -195,18 +192,12 @@ def duration_ns(sb: Sandbox, value: Any) -> int:
         return int(value)
     if isinstance(value, bytes):
         return gotime.parse_duration(_text(value))
-    ns = _state(sb).duration_of(value) if engine.lua_type(value) == "table" else None
+    if isinstance(value, str):
+        return gotime.parse_duration(value)
+    ns, type_name = _state(sb).duration_of(value)
     if ns is None:
-        raise LuaRaise(f"duration expected (number, string or Duration), got {_lua_type_name(value)}")
+        raise LuaRaise(f"duration expected (number, string or Duration), got {type_name.decode()}")
     return int(ns)
-
-
-def _lua_type_name(value: Any) -> str:
-    if value is None:
-        return "nil"
-    if isinstance(value, bool):
-        return "boolean"
-    return engine.lua_type(value) or type(value).__name__
 
 
 def time_to_ns(value: Any) -> int | None:
@@ -223,8 +214,9 @@ def time_to_ns(value: Any) -> int | None:
 
 def new_time(sb: Sandbox, ns: int) -> Any:
     """A Lua Time in UTC at Unix nanoseconds ``ns`` (what timer channels deliver, spec §2.3)."""
+    state = _state(sb)
     sec, nsec = divmod(ns, SECOND)
-    return _state(sb).new_time(sec, nsec)
+    return state.new_time(sec, nsec, state.utc)
 
 
 def new_duration(sb: Sandbox, ns: int) -> Any:

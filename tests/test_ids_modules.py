@@ -1,0 +1,574 @@
+"""The uuid and crypto modules and the side-effect producers behind them.
+
+Spec sections: §1.0 (value, err convention), §1.8 (uuid), §1.9 (crypto), §2.4 (side effects: which calls
+they are, and that text results are str and binary results bytes).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import random
+import re
+import textwrap
+import uuid
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
+from wftest.lua.modules.effects import DEFAULT_CHARSET, PRODUCERS, UnknownSideEffect, produce
+from wftest.lua.sandbox import Command, Failed, Finished, LuaFailure, Sandbox, SandboxOptions
+
+MODULES = ["uuid", "crypto"]
+NOW_NS = 1_767_225_600 * 10**9 + 123_456_789  # 2026-01-01T00:00:00.123456789Z
+UUID_RE = re.compile(rb"^[0-9a-f]{8}-[0-9a-f]{4}-([0-9a-f])[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+NS_DNS = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
+KEY32 = bytes(range(32))
+
+
+def sandbox(seed: int = 0, deterministic: bool = False, now_ns: int = NOW_NS) -> Sandbox:
+    return Sandbox(SandboxOptions(seed=seed, deterministic=deterministic, clock_ns=lambda: now_ns))
+
+
+def chunk(sb: Sandbox, body: str) -> Any:
+    """`body` as a user chunk named user.lua with `uuid` and `crypto` as locals (the body starts on line 2)."""
+    code = 'local uuid, crypto = require("uuid"), require("crypto")\n' + textwrap.dedent(body).strip()
+    fn, err = sb.api.load_chunk(code.encode(), b"user.lua", sb.make_require("test", MODULES, {}, None), None)
+    assert fn is not None, err
+    return fn
+
+
+def run(sb: Sandbox, body: str, *args: Any) -> tuple[Any, ...]:
+    return sb.call(chunk(sb, body), *args)
+
+
+def err_of(sb: Sandbox, call: str, *args: Any) -> tuple[Any, Any]:
+    """`call` must return nil, err: the error's kind and message."""
+    value, kind, message = run(sb, f"local v, err = {call}\nreturn v, err:kind(), err:message()", *args)
+    assert value is None
+    return kind, message
+
+
+def raised(sb: Sandbox, call: str, *args: Any) -> str:
+    """`call` (on line 2 of user.lua) must raise; the error text."""
+    with pytest.raises(LuaFailure) as info:
+        run(sb, f"local r = {call}\nreturn r", *args)
+    return str(info.value)
+
+
+@pytest.fixture
+def sb() -> Sandbox:
+    return sandbox()
+
+
+# -- producers (§2.4) ------------------------------------------------------------------------------
+
+PRODUCER_ARGS: dict[str, tuple[Any, ...]] = {
+    "uuid.v1": (NOW_NS,),
+    "uuid.v4": (),
+    "uuid.v7": (NOW_NS,),
+    "crypto.random.bytes": (16,),
+    "crypto.random.string": (12,),
+    "crypto.random.uuid": (),
+    "crypto.encrypt.aes": (b"data", KEY32[:16]),
+    "crypto.encrypt.chacha20": (b"data", KEY32, b"aad"),
+}
+
+
+def test_every_producer_has_test_arguments() -> None:
+    assert sorted(PRODUCERS) == sorted(PRODUCER_ARGS)
+
+
+@pytest.mark.parametrize("name", sorted(PRODUCER_ARGS))
+def test_producers_are_deterministic_per_seed(name: str) -> None:
+    def draw(seed: int) -> list[Any]:
+        rng = random.Random(seed)
+        return [produce(name, rng, PRODUCER_ARGS[name]) for _ in range(3)]
+
+    assert draw(1) == draw(1)
+    assert draw(1) != draw(2)
+    assert len(set(draw(1))) == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("uuid.v4", str),
+        ("crypto.random.string", str),
+        ("crypto.random.bytes", bytes),
+        ("crypto.encrypt.aes", bytes),
+    ],
+)
+def test_producers_return_text_as_str_and_binary_as_bytes(name: str, kind: type) -> None:
+    assert type(produce(name, random.Random(0), PRODUCER_ARGS[name])) is kind
+
+
+def test_producers_accept_text_arguments_from_a_driver() -> None:
+    sealed = produce("crypto.encrypt.aes", random.Random(0), ("data", "k" * 16, "aad"))
+    assert AESGCM(b"k" * 16).decrypt(sealed[:12], sealed[12:], b"aad") == b"data"
+    assert produce("crypto.random.string", random.Random(0), (5, "é")) == "ééééé"
+
+
+def test_encryption_producers_prepend_the_nonce() -> None:
+    sealed = produce("crypto.encrypt.chacha20", random.Random(0), (b"secret", KEY32, None))
+    assert len(sealed) == 12 + len(b"secret") + 16
+    assert ChaCha20Poly1305(KEY32).decrypt(sealed[:12], sealed[12:], None) == b"secret"
+
+
+def test_uuid_producers_embed_the_time_they_are_given() -> None:
+    v1 = uuid.UUID(produce("uuid.v1", random.Random(0), (NOW_NS,)))
+    assert (v1.version, v1.variant) == (1, uuid.RFC_4122)
+    assert v1.time == NOW_NS // 100 + 0x01B21DD213814000
+    assert v1.node & (1 << 40)  # a random node carries the multicast bit
+    v7 = uuid.UUID(produce("uuid.v7", random.Random(0), (NOW_NS,)))
+    assert (v7.int >> 76 & 0xF, v7.int >> 62 & 0x3) == (7, 0b10)
+    assert v7.int >> 80 == NOW_NS // 1_000_000
+
+
+def test_unknown_side_effect() -> None:
+    with pytest.raises(
+        UnknownSideEffect, match=r"no producer for side effect 'uuid.v9' \(known: crypto.encrypt.aes"
+    ):
+        produce("uuid.v9", random.Random(0), ())
+
+
+# -- side-effect routing (§2.4) --------------------------------------------------------------------
+
+
+def test_in_a_workflow_uuid_v4_is_a_side_effect_command() -> None:
+    sb = sandbox(deterministic=True)
+    handle = sb.spawn(chunk(sb, "local id, err = uuid.v4()\nreturn id, err"))
+    turn = sb.resume(handle)
+    assert isinstance(turn, Command)
+    table = turn.table
+    assert (table.kind, table.name, table.args.n, table.where) == (
+        b"side_effect",
+        b"uuid.v4",
+        0,
+        b"user.lua:2",
+    )
+    assert sb.resume(handle, b"recorded-id", None) == Finished((b"recorded-id", None))
+
+
+@pytest.mark.parametrize(
+    ("call", "name", "args"),
+    [
+        ("uuid.v1()", b"uuid.v1", (NOW_NS,)),
+        ("uuid.v7()", b"uuid.v7", (NOW_NS,)),
+        ("crypto.random.bytes(8)", b"crypto.random.bytes", (8,)),
+        ("crypto.random.string(4)", b"crypto.random.string", (4,)),
+        ("crypto.random.string(4, 'ab')", b"crypto.random.string", (4, b"ab")),
+        ("crypto.random.uuid()", b"crypto.random.uuid", ()),
+        ("crypto.encrypt.aes('d', string.rep('k', 16))", b"crypto.encrypt.aes", (b"d", b"k" * 16)),
+        ("crypto.encrypt.aes('d', string.rep('k', 16), 'a')", b"crypto.encrypt.aes", (b"d", b"k" * 16, b"a")),
+        ("crypto.encrypt.chacha20('d', string.rep('k', 32))", b"crypto.encrypt.chacha20", (b"d", b"k" * 32)),
+    ],
+)
+def test_side_effect_commands_carry_their_arguments(call: str, name: bytes, args: tuple[Any, ...]) -> None:
+    sb = sandbox(deterministic=True)
+    turn = sb.resume(sb.spawn(chunk(sb, f"return {call}")))
+    assert isinstance(turn, Command)
+    got = tuple(turn.table.args[i] for i in range(1, turn.table.args.n + 1))
+    assert (turn.table.kind, turn.table.name, got) == (b"side_effect", name, args)
+
+
+def test_bad_arguments_do_not_issue_a_side_effect() -> None:
+    sb = sandbox(deterministic=True)
+    turn = sb.resume(sb.spawn(chunk(sb, "local v, err = crypto.random.bytes(0)\nreturn v, err:kind()")))
+    assert turn == Finished((None, b"Invalid"))
+    turn = sb.resume(sb.spawn(chunk(sb, "local v = crypto.encrypt.aes('d', 5)\nreturn v")))
+    assert isinstance(turn, Failed)
+    assert str(turn.failure) == "user.lua:2: bad argument #2 to 'aes' (string expected, got number)"
+
+
+def test_outside_a_workflow_side_effects_return_values_directly(sb: Sandbox) -> None:
+    v4, v1, v7, rand = run(sb, "return uuid.v4(), uuid.v1(), uuid.v7(), crypto.random.uuid()")
+    assert [UUID_RE.match(u).group(1) for u in (v4, v1, v7, rand)] == [b"4", b"1", b"7", b"4"]  # type: ignore[union-attr]
+
+
+def test_same_seed_same_ids_different_seed_different_ids() -> None:
+    body = "return uuid.v4(), uuid.v4(), uuid.v7(), crypto.random.string(8)"
+    assert run(sandbox(seed=7), body) == run(sandbox(seed=7), body)
+    assert run(sandbox(seed=7), body) != run(sandbox(seed=8), body)
+
+
+# -- uuid (§1.8) -----------------------------------------------------------------------------------
+
+
+def test_uuid_v3_and_v5_are_the_rfc_name_based_ids(sb: Sandbox) -> None:
+    assert run(sb, f"return uuid.v3('{NS_DNS}', 'python.org'), uuid.v5('{NS_DNS}', 'python.org')") == (
+        str(uuid.uuid3(uuid.NAMESPACE_DNS, "python.org")).encode(),
+        str(uuid.uuid5(uuid.NAMESPACE_DNS, "python.org")).encode(),
+        None,
+    )
+
+
+def test_uuid_v5_hashes_binary_names(sb: Sandbox) -> None:
+    expected = hashlib.sha1(uuid.NAMESPACE_URL.bytes + b"\xff\x00").digest()[:16]
+    (got, _) = run(sb, "return uuid.v5('6ba7b811-9dad-11d1-80b4-00c04fd430c8', ...)", b"\xff\x00")
+    assert got == str(uuid.UUID(bytes=expected, version=5)).encode()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("uuid.v5('nope', 'x')", b"uuid.v5: invalid UUID format 'nope'"),
+        ("uuid.v3(1, 'x')", b"uuid.v3: expected a UUID string, got number"),
+        (f"uuid.v5('{NS_DNS}', nil)", b"uuid.v5: name must be a string, got nil"),
+        ("uuid.version('x')", b"uuid.version: invalid UUID format 'x'"),
+        ("uuid.variant({})", b"uuid.variant: expected a UUID string, got table"),
+        ("uuid.parse('')", b"uuid.parse: invalid UUID format ''"),
+        (
+            f"uuid.format('{NS_DNS}', 'braces')",
+            b"uuid.format: unsupported format 'braces' (use standard, simple, urn)",
+        ),
+        (f"uuid.format('{NS_DNS}', 1)", b"uuid.format: format must be a string, got number"),
+    ],
+)
+def test_uuid_errors_are_invalid(sb: Sandbox, call: str, message: bytes) -> None:
+    assert err_of(sb, call) == (b"Invalid", message)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        (NS_DNS, True),
+        (NS_DNS.upper(), True),
+        ("urn:uuid:" + NS_DNS, True),
+        ("URN:UUID:" + NS_DNS, True),
+        ("{" + NS_DNS + "}", True),
+        (NS_DNS.replace("-", ""), True),
+        (NS_DNS[:-1], False),
+        (NS_DNS[:8] + NS_DNS[9:13] + "-" + NS_DNS[13:], False),  # misplaced hyphen
+        (NS_DNS.replace("b", "g"), False),
+        ("{" + NS_DNS, False),
+    ],
+)
+def test_uuid_validate(sb: Sandbox, value: str, valid: bool) -> None:
+    assert run(sb, "return uuid.validate(...)", value.encode()) == (valid,)
+
+
+def test_uuid_validate_of_a_non_string_is_false(sb: Sandbox) -> None:
+    assert run(sb, "return uuid.validate(42), uuid.validate(nil), uuid.validate({})") == (False, False, False)
+
+
+@pytest.mark.parametrize(
+    ("value", "version", "variant"),
+    [
+        ("6ba7b810-9dad-11d1-80b4-00c04fd430c8", 1, b"RFC4122"),
+        ("886313e1-3b8a-5372-9b90-0c9aee199e5d", 5, b"RFC4122"),
+        ("00000000-0000-0000-0000-000000000000", 0, b"Reserved"),
+        ("00000000-0000-4000-c000-000000000000", 4, b"Microsoft"),
+        ("00000000-0000-4000-e000-000000000000", 4, b"Future"),
+    ],
+)
+def test_uuid_version_and_variant(sb: Sandbox, value: str, version: int, variant: bytes) -> None:
+    assert run(sb, "local v = uuid.version(...) return v, uuid.variant(...)", value.encode()) == (
+        version,
+        variant,
+        None,
+    )
+
+
+def test_uuid_parse_of_v1_gives_timestamp_and_node(sb: Sandbox) -> None:
+    # 6ba7b810-9dad-11d1-...: the RFC 4122 DNS namespace id, minted 1998-02-04.
+    assert run(
+        sb, f"local p, err = uuid.parse('{NS_DNS}') return p.version, p.variant, p.timestamp, p.node, err"
+    ) == (1, b"RFC4122", 886630433, b"00c04fd430c8", None)
+
+
+def test_uuid_parse_of_generated_ids(sb: Sandbox) -> None:
+    assert run(
+        sb,
+        """
+        local p1, p7, p4 = uuid.parse(uuid.v1()), uuid.parse(uuid.v7()), uuid.parse(uuid.v4())
+        return p1.timestamp, p7.timestamp, p7.node, p4.version, p4.timestamp
+        """,
+    ) == (NOW_NS // 10**9, NOW_NS // 10**9, None, 4, None)
+
+
+def test_uuid_v7_sorts_by_time() -> None:
+    ids = [run(sandbox(seed=s, now_ns=NOW_NS + s * 10**6), "return uuid.v7()")[0] for s in range(5)]
+    assert ids == sorted(ids)
+
+
+def test_uuid_format(sb: Sandbox) -> None:
+    upper = NS_DNS.upper()
+    assert run(
+        sb,
+        f"""
+        local a = uuid.format('{upper}')
+        local b = uuid.format('{upper}', 'simple')
+        return a, b, uuid.format('{{{NS_DNS}}}', 'urn')
+        """,
+    ) == (NS_DNS.encode(), NS_DNS.replace("-", "").encode(), f"urn:uuid:{NS_DNS}".encode(), None)
+
+
+# -- crypto.random (§1.9) --------------------------------------------------------------------------
+
+
+def test_random_bytes_and_string(sb: Sandbox) -> None:
+    data, text, custom = run(
+        sb, "return crypto.random.bytes(32), crypto.random.string(40), (crypto.random.string(30, 'xy'))"
+    )
+    assert isinstance(data, bytes) and len(data) == 32
+    assert len(text) == 40 and set(text.decode()) <= set(DEFAULT_CHARSET)
+    assert len(custom) == 30 and set(custom) == set(b"xy")
+
+
+def test_random_string_draws_whole_characters(sb: Sandbox) -> None:
+    (text,) = run(sb, "return (crypto.random.string(6, 'éü'))")
+    assert len(text.decode("utf-8")) == 6
+
+
+def test_random_accepts_integral_floats(sb: Sandbox) -> None:
+    assert len(run(sb, "return (crypto.random.bytes(4.0))")[0]) == 4
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("crypto.random.bytes(0)", b"crypto.random.bytes: length must be between 1 and 1048576, got 0"),
+        (
+            "crypto.random.bytes(1048577)",
+            b"crypto.random.bytes: length must be between 1 and 1048576, got 1048577",
+        ),
+        ("crypto.random.string(-1)", b"crypto.random.string: length must be between 1 and 1048576, got -1"),
+        ("crypto.random.string(3, '')", b"crypto.random.string: charset must not be empty"),
+        ("crypto.random.string(3, '\\255')", b"crypto.random.string: charset is not valid UTF-8"),
+    ],
+)
+def test_random_errors_are_invalid(sb: Sandbox, call: str, message: bytes) -> None:
+    assert err_of(sb, call) == (b"Invalid", message)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("crypto.random.bytes('8')", "bad argument #1 to 'bytes' (number expected, got string)"),
+        ("crypto.random.bytes(1.5)", "bad argument #1 to 'bytes' (number has no integer representation)"),
+        ("crypto.random.string(3, 7)", "bad argument #2 to 'string' (string expected, got number)"),
+        ("crypto.encrypt.chacha20(nil, 'k')", "bad argument #1 to 'chacha20' (string expected, got nil)"),
+        (
+            "crypto.encrypt.aes('d', string.rep('k', 16), {})",
+            "bad argument #3 to 'aes' (string expected, got table)",
+        ),
+    ],
+)
+def test_random_and_encrypt_argument_types_raise_at_the_caller(sb: Sandbox, call: str, message: str) -> None:
+    assert raised(sb, call) == f"user.lua:2: {message}"
+
+
+# -- encryption ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("cipher", "size"), [("aes", 16), ("aes", 24), ("aes", 32), ("chacha20", 32)])
+def test_encrypt_decrypt_round_trip(sb: Sandbox, cipher: str, size: int) -> None:
+    key = bytes(range(size))
+    plain = bytes(range(256)) * 3
+    sealed, plain_back, err = run(
+        sb,
+        f"""
+        local key, data = ...
+        local sealed = crypto.encrypt.{cipher}(data, key, "aad")
+        return sealed, crypto.decrypt.{cipher}(sealed, key, "aad")
+        """,
+        key,
+        plain,
+    )
+    assert (plain_back, err) == (plain, None)
+    assert len(sealed) == 12 + len(plain) + 16
+    impl = AESGCM(key) if cipher == "aes" else ChaCha20Poly1305(key)
+    assert impl.decrypt(sealed[:12], sealed[12:], b"aad") == plain
+
+
+def test_two_encryptions_use_different_nonces(sb: Sandbox) -> None:
+    a, b = run(
+        sb, "local k = string.rep('k', 16) return crypto.encrypt.aes('x', k), (crypto.encrypt.aes('x', k))"
+    )
+    assert a[:12] != b[:12]
+
+
+@pytest.mark.parametrize(
+    ("call", "kind", "message"),
+    [
+        ("crypto.encrypt.aes('d', 'short')", b"Invalid", b"crypto.encrypt.aes: invalid key size 5: AES-GCM needs a 16, 24 or 32 byte key"),
+        ("crypto.encrypt.aes('d', '')", b"Invalid", b"crypto.encrypt.aes: key must not be empty"),
+        ("crypto.encrypt.chacha20('d', string.rep('k', 16))", b"Invalid", b"crypto.encrypt.chacha20: invalid key size 16: ChaCha20-Poly1305 needs a 32 byte key"),
+        ("crypto.decrypt.aes(string.rep('x', 40), 'short')", b"Invalid", b"crypto.decrypt.aes: invalid key size 5: AES-GCM needs a 16, 24 or 32 byte key"),
+        ("crypto.decrypt.aes('tiny', string.rep('k', 16))", b"Internal", b"crypto.decrypt.aes: decryption failed: ciphertext is too short"),
+        ("crypto.decrypt.chacha20(crypto.encrypt.chacha20('d', string.rep('k', 32)), string.rep('j', 32))", b"Internal", b"crypto.decrypt.chacha20: decryption failed: message authentication failed (wrong key, wrong aad or corrupted data)"),
+        ("crypto.decrypt.aes(crypto.encrypt.aes('d', string.rep('k', 16), 'a'), string.rep('k', 16), 'b')", b"Internal", b"crypto.decrypt.aes: decryption failed: message authentication failed (wrong key, wrong aad or corrupted data)"),
+    ],
+)  # fmt: skip
+def test_encryption_errors(sb: Sandbox, call: str, kind: bytes, message: bytes) -> None:
+    assert err_of(sb, call) == (kind, message)
+
+
+# -- hmac, pbkdf2, constant_time_compare -----------------------------------------------------------
+
+
+def test_hmac_gives_lowercase_hex(sb: Sandbox) -> None:
+    # RFC 4231 test case 2.
+    key, data = b"Jefe", b"what do ya want for nothing?"
+    assert run(
+        sb, "local k, d = ... return crypto.hmac.sha256(k, d), (crypto.hmac.sha512(k, d))", key, data
+    ) == (
+        b"5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+        hmac.new(key, data, "sha512").hexdigest().encode(),
+    )
+
+
+def test_hmac_errors(sb: Sandbox) -> None:
+    assert err_of(sb, "crypto.hmac.sha256('', 'data')") == (
+        b"Invalid",
+        b"crypto.hmac.sha256: key must not be empty",
+    )
+    assert raised(sb, "crypto.hmac.sha512('k', 1)") == (
+        "user.lua:2: bad argument #2 to 'sha512' (string expected, got number)"
+    )
+
+
+def test_pbkdf2_derives_raw_bytes(sb: Sandbox) -> None:
+    assert run(
+        sb, "return crypto.pbkdf2('pw', 'salt', 1000, 32), (crypto.pbkdf2('pw', 'salt', 10, 20, 'sha512'))"
+    ) == (
+        hashlib.pbkdf2_hmac("sha256", b"pw", b"salt", 1000, 32),
+        hashlib.pbkdf2_hmac("sha512", b"pw", b"salt", 10, 20),
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("crypto.pbkdf2('p', 's', 0, 32)", b"crypto.pbkdf2: iterations must be between 1 and 10000000, got 0"),
+        ("crypto.pbkdf2('p', 's', 10000001, 32)", b"crypto.pbkdf2: iterations must be between 1 and 10000000, got 10000001"),
+        ("crypto.pbkdf2('p', 's', 1, 0)", b"crypto.pbkdf2: key length must be between 1 and 1048576, got 0"),
+        ("crypto.pbkdf2('p', 's', 1, 8, 'md5')", b"crypto.pbkdf2: unsupported hash 'md5' (use sha256 or sha512)"),
+    ],
+)  # fmt: skip
+def test_pbkdf2_errors(sb: Sandbox, call: str, message: bytes) -> None:
+    assert err_of(sb, call) == (b"Invalid", message)
+
+
+def test_pbkdf2_argument_types_raise(sb: Sandbox) -> None:
+    assert raised(sb, "crypto.pbkdf2('p', 's', '10', 8)") == (
+        "user.lua:2: bad argument #3 to 'pbkdf2' (number expected, got string)"
+    )
+
+
+def test_constant_time_compare(sb: Sandbox) -> None:
+    assert run(
+        sb, "return crypto.constant_time_compare('abc', 'abc'), crypto.constant_time_compare('abc', 'abd')"
+    ) == (
+        True,
+        False,
+    )
+    assert raised(sb, "crypto.constant_time_compare('a')") == (
+        "user.lua:2: bad argument #2 to 'constant_time_compare' (string expected, got nil)"
+    )
+
+
+# -- jwt -------------------------------------------------------------------------------------------
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def expected_token(header: dict[str, Any], claims: dict[str, Any], secret: bytes, digest: str) -> bytes:
+    parts = [b64url(json.dumps(p, sort_keys=True, separators=(",", ":")).encode()) for p in (header, claims)]
+    signing_input = ".".join(parts).encode()
+    return signing_input + b"." + b64url(hmac.new(secret, signing_input, digest).digest()).encode()
+
+
+def test_jwt_encode_is_a_pure_function_of_the_payload(sb: Sandbox) -> None:
+    token, err = run(sb, "return crypto.jwt.encode({sub = 'u1', exp = 1900000000, roles = {'a'}}, 'secret')")
+    claims = {"exp": 1900000000, "roles": ["a"], "sub": "u1"}
+    assert (token, err) == (expected_token({"alg": "HS256", "typ": "JWT"}, claims, b"secret", "sha256"), None)
+
+
+def test_jwt_encode_with_hs512_and_custom_header(sb: Sandbox) -> None:
+    (token, _) = run(sb, "return crypto.jwt.encode({n = 1, _header = {kid = 'k1'}}, 's', 'HS512')")
+    assert token == expected_token({"alg": "HS512", "kid": "k1", "typ": "JWT"}, {"n": 1}, b"s", "sha512")
+
+
+def test_jwt_round_trip(sb: Sandbox) -> None:
+    assert run(
+        sb,
+        """
+        local token = crypto.jwt.encode({sub = "u1", exp = 1900000000, n = 2.5}, "secret", "HS384")
+        local claims, err = crypto.jwt.verify(token, "secret", "HS384")
+        return claims.sub, claims.exp, claims.n, err
+        """,
+    ) == (b"u1", 1900000000, 2.5, None)
+
+
+def test_jwt_verify_without_exp_when_not_required(sb: Sandbox) -> None:
+    assert run(
+        sb, "local c, e = crypto.jwt.verify(crypto.jwt.encode({a = 1}, 'k'), 'k', nil, false) return c.a, e"
+    ) == (1, None)
+
+
+EXP_NOW = NOW_NS // 10**9
+
+
+@pytest.mark.parametrize(
+    ("token", "secret", "args", "kind", "message"),
+    [
+        ("crypto.jwt.encode({exp = 1900000000}, 'k')", "'other'", "", b"Internal", b"crypto.jwt.verify: signature is invalid"),
+        ("crypto.jwt.encode({exp = 1900000000}, 'k', 'HS512')", "'k'", "", b"Internal", b"crypto.jwt.verify: token is signed with 'HS512', expected HS256"),
+        (f"crypto.jwt.encode({{exp = {EXP_NOW}}}, 'k')", "'k'", "", b"Internal", b"crypto.jwt.verify: token has expired"),
+        (f"crypto.jwt.encode({{exp = {EXP_NOW - 60}}}, 'k')", "'k'", "", b"Internal", b"crypto.jwt.verify: token has expired"),
+        ("crypto.jwt.encode({a = 1}, 'k')", "'k'", "", b"Internal", b"crypto.jwt.verify: token is missing required claim: exp"),
+        (f"crypto.jwt.encode({{nbf = {EXP_NOW + 60}}}, 'k')", "'k'", ", nil, false", b"Internal", b"crypto.jwt.verify: token is not valid yet"),
+        ("crypto.jwt.encode({exp = 'soon'}, 'k')", "'k'", "", b"Internal", b"crypto.jwt.verify: exp claim must be a number"),
+        ("'a.b'", "'k'", "", b"Invalid", b"crypto.jwt.verify: malformed token (expected header.payload.signature)"),
+        ("'!!.e30.x'", "'k'", "", b"Invalid", b"crypto.jwt.verify: malformed token: Only base64 data is allowed"),
+        ("'bnVsbA.e30.xx'", "'k'", "", b"Invalid", b"crypto.jwt.verify: malformed token: header and claims must be JSON objects"),
+        ("'e30.e30.x'", "''", "", b"Invalid", b"crypto.jwt.verify: secret must not be empty"),
+        ("'e30.e30.x'", "'k'", ", 'RS256'", b"Invalid", b"crypto.jwt.verify: unsupported algorithm 'RS256' (use HS256, HS384, HS512)"),
+    ],
+)  # fmt: skip
+def test_jwt_verify_errors(
+    sb: Sandbox, token: str, secret: str, args: str, kind: bytes, message: bytes
+) -> None:
+    assert err_of(sb, f"crypto.jwt.verify({token}, {secret}{args})") == (kind, message)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("crypto.jwt.encode({a = 1}, '')", b"crypto.jwt.encode: secret must not be empty"),
+        ("crypto.jwt.encode({1, 2}, 'k')", b"crypto.jwt.encode: payload must be a table of claims (string keys)"),
+        ("crypto.jwt.encode({_header = 'x'}, 'k')", b"crypto.jwt.encode: _header must be a table of header fields"),
+        ("crypto.jwt.encode({}, 'k', 'none')", b"crypto.jwt.encode: unsupported algorithm 'none' (use HS256, HS384, HS512)"),
+    ],
+)  # fmt: skip
+def test_jwt_encode_errors(sb: Sandbox, call: str, message: bytes) -> None:
+    assert err_of(sb, call) == (b"Invalid", message)
+
+
+def test_jwt_encode_of_an_unexportable_payload_is_internal(sb: Sandbox) -> None:
+    assert run(
+        sb,
+        "local t = {} t.t = t local v, err = crypto.jwt.encode(t, 'k') return v, err:kind(), err:message()",
+    ) == (None, b"Internal", b"crypto.jwt.encode: payload cannot be encoded: cycle detected")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("crypto.jwt.encode('x', 'k')", "bad argument #1 to 'encode' (table expected, got string)"),
+        (
+            "crypto.jwt.verify('t', 'k', nil, 'yes')",
+            "bad argument #4 to 'verify' (boolean expected, got string)",
+        ),
+        ("crypto.jwt.verify(1, 'k')", "bad argument #1 to 'verify' (string expected, got number)"),
+    ],
+)
+def test_jwt_argument_types_raise(sb: Sandbox, call: str, message: str) -> None:
+    assert raised(sb, call) == f"user.lua:2: {message}"
