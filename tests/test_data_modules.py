@@ -46,8 +46,8 @@ def raises(sb: Sandbox, call: str) -> LuaFailure:
         run(
             sb,
             f"""
-            local json, base64, hash, yaml = require("json"), require("base64"), require("hash"), require("yaml")
-            local ctx, logger = require("ctx"), require("logger")
+            local json, base64, hash = require("json"), require("base64"), require("hash")
+            local yaml, ctx, logger = require("yaml"), require("ctx"), require("logger")
             local r = {call}
             return r
             """,
@@ -68,8 +68,8 @@ def test_json_encode_is_canonical_and_follows_the_export_rules(sb: Sandbox) -> N
         sb,
         """
         local json = require("json")
-        return json.encode(nil), json.encode("hi<"), json.encode(2.0), json.encode({b = 1, a = {1, 2.5, true}}),
-            json.encode({})
+        return json.encode(nil), json.encode("hi<"), json.encode(2.0),
+            json.encode({b = 1, a = {1, 2.5, true}}), json.encode({})
         """,
     ) == (b"null", b'"hi\\u003c"', b"2", b'{"a":[1,2.5,true],"b":1}', b"[]", None)
 
@@ -178,8 +178,9 @@ def test_validate_reports_every_problem_with_its_path(sb: Sandbox) -> None:
     assert validate(sb, USER_SCHEMA, '{name = "", age = 200.5}') == (
         False,
         b"Invalid",
-        b"validation failed: #/age: 200.5 is greater than the maximum 150; #/age: expected integer, got number; "
-        b"#/name: 0 characters, fewer than minLength 1; #: missing required property 'email'",
+        b"validation failed: #/age: 200.5 is greater than the maximum 150; "
+        b"#/age: expected integer, got number; #/name: 0 characters, fewer than minLength 1; "
+        b"#: missing required property 'email'",
     )
 
 

@@ -34,7 +34,7 @@ def sandbox(seed: int = 0, deterministic: bool = False, now_ns: int = NOW_NS) ->
 
 
 def chunk(sb: Sandbox, body: str) -> Any:
-    """`body` as a user chunk named user.lua with `uuid` and `crypto` as locals (the body starts on line 2)."""
+    """`body` as a user chunk (user.lua, body from line 2) with `uuid` and `crypto` as locals."""
     code = 'local uuid, crypto = require("uuid"), require("crypto")\n' + textwrap.dedent(body).strip()
     fn, err = sb.api.load_chunk(code.encode(), b"user.lua", sb.make_require("test", MODULES, {}, None), None)
     assert fn is not None, err
@@ -46,8 +46,16 @@ def run(sb: Sandbox, body: str, *args: Any) -> tuple[Any, ...]:
 
 
 def err_of(sb: Sandbox, call: str, *args: Any) -> tuple[Any, Any]:
-    """`call` must return nil, err: the error's kind and message."""
-    value, kind, message = run(sb, f"local v, err = {call}\nreturn v, err:kind(), err:message()", *args)
+    """`call` must return nil, err: the error's kind and message. Keys `k16`, `k32` are in scope."""
+    value, kind, message = run(
+        sb,
+        f"""
+        local k16, k32 = string.rep("k", 16), string.rep("k", 32)
+        local v, err = {call}
+        return v, err:kind(), err:message()
+        """,
+        *args,
+    )
     assert value is None
     return kind, message
 
@@ -187,6 +195,11 @@ def test_bad_arguments_do_not_issue_a_side_effect() -> None:
 def test_outside_a_workflow_side_effects_return_values_directly(sb: Sandbox) -> None:
     v4, v1, v7, rand = run(sb, "return uuid.v4(), uuid.v1(), uuid.v7(), crypto.random.uuid()")
     assert [UUID_RE.match(u).group(1) for u in (v4, v1, v7, rand)] == [b"4", b"1", b"7", b"4"]  # type: ignore[union-attr]
+
+
+def test_extra_arguments_are_ignored_as_in_lua(sb: Sandbox) -> None:
+    v1, v4, valid = run(sb, "return uuid.v1('x'), uuid.v4(1, 2), uuid.validate(uuid.v7(), 'extra')")
+    assert (v1[14:15], v4[14:15], valid) == (b"1", b"4", True)
 
 
 def test_same_seed_same_ids_different_seed_different_ids() -> None:
@@ -392,20 +405,33 @@ def test_two_encryptions_use_different_nonces(sb: Sandbox) -> None:
     assert a[:12] != b[:12]
 
 
+AES_SIZE = b"AES-GCM needs a 16, 24 or 32 byte key"
+AUTH_FAILED = b"decryption failed: message authentication failed (wrong key, wrong aad or corrupted data)"
+
+
 @pytest.mark.parametrize(
     ("call", "kind", "message"),
     [
-        ("crypto.encrypt.aes('d', 'short')", b"Invalid", b"crypto.encrypt.aes: invalid key size 5: AES-GCM needs a 16, 24 or 32 byte key"),
-        ("crypto.encrypt.aes('d', '')", b"Invalid", b"crypto.encrypt.aes: key must not be empty"),
-        ("crypto.encrypt.chacha20('d', string.rep('k', 16))", b"Invalid", b"crypto.encrypt.chacha20: invalid key size 16: ChaCha20-Poly1305 needs a 32 byte key"),
-        ("crypto.decrypt.aes(string.rep('x', 40), 'short')", b"Invalid", b"crypto.decrypt.aes: invalid key size 5: AES-GCM needs a 16, 24 or 32 byte key"),
-        ("crypto.decrypt.aes('tiny', string.rep('k', 16))", b"Internal", b"crypto.decrypt.aes: decryption failed: ciphertext is too short"),
-        ("crypto.decrypt.chacha20(crypto.encrypt.chacha20('d', string.rep('k', 32)), string.rep('j', 32))", b"Internal", b"crypto.decrypt.chacha20: decryption failed: message authentication failed (wrong key, wrong aad or corrupted data)"),
-        ("crypto.decrypt.aes(crypto.encrypt.aes('d', string.rep('k', 16), 'a'), string.rep('k', 16), 'b')", b"Internal", b"crypto.decrypt.aes: decryption failed: message authentication failed (wrong key, wrong aad or corrupted data)"),
+        ("crypto.encrypt.aes('d', 'short')", b"Invalid", b"invalid key size 5: " + AES_SIZE),
+        ("crypto.encrypt.aes('d', '')", b"Invalid", b"key must not be empty"),
+        (
+            "crypto.encrypt.chacha20('d', k16)",
+            b"Invalid",
+            b"invalid key size 16: ChaCha20-Poly1305 needs a 32 byte key",
+        ),
+        ("crypto.decrypt.aes(string.rep('x', 40), 'short')", b"Invalid", b"invalid key size 5: " + AES_SIZE),
+        ("crypto.decrypt.aes('tiny', k16)", b"Internal", b"decryption failed: ciphertext is too short"),
+        (
+            "crypto.decrypt.chacha20(crypto.encrypt.chacha20('d', k32), string.rep('j', 32))",
+            b"Internal",
+            AUTH_FAILED,
+        ),
+        ("crypto.decrypt.aes(crypto.encrypt.aes('d', k16, 'a'), k16, 'b')", b"Internal", AUTH_FAILED),
     ],
-)  # fmt: skip
+)
 def test_encryption_errors(sb: Sandbox, call: str, kind: bytes, message: bytes) -> None:
-    assert err_of(sb, call) == (kind, message)
+    function = call.split("(")[0].encode()
+    assert err_of(sb, call) == (kind, function + b": " + message)
 
 
 # -- hmac, pbkdf2, constant_time_compare -----------------------------------------------------------
@@ -444,14 +470,14 @@ def test_pbkdf2_derives_raw_bytes(sb: Sandbox) -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        ("crypto.pbkdf2('p', 's', 0, 32)", b"crypto.pbkdf2: iterations must be between 1 and 10000000, got 0"),
-        ("crypto.pbkdf2('p', 's', 10000001, 32)", b"crypto.pbkdf2: iterations must be between 1 and 10000000, got 10000001"),
-        ("crypto.pbkdf2('p', 's', 1, 0)", b"crypto.pbkdf2: key length must be between 1 and 1048576, got 0"),
-        ("crypto.pbkdf2('p', 's', 1, 8, 'md5')", b"crypto.pbkdf2: unsupported hash 'md5' (use sha256 or sha512)"),
+        ("crypto.pbkdf2('p', 's', 0, 32)", b"iterations must be between 1 and 10000000, got 0"),
+        ("crypto.pbkdf2('p', 's', 10000001, 32)", b"iterations must be between 1 and 10000000, got 10000001"),
+        ("crypto.pbkdf2('p', 's', 1, 0)", b"key length must be between 1 and 1048576, got 0"),
+        ("crypto.pbkdf2('p', 's', 1, 8, 'md5')", b"unsupported hash 'md5' (use sha256 or sha512)"),
     ],
-)  # fmt: skip
+)
 def test_pbkdf2_errors(sb: Sandbox, call: str, message: bytes) -> None:
-    assert err_of(sb, call) == (b"Invalid", message)
+    assert err_of(sb, call) == (b"Invalid", b"crypto.pbkdf2: " + message)
 
 
 def test_pbkdf2_argument_types_raise(sb: Sandbox) -> None:
@@ -516,40 +542,46 @@ def test_jwt_verify_without_exp_when_not_required(sb: Sandbox) -> None:
 EXP_NOW = NOW_NS // 10**9
 
 
+def token(claims: str, alg: str = "HS256") -> str:
+    return f"crypto.jwt.encode({{{claims}}}, 'k', '{alg}')"
+
+
 @pytest.mark.parametrize(
-    ("token", "secret", "args", "kind", "message"),
+    ("call", "kind", "message"),
     [
-        ("crypto.jwt.encode({exp = 1900000000}, 'k')", "'other'", "", b"Internal", b"crypto.jwt.verify: signature is invalid"),
-        ("crypto.jwt.encode({exp = 1900000000}, 'k', 'HS512')", "'k'", "", b"Internal", b"crypto.jwt.verify: token is signed with 'HS512', expected HS256"),
-        (f"crypto.jwt.encode({{exp = {EXP_NOW}}}, 'k')", "'k'", "", b"Internal", b"crypto.jwt.verify: token has expired"),
-        (f"crypto.jwt.encode({{exp = {EXP_NOW - 60}}}, 'k')", "'k'", "", b"Internal", b"crypto.jwt.verify: token has expired"),
-        ("crypto.jwt.encode({a = 1}, 'k')", "'k'", "", b"Internal", b"crypto.jwt.verify: token is missing required claim: exp"),
-        (f"crypto.jwt.encode({{nbf = {EXP_NOW + 60}}}, 'k')", "'k'", ", nil, false", b"Internal", b"crypto.jwt.verify: token is not valid yet"),
-        ("crypto.jwt.encode({exp = 'soon'}, 'k')", "'k'", "", b"Internal", b"crypto.jwt.verify: exp claim must be a number"),
-        ("'a.b'", "'k'", "", b"Invalid", b"crypto.jwt.verify: malformed token (expected header.payload.signature)"),
-        ("'!!.e30.x'", "'k'", "", b"Invalid", b"crypto.jwt.verify: malformed token: Only base64 data is allowed"),
-        ("'bnVsbA.e30.xx'", "'k'", "", b"Invalid", b"crypto.jwt.verify: malformed token: header and claims must be JSON objects"),
-        ("'e30.e30.x'", "''", "", b"Invalid", b"crypto.jwt.verify: secret must not be empty"),
-        ("'e30.e30.x'", "'k'", ", 'RS256'", b"Invalid", b"crypto.jwt.verify: unsupported algorithm 'RS256' (use HS256, HS384, HS512)"),
+        (f"{token('exp = 1900000000')}, 'other'", b"Internal", b"signature is invalid"),
+        (
+            f"{token('exp = 1900000000', 'HS512')}, 'k'",
+            b"Internal",
+            b"token is signed with 'HS512', expected HS256",
+        ),
+        (f"{token(f'exp = {EXP_NOW}')}, 'k'", b"Internal", b"token has expired"),
+        (f"{token(f'exp = {EXP_NOW - 60}')}, 'k'", b"Internal", b"token has expired"),
+        (f"{token('a = 1')}, 'k'", b"Internal", b"token is missing required claim: exp"),
+        (f"{token(f'nbf = {EXP_NOW + 60}')}, 'k', nil, false", b"Internal", b"token is not valid yet"),
+        (f"{token('exp = true')}, 'k'", b"Internal", b"exp claim must be a number"),
+        ("'a.b', 'k'", b"Invalid", b"malformed token (expected header.payload.signature)"),
+        ("'!!.e30.x', 'k'", b"Invalid", b"malformed token: Only base64 data is allowed"),
+        ("'bnVsbA.e30.xx', 'k'", b"Invalid", b"malformed token: header and claims must be JSON objects"),
+        ("'e30.e30.x', ''", b"Invalid", b"secret must not be empty"),
+        ("'e30.e30.x', 'k', 'RS256'", b"Invalid", b"unsupported algorithm 'RS256' (use HS256, HS384, HS512)"),
     ],
-)  # fmt: skip
-def test_jwt_verify_errors(
-    sb: Sandbox, token: str, secret: str, args: str, kind: bytes, message: bytes
-) -> None:
-    assert err_of(sb, f"crypto.jwt.verify({token}, {secret}{args})") == (kind, message)
+)
+def test_jwt_verify_errors(sb: Sandbox, call: str, kind: bytes, message: bytes) -> None:
+    assert err_of(sb, f"crypto.jwt.verify({call})") == (kind, b"crypto.jwt.verify: " + message)
 
 
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        ("crypto.jwt.encode({a = 1}, '')", b"crypto.jwt.encode: secret must not be empty"),
-        ("crypto.jwt.encode({1, 2}, 'k')", b"crypto.jwt.encode: payload must be a table of claims (string keys)"),
-        ("crypto.jwt.encode({_header = 'x'}, 'k')", b"crypto.jwt.encode: _header must be a table of header fields"),
-        ("crypto.jwt.encode({}, 'k', 'none')", b"crypto.jwt.encode: unsupported algorithm 'none' (use HS256, HS384, HS512)"),
+        ("{a = 1}, ''", b"secret must not be empty"),
+        ("{1, 2}, 'k'", b"payload must be a table of claims (string keys)"),
+        ("{_header = 'x'}, 'k'", b"_header must be a table of header fields"),
+        ("{}, 'k', 'none'", b"unsupported algorithm 'none' (use HS256, HS384, HS512)"),
     ],
-)  # fmt: skip
+)
 def test_jwt_encode_errors(sb: Sandbox, call: str, message: bytes) -> None:
-    assert err_of(sb, call) == (b"Invalid", message)
+    assert err_of(sb, f"crypto.jwt.encode({call})") == (b"Invalid", b"crypto.jwt.encode: " + message)
 
 
 def test_jwt_encode_of_an_unexportable_payload_is_internal(sb: Sandbox) -> None:

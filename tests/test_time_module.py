@@ -137,8 +137,8 @@ def test_date_in_utc() -> None:
 
 
 def test_date_defaults_to_local_which_is_utc() -> None:
-    assert lua("local t = time.date(2024, 1, 15, 12, 0, 0, 0); return tostring(t), tostring(t:location())") == (
-        b"2024-01-15 12:00:00 +0000 UTC", b"Local")
+    body = "local t = time.date(2024, 1, 15, 12, 0, 0, 0); return tostring(t), tostring(t:location())"
+    assert lua(body) == (b"2024-01-15 12:00:00 +0000 UTC", b"Local")
 
 
 def test_date_normalises_out_of_range_fields_like_go() -> None:
@@ -153,7 +153,8 @@ def test_date_normalises_out_of_range_fields_like_go() -> None:
 def test_date_in_a_named_zone_follows_daylight_saving() -> None:
     assert lua("""
         local ny = time.load_location("America/New_York")
-        return tostring(time.date(2024, 1, 15, 14, 0, 0, 0, ny)), tostring(time.date(2024, 7, 1, 14, 0, 0, 0, ny))
+        return tostring(time.date(2024, 1, 15, 14, 0, 0, 0, ny)),
+               tostring(time.date(2024, 7, 1, 14, 0, 0, 0, ny))
     """) == (b"2024-01-15 14:00:00 -0500 EST", b"2024-07-01 14:00:00 -0400 EDT")
 
 
@@ -272,6 +273,17 @@ def test_duration_string_matches_go(expr: str, text: str) -> None:
     assert one(f"tostring(time.parse_duration({expr}))") == text.encode()
 
 
+def test_repeated_duration_strings_give_the_same_results() -> None:
+    assert lua("""
+        local out = {}
+        for i = 1, 300 do out[#out + 1] = time.parse_duration(i .. "ms"):nanoseconds() end
+        local a, b = time.parse_duration("1m"), time.parse_duration("1m")
+        local _, e1 = time.parse_duration("1x")
+        local _, e2 = time.parse_duration("1x")
+        return out[1], out[300], #out, a == b, e1:message() == e2:message(), time.now():add("1m"):minute()
+    """) == (1_000_000, 300_000_000, 300, True, True, 1)
+
+
 def test_parse_duration_accepts_a_duration() -> None:
     assert one('time.parse_duration(time.parse_duration("2s")):nanoseconds()') == 2 * 10**9
 
@@ -299,7 +311,9 @@ def test_negative_duration_conversions_truncate_toward_zero() -> None:
     """) == (-1500, -1, -0.001500001)
 
 
-@pytest.mark.parametrize("ns", [0, 1, -1, 999_999_999, 5_445_500_000_000, -7_654_321_987_654, INT64_MAX, INT64_MIN])
+@pytest.mark.parametrize(
+    "ns", [0, 1, -1, 999_999_999, 5_445_500_000_000, -7_654_321_987_654, INT64_MAX, INT64_MIN]
+)
 def test_duration_float_methods_match_go(ns: int) -> None:
     assert lua(f"local d = time.parse_duration({ns}); return d:seconds(), d:minutes(), d:hours()") == (
         gotime.duration_seconds(ns), gotime.duration_minutes(ns), gotime.duration_hours(ns))
@@ -321,10 +335,11 @@ T0 = "time.date(2024, 12, 29, 15, 4, 5, 0, time.utc)"  # a Sunday
 def test_add_accepts_number_string_and_duration() -> None:
     assert lua(f"""
         local t = {T0}
-        return tostring(t:add("24h")), tostring(t:add(5 * time.MINUTE)), tostring(t:add(time.parse_duration("-1h30m"))),
-               tostring(t:add(1.9)), rawequal(t:add(0):location(), t:location())
-    """) == (b"2024-12-30 15:04:05 +0000 UTC", b"2024-12-29 15:09:05 +0000 UTC", b"2024-12-29 13:34:05 +0000 UTC",
-             b"2024-12-29 15:04:05.000000001 +0000 UTC", True)
+        return tostring(t:add("24h")), tostring(t:add(5 * time.MINUTE)),
+               tostring(t:add(time.parse_duration("-1h30m"))), tostring(t:add(1.9)),
+               rawequal(t:add(0):location(), t:location())
+    """) == (b"2024-12-30 15:04:05 +0000 UTC", b"2024-12-29 15:09:05 +0000 UTC",
+             b"2024-12-29 13:34:05 +0000 UTC", b"2024-12-29 15:04:05.000000001 +0000 UTC", True)
 
 
 def test_add_crosses_second_boundaries_both_ways() -> None:
@@ -446,13 +461,15 @@ def test_calendar_accessors() -> None:
         local y, mo, d = t:date()
         local h, mi, s = t:clock()
         return y, mo, d, h, mi, s, t:year(), t:month(), t:day(), t:hour(), t:minute(), t:second(),
-               t:nanosecond(), t:weekday(), t:year_day(), t:weekday() == time.SUNDAY, t:month() == time.DECEMBER
+               t:nanosecond(), t:weekday(), t:year_day(), t:weekday() == time.SUNDAY,
+               t:month() == time.DECEMBER
     """) == (2024, 12, 29, 15, 4, 5, 2024, 12, 29, 15, 4, 5, 123_456_789, 0, 364, True, True)
 
 
 def test_calendar_accessors_use_the_time_location() -> None:
     assert lua("""
-        local t = time.date(2025, 1, 1, 3, 0, 0, 0, time.utc):in_location(time.load_location("America/Los_Angeles"))
+        local la = time.load_location("America/Los_Angeles")
+        local t = time.date(2025, 1, 1, 3, 0, 0, 0, time.utc):in_location(la)
         return t:year(), t:month(), t:day(), t:hour(), t:weekday(), t:year_day()
     """) == (2024, 12, 31, 19, 2, 366)
 
@@ -482,16 +499,19 @@ def test_round_and_truncate() -> None:
     assert lua("""
         local t = time.date(2024, 12, 29, 10, 37, 45, 500000000, time.utc)
         local hour, quarter = time.parse_duration("1h"), time.parse_duration("15m")
-        return tostring(t:round(hour)), tostring(t:truncate(quarter)), tostring(t:round(time.parse_duration("1s"))),
-               tostring(t:truncate(time.parse_duration(0))), tostring(t:round(time.parse_duration(-5)))
-    """) == (b"2024-12-29 11:00:00 +0000 UTC", b"2024-12-29 10:30:00 +0000 UTC", b"2024-12-29 10:37:46 +0000 UTC",
-             b"2024-12-29 10:37:45.5 +0000 UTC", b"2024-12-29 10:37:45.5 +0000 UTC")
+        return tostring(t:round(hour)), tostring(t:truncate(quarter)),
+               tostring(t:round(time.parse_duration("1s"))), tostring(t:truncate(time.parse_duration(0))),
+               tostring(t:round(time.parse_duration(-5)))
+    """) == (b"2024-12-29 11:00:00 +0000 UTC", b"2024-12-29 10:30:00 +0000 UTC",
+             b"2024-12-29 10:37:46 +0000 UTC", b"2024-12-29 10:37:45.5 +0000 UTC",
+             b"2024-12-29 10:37:45.5 +0000 UTC")
 
 
 def test_round_measures_absolute_time_and_keeps_the_location() -> None:
     """Go rounds the instant (since the zero time), not the wall clock: 10:40+00:30 is 10:10 UTC."""
-    assert one('time.date(2024, 1, 1, 10, 40, 0, 0, time.fixed_zone("X", 1800)):round(time.parse_duration("1h")):'
-               "format(time.RFC3339)") == b"2024-01-01T10:30:00+00:30"
+    body = 'return time.date(2024, 1, 1, 10, 40, 0, 0, time.fixed_zone("X", 1800))' \
+           ':round(time.parse_duration("1h")):format(time.RFC3339)'
+    assert lua(body) == (b"2024-01-01T10:30:00+00:30",)
 
 
 # -- locations -----------------------------------------------------------------------------------
@@ -518,7 +538,8 @@ def test_fixed_zone() -> None:
     assert lua("""
         local ist = time.fixed_zone("IST", 5 * 3600 + 30 * 60)
         local t = time.date(2024, 1, 15, 12, 0, 0, 0, ist)
-        return tostring(ist), tostring(t), t:utc():format(time.TIME_ONLY), rawequal(ist, time.fixed_zone("IST", 19800)),
+        return tostring(ist), tostring(t), t:utc():format(time.TIME_ONLY),
+               rawequal(ist, time.fixed_zone("IST", 19800)),
                tostring(time.date(2024, 1, 15, 12, 0, 0, 0, time.fixed_zone("PST", -8 * 3600)))
     """) == (b"IST", b"2024-01-15 12:00:00 +0530 IST", b"06:30:00", True, b"2024-01-15 12:00:00 -0800 PST")
 
@@ -545,8 +566,10 @@ def test_fixed_zone() -> None:
         ("time.parse_duration(nil)",
          "bad argument #1 to 'parse_duration' (number, string or Duration expected, got nil)"),
         ("time.date(2024, 1, 1)", "bad argument #4 to 'date' (number expected, got nil)"),
-        ("time.date(2024, 1, 1, 0, 0, 0, 0, 'UTC')", "bad argument #8 to 'date' (Location expected, got string)"),
-        ("time.date(1e300, 1, 1, 0, 0, 0, 0)", "bad argument #1 to 'date' (number has no integer representation)"),
+        ("time.date(2024, 1, 1, 0, 0, 0, 0, 'UTC')",
+         "bad argument #8 to 'date' (Location expected, got string)"),
+        ("time.date(1e300, 1, 1, 0, 0, 0, 0)",
+         "bad argument #1 to 'date' (number has no integer representation)"),
         ("time.unix('1', 0)", "bad argument #1 to 'unix' (number expected, got string)"),
         ("time.parse(1, 'x')", "bad argument #1 to 'parse' (string expected, got number)"),
         ("time.parse('x', 'x', 'UTC')", "bad argument #3 to 'parse' (Location expected, got string)"),
@@ -606,8 +629,9 @@ def test_duration_ns_wrong_types_raise_lua_raise() -> None:
     sb = Sandbox()
     (t, table) = lua("return time.now(), {}", sb)
     for value, name in ((None, "nil"), (True, "boolean"), (t, "userdata"), (table, "table")):
-        with pytest.raises(LuaRaise, match=f"duration expected \\(number, string or Duration\\), got {name}$"):
+        with pytest.raises(LuaRaise) as info:
             duration_ns(sb, value)
+        assert str(info.value) == f"duration expected (number, string or Duration), got {name}"
 
 
 def test_duration_ns_inside_a_host_function_raises_at_the_lua_line() -> None:
@@ -615,8 +639,13 @@ def test_duration_ns_inside_a_host_function_raises_at_the_lua_line() -> None:
     sb = Sandbox()
     to_ns = sb.host_function(lambda v: duration_ns(sb, v))
     require = sb.make_require("test", ["time"], {}, None)
-    source = b'local to_ns = ...\nlocal time = require("time")\nlocal a = to_ns((time.parse_duration("3s")))\n' \
-             b"local b = to_ns(\"250ms\")\nreturn a, b, to_ns({})"
+    source = b"\n".join([
+        b"local to_ns = ...",
+        b'local time = require("time")',
+        b'local a = to_ns((time.parse_duration("3s")))',
+        b'local b = to_ns("250ms")',
+        b"return a, b, to_ns({})",
+    ])
     chunk_fn, _ = sb.api.load_chunk(source, b"flow.lua", require, b"t")
     with pytest.raises(LuaFailure) as info:
         sb.call(chunk_fn, to_ns)
@@ -645,8 +674,8 @@ def test_new_time_is_a_utc_time_of_this_sandbox() -> None:
     fn = sb.lua.eval("function(time, t, b) return tostring(t), t:equal(time.now():add(1)), "
                      "rawequal(t:location(), time.utc), tostring(b), b:unix(), type(t) end")
     assert sb.call(fn, open_time(sb), t, before_epoch) == (
-        b"2026-01-01 00:00:00.000000001 +0000 UTC", True, True, b"1969-12-31 23:59:59.999999999 +0000 UTC", -1,
-        b"userdata")
+        b"2026-01-01 00:00:00.000000001 +0000 UTC", True, True,
+        b"1969-12-31 23:59:59.999999999 +0000 UTC", -1, b"userdata")
     assert time_to_ns(t) == JAN_2026 + 1
 
 
@@ -666,8 +695,8 @@ _SB = Sandbox()
 _ARITH = _SB.lua.eval("""function(time, sec, nsec, d, sec2, nsec2)
     local t, u = time.unix(sec, nsec), time.unix(sec2, nsec2)
     local a = t:add(d)
-    return a:unix(), a:nanosecond(), t:sub(u):nanoseconds(), t:before(u), t:after(u), t:equal(u), t < u, t <= u,
-           t:unix_nano()
+    return a:unix(), a:nanosecond(), t:sub(u):nanoseconds(), t:before(u), t:after(u), t:equal(u),
+           t < u, t <= u, t:unix_nano()
 end""")
 _SECONDS = st.integers(min_value=-70_000_000_000, max_value=300_000_000_000)
 _NANOS = st.integers(min_value=0, max_value=999_999_999)

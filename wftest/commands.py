@@ -105,6 +105,24 @@ class ModifyWorkflowProperties(Command):
 
 
 @dataclass(frozen=True)
+class SignalExternalWorkflowExecution(Command):
+    """`process.send` to another workflow (spec §2.7); `control` is the initiated event id."""
+
+    namespace: str
+    workflow_id: str
+    signal_name: str
+    input: tuple[Payload, ...]
+    header: Mapping[str, Payload] = field(default_factory=dict)
+
+    @property
+    def control(self) -> str:
+        return str(self.seq)
+
+    def describe(self) -> str:
+        return f"SignalExternalWorkflowExecution({self.workflow_id}, {self.signal_name})"
+
+
+@dataclass(frozen=True)
 class CompleteWorkflowExecution(Command):
     result: Payload | None
 

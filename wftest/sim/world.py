@@ -16,13 +16,13 @@ from typing import Any
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.common.v1 import Payload
 from temporalio.api.common.v1 import RetryPolicy as RetryPolicyProto
-from temporalio.api.enums.v1 import RetryState, TimeoutType
+from temporalio.api.enums.v1 import RetryState, SignalExternalWorkflowExecutionFailedCause, TimeoutType
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import History
 
 from wftest import commands as cmd
 from wftest.app import App, LuaEntry
-from wftest.history.builder import HistoryBuilder
+from wftest.history.builder import ExecutionRef, HistoryBuilder
 from wftest.history.failures import ErrorInfo, timeout_failure, wippy_failure
 from wftest.history.jsonio import history_to_json
 from wftest.lua.modules.effects import produce
@@ -305,6 +305,12 @@ class World:
                                                          workflow_task_completed_event_id=completed)
             # resolved after this task's commands are all recorded, at the same instant
             self.agenda.at(now, lambda: self._cancel_activity(wf, command.scheduled_event_id, requested))
+        elif isinstance(command, cmd.SignalExternalWorkflowExecution):
+            target = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
+            initiated = b.signal_external_workflow_execution_initiated(
+                now, target=target, signal_name=command.signal_name, workflow_task_completed_event_id=completed,
+                input=list(command.input), header=dict(command.header), control=command.control)
+            self.agenda.at(now, lambda: self._deliver_external_signal(wf, command, initiated, completed))
         elif isinstance(command, cmd.CompleteWorkflowExecution):
             b.workflow_execution_completed(now, result=[command.result] if command.result is not None else [],
                                            workflow_task_completed_event_id=completed)
@@ -326,6 +332,54 @@ class World:
                 state.pending.cancelled = True
         wf.activities.clear()
         wf.execution.close()
+
+    # -- signals and cancel requests ----------------------------------------------------------------
+
+    def _deliver_external_signal(self, sender: _Workflow, command: cmd.SignalExternalWorkflowExecution,
+                                 initiated: int, completed: int) -> None:
+        if sender.run.closed:
+            return
+        target_ref = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
+        target = self._workflows.get(command.workflow_id)
+        b = sender.run.builder
+        if target is None or target.run.closed:
+            b.signal_external_workflow_execution_failed(
+                self.now_ns, target=target_ref, initiated_event_id=initiated,
+                cause=SignalExternalWorkflowExecutionFailedCause.
+                SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+                workflow_task_completed_event_id=completed, control=command.control)
+        else:
+            target.run.builder.workflow_execution_signaled(
+                self.now_ns, signal_name=command.signal_name, input=list(command.input), identity=IDENTITY,
+                header=dict(command.header))
+            target.new_events = True
+            b.external_workflow_execution_signaled(self.now_ns, target=target_ref, initiated_event_id=initiated,
+                                                   control=command.control)
+        sender.new_events = True
+
+    def _open(self, run: WorkflowRun | str) -> _Workflow:
+        workflow_id = run if isinstance(run, str) else run.workflow_id
+        wf = self._workflows.get(workflow_id)
+        if wf is None or wf.run.closed:
+            raise SimulationError(f"workflow '{workflow_id}' is not running")
+        return wf
+
+    def signal(self, run: WorkflowRun | str, name: str, *args: Any, sender: str | None = None) -> None:
+        """Send a signal (a Wippy message with topic `name`, one payload per argument) now."""
+        wf = self._open(run)
+        header = {"wippy-context": python_to_payload({"temporal.signal.from": sender})} if sender else None
+        wf.run.builder.workflow_execution_signaled(self.now_ns, signal_name=name,
+                                                   input=[python_to_payload(a) for a in args],
+                                                   identity=IDENTITY, header=header)
+        wf.new_events = True
+        self._dispatch_due()
+
+    def request_cancel(self, run: WorkflowRun | str, reason: str = "") -> None:
+        """Request cancellation: the workflow sees a CANCEL event and decides what to do (§2.8)."""
+        wf = self._open(run)
+        wf.run.builder.workflow_execution_cancel_requested(self.now_ns, cause=reason, identity=IDENTITY)
+        wf.new_events = True
+        self._dispatch_due()
 
     # -- timers ------------------------------------------------------------------------------------
 

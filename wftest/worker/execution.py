@@ -7,9 +7,11 @@ are decided outside the code (side-effect values, versions) come from a `Resolve
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from temporalio.api.common.v1 import Payload
@@ -35,6 +37,10 @@ _ACTIVITY_TASK_COMPLETED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_COMPLETED")
 _ACTIVITY_TASK_FAILED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_FAILED")
 _ACTIVITY_TASK_TIMED_OUT = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT")
 _TIMER_FIRED = EventType.Value("EVENT_TYPE_TIMER_FIRED")
+_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED = EventType.Value("EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED")
+_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED = EventType.Value("EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED")
+_WORKFLOW_EXECUTION_CANCEL_REQUESTED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED")
+_WORKFLOW_EXECUTION_SIGNALED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED")
 
 
 class Resolver(Protocol):
@@ -122,7 +128,8 @@ class WorkflowExecution:
             context=self.context,
             deterministic=True,
             seed=seed,
-            providers={"funcs": self._open_funcs, "workflow": self._open_workflow, "time": self._open_time},
+            providers={"funcs": self._open_funcs, "workflow": self._open_workflow, "time": self._open_time,
+                       "process": lambda sb: self.rt.process},
         )
         if memory_limit is not None:
             options.memory_limit = memory_limit
@@ -143,6 +150,7 @@ class WorkflowExecution:
         self._timer_by_handle: dict[int, str] = {}
         self._side_effects = 0
         self._versions: dict[str, int] = {}
+        self._signals: dict[int, int] = {}  # SignalExternal initiated id -> waiting task
         self._completions: deque[tuple[int, tuple[Any, ...]]] = deque()  # resolved in a later task
         self._pushes: deque[tuple[str, int, Any]] = deque()  # ("future" | "channel", id, value)
         self._task: _Task | None = None
@@ -178,6 +186,8 @@ class WorkflowExecution:
             "attempt": self.info.attempt,
             "history_length": self.history_length,
             "history_size": self.history_size,
+            "pid": self.info.pid,
+            "entry_id": self.entry.id,
         })
 
     # -- one workflow task -----------------------------------------------------------------------
@@ -232,6 +242,20 @@ class WorkflowExecution:
             self._activity_done(c.scheduled_event_id, None, err)
         elif kind == _TIMER_FIRED:
             self._timer_fired(event.timer_fired_event_attributes.timer_id)
+        elif kind == _WORKFLOW_EXECUTION_SIGNALED:
+            sig = event.workflow_execution_signaled_event_attributes
+            values = tuple(self.sb.values.from_payload(p) for p in sig.input.payloads)
+            self._pushes.append(("message", 0, (sig.signal_name, _sender(sig.header), values)))
+        elif kind == _WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+            at = datetime.fromtimestamp(event.event_time.seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            self._pushes.append(("event", 0, {"kind": "pid.cancel", "from": "{|topology}", "at": at}))
+        elif kind == _EXTERNAL_WORKFLOW_EXECUTION_SIGNALED:
+            done = event.external_workflow_execution_signaled_event_attributes
+            self._signal_done(done.initiated_event_id, None)
+        elif kind == _SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
+            failed = event.signal_external_workflow_execution_failed_event_attributes
+            self._signal_done(failed.initiated_event_id, ErrorInfo(
+                "Internal", "unknown external workflow execution", False, None, None, None))
 
     def _activity_failed(self, scheduled_id: int, started_id: int, failure: Any, retry_state: Any) -> None:
         """The Go SDK hands the workflow an ActivityError around the recorded failure (§3.3)."""
@@ -269,6 +293,15 @@ class WorkflowExecution:
                 del self._timers[timer_id]
                 self._timer_by_handle[timer.handle] = self._start_timer(timer, "?")
 
+    def _signal_done(self, initiated_id: int, error: ErrorInfo | None) -> None:
+        task = self._signals.pop(initiated_id, None)
+        if task is None:
+            return
+        if error is None:
+            self._completions.append((task, (True, None)))
+        else:
+            self._completions.append((task, (None, self._lua_error(error))))
+
     def _flush_pushes(self) -> None:
         """Deliver queued internal messages in order; a full channel keeps the rest queued."""
         kept: deque[tuple[str, int, Any]] = deque()
@@ -276,6 +309,11 @@ class WorkflowExecution:
             what, target, payload = item
             if what == "future":
                 self.rt.resolve_future(target, *payload)
+            elif what == "message":
+                topic, sender, values = payload
+                self.rt.deliver(topic.encode(), sender.encode(), *values)
+            elif what == "event":
+                self.rt.deliver_event(self.sb.table(payload))
             elif not self.proc.push(target, payload):
                 kept.append(item)
         self._pushes = kept
@@ -474,6 +512,32 @@ class WorkflowExecution:
         self.proc.reply(task, True, None)
         return True
 
+    def _process_send(self, task: int, t: Any, where: str) -> bool:
+        """§2.7: a Temporal target gets SignalExternalWorkflowExecution (answered at a later task); a
+        local process gets a SideEffect marker; anything that is not a PID is NotFound."""
+        dest, topic = text(t.dest), text(t.topic)
+        target = parse_pid(dest)
+        if target is None:
+            self.proc.reply(task, None, self._lua_error(ErrorInfo(
+                "NotFound", f"could not resolve '{dest}' as PID or registered name", False, None, None, None)))
+            return True
+        node, host, uniq = target
+        args = t.args
+        payloads = tuple(self.sb.values.to_payload(args[i]) for i in range(1, int(args.n) + 1))
+        if node == self.info.client_id or host in (self.info.worker_id, "temporal"):
+            assert self._task is not None
+            self._signals[self._task.next_seq] = task
+            header = {"wippy-context": python_to_payload({**self.context, "temporal.signal.from": self.info.pid})}
+            self._emit(cmd.SignalExternalWorkflowExecution, where, namespace="", workflow_id=uniq,
+                       signal_name=topic, input=payloads, header=header)
+            return False
+        self._side_effects += 1
+        self._emit(cmd.RecordMarker, where, marker_name=SIDE_EFFECT_MARKER,
+                   details={"side-effect-id": python_to_payload(self._side_effects), "data": python_to_payload(True)},
+                   summary="process.send")
+        self.proc.reply(task, True, None)
+        return True
+
     # -- closing -----------------------------------------------------------------------------------
 
     def _complete(self, values: tuple[Any, ...]) -> None:
@@ -566,4 +630,28 @@ _HANDLERS: dict[str, Callable[[WorkflowExecution, int, Any, str], bool]] = {
     "side_effect": WorkflowExecution._side_effect,
     "version": WorkflowExecution._version,
     "attrs": WorkflowExecution._attrs,
+    "process.send": WorkflowExecution._process_send,
 }
+
+
+def parse_pid(text_value: str) -> tuple[str, str, str] | None:
+    """`{node@host|uniq}` → (node, host, uniq); None when it is not a PID."""
+    if not (text_value.startswith("{") and text_value.endswith("}")) or "|" not in text_value:
+        return None
+    inner = text_value[1:-1]
+    address, _, uniq = inner.partition("|")
+    node, _, host = address.partition("@")
+    return node, host, uniq
+
+
+def _sender(header: Any) -> str:
+    """The sender PID of a signal: `temporal.signal.from` in the `wippy-context` header (§2.8)."""
+    payload = header.fields.get("wippy-context") if header is not None else None
+    if payload is None:
+        return ""
+    try:
+        values = json.loads(payload.data)
+    except ValueError:
+        return ""
+    sender = values.get("temporal.signal.from") if isinstance(values, dict) else None
+    return sender if isinstance(sender, str) and parse_pid(sender) is not None else ""

@@ -313,9 +313,17 @@ end
 --   "commands", list           host commands in yield order: {task = id, command = table}
 --   "idle"                     blocked, but something outside may wake a task
 --   "deadlock", report         all blocked and nothing can wake them
+local flush_hook = nil
+
+-- A function run whenever every task is blocked; returning true means it delivered something
+-- (messages to subscription channels), so the queue runs again.
+function P.set_flush(fn) flush_hook = fn end
+
 function P.step()
     commands = {}
+    if flush_hook then flush_hook() end
     drain()
+    while flush_hook and not finished and not failure and flush_hook() do drain() end
     local out = commands
     commands = nil
     if failure then return "failed", failure end
@@ -363,9 +371,9 @@ function P.channel_id(c)
     return nil
 end
 
-function P.has_receiver(channel_id)
-    local c = channels[channel_id]
-    return c ~= nil and (has_waiter(c._recvq) or #c._buf < c._size)
+-- Can the channel take a value now (a receiver waits, or buffer space)?
+function P.can_accept(c)
+    return not c._closed and (has_waiter(c._recvq) or #c._buf < c._size)
 end
 
 function P.kill_all()

@@ -59,6 +59,8 @@ local function string_arg(v, n, fname)
     return v
 end
 
+local parsed, n_parsed = {}, 0 -- duration strings parsed so far (up to 256): loops repeat the same ones
+
 -- Nanoseconds from a number (floats truncated), a Go duration string or a Duration; nil, message for a
 -- bad value (the caller returns it as an Invalid error).
 local function duration_arg(v, n, fname)
@@ -73,7 +75,14 @@ local function duration_arg(v, n, fname)
         return i
     end
     if type(v) ~= "string" then bad_arg(n, fname, "number, string or Duration expected, got " .. type(v)) end
-    return py("parse_duration", v)
+    local ns = parsed[v]
+    if ns ~= nil then return ns end
+    local err
+    ns, err = py("parse_duration", v)
+    if ns ~= nil and n_parsed < 256 then
+        parsed[v], n_parsed = ns, n_parsed + 1
+    end
+    return ns, err
 end
 
 ---------------------------------------------------------------------------------------------------

@@ -214,6 +214,156 @@ function workflow.exec(id)
     raw_error("workflow.exec (child workflows) is not implemented by wftest yet", 2)
 end
 
+---------------------------------------------------------------------------------------------------
+-- process (§1.5, §2.7, §2.8): the workflow's own PID, messages (signals), subscriptions, send.
+local MESSAGE_MT = {__wippy = "message"}
+local message_methods = {}
+MESSAGE_MT.__index = message_methods
+MESSAGE_MT.__tostring = function(m) return "process.Message{topic=" .. m._topic .. "}" end
+function message_methods:topic() return self._topic end
+function message_methods:from() return self._from end
+function message_methods:payload()
+    local values = self._values
+    if values.n == 0 then return nil end
+    if values.n == 1 then return new_payload(values[1]) end
+    local out = {}
+    for i = 1, values.n do out[i] = new_payload(values[i]) end
+    return out
+end
+
+local function raw_value(values)
+    if values.n == 0 then return nil end
+    if values.n == 1 then return values[1] end
+    local out = {}
+    for i = 1, values.n do out[i] = values[i] end
+    return out
+end
+
+local queue = {}             -- messages not yet delivered, in arrival order
+local listeners = {}         -- topic -> {ch = channel, message = bool}
+local listening = {}         -- channel -> topic
+local inbox, events = nil, nil
+
+-- Deliver what can be delivered: an exact topic subscription wins, else the inbox for topics not
+-- starting with "@"; a message whose channel cannot take it yet stays queued, and no later message
+-- for that channel overtakes it.
+local function flush()
+    local delivered, kept, blocked = false, {}, {}
+    for _, m in ipairs(queue) do
+        local target, as_message = nil, true
+        local sub = listeners[m._topic]
+        if sub then
+            target, as_message = sub.ch, sub.message
+        elseif m._topic:sub(1, 1) ~= "@" then
+            target = inbox
+        end
+        if target ~= nil and not blocked[target] and P.can_accept(target) then
+            local value = as_message and m or raw_value(m._values)
+            if m._event ~= nil then value = m._event end
+            P.push(P.channel_id(target), value)
+            delivered = true
+        else
+            if target ~= nil then blocked[target] = true end
+            kept[#kept + 1] = m
+        end
+    end
+    queue = kept
+    return delivered
+end
+P.set_flush(flush)
+
+local function enqueue_message(topic, from, values, event)
+    queue[#queue + 1] = raw_setmetatable({_topic = topic, _from = from or "", _values = values, _event = event},
+                                         MESSAGE_MT)
+end
+
+local process = {event = {CANCEL = "pid.cancel", EXIT = "pid.exit", LINK_DOWN = "pid.link.down"}}
+local options = {trap_links = false}
+
+function process.pid() return host.info().pid end
+function process.id() return host.info().entry_id end
+
+function process.listen(topic, opts)
+    if raw_type(topic) ~= "string" or topic == "" then raw_error("process.listen: topic must be a non-empty string", 2) end
+    if topic:sub(1, 1) == "@" then raw_error("process.listen: topic must not start with '@'", 2) end
+    local sub = listeners[topic]
+    if sub == nil then
+        sub = {ch = P.external_channel(1), message = raw_type(opts) == "table" and opts.message == true}
+        listeners[topic] = sub
+        listening[sub.ch] = topic
+    end
+    return sub.ch
+end
+
+function process.unlisten(ch)
+    local topic = listening[ch]
+    if topic == nil then return false, invalid("channel is not a subscription") end
+    listening[ch] = nil
+    listeners[topic] = nil
+    return true
+end
+
+function process.inbox()
+    if inbox == nil then inbox = P.external_channel(0) end
+    return inbox
+end
+
+function process.events()
+    if events == nil then
+        events = P.external_channel(0)
+        listeners["@events"] = {ch = events, message = false}
+    end
+    return events
+end
+
+local function not_in_workflow(name)
+    return function()
+        return nil, new_error("Internal", "process." .. name .. " is not supported in workflows", false, nil)
+    end
+end
+process.monitor = not_in_workflow("monitor")
+process.unmonitor = not_in_workflow("unmonitor")
+process.link = not_in_workflow("link")
+process.unlink = not_in_workflow("unlink")
+
+function process.get_options() return {trap_links = options.trap_links} end
+function process.set_options(t)
+    if raw_type(t) ~= "table" then return false, invalid("set_options expects a table") end
+    for k, v in pairs(t) do
+        if k ~= "trap_links" then return false, invalid("unknown process option '" .. tostring(k) .. "'") end
+        options.trap_links = v and true or false
+    end
+    return true, nil
+end
+
+function process.send(dest, topic, ...)
+    if raw_type(dest) ~= "string" or dest == "" then raw_error("process.send: destination must be a string", 2) end
+    if raw_type(topic) ~= "string" or topic == "" then raw_error("process.send: topic must be a non-empty string", 2) end
+    if topic:sub(1, 1) == "@" then return nil, invalid("topic must not start with '@'") end
+    if dest == host.info().pid then return true, nil end
+    return hc({kind = "process.send", dest = dest, topic = topic, args = tbl_pack(...)})
+end
+
+local function child_workflows_later(name)
+    return function()
+        raw_error("process." .. name .. " (child workflows and remote processes) is not implemented by wftest yet", 2)
+    end
+end
+for _, name in ipairs({"spawn", "spawn_monitored", "spawn_linked", "spawn_linked_monitored", "exec", "terminate",
+                       "cancel", "upgrade", "with_context", "with_options"}) do
+    process[name] = child_workflows_later(name)
+end
+_G.process = process
+
+-- Messages from the worker (signals; §2.8) and lifecycle events (CANCEL), queued for delivery.
+local function deliver(topic, from, ...)
+    enqueue_message(topic, from, tbl_pack(...), nil)
+end
+
+local function deliver_event(event)
+    enqueue_message("@events", "", {n = 0}, event)
+end
+
 -- Copy fields into a module table (done in Lua: Python must not read Lua functions mid-coroutine).
 local function extend(module, fields)
     for k, v in pairs(fields) do module[k] = v end
@@ -222,6 +372,9 @@ end
 
 return {
     extend = extend,
+    process = process,
+    deliver = deliver,
+    deliver_event = deliver_event,
     funcs = funcs,
     time_ext = time_ext,
     workflow = workflow,

@@ -51,6 +51,7 @@ def lua_type(v: Any) -> str:
 
 
 def bad_argument(n: int, fname: str, expected: str, got: Any) -> LuaRaise:
+    """The error Lua's own argument checks raise, so messages read like any builtin's."""
     return LuaRaise(f"bad argument #{n} to '{fname}' ({expected} expected, got {lua_type(got)})")
 
 
@@ -62,6 +63,7 @@ def check_string(v: Any, n: int, fname: str) -> bytes:
 
 
 def optional_string(v: Any, n: int, fname: str) -> bytes | None:
+    """An optional string argument: nil gives None, another non-string raises."""
     return None if v is None else check_string(v, n, fname)
 
 
@@ -77,6 +79,7 @@ def check_integer(v: Any, n: int, fname: str) -> int:
 
 
 def check_table(v: Any, n: int, fname: str) -> Any:
+    """A required table argument (Wippy objects are tables here too)."""
     if lua_type(v) != "table":
         raise bad_argument(n, fname, "table", v)
     return v
@@ -90,10 +93,10 @@ def fail(sb: Sandbox, kind: str, message: str) -> tuple[None, Any]:
 def lua_arguments(fn: Callable[..., Any]) -> Callable[..., Any]:
     """`fn` called the way Lua calls functions: extra arguments are ignored (e.g. the `nil` error that
     follows a value in `json.encode(json.decode(s))`)."""
-    params = inspect.signature(fn).parameters.values()
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
+    code = fn.__code__
+    if code.co_flags & inspect.CO_VARARGS:
         return fn
-    n = len(params)
+    n = code.co_argcount
 
     def call(*args: Any) -> Any:
         return fn(*args[:n])
@@ -116,6 +119,7 @@ def module(sb: Sandbox, functions: Mapping[str, Any]) -> Any:
 
 
 def open_json(sb: Sandbox) -> Any:
+    """json.encode/decode by the §3.2 rules of `sb.values`; validate/validate_string on a schema subset."""
     values = sb.values
 
     def encode(value: Any = None) -> tuple[Any, Any]:
@@ -605,6 +609,8 @@ _KEYWORDS: dict[str, Callable[[Any, dict[str, Any], str], Validator]] = {
 
 
 def open_base64(sb: Sandbox) -> Any:
+    """base64.encode/decode; a non-string input or bad data is `nil, err(Invalid)` (per the docs)."""
+
     def encode(data: Any = None) -> tuple[Any, Any]:
         if not isinstance(data, bytes):
             return fail(sb, INVALID, f"base64.encode: input must be a string, got {lua_type(data)}")
@@ -645,6 +651,8 @@ _HASHES: dict[str, Callable[[bytes], str]] = {
 
 
 def open_hash(sb: Sandbox) -> Any:
+    """One function per entry of _HASHES; a non-string argument raises."""
+
     def hasher(name: str, digest: Callable[[bytes], str]) -> Callable[..., str]:
         def run(data: Any = None) -> str:
             return digest(check_string(data, 1, name))
@@ -659,6 +667,8 @@ def open_hash(sb: Sandbox) -> Any:
 
 
 def open_yaml(sb: Sandbox) -> Any:
+    """yaml.encode/decode with json's error kinds: bad input Invalid, unusable documents Internal."""
+
     def encode(value: Any = None) -> tuple[Any, Any]:
         try:
             plain = _yaml_ready(sb.values.to_python(value))
@@ -730,6 +740,8 @@ def context_value(v: Any) -> Any:
 
 
 def open_ctx(sb: Sandbox) -> Any:
+    """ctx.get/ctx.all over `sb.options.context`, read at each call."""
+
     def values() -> dict[str, Any]:
         return context_value(sb.options.context)  # type: ignore[no-any-return]
 
@@ -755,6 +767,7 @@ LOG_LEVELS = ("debug", "info", "warn", "error")
 
 
 def open_logger(sb: Sandbox) -> Any:
+    """The root logger: no name, no fields."""
     return _logger(sb, "", {})
 
 

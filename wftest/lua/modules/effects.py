@@ -23,7 +23,7 @@ Producer = Callable[[random.Random, Sequence[Any]], Any]
 NONCE_SIZE = 12
 DEFAULT_CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 # 100 ns intervals between the Gregorian epoch of UUIDv1 (1582-10-15) and the Unix epoch.
-_GREGORIAN_OFFSET = 0x01B21DD213814000
+GREGORIAN_OFFSET = 0x01B21DD213814000
 _MULTICAST_BIT = 1 << 40
 
 
@@ -48,7 +48,7 @@ def _stamped(value: int, version: int) -> str:
 def uuid_v1(rng: random.Random, args: Sequence[Any]) -> str:
     """Time-based UUID for the time in args[0] (Unix ns); clock sequence and node (a random multicast
     node, RFC 9562 §6.10, since there is no hardware address to use) come from the rng."""
-    ticks = int(args[0]) // 100 + _GREGORIAN_OFFSET
+    ticks = int(args[0]) // 100 + GREGORIAN_OFFSET
     clock_seq = rng.getrandbits(14)
     node = rng.getrandbits(48) | _MULTICAST_BIT
     time_fields = (ticks & 0xFFFFFFFF) << 96 | ((ticks >> 32) & 0xFFFF) << 80 | ((ticks >> 48) & 0x0FFF) << 64

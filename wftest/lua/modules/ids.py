@@ -29,12 +29,13 @@ from wftest.lua.modules.data import (
     check_string,
     check_table,
     fail,
+    lua_arguments,
     lua_type,
     module,
     optional_string,
     parse_json,
 )
-from wftest.lua.modules.effects import NONCE_SIZE
+from wftest.lua.modules.effects import GREGORIAN_OFFSET, NONCE_SIZE
 from wftest.lua.sandbox import LuaRaise
 from wftest.lua.values import EncodeError, encode_json_python
 
@@ -45,7 +46,6 @@ MAX_RANDOM = 1024 * 1024
 MAX_ITERATIONS = 10_000_000
 MAX_KEY_LENGTH = 1024 * 1024
 TAG_SIZE = 16
-_GREGORIAN_OFFSET = 0x01B21DD213814000
 
 # The Lua half of every side-effecting function: `check(...)` (Python) answers "ok", args... (issue the side
 # effect with those args), "fail", err (return nil, err) or "raise", message (raise at the caller's line;
@@ -72,9 +72,11 @@ def _side_effects(sb: Sandbox) -> Callable[[str, Check], Any]:
     make = sb.lua.execute(_SIDE_EFFECT_LUA, sb.api.side_effect, sb.lua.eval("error"))
 
     def side_effect(name: str, check: Check) -> Any:
+        checked = lua_arguments(check)
+
         def verdict(*args: Any) -> tuple[Any, ...]:
             try:
-                return check(*args)
+                return checked(*args)  # type: ignore[no-any-return]
             except LuaRaise as exc:
                 return "raise", str(exc)
 
@@ -124,7 +126,7 @@ def describe_uuid(u: uuid.UUID) -> dict[str, Any]:
     info: dict[str, Any] = {"version": version, "variant": variant_name(u)}
     if version == 1:
         ticks = (u.time_hi_version & 0x0FFF) << 48 | u.time_mid << 32 | u.time_low
-        info["timestamp"] = (ticks - _GREGORIAN_OFFSET) // 10_000_000
+        info["timestamp"] = (ticks - GREGORIAN_OFFSET) // 10_000_000
         info["node"] = f"{u.node:012x}"
     elif version == 7:
         info["timestamp"] = (u.int >> 80) // 1000
