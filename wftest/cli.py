@@ -62,14 +62,31 @@ def _json_option(text_value: str, hint: str) -> object:
 @click.argument("app", type=click.Path(exists=True, file_okay=False))
 @click.argument("workflow")
 @click.option("--input", "inputs", multiple=True, metavar="JSON", help="One workflow argument (repeatable).")
-@click.option("--mock", "mocks", multiple=True, metavar="ACTIVITY_ID=JSON", help="Serve an activity with a value.")
-@click.option("--mock-error", "mock_errors", multiple=True, metavar="ACTIVITY_ID=KIND:MESSAGE",
-              help="Fail an activity (non-retryable) with a Wippy error.")
+@click.option(
+    "--mock", "mocks", multiple=True, metavar="ACTIVITY_ID=JSON", help="Serve an activity with a value."
+)
+@click.option(
+    "--mock-error",
+    "mock_errors",
+    multiple=True,
+    metavar="ACTIVITY_ID=KIND:MESSAGE",
+    help="Fail an activity (non-retryable) with a Wippy error.",
+)
 @click.option("--start-time", metavar="RFC3339", help="Virtual start time (default 2026-01-01T00:00:00Z).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for everything random.")
-@click.option("--history-out", type=click.Path(dir_okay=False, writable=True), help="Write the history JSON here.")
-def run(app: str, workflow: str, inputs: tuple[str, ...], mocks: tuple[str, ...], mock_errors: tuple[str, ...],
-        start_time: str | None, seed: int, history_out: str | None) -> None:
+@click.option(
+    "--history-out", type=click.Path(dir_okay=False, writable=True), help="Write the history JSON here."
+)
+def run(
+    app: str,
+    workflow: str,
+    inputs: tuple[str, ...],
+    mocks: tuple[str, ...],
+    mock_errors: tuple[str, ...],
+    start_time: str | None,
+    seed: int,
+    history_out: str | None,
+) -> None:
     """Run WORKFLOW of APP in a simulated world; print its result as JSON."""
     from wftest.app import AppLoadError, load_app
     from wftest.lua.values import encode_json_python
@@ -94,7 +111,9 @@ def run(app: str, workflow: str, inputs: tuple[str, ...], mocks: tuple[str, ...]
         activity, sep, rest = spec.partition("=")
         kind, colon, message = rest.partition(":")
         if not sep or not colon or not activity or not kind:
-            raise click.BadParameter(f"expected ACTIVITY_ID=KIND:MESSAGE, got {spec!r}", param_hint="--mock-error")
+            raise click.BadParameter(
+                f"expected ACTIVITY_ID=KIND:MESSAGE, got {spec!r}", param_hint="--mock-error"
+            )
         world.mock(activity, error=ActivityError(message, kind=kind, retryable=False))
     try:
         handle = world.start(workflow, *args)
@@ -111,8 +130,10 @@ def run(app: str, workflow: str, inputs: tuple[str, ...], mocks: tuple[str, ...]
         click.echo(encode_json_python(handle.result) if handle.result_payload is not None else "null")
         return
     if handle.status == "running":
-        click.echo("error: the workflow is still running: it waits for something that never comes "
-                   "(a signal?)", err=True)
+        click.echo(
+            "error: the workflow is still running: it waits for something that never comes (a signal?)",
+            err=True,
+        )
         raise SystemExit(1)
     failure = handle.failure
     kind = failure.application_failure_info.type if failure is not None else "Unknown"

@@ -47,7 +47,8 @@ class LuaProcess:
         status = result[0].decode() if isinstance(result, tuple) else result.decode()
         if status == "commands":
             table = result[1]
-            commands = tuple(HostCommand(int(table[i].task), table[i].command) for i in range(1, len(table) + 1))
+            items = (table[i] for i in range(1, len(table) + 1))
+            commands = tuple(HostCommand(int(item.task), item.command) for item in items)
             return StepOutcome(status, commands=commands)
         if status == "finished":
             values = result[1]

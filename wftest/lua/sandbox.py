@@ -211,7 +211,7 @@ class Sandbox:
         self,
         owner: str,
         modules: Iterable[str],
-        imports: Mapping[str, Callable[[], Any]],
+        imports: Mapping[str, Callable[[], tuple[Any, ...]]],
         allowed: frozenset[str] | None,
     ) -> Any:
         """The `require` an entry sees: its own modules and import aliases, nothing else.

@@ -1,6 +1,6 @@
 """The simulated Temporal server: a virtual world to run Wippy workflows in."""
 
 from wftest.sim.activities import ActivityError, ActivityInfo
-from wftest.sim.world import SimulationError, UnknownWorkflowError, World, WorkflowRun
+from wftest.sim.world import SimulationError, UnknownWorkflowError, WorkflowRun, World
 
 __all__ = ["ActivityError", "ActivityInfo", "SimulationError", "UnknownWorkflowError", "World", "WorkflowRun"]

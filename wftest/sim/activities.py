@@ -13,7 +13,7 @@ from temporalio.api.common.v1 import Payload
 from wftest.app import App, LuaEntry
 from wftest.commands import RetryPolicy
 from wftest.history.failures import ErrorInfo
-from wftest.lua.sandbox import LuaFailure, NoHostError, Sandbox, SandboxOptions, LoadError
+from wftest.lua.sandbox import LoadError, LuaFailure, NoHostError, Sandbox, SandboxOptions, text
 from wftest.lua.values import GO_NIL, EncodeError, payload_to_python, python_to_payload
 
 SECOND = 1_000_000_000
@@ -37,8 +37,14 @@ class ActivityInfo:
 class ActivityError(Exception):
     """Raise from a mock to fail the attempt with a Wippy error (kind, retryable, details)."""
 
-    def __init__(self, message: str, *, kind: str = "Internal", retryable: bool | None = None,
-                 details: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str = "Internal",
+        retryable: bool | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.info = ErrorInfo(kind, message, retryable, dict(details) if details else None, None, None)
 
@@ -101,12 +107,22 @@ class ActivityRunner:
         if mock is not None:
             return self._mock_attempt(mock, payloads, info)
         entry = self.app.entries.get(activity_type)
-        if isinstance(entry, LuaEntry) and (entry.kind.startswith("function.") or entry.kind.startswith("process.")):
+        if isinstance(entry, LuaEntry) and (
+            entry.kind.startswith("function.") or entry.kind.startswith("process.")
+        ):
             return self._lua_attempt(entry, payloads, info)
         known = ", ".join(self.known_activity_ids()) or "none"
-        return Attempt(error=ErrorInfo(
-            "NotFound", f"activity '{activity_type}' is not registered (no mock, no function entry; "
-            f"known activities: {known})", True, None, None, None))
+        return Attempt(
+            error=ErrorInfo(
+                "NotFound",
+                f"activity '{activity_type}' is not registered (no mock, no function entry; "
+                f"known activities: {known})",
+                True,
+                None,
+                None,
+                None,
+            )
+        )
 
     def _mock_attempt(self, mock: Mock, payloads: Sequence[Payload], info: ActivityInfo) -> Attempt:
         args = [_decode(p) for p in payloads]
@@ -115,17 +131,27 @@ class ActivityRunner:
         except ActivityError as exc:
             return Attempt(error=exc.info, duration_ns=mock.duration_ns)
         except Exception as exc:  # a bug in a mock is an Internal activity failure, as Wippy reports panics
-            return Attempt(error=ErrorInfo("Internal", f"{type(exc).__name__}: {exc}", None, None, None, None),
-                           duration_ns=mock.duration_ns)
+            return Attempt(
+                error=ErrorInfo("Internal", f"{type(exc).__name__}: {exc}", None, None, None, None),
+                duration_ns=mock.duration_ns,
+            )
         try:
             return Attempt(result=python_to_payload(value), duration_ns=mock.duration_ns)
         except (EncodeError, TypeError, ValueError) as exc:
-            return Attempt(error=ErrorInfo("Internal", f"mock result cannot be encoded: {exc}", False, None, None,
-                                           None), duration_ns=mock.duration_ns)
+            return Attempt(
+                error=ErrorInfo("Internal", f"mock result cannot be encoded: {exc}", False, None, None, None),
+                duration_ns=mock.duration_ns,
+            )
 
     def _lua_attempt(self, entry: LuaEntry, payloads: Sequence[Payload], info: ActivityInfo) -> Attempt:
-        sb = Sandbox(SandboxOptions(clock_ns=lambda: info.now_ns, context=dict(info.context),
-                                    deterministic=False, seed=self.rng.getrandbits(63)))
+        sb = Sandbox(
+            SandboxOptions(
+                clock_ns=lambda: info.now_ns,
+                context=dict(info.context),
+                deterministic=False,
+                seed=self.rng.getrandbits(63),
+            )
+        )
         try:
             main = sb.load_entry(self.app, entry)
             args = [sb.values.from_payload(p) for p in payloads]
@@ -133,23 +159,35 @@ class ActivityRunner:
         except LuaFailure as failure:
             if failure.error is not None:
                 return Attempt(error=_chain_info(sb, failure.error), logs=tuple(sb.logs))
-            return Attempt(error=ErrorInfo(failure.kind or "Internal", str(failure), failure.retryable, None, None,
-                                           None), logs=tuple(sb.logs))
+            return Attempt(
+                error=ErrorInfo(
+                    failure.kind or "Internal", str(failure), failure.retryable, None, None, None
+                ),
+                logs=tuple(sb.logs),
+            )
         except (LoadError, NoHostError) as exc:
-            return Attempt(error=ErrorInfo("Internal", str(exc), False, None, None, None), logs=tuple(sb.logs))
+            return Attempt(
+                error=ErrorInfo("Internal", str(exc), False, None, None, None), logs=tuple(sb.logs)
+            )
         if len(values) >= 2 and values[1] is not None:
             second = values[1]
             if bool(sb.api.is_error(second)):
                 return Attempt(error=_chain_info(sb, second), logs=tuple(sb.logs))
-            return Attempt(error=ErrorInfo("Internal", sb.values.to_python(second) or "error", None, None, None,
-                                           None), logs=tuple(sb.logs))
+            return Attempt(
+                error=ErrorInfo(
+                    "Internal", text(second) if isinstance(second, bytes) else "error", None, None, None, None
+                ),
+                logs=tuple(sb.logs),
+            )
         if not values:
             return Attempt(result=python_to_payload(GO_NIL), logs=tuple(sb.logs))
         try:
             return Attempt(result=sb.values.to_payload(values[0]), logs=tuple(sb.logs))
         except EncodeError as exc:
-            return Attempt(error=ErrorInfo("Internal", f"failed to encode result: {exc}", False, None, None, None),
-                           logs=tuple(sb.logs))
+            return Attempt(
+                error=ErrorInfo("Internal", f"failed to encode result: {exc}", False, None, None, None),
+                logs=tuple(sb.logs),
+            )
 
 
 def _decode(p: Payload) -> Any:
@@ -164,7 +202,13 @@ def _chain_info(sb: Sandbox, err: Any) -> ErrorInfo:
         link = chain[i]
         details = sb.values.to_python(link.details) if link.details is not None else None
         kind = link.kind.decode() if isinstance(link.kind, bytes) else ""
-        info = ErrorInfo(kind or "Internal", link.msg.decode("utf-8", "replace"), link.retry,
-                         details if isinstance(details, dict) and details else None, None, info)
+        info = ErrorInfo(
+            kind or "Internal",
+            link.msg.decode("utf-8", "replace"),
+            link.retry,
+            details if isinstance(details, dict) and details else None,
+            None,
+            info,
+        )
     assert info is not None
     return info

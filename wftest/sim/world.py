@@ -157,8 +157,14 @@ class World:
 
     # -- setup -------------------------------------------------------------------------------------
 
-    def mock(self, activity_type: str, fn: MockFn | Any = None, *, duration_ns: int = 0,
-             error: ActivityError | None = None) -> None:
+    def mock(
+        self,
+        activity_type: str,
+        fn: MockFn | Any = None,
+        *,
+        duration_ns: int = 0,
+        error: ActivityError | None = None,
+    ) -> None:
         """Serve `activity_type` from Python: a callable of (args, info), a fixed value, or an error."""
         if error is not None:
             failure = error
@@ -175,13 +181,20 @@ class World:
 
     # -- starting ----------------------------------------------------------------------------------
 
-    def start(self, workflow: str, *args: Any, workflow_id: str | None = None,
-              context: Mapping[str, Any] | None = None) -> WorkflowRun:
+    def start(
+        self,
+        workflow: str,
+        *args: Any,
+        workflow_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> WorkflowRun:
         """Start a workflow entry with Python arguments (one payload each)."""
         entry = self.app.entries.get(workflow)
         if not isinstance(entry, LuaEntry) or not entry.kind.startswith("workflow."):
             known = ", ".join(e.id for e in self.app.workflows()) or "none"
-            raise UnknownWorkflowError(f"'{workflow}' is not a workflow entry of this app (workflows: {known})")
+            raise UnknownWorkflowError(
+                f"'{workflow}' is not a workflow entry of this app (workflows: {known})"
+            )
         number = next(self._ids)
         wid = workflow_id or f"{entry.name}-{number}"
         if wid in self._workflows and not self._workflows[wid].run.closed:
@@ -193,14 +206,27 @@ class World:
         client = getattr(worker_entry, "client", None) or "app:client"
         info = WorkflowInfo(wid, run_id, entry.id, task_queue, client_id=client, worker_id=worker)
         payloads = [python_to_payload(a) for a in args]
-        execution = WorkflowExecution(self.app, entry, info, payloads, context=context,
-                                      seed=self.rng.getrandbits(63), memory_limit=self.memory_limit,
-                                      instruction_budget=self.instruction_budget)
+        execution = WorkflowExecution(
+            self.app,
+            entry,
+            info,
+            payloads,
+            context=context,
+            seed=self.rng.getrandbits(63),
+            memory_limit=self.memory_limit,
+            instruction_budget=self.instruction_budget,
+        )
         run = WorkflowRun(self, wid, run_id, entry, self.now_ns)
         header = {"wippy-context": python_to_payload(dict(context))} if context else {}
         run.builder.workflow_execution_started(
-            self.now_ns, workflow_type=entry.id, task_queue=task_queue, input=payloads, header=header,
-            run_id=run_id, identity=IDENTITY)
+            self.now_ns,
+            workflow_type=entry.id,
+            task_queue=task_queue,
+            input=payloads,
+            header=header,
+            run_id=run_id,
+            identity=IDENTITY,
+        )
         self._workflows[wid] = _Workflow(run, execution, info)
         self._dispatch_due()
         return run
@@ -258,12 +284,14 @@ class World:
         b = wf.run.builder
         scheduled = b.workflow_task_scheduled(self.now_ns, task_queue=wf.info.task_queue)
         started = b.workflow_task_started(self.now_ns, scheduled_event_id=scheduled, identity=IDENTITY)
-        events = b.events[wf.last_started_id:started]
+        events = b.events[wf.last_started_id : started]
         size = b.events[started - 1].workflow_task_started_event_attributes.history_size_bytes
-        commands = wf.execution.workflow_task(events, started_event_id=started, now_ns=self.now_ns,
-                                              resolver=self._resolver, history_size=size)
-        completed = b.workflow_task_completed(self.now_ns, scheduled_event_id=scheduled, started_event_id=started,
-                                              identity=IDENTITY)
+        commands = wf.execution.workflow_task(
+            events, started_event_id=started, now_ns=self.now_ns, resolver=self._resolver, history_size=size
+        )
+        completed = b.workflow_task_completed(
+            self.now_ns, scheduled_event_id=scheduled, started_event_id=started, identity=IDENTITY
+        )
         wf.last_started_id = started
         for command in commands:
             self._record(wf, command, completed)
@@ -272,57 +300,91 @@ class World:
         b = wf.run.builder
         now = self.now_ns
         if b.last_event_id + 1 != command.seq:
-            raise SimulationError(f"internal: command {command.describe()} expected event id {command.seq}, "
-                                  f"history is at {b.last_event_id}")
+            raise SimulationError(
+                f"internal: command {command.describe()} expected event id {command.seq}, "
+                f"history is at {b.last_event_id}"
+            )
         if isinstance(command, cmd.ScheduleActivityTask):
             o = command.options
             event_id = b.activity_task_scheduled(
-                now, activity_id=command.activity_id, activity_type=command.activity_type, task_queue=o.task_queue,
-                input=list(command.input), header=dict(command.header), schedule_to_close_ns=o.schedule_to_close_ns,
-                schedule_to_start_ns=o.schedule_to_start_ns, start_to_close_ns=o.start_to_close_ns,
-                heartbeat_ns=o.heartbeat_ns, retry_policy=_retry_proto(o.retry_policy),
-                workflow_task_completed_event_id=completed)
+                now,
+                activity_id=command.activity_id,
+                activity_type=command.activity_type,
+                task_queue=o.task_queue,
+                input=list(command.input),
+                header=dict(command.header),
+                schedule_to_close_ns=o.schedule_to_close_ns,
+                schedule_to_start_ns=o.schedule_to_start_ns,
+                start_to_close_ns=o.start_to_close_ns,
+                heartbeat_ns=o.heartbeat_ns,
+                retry_policy=_retry_proto(o.retry_policy),
+                workflow_task_completed_event_id=completed,
+            )
             state = _ActivityState(command, event_id, now)
             wf.activities[event_id] = state
             self._start_attempt(wf, state)
         elif isinstance(command, cmd.StartTimer):
-            event_id = b.timer_started(now, timer_id=command.timer_id, start_to_fire_ns=command.duration_ns,
-                                       workflow_task_completed_event_id=completed)
-            self.agenda.at(now + command.duration_ns, lambda: self._timer_fired(wf, command.timer_id, event_id))
+            event_id = b.timer_started(
+                now,
+                timer_id=command.timer_id,
+                start_to_fire_ns=command.duration_ns,
+                workflow_task_completed_event_id=completed,
+            )
+            self.agenda.at(
+                now + command.duration_ns, lambda: self._timer_fired(wf, command.timer_id, event_id)
+            )
         elif isinstance(command, cmd.RecordMarker):
-            b.marker_recorded(now, marker_name=command.marker_name,
-                              details={k: [v] for k, v in command.details.items()},
-                              workflow_task_completed_event_id=completed,
-                              summary=python_to_payload(command.summary) if command.summary else None)
+            b.marker_recorded(
+                now,
+                marker_name=command.marker_name,
+                details={k: [v] for k, v in command.details.items()},
+                workflow_task_completed_event_id=completed,
+                summary=python_to_payload(command.summary) if command.summary else None,
+            )
         elif isinstance(command, cmd.UpsertWorkflowSearchAttributes):
-            b.upsert_workflow_search_attributes(now, search_attributes=dict(command.attributes),
-                                                workflow_task_completed_event_id=completed)
+            b.upsert_workflow_search_attributes(
+                now, search_attributes=dict(command.attributes), workflow_task_completed_event_id=completed
+            )
         elif isinstance(command, cmd.ModifyWorkflowProperties):
-            b.workflow_properties_modified(now, upserted_memo=dict(command.memo),
-                                           workflow_task_completed_event_id=completed)
+            b.workflow_properties_modified(
+                now, upserted_memo=dict(command.memo), workflow_task_completed_event_id=completed
+            )
         elif isinstance(command, cmd.RequestCancelActivityTask):
-            requested = b.activity_task_cancel_requested(now, scheduled_event_id=command.scheduled_event_id,
-                                                         workflow_task_completed_event_id=completed)
+            requested = b.activity_task_cancel_requested(
+                now, scheduled_event_id=command.scheduled_event_id, workflow_task_completed_event_id=completed
+            )
             # resolved after this task's commands are all recorded, at the same instant
             self.agenda.at(now, lambda: self._cancel_activity(wf, command.scheduled_event_id, requested))
         elif isinstance(command, cmd.SignalExternalWorkflowExecution):
             target = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
             initiated = b.signal_external_workflow_execution_initiated(
-                now, target=target, signal_name=command.signal_name, workflow_task_completed_event_id=completed,
-                input=list(command.input), header=dict(command.header), control=command.control)
+                now,
+                target=target,
+                signal_name=command.signal_name,
+                workflow_task_completed_event_id=completed,
+                input=list(command.input),
+                header=dict(command.header),
+                control=command.control,
+            )
             self.agenda.at(now, lambda: self._deliver_external_signal(wf, command, initiated, completed))
         elif isinstance(command, cmd.CompleteWorkflowExecution):
-            b.workflow_execution_completed(now, result=[command.result] if command.result is not None else [],
-                                           workflow_task_completed_event_id=completed)
+            b.workflow_execution_completed(
+                now,
+                result=[command.result] if command.result is not None else [],
+                workflow_task_completed_event_id=completed,
+            )
             self._close(wf, "completed", result=command.result)
         elif isinstance(command, cmd.FailWorkflowExecution):
-            b.workflow_execution_failed(now, failure=command.failure, workflow_task_completed_event_id=completed)
+            b.workflow_execution_failed(
+                now, failure=command.failure, workflow_task_completed_event_id=completed
+            )
             self._close(wf, "failed", failure=command.failure)
         else:
             raise NotImplementedError(f"the simulator does not execute {command.name} yet")
 
-    def _close(self, wf: _Workflow, status: str, *, result: Payload | None = None,
-               failure: Failure | None = None) -> None:
+    def _close(
+        self, wf: _Workflow, status: str, *, result: Payload | None = None, failure: Failure | None = None
+    ) -> None:
         wf.run.status = status
         wf.run.result_payload = result
         wf.run.failure = failure
@@ -335,8 +397,9 @@ class World:
 
     # -- signals and cancel requests ----------------------------------------------------------------
 
-    def _deliver_external_signal(self, sender: _Workflow, command: cmd.SignalExternalWorkflowExecution,
-                                 initiated: int, completed: int) -> None:
+    def _deliver_external_signal(
+        self, sender: _Workflow, command: cmd.SignalExternalWorkflowExecution, initiated: int, completed: int
+    ) -> None:
         if sender.run.closed:
             return
         target_ref = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
@@ -344,17 +407,25 @@ class World:
         b = sender.run.builder
         if target is None or target.run.closed:
             b.signal_external_workflow_execution_failed(
-                self.now_ns, target=target_ref, initiated_event_id=initiated,
-                cause=SignalExternalWorkflowExecutionFailedCause.
-                SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
-                workflow_task_completed_event_id=completed, control=command.control)
+                self.now_ns,
+                target=target_ref,
+                initiated_event_id=initiated,
+                cause=SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+                workflow_task_completed_event_id=completed,
+                control=command.control,
+            )
         else:
             target.run.builder.workflow_execution_signaled(
-                self.now_ns, signal_name=command.signal_name, input=list(command.input), identity=IDENTITY,
-                header=dict(command.header))
+                self.now_ns,
+                signal_name=command.signal_name,
+                input=list(command.input),
+                identity=IDENTITY,
+                header=dict(command.header),
+            )
             target.new_events = True
-            b.external_workflow_execution_signaled(self.now_ns, target=target_ref, initiated_event_id=initiated,
-                                                   control=command.control)
+            b.external_workflow_execution_signaled(
+                self.now_ns, target=target_ref, initiated_event_id=initiated, control=command.control
+            )
         sender.new_events = True
 
     def _open(self, run: WorkflowRun | str) -> _Workflow:
@@ -368,9 +439,13 @@ class World:
         """Send a signal (a Wippy message with topic `name`, one payload per argument) now."""
         wf = self._open(run)
         header = {"wippy-context": python_to_payload({"temporal.signal.from": sender})} if sender else None
-        wf.run.builder.workflow_execution_signaled(self.now_ns, signal_name=name,
-                                                   input=[python_to_payload(a) for a in args],
-                                                   identity=IDENTITY, header=header)
+        wf.run.builder.workflow_execution_signaled(
+            self.now_ns,
+            signal_name=name,
+            input=[python_to_payload(a) for a in args],
+            identity=IDENTITY,
+            header=header,
+        )
         wf.new_events = True
         self._dispatch_due()
 
@@ -395,30 +470,49 @@ class World:
         c = state.command
         o = c.options
         state.started_ns = self.now_ns
-        info = ActivityInfo(c.activity_id, c.activity_type, state.attempt, self.now_ns, wf.execution.context,
-                            wf.info.workflow_id)
+        info = ActivityInfo(
+            c.activity_id,
+            c.activity_type,
+            state.attempt,
+            self.now_ns,
+            wf.execution.context,
+            wf.info.workflow_id,
+        )
         outcome = self._runner.attempt(c.activity_type, c.input, info)
         close_at = self.now_ns + outcome.duration_ns
-        timeout: int | None = None
+        timeout: TimeoutType.ValueType | None = None
         if o.start_to_close_ns and outcome.duration_ns > o.start_to_close_ns:
             close_at, timeout = self.now_ns + o.start_to_close_ns, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
         if o.schedule_to_close_ns and close_at > state.scheduled_ns + o.schedule_to_close_ns:
-            close_at, timeout = state.scheduled_ns + o.schedule_to_close_ns, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE
+            close_at, timeout = (
+                state.scheduled_ns + o.schedule_to_close_ns,
+                TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
+            )
         state.pending = self.agenda.at(close_at, lambda: self._attempt_closed(wf, state, outcome, timeout))
 
-    def _attempt_closed(self, wf: _Workflow, state: _ActivityState, outcome: Attempt, timeout: int | None) -> None:
+    def _attempt_closed(
+        self, wf: _Workflow, state: _ActivityState, outcome: Attempt, timeout: TimeoutType.ValueType | None
+    ) -> None:
         state.pending = None
         if wf.run.closed:
             return
         b = wf.run.builder
         c = state.command
         if timeout is None and outcome.error is None:
-            started = b.activity_task_started(state.started_ns, scheduled_event_id=state.scheduled_event_id,
-                                              attempt=state.attempt, identity=IDENTITY,
-                                              last_failure=state.last_failure)
-            b.activity_task_completed(self.now_ns, scheduled_event_id=state.scheduled_event_id,
-                                      started_event_id=started, identity=IDENTITY,
-                                      result=[outcome.result] if outcome.result is not None else [])
+            started = b.activity_task_started(
+                state.started_ns,
+                scheduled_event_id=state.scheduled_event_id,
+                attempt=state.attempt,
+                identity=IDENTITY,
+                last_failure=state.last_failure,
+            )
+            b.activity_task_completed(
+                self.now_ns,
+                scheduled_event_id=state.scheduled_event_id,
+                started_event_id=started,
+                identity=IDENTITY,
+                result=[outcome.result] if outcome.result is not None else [],
+            )
             self._activity_closed(wf, state)
             return
         policy = effective_policy(c.options.retry_policy)
@@ -430,30 +524,49 @@ class World:
             error = outcome.error
             failure = wippy_failure(error)
         overall = c.options.schedule_to_close_ns
-        retry = timeout != TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE and should_retry(policy, state.attempt, error)
+        retry = timeout != TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE and should_retry(
+            policy, state.attempt, error
+        )
         next_start = self.now_ns + retry_interval(policy, state.attempt)
         if retry and overall and next_start >= state.scheduled_ns + overall:
             retry = False
         if retry:
             if state.attempt >= self.attempt_cap:
                 raise SimulationError(
-                    f"activity {c.activity_type} (id {c.activity_id}) of workflow {wf.info.workflow_id} failed "
-                    f"{state.attempt} times and its retry policy allows more; the world stops at "
+                    f"activity {c.activity_type} (id {c.activity_id}) of workflow {wf.info.workflow_id} "
+                    f"failed {state.attempt} times and its retry policy allows more; the world stops at "
                     f"{self.attempt_cap} attempts. Last error: {error.kind}: {error.message}. Set "
-                    "activity.retry_policy.maximum_attempts, or mock the activity.")
+                    "activity.retry_policy.maximum_attempts, or mock the activity."
+                )
             state.attempt += 1
             state.last_failure = failure
             self.agenda.at(next_start, lambda: self._start_attempt(wf, state))
             return
         retry_state = _retry_state(policy, state.attempt, error, timeout)
-        started = b.activity_task_started(state.started_ns, scheduled_event_id=state.scheduled_event_id,
-                                          attempt=state.attempt, identity=IDENTITY, last_failure=state.last_failure)
+        started = b.activity_task_started(
+            state.started_ns,
+            scheduled_event_id=state.scheduled_event_id,
+            attempt=state.attempt,
+            identity=IDENTITY,
+            last_failure=state.last_failure,
+        )
         if timeout is not None:
-            b.activity_task_timed_out(self.now_ns, scheduled_event_id=state.scheduled_event_id,
-                                      started_event_id=started, failure=failure, retry_state=retry_state)
+            b.activity_task_timed_out(
+                self.now_ns,
+                scheduled_event_id=state.scheduled_event_id,
+                started_event_id=started,
+                failure=failure,
+                retry_state=retry_state,
+            )
         else:
-            b.activity_task_failed(self.now_ns, scheduled_event_id=state.scheduled_event_id, started_event_id=started,
-                                   failure=failure, retry_state=retry_state, identity=IDENTITY)
+            b.activity_task_failed(
+                self.now_ns,
+                scheduled_event_id=state.scheduled_event_id,
+                started_event_id=started,
+                failure=failure,
+                retry_state=retry_state,
+                identity=IDENTITY,
+            )
         self._activity_closed(wf, state)
 
     def _activity_closed(self, wf: _Workflow, state: _ActivityState) -> None:
@@ -470,11 +583,20 @@ class World:
         started = 0
         if state.started_ns < self.now_ns or state.attempt > 1:
             # It was running: Temporal writes Started when the attempt closes.
-            started = b.activity_task_started(state.started_ns, scheduled_event_id=scheduled_event_id,
-                                              attempt=state.attempt, identity=IDENTITY,
-                                              last_failure=state.last_failure)
-        b.activity_task_canceled(self.now_ns, scheduled_event_id=scheduled_event_id, started_event_id=started,
-                                 latest_cancel_requested_event_id=requested_event_id, identity=IDENTITY)
+            started = b.activity_task_started(
+                state.started_ns,
+                scheduled_event_id=scheduled_event_id,
+                attempt=state.attempt,
+                identity=IDENTITY,
+                last_failure=state.last_failure,
+            )
+        b.activity_task_canceled(
+            self.now_ns,
+            scheduled_event_id=scheduled_event_id,
+            started_event_id=started,
+            latest_cancel_requested_event_id=requested_event_id,
+            identity=IDENTITY,
+        )
         self._activity_closed(wf, state)
 
 
@@ -496,7 +618,9 @@ def _duration(ns: int) -> Duration:
     return d
 
 
-def _retry_state(policy: Any, attempt: int, error: ErrorInfo, timeout: int | None) -> int:
+def _retry_state(
+    policy: Any, attempt: int, error: ErrorInfo, timeout: TimeoutType.ValueType | None
+) -> RetryState.ValueType:
     if timeout == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
         return RetryState.RETRY_STATE_TIMEOUT
     if error.retryable is False or error.kind in policy.non_retryable_error_types:

@@ -37,7 +37,9 @@ _ACTIVITY_TASK_COMPLETED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_COMPLETED")
 _ACTIVITY_TASK_FAILED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_FAILED")
 _ACTIVITY_TASK_TIMED_OUT = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT")
 _TIMER_FIRED = EventType.Value("EVENT_TYPE_TIMER_FIRED")
-_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED = EventType.Value("EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED")
+_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED = EventType.Value(
+    "EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED"
+)
 _EXTERNAL_WORKFLOW_EXECUTION_SIGNALED = EventType.Value("EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED")
 _WORKFLOW_EXECUTION_CANCEL_REQUESTED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED")
 _WORKFLOW_EXECUTION_SIGNALED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED")
@@ -128,8 +130,12 @@ class WorkflowExecution:
             context=self.context,
             deterministic=True,
             seed=seed,
-            providers={"funcs": self._open_funcs, "workflow": self._open_workflow, "time": self._open_time,
-                       "process": lambda sb: self.rt.process},
+            providers={
+                "funcs": self._open_funcs,
+                "workflow": self._open_workflow,
+                "time": self._open_time,
+                "process": lambda sb: self.rt.process,
+            },
         )
         if memory_limit is not None:
             options.memory_limit = memory_limit
@@ -137,10 +143,12 @@ class WorkflowExecution:
             options.instruction_budget = instruction_budget
         self.sb = Sandbox(options)
         self.proc = LuaProcess(self.sb)
-        host = self.sb.lua.table_from({
-            b"duration_ns": self.sb.host_function(self._duration),
-            b"info": self.sb.host_function(self._info),
-        })
+        host = self.sb.lua.table_from(
+            {
+                b"duration_ns": self.sb.host_function(self._duration),
+                b"info": self.sb.host_function(self._info),
+            }
+        )
         self.rt = self.sb.library_api("workflow_runtime.lua", self.proc.table, host)
         self._main = self.sb.load_entry(app, entry)
         self._input = list(input)
@@ -177,18 +185,20 @@ class WorkflowExecution:
             return None, str(exc)
 
     def _info(self) -> Any:
-        return self.sb.table({
-            "workflow_id": self.info.workflow_id,
-            "run_id": self.info.run_id,
-            "workflow_type": self.info.workflow_type,
-            "task_queue": self.info.task_queue,
-            "namespace": self.info.namespace,
-            "attempt": self.info.attempt,
-            "history_length": self.history_length,
-            "history_size": self.history_size,
-            "pid": self.info.pid,
-            "entry_id": self.entry.id,
-        })
+        return self.sb.table(
+            {
+                "workflow_id": self.info.workflow_id,
+                "run_id": self.info.run_id,
+                "workflow_type": self.info.workflow_type,
+                "task_queue": self.info.task_queue,
+                "namespace": self.info.namespace,
+                "attempt": self.info.attempt,
+                "history_length": self.history_length,
+                "history_size": self.history_size,
+                "pid": self.info.pid,
+                "entry_id": self.entry.id,
+            }
+        )
 
     # -- one workflow task -----------------------------------------------------------------------
 
@@ -220,8 +230,8 @@ class WorkflowExecution:
             task, values = self._completions.popleft()
             self.proc.reply(task, *values)
         self._run()
-        task, self._task = self._task, None
-        return task.commands
+        built, self._task = self._task, None
+        return built.commands
 
     def _apply_event(self, event: HistoryEvent) -> None:
         kind = event.event_type
@@ -247,24 +257,34 @@ class WorkflowExecution:
             values = tuple(self.sb.values.from_payload(p) for p in sig.input.payloads)
             self._pushes.append(("message", 0, (sig.signal_name, _sender(sig.header), values)))
         elif kind == _WORKFLOW_EXECUTION_CANCEL_REQUESTED:
-            at = datetime.fromtimestamp(event.event_time.seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            at = datetime.fromtimestamp(event.event_time.seconds, tz=timezone.utc).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
             self._pushes.append(("event", 0, {"kind": "pid.cancel", "from": "{|topology}", "at": at}))
         elif kind == _EXTERNAL_WORKFLOW_EXECUTION_SIGNALED:
             done = event.external_workflow_execution_signaled_event_attributes
             self._signal_done(done.initiated_event_id, None)
         elif kind == _SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
             failed = event.signal_external_workflow_execution_failed_event_attributes
-            self._signal_done(failed.initiated_event_id, ErrorInfo(
-                "Internal", "unknown external workflow execution", False, None, None, None))
+            self._signal_done(
+                failed.initiated_event_id,
+                ErrorInfo("Internal", "unknown external workflow execution", False, None, None, None),
+            )
 
     def _activity_failed(self, scheduled_id: int, started_id: int, failure: Any, retry_state: Any) -> None:
         """The Go SDK hands the workflow an ActivityError around the recorded failure (§3.3)."""
         activity = self._activities.get(scheduled_id)
         if activity is None:
             return
-        wrapped = activity_failure(failure, scheduled_event_id=scheduled_id, started_event_id=started_id,
-                                   identity="", activity_type=activity.activity_type,
-                                   activity_id=activity.activity_id, retry_state=retry_state)
+        wrapped = activity_failure(
+            failure,
+            scheduled_event_id=scheduled_id,
+            started_event_id=started_id,
+            identity="",
+            activity_type=activity.activity_type,
+            activity_id=activity.activity_id,
+            retry_state=retry_state,
+        )
         self._activity_done(scheduled_id, None, self._lua_error(error_from_failure(wrapped)))
 
     def _activity_done(self, scheduled_id: int, value: Any, err: Any) -> None:
@@ -352,7 +372,9 @@ class WorkflowExecution:
             return False
         return True
 
-    def _emit(self, command_type: Callable[..., cmd.Command], where: str, ids: int = 1, **fields: Any) -> cmd.Command:
+    def _emit(
+        self, command_type: Callable[..., cmd.Command], where: str, ids: int = 1, **fields: Any
+    ) -> cmd.Command:
         task = self._task
         assert task is not None
         command = command_type(seq=task.next_seq, where=where, **fields)
@@ -367,8 +389,15 @@ class WorkflowExecution:
         where = text(t.where) if t.where is not None else "?"
         handler = _HANDLERS.get(kind)
         if handler is None:
-            self.proc.reply(host.task, None, self._lua_error(ErrorInfo(
-                "Internal", f"unsupported command '{kind}' in a workflow", False, None, None, None)))
+            self.proc.reply(
+                host.task,
+                None,
+                self._lua_error(
+                    ErrorInfo(
+                        "Internal", f"unsupported command '{kind}' in a workflow", False, None, None, None
+                    )
+                ),
+            )
             return True
         return handler(self, host.task, t, where)
 
@@ -383,13 +412,22 @@ class WorkflowExecution:
             args = t.args
             payloads = tuple(self.sb.values.to_payload(args[i]) for i in range(1, int(args.n) + 1))
         except (OptionError, EncodeError) as exc:
-            self.proc.reply(task, None, self._lua_error(ErrorInfo("Invalid", str(exc), False, None, None, None)))
+            self.proc.reply(
+                task, None, self._lua_error(ErrorInfo("Invalid", str(exc), False, None, None, None))
+            )
             return True
         assert self._task is not None
         seq = self._task.next_seq
         activity_id = explicit_id or str(seq)
-        self._emit(cmd.ScheduleActivityTask, where, activity_id=activity_id, activity_type=target,
-                   input=payloads, options=options, header=self._header())
+        self._emit(
+            cmd.ScheduleActivityTask,
+            where,
+            activity_id=activity_id,
+            activity_type=target,
+            input=payloads,
+            options=options,
+            header=self._header(),
+        )
         if future:
             self._activities[seq] = _Activity(activity_id, target, future=seq)
             self.proc.reply(task, seq)
@@ -467,11 +505,19 @@ class WorkflowExecution:
         self._side_effects += 1
         sid = self._side_effects
         args = t.args
-        values = tuple(self.sb.values.to_python(args[i]) for i in range(1, int(args.n) + 1))
+        # Lua strings stay bytes: keys and plaintexts of crypto.encrypt.* are binary.
+        values = tuple(
+            a if isinstance(a, bytes) else self.sb.values.to_python(a)
+            for a in (args[i] for i in range(1, int(args.n) + 1))
+        )
         payload = self._resolver.side_effect(sid, text(t.name), values)
-        self._emit(cmd.RecordMarker, where, marker_name=SIDE_EFFECT_MARKER,
-                   details={"side-effect-id": python_to_payload(sid), "data": payload},
-                   summary="workflow.sideEffect")
+        self._emit(
+            cmd.RecordMarker,
+            where,
+            marker_name=SIDE_EFFECT_MARKER,
+            details={"side-effect-id": python_to_payload(sid), "data": payload},
+            summary="workflow.sideEffect",
+        )
         self.proc.reply(task, self.sb.values.from_payload(payload), None)
         return True
 
@@ -485,14 +531,22 @@ class WorkflowExecution:
         if not low <= version <= high:
             raise WorkflowTaskError(
                 f"{where}: workflow.version({change_id!r}, {low}, {high}): history has version {version}, "
-                "which this code no longer supports")
+                "which this code no longer supports"
+            )
         self._versions[change_id] = version
         if record:
             known = [f"{c}-{v}" for c, v in self._versions.items() if c != change_id]
-            self._emit(cmd.RecordMarker, where, marker_name=VERSION_MARKER,
-                       details={"change-id": python_to_payload(change_id), "version": python_to_payload(version)})
-            self._emit(cmd.UpsertWorkflowSearchAttributes, where,
-                       attributes={CHANGE_VERSION_ATTRIBUTE: python_to_payload([f"{change_id}-{version}", *known])})
+            self._emit(
+                cmd.RecordMarker,
+                where,
+                marker_name=VERSION_MARKER,
+                details={"change-id": python_to_payload(change_id), "version": python_to_payload(version)},
+            )
+            self._emit(
+                cmd.UpsertWorkflowSearchAttributes,
+                where,
+                attributes={CHANGE_VERSION_ATTRIBUTE: python_to_payload([f"{change_id}-{version}", *known])},
+            )
         self.proc.reply(task, version, None)
         return True
 
@@ -501,14 +555,19 @@ class WorkflowExecution:
             search = _search_attributes(self.sb.values.to_python(t.search)) if t.search is not None else None
             memo = self.sb.values.to_python(t.memo) if t.memo is not None else None
         except (ValueError, EncodeError) as exc:
-            self.proc.reply(task, None, self._lua_error(ErrorInfo("Invalid", str(exc), False, None, None, None)))
+            self.proc.reply(
+                task, None, self._lua_error(ErrorInfo("Invalid", str(exc), False, None, None, None))
+            )
             return True
         if search is not None:
             self._emit(cmd.UpsertWorkflowSearchAttributes, where, attributes=search)
         if memo is not None:
             assert isinstance(memo, dict)
-            self._emit(cmd.ModifyWorkflowProperties, where,
-                       memo={k: python_to_payload(v) for k, v in sorted(memo.items())})
+            self._emit(
+                cmd.ModifyWorkflowProperties,
+                where,
+                memo={k: python_to_payload(v) for k, v in sorted(memo.items())},
+            )
         self.proc.reply(task, True, None)
         return True
 
@@ -518,8 +577,20 @@ class WorkflowExecution:
         dest, topic = text(t.dest), text(t.topic)
         target = parse_pid(dest)
         if target is None:
-            self.proc.reply(task, None, self._lua_error(ErrorInfo(
-                "NotFound", f"could not resolve '{dest}' as PID or registered name", False, None, None, None)))
+            self.proc.reply(
+                task,
+                None,
+                self._lua_error(
+                    ErrorInfo(
+                        "NotFound",
+                        f"could not resolve '{dest}' as PID or registered name",
+                        False,
+                        None,
+                        None,
+                        None,
+                    )
+                ),
+            )
             return True
         node, host, uniq = target
         args = t.args
@@ -527,14 +598,30 @@ class WorkflowExecution:
         if node == self.info.client_id or host in (self.info.worker_id, "temporal"):
             assert self._task is not None
             self._signals[self._task.next_seq] = task
-            header = {"wippy-context": python_to_payload({**self.context, "temporal.signal.from": self.info.pid})}
-            self._emit(cmd.SignalExternalWorkflowExecution, where, namespace="", workflow_id=uniq,
-                       signal_name=topic, input=payloads, header=header)
+            header = {
+                "wippy-context": python_to_payload({**self.context, "temporal.signal.from": self.info.pid})
+            }
+            self._emit(
+                cmd.SignalExternalWorkflowExecution,
+                where,
+                namespace="",
+                workflow_id=uniq,
+                signal_name=topic,
+                input=payloads,
+                header=header,
+            )
             return False
         self._side_effects += 1
-        self._emit(cmd.RecordMarker, where, marker_name=SIDE_EFFECT_MARKER,
-                   details={"side-effect-id": python_to_payload(self._side_effects), "data": python_to_payload(True)},
-                   summary="process.send")
+        self._emit(
+            cmd.RecordMarker,
+            where,
+            marker_name=SIDE_EFFECT_MARKER,
+            details={
+                "side-effect-id": python_to_payload(self._side_effects),
+                "data": python_to_payload(True),
+            },
+            summary="process.send",
+        )
         self.proc.reply(task, True, None)
         return True
 
@@ -574,8 +661,14 @@ class WorkflowExecution:
         for i in range(len(chain), 0, -1):
             link = chain[i]
             details = self.sb.values.to_python(link.details) if link.details is not None else None
-            info = ErrorInfo(text(link.kind) or "Internal" if i == 1 else text(link.kind), text(link.msg),
-                             link.retry, details if isinstance(details, dict) and details else None, None, info)
+            info = ErrorInfo(
+                text(link.kind) or "Internal" if i == 1 else text(link.kind),
+                text(link.msg),
+                link.retry,
+                details if isinstance(details, dict) and details else None,
+                None,
+                info,
+            )
         assert info is not None
         return info
 
@@ -611,8 +704,10 @@ def _search_attributes(values: Any) -> dict[str, Payload]:
             kind = "KeywordList"
         else:
             raise ValueError(f"search attribute {name!r}: unsupported value type {type(value).__name__}")
-        payload = Payload(metadata={"encoding": b"json/plain", "type": kind.encode()},
-                          data=encode_json_python(value).encode())
+        payload = Payload(
+            metadata={"encoding": b"json/plain", "type": kind.encode()},
+            data=encode_json_python(value).encode(),
+        )
         out[name] = payload
     return out
 

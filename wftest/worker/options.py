@@ -28,7 +28,9 @@ def duration_option(name: str, value: Any) -> int:
             return parse_duration(value)
         except GoTimeError as exc:
             raise OptionError(f"option {name}: {exc}") from None
-    raise OptionError(f"option {name}: expected a duration string or milliseconds, got {type(value).__name__}")
+    raise OptionError(
+        f"option {name}: expected a duration string or milliseconds, got {type(value).__name__}"
+    )
 
 
 def _norm(key: str) -> str:
@@ -77,14 +79,16 @@ def retry_policy(value: Any) -> RetryPolicy:
     )
 
 
-def activity_options(task_queue: str, *layers: Mapping[str, Any] | None) -> tuple[ActivityOptions, str | None]:
+def activity_options(
+    task_queue: str, *layers: Mapping[str, Any] | None
+) -> tuple[ActivityOptions, str | None]:
     """Merge option layers (later wins) into ActivityOptions; also returns an explicit `activity.id`."""
     merged: dict[str, Any] = {}
     for layer in layers:
         for key, value in (layer or {}).items():
             for prefix in _PREFIXES:
                 if isinstance(key, str) and key.startswith(prefix):
-                    merged[key[len(prefix):]] = value
+                    merged[key[len(prefix) :]] = value
     opts: dict[str, Any] = {"task_queue": task_queue}
     activity_id: str | None = None
     for key in sorted(merged):
@@ -95,12 +99,18 @@ def activity_options(task_queue: str, *layers: Mapping[str, Any] | None) -> tupl
             if not isinstance(value, str) or not value:
                 raise OptionError("option task_queue: expected a non-empty string")
             opts["task_queue"] = value
-        elif key in ("schedule_to_close_timeout", "schedule_to_start_timeout", "start_to_close_timeout",
-                     "heartbeat_timeout"):
-            field = {"schedule_to_close_timeout": "schedule_to_close_ns",
-                     "schedule_to_start_timeout": "schedule_to_start_ns",
-                     "start_to_close_timeout": "start_to_close_ns",
-                     "heartbeat_timeout": "heartbeat_ns"}[key]
+        elif key in (
+            "schedule_to_close_timeout",
+            "schedule_to_start_timeout",
+            "start_to_close_timeout",
+            "heartbeat_timeout",
+        ):
+            field = {
+                "schedule_to_close_timeout": "schedule_to_close_ns",
+                "schedule_to_start_timeout": "schedule_to_start_ns",
+                "start_to_close_timeout": "start_to_close_ns",
+                "heartbeat_timeout": "heartbeat_ns",
+            }[key]
             opts[field] = duration_option(key, value)
         elif key == "retry_policy":
             opts["retry_policy"] = retry_policy(value)
