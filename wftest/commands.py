@@ -123,6 +123,42 @@ class SignalExternalWorkflowExecution(Command):
 
 
 @dataclass(frozen=True)
+class StartChildWorkflowExecution(Command):
+    """A child workflow (spec §2.6); the workflow id defaults to `<parent run id>_<seq>`."""
+
+    namespace: str
+    workflow_id: str
+    workflow_type: str
+    task_queue: str
+    input: tuple[Payload, ...]
+    header: Mapping[str, Payload] = field(default_factory=dict)
+    parent_close_policy: str = (
+        ""  # "" (server default: terminate) | "terminate" | "abandon" | "request_cancel"
+    )
+    execution_timeout_ns: int = 0
+    run_timeout_ns: int = 0
+    task_timeout_ns: int = 0
+
+    def describe(self) -> str:
+        return f"StartChildWorkflowExecution({self.workflow_type}, id={self.workflow_id})"
+
+
+@dataclass(frozen=True)
+class RequestCancelExternalWorkflowExecution(Command):
+    """`process.cancel`/`process.terminate` from a workflow (spec §2.7)."""
+
+    namespace: str
+    workflow_id: str
+
+    @property
+    def control(self) -> str:
+        return str(self.seq)
+
+    def describe(self) -> str:
+        return f"RequestCancelExternalWorkflowExecution({self.workflow_id})"
+
+
+@dataclass(frozen=True)
 class CompleteWorkflowExecution(Command):
     result: Payload | None
 

@@ -16,7 +16,14 @@ from typing import Any
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.common.v1 import Payload
 from temporalio.api.common.v1 import RetryPolicy as RetryPolicyProto
-from temporalio.api.enums.v1 import RetryState, SignalExternalWorkflowExecutionFailedCause, TimeoutType
+from temporalio.api.enums.v1 import (
+    CancelExternalWorkflowExecutionFailedCause,
+    ParentClosePolicy,
+    RetryState,
+    SignalExternalWorkflowExecutionFailedCause,
+    StartChildWorkflowExecutionFailedCause,
+    TimeoutType,
+)
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import History
 
@@ -104,11 +111,24 @@ class WorkflowRun:
         return end - self.start_ns
 
 
+@dataclass(frozen=True)
+class _Parent:
+    """Where a child reports back: the parent's id and the StartChildWorkflowExecutionInitiated event."""
+
+    workflow_id: str
+    ref: ExecutionRef
+    initiated_event_id: int
+    started_event_id: int
+    close_policy: str
+
+
 @dataclass
 class _Workflow:
     run: WorkflowRun
     execution: WorkflowExecution
     info: WorkflowInfo
+    parent: _Parent | None = None
+    children: list[str] = field(default_factory=list)
     last_started_id: int = 0
     new_events: bool = True
     activities: dict[int, _ActivityState] = field(default_factory=dict)
@@ -195,41 +215,69 @@ class World:
             raise UnknownWorkflowError(
                 f"'{workflow}' is not a workflow entry of this app (workflows: {known})"
             )
-        number = next(self._ids)
-        wid = workflow_id or f"{entry.name}-{number}"
+        wid = workflow_id or f"{entry.name}-{next(self._ids)}"
         if wid in self._workflows and not self._workflows[wid].run.closed:
             raise SimulationError(f"workflow id '{wid}' is already running")
+        wf = self._launch(entry.id, wid, [python_to_payload(a) for a in args], dict(context or {}), None)
+        self._dispatch_due()
+        return wf.run
+
+    def _launch(
+        self,
+        workflow_type: str,
+        wid: str,
+        payloads: list[Payload],
+        context: dict[str, Any],
+        parent: _Parent | None,
+        task_queue: str | None = None,
+    ) -> _Workflow:
+        """Create an execution and its WorkflowExecutionStarted; an unknown type fails at once."""
         run_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-        worker = entry.workflow.worker if entry.workflow is not None else "app:worker"
+        entry = self.app.entries.get(workflow_type)
+        known = isinstance(entry, LuaEntry) and entry.kind.startswith("workflow.")
+        worker = entry.workflow.worker if known and entry.workflow is not None else "app:worker"  # type: ignore[union-attr]
         worker_entry = self.app.entries.get(worker)
-        task_queue = getattr(worker_entry, "task_queue", None) or "default"
+        queue = task_queue or getattr(worker_entry, "task_queue", None) or "default"
         client = getattr(worker_entry, "client", None) or "app:client"
-        info = WorkflowInfo(wid, run_id, entry.id, task_queue, client_id=client, worker_id=worker)
-        payloads = [python_to_payload(a) for a in args]
-        execution = WorkflowExecution(
-            self.app,
-            entry,
-            info,
-            payloads,
-            context=context,
-            seed=self.rng.getrandbits(63),
-            memory_limit=self.memory_limit,
-            instruction_budget=self.instruction_budget,
-        )
-        run = WorkflowRun(self, wid, run_id, entry, self.now_ns)
-        header = {"wippy-context": python_to_payload(dict(context))} if context else {}
+        info = WorkflowInfo(wid, run_id, workflow_type, queue, client_id=client, worker_id=worker)
+        run = WorkflowRun(self, wid, run_id, entry, self.now_ns)  # type: ignore[arg-type]
+        header = {"wippy-context": python_to_payload(context)} if context else {}
         run.builder.workflow_execution_started(
             self.now_ns,
-            workflow_type=entry.id,
-            task_queue=task_queue,
+            workflow_type=workflow_type,
+            task_queue=queue,
             input=payloads,
             header=header,
             run_id=run_id,
             identity=IDENTITY,
+            parent=parent.ref if parent is not None else None,
+            parent_initiated_event_id=parent.initiated_event_id if parent is not None else 0,
         )
-        self._workflows[wid] = _Workflow(run, execution, info)
-        self._dispatch_due()
-        return run
+        execution = None
+        if known:
+            execution = WorkflowExecution(
+                self.app,
+                entry,  # type: ignore[arg-type]
+                info,
+                payloads,
+                context=context,
+                seed=self.rng.getrandbits(63),
+                memory_limit=self.memory_limit,
+                instruction_budget=self.instruction_budget,
+            )
+        wf = _Workflow(run, execution, info, parent=parent)  # type: ignore[arg-type]
+        self._workflows[wid] = wf
+        return wf
+
+    def _fail_unregistered(self, wf: _Workflow) -> None:
+        """No such workflow entry: the run fails with Wippy's NotFound at once (a real worker would never
+        pick it up; failing makes the mistake visible)."""
+        message = f"workflow type '{wf.info.workflow_type}' is not registered"
+        failure = wippy_failure(ErrorInfo("NotFound", message, False))
+        wf.run.builder.workflow_execution_failed(
+            self.now_ns, failure=failure, workflow_task_completed_event_id=0
+        )
+        self._close(wf, "failed", failure=failure)
 
     # -- running -----------------------------------------------------------------------------------
 
@@ -367,6 +415,27 @@ class World:
                 control=command.control,
             )
             self.agenda.at(now, lambda: self._deliver_external_signal(wf, command, initiated, completed))
+        elif isinstance(command, cmd.StartChildWorkflowExecution):
+            initiated = b.start_child_workflow_execution_initiated(
+                now,
+                namespace=command.namespace,
+                workflow_type=command.workflow_type,
+                task_queue=command.task_queue,
+                workflow_task_completed_event_id=completed,
+                workflow_id=command.workflow_id,
+                input=list(command.input),
+                header=dict(command.header),
+                workflow_execution_timeout_ns=command.execution_timeout_ns,
+                workflow_run_timeout_ns=command.run_timeout_ns,
+                parent_close_policy=_CLOSE_POLICIES[command.parent_close_policy or "terminate"],
+            )
+            self.agenda.at(now, lambda: self._start_child(wf, command, initiated, completed))
+        elif isinstance(command, cmd.RequestCancelExternalWorkflowExecution):
+            target = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
+            initiated = b.request_cancel_external_workflow_execution_initiated(
+                now, target=target, workflow_task_completed_event_id=completed, control=command.control
+            )
+            self.agenda.at(now, lambda: self._deliver_cancel(wf, command, initiated, completed))
         elif isinstance(command, cmd.CompleteWorkflowExecution):
             b.workflow_execution_completed(
                 now,
@@ -393,7 +462,10 @@ class World:
             if state.pending is not None:
                 state.pending.cancelled = True
         wf.activities.clear()
-        wf.execution.close()
+        if wf.execution is not None:
+            wf.execution.close()
+        self._apply_close_policy(wf)
+        self._report_to_parent(wf)
 
     # -- signals and cancel requests ----------------------------------------------------------------
 
@@ -427,6 +499,159 @@ class World:
                 self.now_ns, target=target_ref, initiated_event_id=initiated, control=command.control
             )
         sender.new_events = True
+
+    def _deliver_cancel(
+        self,
+        sender: _Workflow,
+        command: cmd.RequestCancelExternalWorkflowExecution,
+        initiated: int,
+        completed: int,
+    ) -> None:
+        if sender.run.closed:
+            return
+        target_ref = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
+        target = self._workflows.get(command.workflow_id)
+        b = sender.run.builder
+        if target is None or target.run.closed:
+            b.request_cancel_external_workflow_execution_failed(
+                self.now_ns,
+                target=target_ref,
+                cause=CancelExternalWorkflowExecutionFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+                initiated_event_id=initiated,
+                workflow_task_completed_event_id=completed,
+                control=command.control,
+            )
+        else:
+            target.run.builder.workflow_execution_cancel_requested(
+                self.now_ns,
+                identity=IDENTITY,
+                external_initiated_event_id=initiated,
+                external_execution=ExecutionRef(
+                    namespace="", workflow_id=sender.info.workflow_id, run_id=sender.info.run_id
+                ),
+            )
+            target.new_events = True
+            b.external_workflow_execution_cancel_requested(
+                self.now_ns, target=target_ref, initiated_event_id=initiated
+            )
+        sender.new_events = True
+
+    # -- children ----------------------------------------------------------------------------------
+
+    def _start_child(
+        self, parent: _Workflow, command: cmd.StartChildWorkflowExecution, initiated: int, completed: int
+    ) -> None:
+        if parent.run.closed:
+            return
+        b = parent.run.builder
+        existing = self._workflows.get(command.workflow_id)
+        if existing is not None and not existing.run.closed:
+            b.start_child_workflow_execution_failed(
+                self.now_ns,
+                namespace=command.namespace,
+                workflow_id=command.workflow_id,
+                workflow_type=command.workflow_type,
+                cause=StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS,
+                initiated_event_id=initiated,
+                workflow_task_completed_event_id=completed,
+            )
+            parent.new_events = True
+            return
+        # The child's run id is drawn first so ChildWorkflowExecutionStarted can name it.
+        started = b.last_event_id + 1
+        link = _Parent(
+            parent.info.workflow_id,
+            ExecutionRef(namespace="", workflow_id=parent.info.workflow_id, run_id=parent.info.run_id),
+            initiated,
+            started,
+            command.parent_close_policy or "terminate",
+        )
+        context = _header_context(command.header)
+        child = self._launch(
+            command.workflow_type,
+            command.workflow_id,
+            list(command.input),
+            context,
+            link,
+            task_queue=command.task_queue,
+        )
+        b.child_workflow_execution_started(
+            self.now_ns,
+            child=ExecutionRef(namespace="", workflow_id=child.info.workflow_id, run_id=child.info.run_id),
+            workflow_type=command.workflow_type,
+            initiated_event_id=initiated,
+            header=dict(command.header),
+        )
+        parent.children.append(command.workflow_id)
+        parent.new_events = True
+        if child.execution is None:
+            self._fail_unregistered(child)
+
+    def _report_to_parent(self, child: _Workflow) -> None:
+        """Append the child's close to its parent's history (§2.6)."""
+        link = child.parent
+        if link is None:
+            return
+        parent = self._workflows.get(link.workflow_id)
+        if parent is None or parent.run.closed:
+            return
+        b = parent.run.builder
+        ref = ExecutionRef(namespace="", workflow_id=child.info.workflow_id, run_id=child.info.run_id)
+        status = child.run.status
+        initiated, started = link.initiated_event_id, link.started_event_id
+        wtype = child.info.workflow_type
+        if status == "completed":
+            result = [child.run.result_payload] if child.run.result_payload is not None else []
+            b.child_workflow_execution_completed(
+                self.now_ns,
+                child=ref,
+                workflow_type=wtype,
+                initiated_event_id=initiated,
+                started_event_id=started,
+                result=result,
+            )
+        elif status == "failed":
+            assert child.run.failure is not None
+            b.child_workflow_execution_failed(
+                self.now_ns,
+                child=ref,
+                workflow_type=wtype,
+                initiated_event_id=initiated,
+                started_event_id=started,
+                failure=child.run.failure,
+            )
+        elif status == "terminated":
+            b.child_workflow_execution_terminated(
+                self.now_ns,
+                child=ref,
+                workflow_type=wtype,
+                initiated_event_id=initiated,
+                started_event_id=started,
+            )
+        parent.new_events = True
+
+    def _apply_close_policy(self, parent: _Workflow) -> None:
+        for wid in parent.children:
+            child = self._workflows.get(wid)
+            if child is None or child.run.closed or child.parent is None:
+                continue
+            if child.parent.close_policy == "terminate":
+                child.run.builder.workflow_execution_terminated(
+                    self.now_ns, reason="by parent close policy", identity=IDENTITY
+                )
+                self._close(child, "terminated")
+            elif child.parent.close_policy == "request_cancel":
+                child.run.builder.workflow_execution_cancel_requested(
+                    self.now_ns, cause="by parent close policy", identity=IDENTITY
+                )
+                child.new_events = True
+
+    def terminate(self, run: WorkflowRun | str, reason: str = "") -> None:
+        """Terminate a workflow now (no workflow code runs)."""
+        wf = self._open(run)
+        wf.run.builder.workflow_execution_terminated(self.now_ns, reason=reason, identity=IDENTITY)
+        self._close(wf, "terminated")
+        self._dispatch_due()
 
     def _open(self, run: WorkflowRun | str) -> _Workflow:
         workflow_id = run if isinstance(run, str) else run.workflow_id
@@ -598,6 +823,19 @@ class World:
             identity=IDENTITY,
         )
         self._activity_closed(wf, state)
+
+
+_CLOSE_POLICIES = {
+    "terminate": ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE,
+    "abandon": ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON,
+    "request_cancel": ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
+}
+
+
+def _header_context(header: Mapping[str, Payload]) -> dict[str, Any]:
+    payload = header.get("wippy-context")
+    value = payload_to_python(payload) if payload is not None else None
+    return value if isinstance(value, dict) else {}
 
 
 def _retry_proto(policy: cmd.RetryPolicy | None) -> RetryPolicyProto | None:

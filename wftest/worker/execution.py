@@ -15,17 +15,26 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from temporalio.api.common.v1 import Payload
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.api.history.v1 import HistoryEvent
 
 from wftest import commands as cmd
 from wftest.app import App, LuaEntry
-from wftest.history.failures import ErrorInfo, activity_failure, error_from_failure, wippy_failure
+from wftest.history.failures import (
+    ErrorInfo,
+    activity_failure,
+    canceled_failure,
+    child_failure,
+    error_from_failure,
+    terminated_failure,
+    timeout_failure,
+    wippy_failure,
+)
 from wftest.lua.modules.time import duration_ns, new_time
 from wftest.lua.process import HostCommand, LuaProcess, StepOutcome
 from wftest.lua.sandbox import LuaFailure, Sandbox, SandboxOptions, text
 from wftest.lua.values import EncodeError, encode_json_python, python_to_payload
-from wftest.worker.options import OptionError, activity_options
+from wftest.worker.options import OptionError, activity_options, child_options
 
 SIDE_EFFECT_MARKER = "SideEffect"
 VERSION_MARKER = "Version"
@@ -37,6 +46,19 @@ _ACTIVITY_TASK_COMPLETED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_COMPLETED")
 _ACTIVITY_TASK_FAILED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_FAILED")
 _ACTIVITY_TASK_TIMED_OUT = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT")
 _TIMER_FIRED = EventType.Value("EVENT_TYPE_TIMER_FIRED")
+_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED = EventType.Value(
+    "EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED"
+)
+_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED = EventType.Value(
+    "EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED"
+)
+_CHILD_WORKFLOW_EXECUTION_TIMED_OUT = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT")
+_CHILD_WORKFLOW_EXECUTION_TERMINATED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED")
+_CHILD_WORKFLOW_EXECUTION_CANCELED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED")
+_CHILD_WORKFLOW_EXECUTION_FAILED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED")
+_CHILD_WORKFLOW_EXECUTION_COMPLETED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED")
+_START_CHILD_WORKFLOW_EXECUTION_FAILED = EventType.Value("EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED")
+_CHILD_WORKFLOW_EXECUTION_STARTED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED")
 _SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED = EventType.Value(
     "EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED"
 )
@@ -82,6 +104,17 @@ class _Activity:
     task: int | None = None  # funcs.call: the coroutine waiting for the result
     future: int | None = None  # funcs.async: the future to resolve
     cancelled: bool = False
+
+
+@dataclass
+class _Child:
+    workflow_id: str
+    workflow_type: str
+    pid: str
+    spawn: bool  # process.spawn*: the PID at start, an EXIT event at close; else the result at close
+    task: int | None = None
+    run_id: str = ""
+    started_event_id: int = 0
 
 
 @dataclass
@@ -158,7 +191,9 @@ class WorkflowExecution:
         self._timer_by_handle: dict[int, str] = {}
         self._side_effects = 0
         self._versions: dict[str, int] = {}
-        self._signals: dict[int, int] = {}  # SignalExternal initiated id -> waiting task
+        self._signals: dict[int, int] = {}  # SignalExternal / RequestCancelExternal initiated id -> task
+        self._children: dict[int, _Child] = {}  # by initiated event id
+        self._exits: deque[dict[str, Any]] = deque()  # child EXIT events, delivered after signals (§0.2)
         self._completions: deque[tuple[int, tuple[Any, ...]]] = deque()  # resolved in a later task
         self._pushes: deque[tuple[str, int, Any]] = deque()  # ("future" | "channel", id, value)
         self._task: _Task | None = None
@@ -261,6 +296,17 @@ class WorkflowExecution:
                 "%Y-%m-%dT%H:%M:%SZ"
             )
             self._pushes.append(("event", 0, {"kind": "pid.cancel", "from": "{|topology}", "at": at}))
+        elif kind in _CHILD_EVENTS:
+            self._child_event(kind, event)
+        elif kind == _EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+            done_cancel = event.external_workflow_execution_cancel_requested_event_attributes
+            self._signal_done(done_cancel.initiated_event_id, None)
+        elif kind == _REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
+            failed_cancel = event.request_cancel_external_workflow_execution_failed_event_attributes
+            self._signal_done(
+                failed_cancel.initiated_event_id,
+                ErrorInfo("Internal", "unknown external workflow execution", False, None, None, None),
+            )
         elif kind == _EXTERNAL_WORKFLOW_EXECUTION_SIGNALED:
             done = event.external_workflow_execution_signaled_event_attributes
             self._signal_done(done.initiated_event_id, None)
@@ -313,6 +359,65 @@ class WorkflowExecution:
                 del self._timers[timer_id]
                 self._timer_by_handle[timer.handle] = self._start_timer(timer, "?")
 
+    def _child_event(self, kind: int, event: HistoryEvent) -> None:
+        """§2.6: child starts and closes, as results (exec) or PIDs and EXIT events (spawn)."""
+        if kind == _CHILD_WORKFLOW_EXECUTION_STARTED:
+            started = event.child_workflow_execution_started_event_attributes
+            child = self._children.get(started.initiated_event_id)
+            if child is None:
+                return
+            child.run_id = started.workflow_execution.run_id
+            child.started_event_id = event.event_id
+            if child.spawn and child.task is not None:
+                self._completions.append((child.task, (child.pid.encode(), None)))
+                child.task = None
+            return
+        if kind == _START_CHILD_WORKFLOW_EXECUTION_FAILED:
+            start_failed = event.start_child_workflow_execution_failed_event_attributes
+            child = self._children.pop(start_failed.initiated_event_id, None)
+            if child is not None and child.task is not None:
+                error = ErrorInfo(
+                    "AlreadyExists", f"workflow execution already started: {child.workflow_id}", False
+                )
+                self._completions.append((child.task, (None, self._lua_error(error))))
+            return
+        attrs = _child_close_attributes(kind, event)
+        child = self._children.pop(attrs.initiated_event_id, None)
+        if child is None:
+            return
+        value: Any = None
+        err: Any = None
+        if kind == _CHILD_WORKFLOW_EXECUTION_COMPLETED:
+            payloads = attrs.result.payloads
+            value = self.sb.values.from_payload(payloads[0]) if payloads else None
+        else:
+            if kind == _CHILD_WORKFLOW_EXECUTION_FAILED:
+                cause: Failure = attrs.failure
+            elif kind == _CHILD_WORKFLOW_EXECUTION_CANCELED:
+                cause = canceled_failure()
+            elif kind == _CHILD_WORKFLOW_EXECUTION_TERMINATED:
+                cause = terminated_failure()
+            else:
+                cause = timeout_failure(TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE)
+            wrapped = child_failure(
+                cause,
+                namespace=self.info.namespace,
+                workflow_id=child.workflow_id,
+                run_id=child.run_id,
+                workflow_type=child.workflow_type,
+                initiated_event_id=attrs.initiated_event_id,
+                started_event_id=child.started_event_id,
+                retry_state=getattr(attrs, "retry_state", RetryState.RETRY_STATE_UNSPECIFIED),
+            )
+            err = self._lua_error(error_from_failure(wrapped))
+        if not child.spawn and child.task is not None:
+            self._completions.append((child.task, (value, err)))
+        elif child.spawn:
+            result = {"value": value} if err is None else {"error": err}
+            self._exits.append(
+                {"kind": "pid.exit", "from": child.pid, "at": event.event_time.seconds, "result": result}
+            )
+
     def _signal_done(self, initiated_id: int, error: ErrorInfo | None) -> None:
         task = self._signals.pop(initiated_id, None)
         if task is None:
@@ -337,6 +442,8 @@ class WorkflowExecution:
             elif not self.proc.push(target, payload):
                 kept.append(item)
         self._pushes = kept
+        while self._exits:
+            self.rt.deliver_event(self.sb.table(self._exits.popleft()))
 
     # -- stepping: commands are executed in order, synchronous ones resume depth-first (§0.3) ----
 
@@ -625,6 +732,61 @@ class WorkflowExecution:
         self.proc.reply(task, True, None)
         return True
 
+    def _child(self, task: int, t: Any, where: str, *, spawn: bool) -> bool:
+        target = text(t.target)
+        host = text(t.host) if t.host is not None else None
+        try:
+            raw_options = self.sb.values.to_python(t.options) if t.options is not None else None
+            options = child_options(raw_options if isinstance(raw_options, dict) else None)
+            overlay = self.sb.values.to_python(t.context) if t.context is not None else {}
+            args = t.args
+            payloads = tuple(self.sb.values.to_payload(args[i]) for i in range(1, int(args.n) + 1))
+        except (OptionError, EncodeError) as exc:
+            self.proc.reply(task, None, self._lua_error(ErrorInfo("Invalid", str(exc), False)))
+            return True
+        assert self._task is not None
+        seq = self._task.next_seq
+        workflow_id = options.pop("workflow_id", None) or f"{self.info.run_id}_{seq}"
+        context = {**self.context, **(overlay if isinstance(overlay, dict) else {})}
+        header = {"wippy-context": python_to_payload(context)} if context else {}
+        self._emit(
+            cmd.StartChildWorkflowExecution,
+            where,
+            namespace="",
+            workflow_id=workflow_id,
+            workflow_type=target,
+            task_queue=host or self.info.task_queue,
+            input=payloads,
+            header=header,
+            **options,
+        )
+        pid = f"{{{self.info.client_id}@{host or self.info.worker_id}|{workflow_id}}}"
+        self._children[seq] = _Child(workflow_id, target, pid, spawn, task=task)
+        return False
+
+    def _child_exec(self, task: int, t: Any, where: str) -> bool:
+        return self._child(task, t, where, spawn=False)
+
+    def _child_spawn(self, task: int, t: Any, where: str) -> bool:
+        return self._child(task, t, where, spawn=True)
+
+    def _process_cancel(self, task: int, t: Any, where: str) -> bool:
+        dest = text(t.dest)
+        target = parse_pid(dest)
+        if target is None:
+            self.proc.reply(
+                task,
+                None,
+                self._lua_error(
+                    ErrorInfo("Internal", f"could not resolve '{dest}' as PID or registered name", False)
+                ),
+            )
+            return True
+        assert self._task is not None
+        self._signals[self._task.next_seq] = task
+        self._emit(cmd.RequestCancelExternalWorkflowExecution, where, namespace="", workflow_id=target[2])
+        return False
+
     # -- closing -----------------------------------------------------------------------------------
 
     def _complete(self, values: tuple[Any, ...]) -> None:
@@ -726,7 +888,33 @@ _HANDLERS: dict[str, Callable[[WorkflowExecution, int, Any, str], bool]] = {
     "version": WorkflowExecution._version,
     "attrs": WorkflowExecution._attrs,
     "process.send": WorkflowExecution._process_send,
+    "process.cancel": WorkflowExecution._process_cancel,
+    "child.exec": WorkflowExecution._child_exec,
+    "child.spawn": WorkflowExecution._child_spawn,
 }
+
+_CHILD_EVENTS = frozenset(
+    {
+        _CHILD_WORKFLOW_EXECUTION_STARTED,
+        _START_CHILD_WORKFLOW_EXECUTION_FAILED,
+        _CHILD_WORKFLOW_EXECUTION_COMPLETED,
+        _CHILD_WORKFLOW_EXECUTION_FAILED,
+        _CHILD_WORKFLOW_EXECUTION_CANCELED,
+        _CHILD_WORKFLOW_EXECUTION_TERMINATED,
+        _CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+    }
+)
+
+
+def _child_close_attributes(kind: int, event: HistoryEvent) -> Any:
+    attributes: dict[int, Any] = {
+        _CHILD_WORKFLOW_EXECUTION_COMPLETED: event.child_workflow_execution_completed_event_attributes,
+        _CHILD_WORKFLOW_EXECUTION_FAILED: event.child_workflow_execution_failed_event_attributes,
+        _CHILD_WORKFLOW_EXECUTION_CANCELED: event.child_workflow_execution_canceled_event_attributes,
+        _CHILD_WORKFLOW_EXECUTION_TERMINATED: event.child_workflow_execution_terminated_event_attributes,
+        _CHILD_WORKFLOW_EXECUTION_TIMED_OUT: event.child_workflow_execution_timed_out_event_attributes,
+    }
+    return attributes[kind]
 
 
 def parse_pid(text_value: str) -> tuple[str, str, str] | None:

@@ -127,3 +127,29 @@ def activity_options(
     if opts.get("start_to_close_ns", 0) <= 0 and opts.get("schedule_to_close_ns", 0) <= 0:
         opts["start_to_close_ns"] = DEFAULT_START_TO_CLOSE_NS
     return ActivityOptions(**opts), activity_id
+
+
+_CHILD_PREFIXES = ("workflow.", "temporal.workflow.")
+_POLICIES = {"terminate", "abandon", "request_cancel"}
+
+
+def child_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Spawner `with_options` for a child workflow (spec §2.6) as StartChildWorkflowExecution fields.
+    Options the simulator has no use for (memo, search attributes, retry policy, ...) are accepted."""
+    out: dict[str, Any] = {}
+    for raw_key, value in sorted((options or {}).items()):
+        key = next((raw_key[len(p) :] for p in _CHILD_PREFIXES if str(raw_key).startswith(p)), None)
+        if key is None:
+            continue
+        if key == "id":
+            if not isinstance(value, str) or not value:
+                raise OptionError("option workflow.id: expected a non-empty string")
+            out["workflow_id"] = value
+        elif key in ("execution_timeout", "run_timeout", "task_timeout"):
+            out[f"{key}_ns"] = duration_option(key, value)
+        elif key == "parent_close_policy":
+            policy = str(value).lower().replace("-", "_")
+            if policy not in _POLICIES:
+                raise OptionError(f"option parent_close_policy: unknown policy {value!r}")
+            out["parent_close_policy"] = policy
+    return out

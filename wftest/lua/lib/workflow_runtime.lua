@@ -210,8 +210,11 @@ end
 function workflow.info() return host.info(), nil end
 function workflow.history_length() return host.info().history_length, nil end
 function workflow.history_size() return host.info().history_size, nil end
-function workflow.exec(id)
-    raw_error("workflow.exec (child workflows) is not implemented by wftest yet", 2)
+-- §2.6: a synchronous child workflow on the parent's task queue.
+function workflow.exec(id, ...)
+    local bad = check_target(id)
+    if bad then return nil, invalid(bad) end
+    return hc({kind = "child.exec", target = id, args = tbl_pack(...), no_empty_input = true})
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -344,14 +347,68 @@ function process.send(dest, topic, ...)
     return hc({kind = "process.send", dest = dest, topic = topic, args = tbl_pack(...)})
 end
 
-local function child_workflows_later(name)
-    return function()
-        raw_error("process." .. name .. " (child workflows and remote processes) is not implemented by wftest yet", 2)
+-- Children from process.* (§2.6): `host` is used verbatim as the child's task queue (§8.3).
+local function check_child(id, host)
+    local bad = check_target(id)
+    if bad then return invalid(bad) end
+    if raw_type(host) ~= "string" or host == "" then return invalid("host must be a non-empty string") end
+    return nil
+end
+
+local function spawn_child(options, context, id, host, ...)
+    local err = check_child(id, host)
+    if err then return nil, err end
+    return hc({kind = "child.spawn", target = id, host = host, args = tbl_pack(...), options = options,
+               context = context})
+end
+
+function process.exec(id, host, ...)
+    local err = check_child(id, host)
+    if err then return nil, err end
+    return hc({kind = "child.exec", target = id, host = host, args = tbl_pack(...)})
+end
+
+-- Inside workflows all four spawn variants behave alike: the child is always monitored (§1.5).
+for _, name in ipairs({"spawn", "spawn_monitored", "spawn_linked", "spawn_linked_monitored"}) do
+    process[name] = function(id, host, ...) return spawn_child(nil, nil, id, host, ...) end
+end
+
+local SPAWNER_MT = {__wippy = "spawner"}
+local spawner_methods = {}
+SPAWNER_MT.__index = spawner_methods
+local function new_spawner(options, context)
+    return raw_setmetatable({_options = options, _context = context}, SPAWNER_MT)
+end
+local function merged(base, extra, what)
+    if raw_type(extra) ~= "table" then raw_error(what .. " expects a table", 3) end
+    local out = copy(base)
+    for k, v in pairs(extra) do out[k] = v end
+    return out
+end
+function spawner_methods:with_options(t) return new_spawner(merged(self._options, t, "with_options"), self._context) end
+function spawner_methods:with_context(t) return new_spawner(self._options, merged(self._context, t, "with_context")) end
+-- §8.3: names, startup messages, actors and scopes do not apply to children spawned from workflows.
+function spawner_methods:with_name() return self end
+function spawner_methods:with_message() return self end
+function spawner_methods:with_actor() return self end
+function spawner_methods:with_scope() return self end
+for _, name in ipairs({"spawn", "spawn_monitored", "spawn_linked", "spawn_linked_monitored"}) do
+    spawner_methods[name] = function(self, id, host, ...)
+        return spawn_child(self._options, self._context, id, host, ...)
     end
 end
-for _, name in ipairs({"spawn", "spawn_monitored", "spawn_linked", "spawn_linked_monitored", "exec", "terminate",
-                       "cancel", "upgrade", "with_context", "with_options"}) do
-    process[name] = child_workflows_later(name)
+function process.with_options(t) return new_spawner({}, {}):with_options(t) end
+function process.with_context(t) return new_spawner({}, {}):with_context(t) end
+
+-- §2.7, §8.2: terminate and cancel both become a cancel request to the target workflow.
+local function cancel_target(dest)
+    if raw_type(dest) ~= "string" or dest == "" then raw_error("destination must be a PID string", 3) end
+    return hc({kind = "process.cancel", dest = dest})
+end
+function process.terminate(dest) return cancel_target(dest) end
+function process.cancel(dest) return cancel_target(dest) end
+function process.upgrade()
+    raw_error("process.upgrade (continue-as-new) is not implemented by wftest yet", 2)
 end
 _G.process = process
 
