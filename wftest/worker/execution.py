@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from temporalio.api.common.v1 import Payload
-from temporalio.api.enums.v1 import EventType, TimeoutType
+from temporalio.api.enums.v1 import EventType, RetryState, TimeoutType
+from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 
 from wftest import commands as cmd
