@@ -653,6 +653,13 @@ class World:
         self._close(wf, "terminated")
         self._dispatch_due()
 
+    def get(self, workflow_id: str) -> WorkflowRun:
+        """The latest run with this workflow id (children included)."""
+        wf = self._workflows.get(workflow_id)
+        if wf is None:
+            raise SimulationError(f"no workflow with id '{workflow_id}' in this world")
+        return wf.run
+
     def _open(self, run: WorkflowRun | str) -> _Workflow:
         workflow_id = run if isinstance(run, str) else run.workflow_id
         wf = self._workflows.get(workflow_id)
