@@ -15,6 +15,7 @@ from wftest.commands import RetryPolicy
 from wftest.history.failures import ErrorInfo
 from wftest.lua.sandbox import LoadError, LuaFailure, NoHostError, Sandbox, SandboxOptions, text
 from wftest.lua.values import GO_NIL, EncodeError, payload_to_python, python_to_payload
+from wftest.worker.errors import error_info
 
 SECOND = 1_000_000_000
 DEFAULT_RETRY = RetryPolicy(
@@ -158,7 +159,7 @@ class ActivityRunner:
             values = sb.call(main, *args)
         except LuaFailure as failure:
             if failure.error is not None:
-                return Attempt(error=_chain_info(sb, failure.error), logs=tuple(sb.logs))
+                return Attempt(error=error_info(sb, failure.error), logs=tuple(sb.logs))
             return Attempt(
                 error=ErrorInfo(
                     failure.kind or "Internal", str(failure), failure.retryable, None, None, None
@@ -172,7 +173,7 @@ class ActivityRunner:
         if len(values) >= 2 and values[1] is not None:
             second = values[1]
             if bool(sb.api.is_error(second)):
-                return Attempt(error=_chain_info(sb, second), logs=tuple(sb.logs))
+                return Attempt(error=error_info(sb, second), logs=tuple(sb.logs))
             return Attempt(
                 error=ErrorInfo(
                     "Internal", text(second) if isinstance(second, bytes) else "error", None, None, None, None
@@ -193,22 +194,3 @@ class ActivityRunner:
 def _decode(p: Payload) -> Any:
     value = payload_to_python(p)
     return None if value is GO_NIL else value
-
-
-def _chain_info(sb: Sandbox, err: Any) -> ErrorInfo:
-    chain = sb.api.error_chain(err)
-    info: ErrorInfo | None = None
-    for i in range(len(chain), 0, -1):
-        link = chain[i]
-        details = sb.values.to_python(link.details) if link.details is not None else None
-        kind = link.kind.decode() if isinstance(link.kind, bytes) else ""
-        info = ErrorInfo(
-            kind or "Internal",
-            link.msg.decode("utf-8", "replace"),
-            link.retry,
-            details if isinstance(details, dict) and details else None,
-            None,
-            info,
-        )
-    assert info is not None
-    return info

@@ -35,6 +35,7 @@ from wftest.lua.modules.time import duration_ns, new_time
 from wftest.lua.process import HostCommand, LuaProcess, StepOutcome
 from wftest.lua.sandbox import LuaFailure, Sandbox, SandboxOptions, text
 from wftest.lua.values import EncodeError, encode_json_python, python_to_payload
+from wftest.worker.errors import error_info
 from wftest.worker.options import OptionError, activity_options, child_options
 
 SIDE_EFFECT_MARKER = "SideEffect"
@@ -819,21 +820,7 @@ class WorkflowExecution:
         return ErrorInfo(failure.kind or "Internal", str(failure), failure.retryable, None, None, None)
 
     def _error_info(self, err: Any) -> ErrorInfo:
-        chain = self.sb.api.error_chain(err)
-        info: ErrorInfo | None = None
-        for i in range(len(chain), 0, -1):
-            link = chain[i]
-            details = self.sb.values.to_python(link.details) if link.details is not None else None
-            info = ErrorInfo(
-                text(link.kind) or "Internal" if i == 1 else text(link.kind),
-                text(link.msg),
-                link.retry,
-                details if isinstance(details, dict) and details else None,
-                None,
-                info,
-            )
-        assert info is not None
-        return info
+        return error_info(self.sb, err)
 
     def _lua_error(self, info: ErrorInfo) -> Any:
         return self.sb.error(info.kind, info.full_message(), info.retryable, info.details)
