@@ -68,7 +68,9 @@ class _ActivityState:
     attempt: int = 1
     started_ns: int = 0
     last_failure: Failure | None = None
-    pending: Any = None  # the agenda item of the attempt in flight
+    pending: Any = None  # the agenda item closing the attempt in flight, or starting the next one
+    running: bool = False  # an attempt is in flight
+    cancel_requested: bool = False
 
 
 class WorkflowRun:
@@ -137,9 +139,8 @@ class _Workflow:
 class _Resolver:
     """Side-effect values from the world's seeded generator; versions are always the newest."""
 
-    def __init__(self, rng: random.Random, clock: Any) -> None:
+    def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.clock = clock
 
     def side_effect(self, side_effect_id: int, name: str, args: tuple[Any, ...]) -> Payload:
         return python_to_payload(produce(name, self.rng, args))
@@ -173,7 +174,7 @@ class World:
         self._workflows: dict[str, _Workflow] = {}
         self._ids = itertools.count(1)
         self._runner = ActivityRunner(app, self.mocks, self.rng)
-        self._resolver = _Resolver(self.rng, lambda: self.now_ns)
+        self._resolver = _Resolver(self.rng)
 
     # -- setup -------------------------------------------------------------------------------------
 
@@ -720,12 +721,14 @@ class World:
                 state.scheduled_ns + o.schedule_to_close_ns,
                 TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
             )
+        state.running = True
         state.pending = self.agenda.at(close_at, lambda: self._attempt_closed(wf, state, outcome, timeout))
 
     def _attempt_closed(
         self, wf: _Workflow, state: _ActivityState, outcome: Attempt, timeout: TimeoutType.ValueType | None
     ) -> None:
         state.pending = None
+        state.running = False
         if wf.run.closed:
             return
         b = wf.run.builder
@@ -756,8 +759,10 @@ class World:
             error = outcome.error
             failure = wippy_failure(error)
         overall = c.options.schedule_to_close_ns
-        retry = timeout != TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE and should_retry(
-            policy, state.attempt, error
+        retry = (
+            not state.cancel_requested
+            and timeout != TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE
+            and should_retry(policy, state.attempt, error)
         )
         next_start = self.now_ns + retry_interval(policy, state.attempt)
         if retry and overall and next_start >= state.scheduled_ns + overall:
@@ -772,9 +777,13 @@ class World:
                 )
             state.attempt += 1
             state.last_failure = failure
-            self.agenda.at(next_start, lambda: self._start_attempt(wf, state))
+            state.pending = self.agenda.at(next_start, lambda: self._start_attempt(wf, state))
             return
-        retry_state = _retry_state(policy, state.attempt, error, timeout)
+        retry_state = (
+            RetryState.RETRY_STATE_CANCEL_REQUESTED
+            if state.cancel_requested
+            else _retry_state(policy, state.attempt, error, timeout)
+        )
         started = b.activity_task_started(
             state.started_ns,
             scheduled_event_id=state.scheduled_event_id,
@@ -809,23 +818,17 @@ class World:
         state = wf.activities.get(scheduled_event_id)
         if state is None or wf.run.closed:
             return
+        if state.running and state.started_ns < self.now_ns:
+            # A running attempt learns of a cancel only by heartbeating, which mocks and Lua activities do
+            # not: it closes as it would have, and Temporal does not retry it.
+            state.cancel_requested = True
+            return
         if state.pending is not None:
-            state.pending.cancelled = True
-        b = wf.run.builder
-        started = 0
-        if state.started_ns < self.now_ns or state.attempt > 1:
-            # It was running: Temporal writes Started when the attempt closes.
-            started = b.activity_task_started(
-                state.started_ns,
-                scheduled_event_id=scheduled_event_id,
-                attempt=state.attempt,
-                identity=IDENTITY,
-                last_failure=state.last_failure,
-            )
-        b.activity_task_canceled(
+            state.pending.cancelled = True  # not started yet, or waiting for its next attempt
+        wf.run.builder.activity_task_canceled(
             self.now_ns,
             scheduled_event_id=scheduled_event_id,
-            started_event_id=started,
+            started_event_id=0,
             latest_cancel_requested_event_id=requested_event_id,
             identity=IDENTITY,
         )

@@ -199,6 +199,7 @@ class WorkflowExecution:
         self._completions: deque[tuple[int, tuple[Any, ...]]] = deque()  # resolved in a later task
         self._pushes: deque[tuple[str, int, Any]] = deque()  # ("future" | "channel", id, value)
         self._task: _Task | None = None
+        self._resolver: Resolver | None = None
 
     # -- module providers ------------------------------------------------------------------------
 
@@ -619,6 +620,7 @@ class WorkflowExecution:
             a if isinstance(a, bytes) else self.sb.values.to_python(a)
             for a in (args[i] for i in range(1, int(args.n) + 1))
         )
+        assert self._resolver is not None
         payload = self._resolver.side_effect(sid, text(t.name), values)
         self._emit(
             cmd.RecordMarker,
@@ -636,6 +638,7 @@ class WorkflowExecution:
         if change_id in self._versions:
             self.proc.reply(task, self._versions[change_id], None)
             return True
+        assert self._resolver is not None
         version, record = self._resolver.version(change_id, low, high)
         if not low <= version <= high:
             raise WorkflowTaskError(
