@@ -290,17 +290,17 @@ end
 --   "yield", n, values...     a bare coroutine.yield at the top of the coroutine
 --   "done", n, values...      the function returned
 --   "error", failure          it raised
-local function classify(co, ok, a, ...)
+local function classify(co, ok, ...)
     if not ok then
-        return "error", describe_failure(co, a)
+        return "error", describe_failure(co, (...))
     end
     if co_status(co) == "dead" then
-        return "done", raw_select("#", a, ...), a, ...
+        return "done", raw_select("#", ...), ...
     end
-    if a == HOST then
-        return "command", (...)
+    if (...) == HOST then
+        return "command", (raw_select(2, ...))
     end
-    return "yield", raw_select("#", a, ...), a, ...
+    return "yield", raw_select("#", ...), ...
 end
 
 -- Process coroutines live in this table and cross to Python as integer handles (lupa would hand a
