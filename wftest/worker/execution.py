@@ -31,9 +31,10 @@ from wftest.history.failures import (
     timeout_failure,
     wippy_failure,
 )
+from wftest.lua.compiler import bytecode
 from wftest.lua.modules.time import duration_ns, new_time
 from wftest.lua.process import HostCommand, LuaProcess, StepOutcome
-from wftest.lua.sandbox import LuaFailure, Sandbox, SandboxOptions, text
+from wftest.lua.sandbox import LIB, LuaFailure, Sandbox, SandboxOptions, text
 from wftest.lua.values import EncodeError, encode_json_python, python_to_payload
 from wftest.worker.errors import error_info
 from wftest.worker.options import OptionError, activity_options, child_options
@@ -169,7 +170,7 @@ class WorkflowExecution:
                 "funcs": self._open_funcs,
                 "workflow": self._open_workflow,
                 "time": self._open_time,
-                "process": lambda sb: self.rt.process,
+                "process": lambda sb: self.rt.section(b"process").process,
             },
         )
         if memory_limit is not None:
@@ -182,6 +183,7 @@ class WorkflowExecution:
             {
                 b"duration_ns": self.sb.host_function(self._duration),
                 b"info": self.sb.host_function(self._info),
+                b"sections": self.sb.lua.table_from(_SECTIONS),
             }
         )
         self.rt = self.sb.library_api("workflow_runtime.lua", self.proc.table, host)
@@ -204,16 +206,16 @@ class WorkflowExecution:
     # -- module providers ------------------------------------------------------------------------
 
     def _open_funcs(self, sb: Sandbox) -> Any:
-        return self.rt.funcs
+        return self.rt.section(b"funcs").funcs
 
     def _open_workflow(self, sb: Sandbox) -> Any:
-        return self.rt.workflow
+        return self.rt.section(b"workflow")
 
     def _open_time(self, sb: Sandbox) -> Any:
         from wftest.lua.modules.time import open_time
 
         module = open_time(sb)
-        self.rt.extend(module, self.rt.time_ext)
+        self.rt.extend(module, self.rt.section(b"timers"))
         return module
 
     def _duration(self, value: Any) -> tuple[Any, ...]:
@@ -864,6 +866,11 @@ def _search_attributes(values: Any) -> dict[str, Payload]:
         out[name] = payload
     return out
 
+
+_SECTIONS = {
+    name.encode(): bytecode((LIB / f"wf_{name}.lua").read_bytes(), f"=wf_{name}.lua")
+    for name in ("funcs", "timers", "workflow", "process")
+}
 
 _HANDLERS: dict[str, Callable[[WorkflowExecution, int, Any, str], bool]] = {
     "activity.call": WorkflowExecution._activity_call,

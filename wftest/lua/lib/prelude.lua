@@ -4,7 +4,7 @@
 local host = ...
 
 local raw_type, raw_error, raw_pcall, raw_tostring = type, error, pcall, tostring
-local raw_getmetatable, raw_setmetatable, raw_rawget = getmetatable, setmetatable, rawget
+local raw_getmetatable, raw_setmetatable, raw_rawget, raw_rawset = getmetatable, setmetatable, rawget, rawset
 local collectgarbage = collectgarbage
 local raw_select, raw_load, raw_next, raw_pairs = select, load, next, pairs
 local co_create, co_resume, co_yield, co_status = coroutine.create, coroutine.resume, coroutine.yield, coroutine.status
@@ -376,17 +376,22 @@ local types_code, types_loaded = host.types_code, false
 local function load_types()
     if types_loaded then return end
     types_loaded = true
-    raw_setmetatable(_G, nil)
     raw_setmetatable(string, nil)
     raw_load(types_code, "=types.lua", "b")()
 end
-local LAZY_TYPES = {__wftype = true, integer = true, number = true, boolean = true}
+-- Globals made on first use: name -> function returning the value (types; the runtime adds more).
+local lazy_globals = {}
+local function lazy_global(name, make) lazy_globals[name] = make end
+for _, name in ipairs({"__wftype", "integer", "number", "boolean"}) do
+    lazy_global(name, function() load_types() return raw_rawget(_G, name) end)
+end
 raw_setmetatable(_G, {__index = function(_, k)
-    if LAZY_TYPES[k] then
-        load_types()
-        return raw_rawget(_G, k)
-    end
-    return nil
+    local make = lazy_globals[k]
+    if make == nil then return nil end
+    lazy_globals[k] = nil
+    local v = make()
+    raw_rawset(_G, k, v)
+    return v
 end})
 raw_setmetatable(string, {__call = function(_, ...)
     load_types()
@@ -445,6 +450,8 @@ return {
     load_chunk = load_chunk,
     pick_method = pick_method,
     make_require = make_require,
+    lazy_global = lazy_global,
+    load_code = function(code, name) return raw_load(code, name, "b") end,
     status = co_status,
     pack = tbl_pack,
 }

@@ -1,0 +1,101 @@
+-- funcs inside workflows: activities as commands, futures, executors (spec §1.2, §2.1, §2.2).
+local api, P, host, common = ...
+local hc = api.host_command
+local raw_type, raw_error, raw_setmetatable, raw_getmetatable = type, error, setmetatable, getmetatable
+local tbl_pack = table.pack
+local new_error = api.new_error
+local invalid, check_target, copy, new_payload = common.invalid, common.check_target, common.copy, common.new_payload
+
+local FUTURE_MT = {__wippy = "future"}
+local future_methods = {}
+FUTURE_MT.__index = future_methods
+FUTURE_MT.__tostring = function() return "future" end
+local futures = {}
+
+function future_methods:response() return self._ch end
+future_methods.channel = future_methods.response
+function future_methods:is_complete() return self._done end
+function future_methods:is_canceled() return self._canceled end
+function future_methods:result()
+    if not self._done then return nil, nil end
+    if self._err ~= nil then return nil, self._err end
+    return self._payload, nil
+end
+function future_methods:error()
+    if self._err ~= nil then return self._err, true end
+    return nil, false
+end
+function future_methods:cancel()
+    if self._done then return true end
+    hc({kind = "activity.cancel", future = self._id})
+    self._canceled = true
+    self._done = true
+    self._err = new_error("Canceled", "operation canceled", false, nil)
+    P.close(P.channel_id(self._ch))
+    return true
+end
+
+-- The worker resolves a future (in the signal phase of a workflow task).
+local function resolve_future(id, value, err)
+    local f = futures[id]
+    if f == nil or f._done then return end
+    futures[id] = nil
+    f._done = true
+    local ch = P.channel_id(f._ch)
+    if err ~= nil then
+        f._err = err
+        P.push(ch, err)
+    else
+        f._payload = new_payload(value)
+        P.push(ch, f._payload)
+    end
+    P.close(ch)
+end
+
+local function do_call(options, target, ...)
+    local bad = check_target(target)
+    if bad then return nil, invalid(bad) end
+    return hc({kind = "activity.call", target = target, args = tbl_pack(...), options = options})
+end
+
+local function do_async(options, target, ...)
+    local bad = check_target(target)
+    if bad then return nil, invalid(bad) end
+    local ch = P.external_channel(1)
+    local id, err = hc({kind = "activity.start", target = target, args = tbl_pack(...), options = options})
+    if id == nil then return nil, err end
+    local f = raw_setmetatable({_id = id, _ch = ch, _done = false, _canceled = false}, FUTURE_MT)
+    futures[id] = f
+    return f, nil
+end
+
+local EXECUTOR_MT = {__wippy = "executor"}
+local executor_methods = {}
+EXECUTOR_MT.__index = executor_methods
+local function new_executor(options, context)
+    return raw_setmetatable({_options = options, _context = context}, EXECUTOR_MT)
+end
+function executor_methods:with_options(t)
+    if raw_type(t) ~= "table" then raw_error("with_options expects a table", 2) end
+    local o = copy(self._options)
+    for k, v in pairs(t) do o[k] = v end
+    return new_executor(o, self._context)
+end
+function executor_methods:with_context(t)
+    if raw_type(t) ~= "table" then raw_error("with_context expects a table", 2) end
+    local c = copy(self._context)
+    for k, v in pairs(t) do c[k] = v end
+    return new_executor(self._options, c)   -- §8.5: not sent with activities from workflows
+end
+function executor_methods:with_actor() return self end
+function executor_methods:with_scope() return self end
+function executor_methods:call(target, ...) return do_call(self._options, target, ...) end
+function executor_methods:async(target, ...) return do_async(self._options, target, ...) end
+
+local funcs = {
+    call = function(target, ...) return do_call(nil, target, ...) end,
+    async = function(target, ...) return do_async(nil, target, ...) end,
+    new = function() return new_executor({}, {}) end,
+}
+
+return {funcs = funcs, resolve_future = resolve_future}
