@@ -47,29 +47,12 @@ MAX_ITERATIONS = 10_000_000
 MAX_KEY_LENGTH = 1024 * 1024
 TAG_SIZE = 16
 
-# The Lua half of every side-effecting function: `check(...)` (Python) answers "ok", args... (issue the side
-# effect with those args), "fail", err (return nil, err) or "raise", message (raise at the caller's line;
-# `finish` runs as a tail call, so level 2 is the user's frame).
-_SIDE_EFFECT_LUA = """
-local side_effect, raise = ...
-local function finish(name, verdict, ...)
-    if verdict == "ok" then return side_effect(name, ...) end
-    if verdict == "fail" then return nil, (...) end
-    raise((...), 2)
-end
-return function(name, check)
-    return function(...)
-        return finish(name, check(...))
-    end
-end
-"""
-
 Check = Callable[..., tuple[Any, ...]]
 
 
 def _side_effects(sb: Sandbox) -> Callable[[str, Check], Any]:
     """A maker of Lua functions that validate with `check` and then issue side effect `name`."""
-    make = sb.lua.execute(_SIDE_EFFECT_LUA, sb.api.side_effect, sb.lua.eval("error"))
+    make = sb.run_library("side_effects.lua", sb.api.side_effect)
 
     def side_effect(name: str, check: Check) -> Any:
         checked = lua_arguments(check)
