@@ -124,3 +124,17 @@ def test_signalling_a_closed_workflow_is_an_error() -> None:
     world.run_until_closed(run)
     with pytest.raises(SimulationError, match="is not running"):
         world.signal(run, "x")
+
+
+def test_queries_pid_state_and_unknown() -> None:
+    """§2.9: query `pid` → the workflow id; `state` → {}; anything else is an error; history untouched."""
+    from wftest.sim import QueryError
+
+    world = World(APP)
+    run = world.start("app.wf:approval", {})
+    before = len(run.history.events)
+    assert world.query(run, "pid") == run.workflow_id
+    assert world.query(run.workflow_id, "state") == {}
+    with pytest.raises(QueryError, match="unknown query type: status"):
+        world.query(run, "status")
+    assert len(run.history.events) == before

@@ -3,4 +3,12 @@
 from wftest.sim.activities import ActivityError, ActivityInfo
 from wftest.sim.world import SimulationError, UnknownWorkflowError, WorkflowRun, World
 
-__all__ = ["ActivityError", "ActivityInfo", "SimulationError", "UnknownWorkflowError", "World", "WorkflowRun"]
+__all__ = [
+    "ActivityError",
+    "ActivityInfo",
+    "QueryError",
+    "SimulationError",
+    "UnknownWorkflowError",
+    "World",
+    "WorkflowRun",
+]

@@ -57,7 +57,11 @@ class SimulationError(Exception):
 
 
 class UnknownWorkflowError(SimulationError):
-    pass
+    """The workflow to start is not a workflow entry of the app."""
+
+
+class QueryError(SimulationError):
+    """The workflow rejected a query (Wippy answers only `pid` and `state`)."""
 
 
 @dataclass
@@ -653,6 +657,18 @@ class World:
         wf.run.builder.workflow_execution_terminated(self.now_ns, reason=reason, identity=IDENTITY)
         self._close(wf, "terminated")
         self._dispatch_due()
+
+    def query(self, run: WorkflowRun | str, name: str) -> Any:
+        """Query a workflow (§2.9): `pid` gives the workflow id, `state` an empty table; no workflow code
+        runs and nothing is recorded."""
+        workflow_id = run if isinstance(run, str) else run.workflow_id
+        if workflow_id not in self._workflows:
+            raise SimulationError(f"no workflow with id '{workflow_id}' in this world")
+        if name == "pid":
+            return workflow_id
+        if name == "state":
+            return {}
+        raise QueryError(f"unknown query type: {name}")
 
     def get(self, workflow_id: str) -> WorkflowRun:
         """The latest run with this workflow id (children included)."""
