@@ -384,11 +384,4 @@ function P.kill_all()
     ready, ready_head, ready_tail = {}, 1, 0
 end
 
-function P.current_task()
-    return running and running.id
-end
-
-P.is_channel = is_channel
-P.BLOCK = BLOCK
-
 return P
