@@ -91,6 +91,63 @@ from temporalio.api.history.v1 import (
 from temporalio.api.sdk.v1 import UserMetadata, WorkflowTaskCompletedMetadata
 from temporalio.api.taskqueue.v1 import TaskQueue
 
+# Event type numbers, looked up once (protobuf enum attribute access is slow on the hot path).
+_EV_ACTIVITY_TASK_CANCELED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_CANCELED")
+_EV_ACTIVITY_TASK_CANCEL_REQUESTED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED")
+_EV_ACTIVITY_TASK_COMPLETED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_COMPLETED")
+_EV_ACTIVITY_TASK_FAILED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_FAILED")
+_EV_ACTIVITY_TASK_SCHEDULED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED")
+_EV_ACTIVITY_TASK_STARTED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_STARTED")
+_EV_ACTIVITY_TASK_TIMED_OUT = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT")
+_EV_CHILD_WORKFLOW_EXECUTION_CANCELED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED")
+_EV_CHILD_WORKFLOW_EXECUTION_COMPLETED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED")
+_EV_CHILD_WORKFLOW_EXECUTION_FAILED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED")
+_EV_CHILD_WORKFLOW_EXECUTION_STARTED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED")
+_EV_CHILD_WORKFLOW_EXECUTION_TERMINATED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED")
+_EV_CHILD_WORKFLOW_EXECUTION_TIMED_OUT = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT")
+_EV_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED = EventType.Value(
+    "EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED"
+)
+_EV_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED = EventType.Value("EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED")
+_EV_MARKER_RECORDED = EventType.Value("EVENT_TYPE_MARKER_RECORDED")
+_EV_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED = EventType.Value(
+    "EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED"
+)
+_EV_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED = EventType.Value(
+    "EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED"
+)
+_EV_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED = EventType.Value(
+    "EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED"
+)
+_EV_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED = EventType.Value(
+    "EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED"
+)
+_EV_START_CHILD_WORKFLOW_EXECUTION_FAILED = EventType.Value(
+    "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED"
+)
+_EV_START_CHILD_WORKFLOW_EXECUTION_INITIATED = EventType.Value(
+    "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED"
+)
+_EV_TIMER_CANCELED = EventType.Value("EVENT_TYPE_TIMER_CANCELED")
+_EV_TIMER_FIRED = EventType.Value("EVENT_TYPE_TIMER_FIRED")
+_EV_TIMER_STARTED = EventType.Value("EVENT_TYPE_TIMER_STARTED")
+_EV_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES = EventType.Value("EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES")
+_EV_WORKFLOW_EXECUTION_CANCELED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED")
+_EV_WORKFLOW_EXECUTION_CANCEL_REQUESTED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED")
+_EV_WORKFLOW_EXECUTION_COMPLETED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED")
+_EV_WORKFLOW_EXECUTION_CONTINUED_AS_NEW = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW")
+_EV_WORKFLOW_EXECUTION_FAILED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_FAILED")
+_EV_WORKFLOW_EXECUTION_SIGNALED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED")
+_EV_WORKFLOW_EXECUTION_STARTED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED")
+_EV_WORKFLOW_EXECUTION_TERMINATED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED")
+_EV_WORKFLOW_EXECUTION_TIMED_OUT = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT")
+_EV_WORKFLOW_PROPERTIES_MODIFIED = EventType.Value("EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED")
+_EV_WORKFLOW_TASK_COMPLETED = EventType.Value("EVENT_TYPE_WORKFLOW_TASK_COMPLETED")
+_EV_WORKFLOW_TASK_FAILED = EventType.Value("EVENT_TYPE_WORKFLOW_TASK_FAILED")
+_EV_WORKFLOW_TASK_SCHEDULED = EventType.Value("EVENT_TYPE_WORKFLOW_TASK_SCHEDULED")
+_EV_WORKFLOW_TASK_STARTED = EventType.Value("EVENT_TYPE_WORKFLOW_TASK_STARTED")
+_EV_WORKFLOW_TASK_TIMED_OUT = EventType.Value("EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT")
+
 SECOND_NS = 1_000_000_000
 DEFAULT_WORKFLOW_TASK_TIMEOUT_NS = 10 * SECOND_NS
 """Server default for workflow task timeouts (start event, WFT scheduled, children, continue-as-new)."""
@@ -286,7 +343,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+            _EV_WORKFLOW_EXECUTION_STARTED,
             "workflow_execution_started_event_attributes",
             attributes,
         )
@@ -300,7 +357,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+            _EV_WORKFLOW_EXECUTION_COMPLETED,
             "workflow_execution_completed_event_attributes",
             attributes,
         )
@@ -321,7 +378,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+            _EV_WORKFLOW_EXECUTION_FAILED,
             "workflow_execution_failed_event_attributes",
             attributes,
         )
@@ -332,7 +389,7 @@ class HistoryBuilder:
         attributes = WorkflowExecutionTimedOutEventAttributes(retry_state=retry_state)
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+            _EV_WORKFLOW_EXECUTION_TIMED_OUT,
             "workflow_execution_timed_out_event_attributes",
             attributes,
         )
@@ -345,7 +402,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+            _EV_WORKFLOW_EXECUTION_CANCELED,
             "workflow_execution_canceled_event_attributes",
             attributes,
         )
@@ -358,7 +415,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+            _EV_WORKFLOW_EXECUTION_TERMINATED,
             "workflow_execution_terminated_event_attributes",
             attributes,
         )
@@ -394,7 +451,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+            _EV_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
             "workflow_execution_continued_as_new_event_attributes",
             attributes,
         )
@@ -414,7 +471,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+            _EV_WORKFLOW_EXECUTION_SIGNALED,
             "workflow_execution_signaled_event_attributes",
             attributes,
         )
@@ -436,7 +493,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+            _EV_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
             "workflow_execution_cancel_requested_event_attributes",
             attributes,
         )
@@ -458,7 +515,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+            _EV_WORKFLOW_TASK_SCHEDULED,
             "workflow_task_scheduled_event_attributes",
             attributes,
         )
@@ -481,7 +538,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+            _EV_WORKFLOW_TASK_STARTED,
             "workflow_task_started_event_attributes",
             attributes,
         )
@@ -515,7 +572,7 @@ class HistoryBuilder:
         attributes.metering_metadata.SetInParent()
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+            _EV_WORKFLOW_TASK_COMPLETED,
             "workflow_task_completed_event_attributes",
             attributes,
         )
@@ -539,7 +596,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+            _EV_WORKFLOW_TASK_FAILED,
             "workflow_task_failed_event_attributes",
             attributes,
         )
@@ -559,7 +616,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+            _EV_WORKFLOW_TASK_TIMED_OUT,
             "workflow_task_timed_out_event_attributes",
             attributes,
         )
@@ -602,7 +659,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+            _EV_ACTIVITY_TASK_SCHEDULED,
             "activity_task_scheduled_event_attributes",
             attributes,
         )
@@ -627,7 +684,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED,
+            _EV_ACTIVITY_TASK_STARTED,
             "activity_task_started_event_attributes",
             attributes,
         )
@@ -649,7 +706,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+            _EV_ACTIVITY_TASK_COMPLETED,
             "activity_task_completed_event_attributes",
             attributes,
         )
@@ -674,7 +731,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+            _EV_ACTIVITY_TASK_FAILED,
             "activity_task_failed_event_attributes",
             attributes,
         )
@@ -697,7 +754,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+            _EV_ACTIVITY_TASK_TIMED_OUT,
             "activity_task_timed_out_event_attributes",
             attributes,
         )
@@ -711,7 +768,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED,
+            _EV_ACTIVITY_TASK_CANCEL_REQUESTED,
             "activity_task_cancel_requested_event_attributes",
             attributes,
         )
@@ -735,7 +792,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+            _EV_ACTIVITY_TASK_CANCELED,
             "activity_task_canceled_event_attributes",
             attributes,
         )
@@ -757,15 +814,11 @@ class HistoryBuilder:
             start_to_fire_timeout=_duration(start_to_fire_ns),
             workflow_task_completed_event_id=workflow_task_completed_event_id,
         )
-        return self._append(
-            time_ns, EventType.EVENT_TYPE_TIMER_STARTED, "timer_started_event_attributes", attributes
-        )
+        return self._append(time_ns, _EV_TIMER_STARTED, "timer_started_event_attributes", attributes)
 
     def timer_fired(self, time_ns: int, *, timer_id: str, started_event_id: int) -> int:
         attributes = TimerFiredEventAttributes(timer_id=timer_id, started_event_id=started_event_id)
-        return self._append(
-            time_ns, EventType.EVENT_TYPE_TIMER_FIRED, "timer_fired_event_attributes", attributes
-        )
+        return self._append(time_ns, _EV_TIMER_FIRED, "timer_fired_event_attributes", attributes)
 
     def timer_canceled(
         self,
@@ -782,9 +835,7 @@ class HistoryBuilder:
             workflow_task_completed_event_id=workflow_task_completed_event_id,
             identity=self._identity if identity is None else identity,
         )
-        return self._append(
-            time_ns, EventType.EVENT_TYPE_TIMER_CANCELED, "timer_canceled_event_attributes", attributes
-        )
+        return self._append(time_ns, _EV_TIMER_CANCELED, "timer_canceled_event_attributes", attributes)
 
     # -- markers and workflow properties ------------------------------------------------------------------
 
@@ -808,7 +859,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_MARKER_RECORDED,
+            _EV_MARKER_RECORDED,
             "marker_recorded_event_attributes",
             attributes,
             user_metadata=None if summary is None else UserMetadata(summary=summary),
@@ -823,7 +874,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+            _EV_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
             "upsert_workflow_search_attributes_event_attributes",
             attributes,
         )
@@ -837,7 +888,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
+            _EV_WORKFLOW_PROPERTIES_MODIFIED,
             "workflow_properties_modified_event_attributes",
             attributes,
         )
@@ -896,7 +947,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+            _EV_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
             "start_child_workflow_execution_initiated_event_attributes",
             attributes,
         )
@@ -922,7 +973,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED,
+            _EV_START_CHILD_WORKFLOW_EXECUTION_FAILED,
             "start_child_workflow_execution_failed_event_attributes",
             attributes,
         )
@@ -945,7 +996,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
+            _EV_CHILD_WORKFLOW_EXECUTION_STARTED,
             "child_workflow_execution_started_event_attributes",
             attributes,
         )
@@ -970,7 +1021,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+            _EV_CHILD_WORKFLOW_EXECUTION_COMPLETED,
             "child_workflow_execution_completed_event_attributes",
             attributes,
         )
@@ -998,7 +1049,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+            _EV_CHILD_WORKFLOW_EXECUTION_FAILED,
             "child_workflow_execution_failed_event_attributes",
             attributes,
         )
@@ -1023,7 +1074,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+            _EV_CHILD_WORKFLOW_EXECUTION_CANCELED,
             "child_workflow_execution_canceled_event_attributes",
             attributes,
         )
@@ -1046,7 +1097,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+            _EV_CHILD_WORKFLOW_EXECUTION_TERMINATED,
             "child_workflow_execution_terminated_event_attributes",
             attributes,
         )
@@ -1071,7 +1122,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+            _EV_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
             "child_workflow_execution_timed_out_event_attributes",
             attributes,
         )
@@ -1104,7 +1155,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+            _EV_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
             "signal_external_workflow_execution_initiated_event_attributes",
             attributes,
         )
@@ -1120,7 +1171,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+            _EV_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
             "external_workflow_execution_signaled_event_attributes",
             attributes,
         )
@@ -1145,7 +1196,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+            _EV_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
             "signal_external_workflow_execution_failed_event_attributes",
             attributes,
         )
@@ -1172,7 +1223,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+            _EV_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
             "request_cancel_external_workflow_execution_initiated_event_attributes",
             attributes,
         )
@@ -1187,7 +1238,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+            _EV_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
             "external_workflow_execution_cancel_requested_event_attributes",
             attributes,
         )
@@ -1212,7 +1263,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+            _EV_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
             "request_cancel_external_workflow_execution_failed_event_attributes",
             attributes,
         )

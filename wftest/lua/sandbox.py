@@ -103,8 +103,10 @@ def _to_lua_scalar(value: Any) -> Any:
 
 
 @lru_cache(maxsize=64)
-def _library_bytecode(path: Path) -> bytes:
-    return bytecode(path.read_bytes(), "=" + path.name)
+def _library_bytecode(name: str) -> bytes:
+    """Bytecode of a bundled Lua half in `lib/`, by file name (cached: loaded for every execution)."""
+    path = TYPES_RUNTIME if name == TYPES_RUNTIME.name else LIB / name
+    return bytecode(path.read_bytes(), "=" + name)
 
 
 def _host_side(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -158,12 +160,12 @@ class Sandbox:
                 b"random_seed": self.rng.getrandbits(53),
                 b"deterministic": self.options.deterministic,
                 b"produce": _host_side(self._produce),
-                b"types_code": _library_bytecode(TYPES_RUNTIME),
+                b"types_code": _library_bytecode(TYPES_RUNTIME.name),
             }
         )
         # The prelude's private API, fetched once: lupa can misread a Lua table field that is fetched
         # from inside a Python callback running in a coroutine, so nothing is looked up there later.
-        self._api_table = self._run_file(LIB / "prelude.lua", host)
+        self._api_table = self._run_file("prelude.lua", host)
         self.api = SimpleNamespace(**{text(k): v for k, v in self._api_table.items()})
         self._modules: dict[str, Any] = {}
         self._libraries: dict[str, Any] = {}
@@ -171,18 +173,18 @@ class Sandbox:
 
     # -- building blocks for modules -------------------------------------------------------------
 
-    def _run_file(self, path: Path, *args: Any) -> Any:
-        fn = self._raw_load(_library_bytecode(path), b"=" + path.name.encode(), b"b")
+    def _run_file(self, name: str, *args: Any) -> Any:
+        fn = self._raw_load(_library_bytecode(name), b"=" + name.encode(), b"b")
         return fn(*args)
 
     def run_library(self, name: str, *args: Any) -> Any:
         """Run a bundled Lua file from `lib/` (a module's Lua half) and return what it returns."""
-        return self._run_file(LIB / name, *args)
+        return self._run_file(name, *args)
 
     def library_api(self, name: str, *args: Any) -> SimpleNamespace:
         """Run a bundled Lua file (given the prelude's API and `args`) that returns a table; its
         fields fetched once, plus the table itself as `.table`."""
-        table = self._run_file(LIB / name, self._api_table, *args)
+        table = self._run_file(name, self._api_table, *args)
         return SimpleNamespace(table=table, **{text(k): v for k, v in table.items()})
 
     def host_function(self, fn: Callable[..., Any]) -> Any:
