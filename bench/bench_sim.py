@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from wftest import load_app  # noqa: E402
 from wftest.sim.activities import ActivityError  # noqa: E402
-from wftest.sim.world import World  # noqa: E402
+from wftest.sim import World  # noqa: E402
 
 APP = load_app(ROOT / "fixtures" / "sim")
 ORDER = {"id": "o-1", "items": ["a", "b"], "total": 50}

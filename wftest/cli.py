@@ -90,8 +90,8 @@ def run(
     """Run WORKFLOW of APP in a simulated world; print its result as JSON."""
     from wftest.app import AppLoadError, load_app
     from wftest.lua.values import encode_json_python
+    from wftest.sim import SimulationError, UnknownWorkflowError, World
     from wftest.sim.activities import ActivityError
-    from wftest.sim.world import SimulationError, UnknownWorkflowError, World
 
     args = [_json_option(v, "--input") for v in inputs]
     start_ns = _parse_start_time(start_time)

@@ -1,7 +1,8 @@
 """The simulated Temporal server: a virtual world to run Wippy workflows in."""
 
 from wftest.sim.activities import ActivityError, ActivityInfo
-from wftest.sim.world import QueryError, SimulationError, UnknownWorkflowError, WorkflowRun, World
+from wftest.sim.state import QueryError, SimulationError, UnknownWorkflowError, WorkflowRun
+from wftest.sim.world import World
 
 __all__ = [
     "ActivityError",

@@ -10,134 +10,44 @@ import itertools
 import random
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf.duration_pb2 import Duration
 from temporalio.api.common.v1 import Payload
-from temporalio.api.common.v1 import RetryPolicy as RetryPolicyProto
 from temporalio.api.enums.v1 import (
     CancelExternalWorkflowExecutionFailedCause,
     ParentClosePolicy,
-    RetryState,
     SignalExternalWorkflowExecutionFailedCause,
     StartChildWorkflowExecutionFailedCause,
-    TimeoutType,
 )
 from temporalio.api.failure.v1 import Failure
-from temporalio.api.history.v1 import History
 
 from wftest import commands as cmd
 from wftest.app import App, LuaEntry
-from wftest.history.builder import ExecutionRef, HistoryBuilder
-from wftest.history.failures import ErrorInfo, timeout_failure, wippy_failure
-from wftest.history.jsonio import history_to_json
+from wftest.history.builder import ExecutionRef
+from wftest.history.failures import ErrorInfo, wippy_failure
 from wftest.lua.modules.effects import produce
-from wftest.lua.values import GO_NIL, payload_to_python, python_to_payload
+from wftest.lua.values import payload_to_python, python_to_payload
 from wftest.sim.activities import (
     ActivityError,
     ActivityInfo,
     ActivityRunner,
-    Attempt,
     Mock,
     MockFn,
-    effective_policy,
-    retry_interval,
-    should_retry,
+)
+from wftest.sim.activity_tasks import ActivityTasks, retry_policy_proto
+from wftest.sim.state import (
+    IDENTITY,
+    Parent,
+    QueryError,
+    SimulationError,
+    UnknownWorkflowError,
+    WorkflowRun,
+    WorkflowState,
 )
 from wftest.sim.timing import DEFAULT_START_NS, Agenda
 from wftest.worker.execution import WorkflowExecution, WorkflowInfo
 
-IDENTITY = "wftest@simulator"
 DEFAULT_ATTEMPT_CAP = 100
-
-
-class SimulationError(Exception):
-    """The simulation cannot go on (not a workflow failure): e.g. an endless activity retry."""
-
-
-class UnknownWorkflowError(SimulationError):
-    """The workflow to start is not a workflow entry of the app."""
-
-
-class QueryError(SimulationError):
-    """The workflow rejected a query (Wippy answers only `pid` and `state`)."""
-
-
-@dataclass
-class _ActivityState:
-    command: cmd.ScheduleActivityTask
-    scheduled_event_id: int
-    scheduled_ns: int
-    attempt: int = 1
-    started_ns: int = 0
-    last_failure: Failure | None = None
-    pending: Any = None  # the agenda item closing the attempt in flight, or starting the next one
-    running: bool = False  # an attempt is in flight
-    cancel_requested: bool = False
-
-
-class WorkflowRun:
-    """A workflow started in the world: its status, result and history."""
-
-    def __init__(self, world: World, workflow_id: str, run_id: str, entry: LuaEntry, start_ns: int) -> None:
-        self.world = world
-        self.workflow_id = workflow_id
-        self.run_id = run_id
-        self.entry = entry
-        self.start_ns = start_ns
-        self.close_ns: int | None = None
-        self.status = "running"
-        self.result_payload: Payload | None = None
-        self.failure: Failure | None = None
-        self.builder = HistoryBuilder()
-
-    @property
-    def closed(self) -> bool:
-        return self.status != "running"
-
-    @property
-    def result(self) -> Any:
-        """The decoded result (None when the workflow returned nothing)."""
-        if self.result_payload is None:
-            return None
-        value = payload_to_python(self.result_payload)
-        return None if value is GO_NIL else value
-
-    @property
-    def history(self) -> History:
-        return self.builder.build()
-
-    def history_json(self) -> str:
-        return history_to_json(self.history)
-
-    @property
-    def elapsed_ns(self) -> int:
-        end = self.close_ns if self.close_ns is not None else self.world.now_ns
-        return end - self.start_ns
-
-
-@dataclass(frozen=True)
-class _Parent:
-    """Where a child reports back: the parent's id and the StartChildWorkflowExecutionInitiated event."""
-
-    workflow_id: str
-    ref: ExecutionRef
-    initiated_event_id: int
-    started_event_id: int
-    close_policy: str
-
-
-@dataclass
-class _Workflow:
-    run: WorkflowRun
-    execution: WorkflowExecution
-    info: WorkflowInfo
-    parent: _Parent | None = None
-    children: list[str] = field(default_factory=list)
-    last_started_id: int = 0
-    new_events: bool = True
-    activities: dict[int, _ActivityState] = field(default_factory=dict)
 
 
 class _Resolver:
@@ -170,14 +80,14 @@ class World:
         self.now_ns = start_ns
         self.seed = seed
         self.rng = random.Random(seed)
-        self.attempt_cap = attempt_cap
         self.memory_limit = memory_limit
         self.instruction_budget = instruction_budget
         self.mocks: dict[str, Mock] = {}
         self.agenda = Agenda()
-        self._workflows: dict[str, _Workflow] = {}
+        self._workflows: dict[str, WorkflowState] = {}
         self._ids = itertools.count(1)
-        self._runner = ActivityRunner(app, self.mocks, self.rng)
+        runner = ActivityRunner(app, self.mocks, self.rng)
+        self._activities = ActivityTasks(self.agenda, runner, attempt_cap, lambda: self.now_ns)
         self._resolver = _Resolver(self.rng)
 
     # -- setup -------------------------------------------------------------------------------------
@@ -233,9 +143,9 @@ class World:
         wid: str,
         payloads: list[Payload],
         context: dict[str, Any],
-        parent: _Parent | None,
+        parent: Parent | None,
         task_queue: str | None = None,
-    ) -> _Workflow:
+    ) -> WorkflowState:
         """Create an execution and its WorkflowExecutionStarted; an unknown type fails at once."""
         run_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         entry = self.app.entries.get(workflow_type)
@@ -245,7 +155,7 @@ class World:
         queue = task_queue or getattr(worker_entry, "task_queue", None) or "default"
         client = getattr(worker_entry, "client", None) or "app:client"
         info = WorkflowInfo(wid, run_id, workflow_type, queue, client_id=client, worker_id=worker)
-        run = WorkflowRun(self, wid, run_id, entry, self.now_ns)  # type: ignore[arg-type]
+        run = WorkflowRun(lambda: self.now_ns, wid, run_id, entry if known else None, self.now_ns)  # type: ignore[arg-type]
         header = {"wippy-context": python_to_payload(context)} if context else {}
         run.builder.workflow_execution_started(
             self.now_ns,
@@ -270,11 +180,11 @@ class World:
                 memory_limit=self.memory_limit,
                 instruction_budget=self.instruction_budget,
             )
-        wf = _Workflow(run, execution, info, parent=parent)  # type: ignore[arg-type]
+        wf = WorkflowState(run, execution, info, parent=parent)  # type: ignore[arg-type]
         self._workflows[wid] = wf
         return wf
 
-    def _fail_unregistered(self, wf: _Workflow) -> None:
+    def _fail_unregistered(self, wf: WorkflowState) -> None:
         """No such workflow entry: the run fails with Wippy's NotFound at once (a real worker would never
         pick it up; failing makes the mistake visible)."""
         message = f"workflow type '{wf.info.workflow_type}' is not registered"
@@ -333,7 +243,7 @@ class World:
 
     # -- workflow tasks ----------------------------------------------------------------------------
 
-    def _workflow_task(self, wf: _Workflow) -> None:
+    def _workflow_task(self, wf: WorkflowState) -> None:
         b = wf.run.builder
         scheduled = b.workflow_task_scheduled(self.now_ns, task_queue=wf.info.task_queue)
         started = b.workflow_task_started(self.now_ns, scheduled_event_id=scheduled, identity=IDENTITY)
@@ -349,7 +259,7 @@ class World:
         for command in commands:
             self._record(wf, command, completed)
 
-    def _record(self, wf: _Workflow, command: cmd.Command, completed: int) -> None:
+    def _record(self, wf: WorkflowState, command: cmd.Command, completed: int) -> None:
         b = wf.run.builder
         now = self.now_ns
         if b.last_event_id + 1 != command.seq:
@@ -370,12 +280,10 @@ class World:
                 schedule_to_start_ns=o.schedule_to_start_ns,
                 start_to_close_ns=o.start_to_close_ns,
                 heartbeat_ns=o.heartbeat_ns,
-                retry_policy=_retry_proto(o.retry_policy),
+                retry_policy=retry_policy_proto(o.retry_policy),
                 workflow_task_completed_event_id=completed,
             )
-            state = _ActivityState(command, event_id, now)
-            wf.activities[event_id] = state
-            self._start_attempt(wf, state)
+            self._activities.schedule(wf, command, event_id)
         elif isinstance(command, cmd.StartTimer):
             event_id = b.timer_started(
                 now,
@@ -407,7 +315,7 @@ class World:
                 now, scheduled_event_id=command.scheduled_event_id, workflow_task_completed_event_id=completed
             )
             # resolved after this task's commands are all recorded, at the same instant
-            self.agenda.at(now, lambda: self._cancel_activity(wf, command.scheduled_event_id, requested))
+            self.agenda.at(now, lambda: self._activities.cancel(wf, command.scheduled_event_id, requested))
         elif isinstance(command, cmd.SignalExternalWorkflowExecution):
             target = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
             initiated = b.signal_external_workflow_execution_initiated(
@@ -457,16 +365,13 @@ class World:
             raise NotImplementedError(f"the simulator does not execute {command.name} yet")
 
     def _close(
-        self, wf: _Workflow, status: str, *, result: Payload | None = None, failure: Failure | None = None
+        self, wf: WorkflowState, status: str, *, result: Payload | None = None, failure: Failure | None = None
     ) -> None:
         wf.run.status = status
         wf.run.result_payload = result
         wf.run.failure = failure
         wf.run.close_ns = self.now_ns
-        for state in wf.activities.values():
-            if state.pending is not None:
-                state.pending.cancelled = True
-        wf.activities.clear()
+        self._activities.drop(wf)
         if wf.execution is not None:
             wf.execution.close()
         self._apply_close_policy(wf)
@@ -475,7 +380,11 @@ class World:
     # -- signals and cancel requests ----------------------------------------------------------------
 
     def _deliver_external_signal(
-        self, sender: _Workflow, command: cmd.SignalExternalWorkflowExecution, initiated: int, completed: int
+        self,
+        sender: WorkflowState,
+        command: cmd.SignalExternalWorkflowExecution,
+        initiated: int,
+        completed: int,
     ) -> None:
         if sender.run.closed:
             return
@@ -507,7 +416,7 @@ class World:
 
     def _deliver_cancel(
         self,
-        sender: _Workflow,
+        sender: WorkflowState,
         command: cmd.RequestCancelExternalWorkflowExecution,
         initiated: int,
         completed: int,
@@ -544,7 +453,7 @@ class World:
     # -- children ----------------------------------------------------------------------------------
 
     def _start_child(
-        self, parent: _Workflow, command: cmd.StartChildWorkflowExecution, initiated: int, completed: int
+        self, parent: WorkflowState, command: cmd.StartChildWorkflowExecution, initiated: int, completed: int
     ) -> None:
         if parent.run.closed:
             return
@@ -564,7 +473,7 @@ class World:
             return
         # The child's run id is drawn first so ChildWorkflowExecutionStarted can name it.
         started = b.last_event_id + 1
-        link = _Parent(
+        link = Parent(
             parent.info.workflow_id,
             ExecutionRef(namespace="", workflow_id=parent.info.workflow_id, run_id=parent.info.run_id),
             initiated,
@@ -592,7 +501,7 @@ class World:
         if child.execution is None:
             self._fail_unregistered(child)
 
-    def _report_to_parent(self, child: _Workflow) -> None:
+    def _report_to_parent(self, child: WorkflowState) -> None:
         """Append the child's close to its parent's history (§2.6)."""
         link = child.parent
         if link is None:
@@ -635,7 +544,7 @@ class World:
             )
         parent.new_events = True
 
-    def _apply_close_policy(self, parent: _Workflow) -> None:
+    def _apply_close_policy(self, parent: WorkflowState) -> None:
         for wid in parent.children:
             child = self._workflows.get(wid)
             if child is None or child.run.closed or child.parent is None:
@@ -677,7 +586,7 @@ class World:
             raise SimulationError(f"no workflow with id '{workflow_id}' in this world")
         return wf.run
 
-    def _open(self, run: WorkflowRun | str) -> _Workflow:
+    def _open(self, run: WorkflowRun | str) -> WorkflowState:
         workflow_id = run if isinstance(run, str) else run.workflow_id
         wf = self._workflows.get(workflow_id)
         if wf is None or wf.run.closed:
@@ -707,148 +616,11 @@ class World:
 
     # -- timers ------------------------------------------------------------------------------------
 
-    def _timer_fired(self, wf: _Workflow, timer_id: str, started_event_id: int) -> None:
+    def _timer_fired(self, wf: WorkflowState, timer_id: str, started_event_id: int) -> None:
         if wf.run.closed:
             return
         wf.run.builder.timer_fired(self.now_ns, timer_id=timer_id, started_event_id=started_event_id)
         wf.new_events = True
-
-    # -- activities --------------------------------------------------------------------------------
-
-    def _start_attempt(self, wf: _Workflow, state: _ActivityState) -> None:
-        c = state.command
-        o = c.options
-        state.started_ns = self.now_ns
-        info = ActivityInfo(
-            c.activity_id,
-            c.activity_type,
-            state.attempt,
-            self.now_ns,
-            wf.execution.context,
-            wf.info.workflow_id,
-        )
-        outcome = self._runner.attempt(c.activity_type, c.input, info)
-        close_at = self.now_ns + outcome.duration_ns
-        timeout: TimeoutType.ValueType | None = None
-        if o.start_to_close_ns and outcome.duration_ns > o.start_to_close_ns:
-            close_at, timeout = self.now_ns + o.start_to_close_ns, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
-        if o.schedule_to_close_ns and close_at > state.scheduled_ns + o.schedule_to_close_ns:
-            close_at, timeout = (
-                state.scheduled_ns + o.schedule_to_close_ns,
-                TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
-            )
-        state.running = True
-        state.pending = self.agenda.at(close_at, lambda: self._attempt_closed(wf, state, outcome, timeout))
-
-    def _attempt_closed(
-        self, wf: _Workflow, state: _ActivityState, outcome: Attempt, timeout: TimeoutType.ValueType | None
-    ) -> None:
-        state.pending = None
-        state.running = False
-        if wf.run.closed:
-            return
-        b = wf.run.builder
-        c = state.command
-        if timeout is None and outcome.error is None:
-            started = b.activity_task_started(
-                state.started_ns,
-                scheduled_event_id=state.scheduled_event_id,
-                attempt=state.attempt,
-                identity=IDENTITY,
-                last_failure=state.last_failure,
-            )
-            b.activity_task_completed(
-                self.now_ns,
-                scheduled_event_id=state.scheduled_event_id,
-                started_event_id=started,
-                identity=IDENTITY,
-                result=[outcome.result] if outcome.result is not None else [],
-            )
-            self._activity_closed(wf, state)
-            return
-        policy = effective_policy(c.options.retry_policy)
-        if timeout is not None:
-            failure = timeout_failure(timeout)
-            error = ErrorInfo("Timeout", "activity timeout", True, None, None, None)
-        else:
-            assert outcome.error is not None
-            error = outcome.error
-            failure = wippy_failure(error)
-        overall = c.options.schedule_to_close_ns
-        retry = (
-            not state.cancel_requested
-            and timeout != TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE
-            and should_retry(policy, state.attempt, error)
-        )
-        next_start = self.now_ns + retry_interval(policy, state.attempt)
-        if retry and overall and next_start >= state.scheduled_ns + overall:
-            retry = False
-        if retry:
-            if state.attempt >= self.attempt_cap:
-                raise SimulationError(
-                    f"activity {c.activity_type} (id {c.activity_id}) of workflow {wf.info.workflow_id} "
-                    f"failed {state.attempt} times and its retry policy allows more; the world stops at "
-                    f"{self.attempt_cap} attempts. Last error: {error.kind}: {error.message}. Set "
-                    "activity.retry_policy.maximum_attempts, or mock the activity."
-                )
-            state.attempt += 1
-            state.last_failure = failure
-            state.pending = self.agenda.at(next_start, lambda: self._start_attempt(wf, state))
-            return
-        retry_state = (
-            RetryState.RETRY_STATE_CANCEL_REQUESTED
-            if state.cancel_requested
-            else _retry_state(policy, state.attempt, error, timeout)
-        )
-        started = b.activity_task_started(
-            state.started_ns,
-            scheduled_event_id=state.scheduled_event_id,
-            attempt=state.attempt,
-            identity=IDENTITY,
-            last_failure=state.last_failure,
-        )
-        if timeout is not None:
-            b.activity_task_timed_out(
-                self.now_ns,
-                scheduled_event_id=state.scheduled_event_id,
-                started_event_id=started,
-                failure=failure,
-                retry_state=retry_state,
-            )
-        else:
-            b.activity_task_failed(
-                self.now_ns,
-                scheduled_event_id=state.scheduled_event_id,
-                started_event_id=started,
-                failure=failure,
-                retry_state=retry_state,
-                identity=IDENTITY,
-            )
-        self._activity_closed(wf, state)
-
-    def _activity_closed(self, wf: _Workflow, state: _ActivityState) -> None:
-        wf.activities.pop(state.scheduled_event_id, None)
-        wf.new_events = True
-
-    def _cancel_activity(self, wf: _Workflow, scheduled_event_id: int, requested_event_id: int) -> None:
-        state = wf.activities.get(scheduled_event_id)
-        if state is None or wf.run.closed:
-            return
-        if state.running and state.started_ns < self.now_ns:
-            # A running attempt learns of a cancel only by heartbeating, which mocks and Lua activities do
-            # not: it closes as it would have, and Temporal does not retry it.
-            state.cancel_requested = True
-            return
-        if state.pending is not None:
-            state.pending.cancelled = True  # not started yet, or waiting for its next attempt
-        wf.run.builder.activity_task_canceled(
-            self.now_ns,
-            scheduled_event_id=scheduled_event_id,
-            started_event_id=0,
-            latest_cancel_requested_event_id=requested_event_id,
-            identity=IDENTITY,
-        )
-        self._activity_closed(wf, state)
 
 
 _CLOSE_POLICIES = {
@@ -862,33 +634,3 @@ def _header_context(header: Mapping[str, Payload]) -> dict[str, Any]:
     payload = header.get("wippy-context")
     value = payload_to_python(payload) if payload is not None else None
     return value if isinstance(value, dict) else {}
-
-
-def _retry_proto(policy: cmd.RetryPolicy | None) -> RetryPolicyProto | None:
-    if policy is None:
-        return None
-    return RetryPolicyProto(
-        initial_interval=_duration(policy.initial_interval_ns) if policy.initial_interval_ns else None,
-        backoff_coefficient=policy.backoff_coefficient,
-        maximum_interval=_duration(policy.maximum_interval_ns) if policy.maximum_interval_ns else None,
-        maximum_attempts=policy.maximum_attempts,
-        non_retryable_error_types=list(policy.non_retryable_error_types),
-    )
-
-
-def _duration(ns: int) -> Duration:
-    d = Duration()
-    d.FromNanoseconds(ns)
-    return d
-
-
-def _retry_state(
-    policy: Any, attempt: int, error: ErrorInfo, timeout: TimeoutType.ValueType | None
-) -> RetryState.ValueType:
-    if timeout == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
-        return RetryState.RETRY_STATE_TIMEOUT
-    if error.retryable is False or error.kind in policy.non_retryable_error_types:
-        return RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE
-    if policy.maximum_attempts and attempt >= policy.maximum_attempts:
-        return RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED
-    return RetryState.RETRY_STATE_TIMEOUT

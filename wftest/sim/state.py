@@ -1,0 +1,114 @@
+"""What the simulated server keeps per workflow execution, and its errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import History
+
+from wftest import commands as cmd
+from wftest.app import LuaEntry
+from wftest.history.builder import ExecutionRef, HistoryBuilder
+from wftest.history.jsonio import history_to_json
+from wftest.lua.values import GO_NIL, payload_to_python
+from wftest.worker.execution import WorkflowExecution, WorkflowInfo
+
+IDENTITY = "wftest@simulator"  # the worker identity the simulated server records
+
+
+class SimulationError(Exception):
+    """The simulation cannot go on (not a workflow failure): e.g. an endless activity retry."""
+
+
+class UnknownWorkflowError(SimulationError):
+    """The workflow to start is not a workflow entry of the app."""
+
+
+class QueryError(SimulationError):
+    """The workflow rejected a query (Wippy answers only `pid` and `state`)."""
+
+
+@dataclass
+class ActivityState:
+    """One scheduled activity: the command, its attempts, and the agenda item in flight."""
+
+    command: cmd.ScheduleActivityTask
+    scheduled_event_id: int
+    scheduled_ns: int
+    attempt: int = 1
+    started_ns: int = 0
+    last_failure: Failure | None = None
+    pending: Any = None  # the agenda item closing the attempt in flight, or starting the next one
+    running: bool = False  # an attempt is in flight
+    cancel_requested: bool = False
+
+
+class WorkflowRun:
+    """A workflow started in the world: its status, result and history."""
+
+    def __init__(
+        self, clock: Callable[[], int], workflow_id: str, run_id: str, entry: LuaEntry | None, start_ns: int
+    ) -> None:
+        self._clock = clock
+        self.workflow_id = workflow_id
+        self.run_id = run_id
+        self.entry = entry
+        self.start_ns = start_ns
+        self.close_ns: int | None = None
+        self.status = "running"
+        self.result_payload: Payload | None = None
+        self.failure: Failure | None = None
+        self.builder = HistoryBuilder()
+
+    @property
+    def closed(self) -> bool:
+        return self.status != "running"
+
+    @property
+    def result(self) -> Any:
+        """The decoded result (None when the workflow returned nothing)."""
+        if self.result_payload is None:
+            return None
+        value = payload_to_python(self.result_payload)
+        return None if value is GO_NIL else value
+
+    @property
+    def history(self) -> History:
+        return self.builder.build()
+
+    def history_json(self) -> str:
+        return history_to_json(self.history)
+
+    @property
+    def elapsed_ns(self) -> int:
+        end = self.close_ns if self.close_ns is not None else self._clock()
+        return end - self.start_ns
+
+
+@dataclass(frozen=True)
+class Parent:
+    """Where a child reports back: the parent's id and the StartChildWorkflowExecutionInitiated event."""
+
+    workflow_id: str
+    ref: ExecutionRef
+    initiated_event_id: int
+    started_event_id: int
+    close_policy: str
+
+
+@dataclass
+class WorkflowState:
+    """The server's view of one execution: its run, the worker driving it, and what is in flight."""
+
+    run: WorkflowRun
+    execution: WorkflowExecution
+    info: WorkflowInfo
+    parent: Parent | None = None
+    children: list[str] = field(default_factory=list)
+    last_started_id: int = 0
+    new_events: bool = True
+    activities: dict[int, ActivityState] = field(default_factory=dict)
