@@ -25,11 +25,22 @@ def test_version_then_exec_history_shape() -> None:
     world.run_until_closed(run)
     assert run.result == 6
     assert names(run) == [
-        "WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED",
-        "MARKER_RECORDED", "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES", "START_CHILD_WORKFLOW_EXECUTION_INITIATED",
-        "CHILD_WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-        "WORKFLOW_TASK_COMPLETED", "CHILD_WORKFLOW_EXECUTION_COMPLETED", "WORKFLOW_TASK_SCHEDULED",
-        "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED", "WORKFLOW_EXECUTION_COMPLETED",
+        "WORKFLOW_EXECUTION_STARTED",
+        "WORKFLOW_TASK_SCHEDULED",
+        "WORKFLOW_TASK_STARTED",
+        "WORKFLOW_TASK_COMPLETED",
+        "MARKER_RECORDED",
+        "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES",
+        "START_CHILD_WORKFLOW_EXECUTION_INITIATED",
+        "CHILD_WORKFLOW_EXECUTION_STARTED",
+        "WORKFLOW_TASK_SCHEDULED",
+        "WORKFLOW_TASK_STARTED",
+        "WORKFLOW_TASK_COMPLETED",
+        "CHILD_WORKFLOW_EXECUTION_COMPLETED",
+        "WORKFLOW_TASK_SCHEDULED",
+        "WORKFLOW_TASK_STARTED",
+        "WORKFLOW_TASK_COMPLETED",
+        "WORKFLOW_EXECUTION_COMPLETED",
     ]
     initiated = run.history.events[6].start_child_workflow_execution_initiated_event_attributes
     assert initiated.workflow_id == f"{run.run_id}_7"
@@ -44,8 +55,14 @@ def test_exec_results_and_child_failures_as_wippy_errors() -> None:
     world = World(APP)
     run = world.start("app.wf:parent_exec")
     world.run_until_closed(run)
-    assert run.result == {"ok": 42, "kind": "NotFound", "retryable": False, "wrapper": "child_workflow",
-                          "message": "no such order", "missing": "NotFound"}
+    assert run.result == {
+        "ok": 42,
+        "kind": "NotFound",
+        "retryable": False,
+        "wrapper": "child_workflow",
+        "message": "no such order",
+        "missing": "NotFound",
+    }
 
 
 def test_spawn_returns_pid_after_start_and_exit_event_at_close() -> None:
@@ -77,3 +94,24 @@ def test_parent_close_policies() -> None:
     kid = world2.get("kid-2")
     assert kid.status == "terminated"
     assert names(kid)[-1] == "WORKFLOW_EXECUTION_TERMINATED"
+
+
+def test_continue_as_new_starts_a_new_run_of_the_same_workflow() -> None:
+    """§2.10: process.upgrade → ContinueAsNewWorkflowExecution (own entry id, same task queue, the upgrade
+    arguments as input); the run closes and a new run of the same workflow id starts."""
+    world = World(APP)
+    run = world.start("app.wf:looper", {"batch": 2, "total": 5})
+    world.run_until_closed(run)
+    assert run.status == "continued_as_new"
+    assert names(run)[-1] == "WORKFLOW_EXECUTION_CONTINUED_AS_NEW"
+    attrs = run.history.events[-1].workflow_execution_continued_as_new_event_attributes
+    assert attrs.workflow_type.name == "app.wf:looper"
+    assert attrs.task_queue.name == "test-queue"
+    assert attrs.new_execution_run_id == run.next_run.run_id  # type: ignore[union-attr]
+    assert b'"n":2' in attrs.input.payloads[0].data
+    last = run.latest
+    assert last.status == "completed" and last.result == {"n": 6}
+    assert last.workflow_id == run.workflow_id and last.run_id != run.run_id
+    assert world.get(run.workflow_id) is last
+    assert last.elapsed_ns == 2 * MINUTE
+    assert names(last)[0] == "WORKFLOW_EXECUTION_STARTED"

@@ -159,6 +159,16 @@ class RequestCancelExternalWorkflowExecution(Command):
 
 
 @dataclass(frozen=True)
+class ContinueAsNewWorkflowExecution(Command):
+    """`process.upgrade(...)` (spec §2.10): the run ends and a new one starts with these inputs."""
+
+    workflow_type: str
+    task_queue: str
+    input: tuple[Payload, ...]
+    header: Mapping[str, Payload] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class CompleteWorkflowExecution(Command):
     result: Payload | None
 

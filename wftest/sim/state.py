@@ -63,6 +63,15 @@ class WorkflowRun:
         self.result_payload: Payload | None = None
         self.failure: Failure | None = None
         self.builder = HistoryBuilder()
+        self.next_run: WorkflowRun | None = None  # the run it continued as (status "continued_as_new")
+
+    @property
+    def latest(self) -> WorkflowRun:
+        """The last run of this workflow's continue-as-new chain."""
+        run = self
+        while run.next_run is not None:
+            run = run.next_run
+        return run
 
     @property
     def closed(self) -> bool:

@@ -197,9 +197,10 @@ class World:
     # -- running -----------------------------------------------------------------------------------
 
     def run_until_closed(self, run: WorkflowRun, *, limit_ns: int | None = None) -> WorkflowRun:
-        """Advance virtual time until `run` closes (or nothing is left to happen, or the limit)."""
+        """Advance virtual time until `run` closes, following continue-as-new to the chain's last run
+        (or until nothing is left to happen, or the limit)."""
         deadline = None if limit_ns is None else self.now_ns + limit_ns
-        while not run.closed:
+        while not run.latest.closed:
             due = self.agenda.next_due()
             if due is None or (deadline is not None and due > deadline):
                 break
@@ -349,6 +350,8 @@ class World:
                 now, target=target, workflow_task_completed_event_id=completed, control=command.control
             )
             self.agenda.at(now, lambda: self._deliver_cancel(wf, command, initiated, completed))
+        elif isinstance(command, cmd.ContinueAsNewWorkflowExecution):
+            self._continue_as_new(wf, command, completed)
         elif isinstance(command, cmd.CompleteWorkflowExecution):
             b.workflow_execution_completed(
                 now,
@@ -363,6 +366,39 @@ class World:
             self._close(wf, "failed", failure=command.failure)
         else:
             raise NotImplementedError(f"the simulator does not execute {command.name} yet")
+
+    def _continue_as_new(
+        self, wf: WorkflowState, command: cmd.ContinueAsNewWorkflowExecution, completed: int
+    ) -> None:
+        """§2.10: the run closes as ContinuedAsNew and a new run of the same workflow id starts."""
+        context = _header_context(command.header)
+        if wf.execution is not None:
+            wf.execution.close()
+        self._activities.drop(wf)
+        old = wf.run
+        old.status = "continued_as_new"
+        old.close_ns = self.now_ns
+        successor = self._launch(
+            command.workflow_type,
+            old.workflow_id,
+            list(command.input),
+            context,
+            wf.parent,
+            task_queue=command.task_queue,
+        )
+        old.builder.workflow_execution_continued_as_new(
+            self.now_ns,
+            new_execution_run_id=successor.info.run_id,
+            workflow_type=command.workflow_type,
+            task_queue=command.task_queue,
+            workflow_task_completed_event_id=completed,
+            input=list(command.input),
+            header=dict(command.header),
+        )
+        old.next_run = successor.run
+        successor.children = wf.children
+        if successor.execution is None:
+            self._fail_unregistered(successor)
 
     def _close(
         self, wf: WorkflowState, status: str, *, result: Payload | None = None, failure: Failure | None = None

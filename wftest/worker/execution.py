@@ -468,6 +468,8 @@ class WorkflowExecution:
                     continue
                 if self._execute(host):
                     next_outcome = self.proc.step()
+                if self.closed:  # continue-as-new ends the run: later commands are never sent
+                    return
             if next_outcome is None:
                 return
             outcome = next_outcome
@@ -777,6 +779,25 @@ class WorkflowExecution:
     def _child_spawn(self, task: int, t: Any, where: str) -> bool:
         return self._child(task, t, where, spawn=True)
 
+    def _continue_as_new(self, task: int, t: Any, where: str) -> bool:
+        args = t.args
+        try:
+            payloads = tuple(self.sb.values.to_payload(args[i]) for i in range(1, int(args.n) + 1))
+        except EncodeError as exc:
+            self.proc.reply(task, None, self._lua_error(ErrorInfo("Invalid", str(exc), False)))
+            return True
+        self._emit(
+            cmd.ContinueAsNewWorkflowExecution,
+            where,
+            workflow_type=text(t.target) if t.target is not None else self.entry.id,
+            task_queue=self.info.task_queue,
+            input=payloads,
+            header=self._header(),
+        )
+        self.closed = True
+        self.proc.kill_all()
+        return False
+
     def _process_cancel(self, task: int, t: Any, where: str) -> bool:
         dest = text(t.dest)
         target = parse_pid(dest)
@@ -889,6 +910,7 @@ _HANDLERS: dict[str, Callable[[WorkflowExecution, int, Any, str], bool]] = {
     "process.cancel": WorkflowExecution._process_cancel,
     "child.exec": WorkflowExecution._child_exec,
     "child.spawn": WorkflowExecution._child_spawn,
+    "continue_as_new": WorkflowExecution._continue_as_new,
 }
 
 _CHILD_EVENTS = frozenset(

@@ -195,8 +195,13 @@ local function cancel_target(dest)
 end
 function process.terminate(dest) return cancel_target(dest) end
 function process.cancel(dest) return cancel_target(dest) end
-function process.upgrade()
-    raw_error("process.upgrade (continue-as-new) is not implemented by wftest yet", 2)
+-- §2.10: continue-as-new, with the own entry id or another workflow entry; never returns.
+function process.upgrade(id, ...)
+    if id ~= nil then
+        local bad = check_target(id)
+        if bad then return nil, invalid(bad) end
+    end
+    return hc({kind = "continue_as_new", target = id, args = tbl_pack(...)})
 end
 _G.process = process
 
