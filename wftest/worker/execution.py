@@ -890,7 +890,7 @@ def _search_attributes(values: Any) -> dict[str, Payload]:
 
 _SECTIONS = {
     name.encode(): bytecode((LIB / f"wf_{name}.lua").read_bytes(), f"=wf_{name}.lua")
-    for name in ("funcs", "timers", "workflow", "process")
+    for name in ("funcs", "timers", "workflow", "process", "messaging")
 }
 
 _HANDLERS: dict[str, Callable[[WorkflowExecution, int, Any, str], bool]] = {

@@ -6,106 +6,15 @@ local raw_type, raw_error, raw_setmetatable, raw_getmetatable = type, error, set
 local tbl_pack = table.pack
 local new_error = api.new_error
 local invalid, check_target, copy, new_payload = common.invalid, common.check_target, common.copy, common.new_payload
+local M = common.section("messaging")
 
-local MESSAGE_MT = {__wippy = "message"}
-local message_methods = {}
-MESSAGE_MT.__index = message_methods
-MESSAGE_MT.__tostring = function(m) return "process.Message{topic=" .. m._topic .. "}" end
-function message_methods:topic() return self._topic end
-function message_methods:from() return self._from end
-function message_methods:payload()
-    local values = self._values
-    if values.n == 0 then return nil end
-    if values.n == 1 then return new_payload(values[1]) end
-    local out = {}
-    for i = 1, values.n do out[i] = new_payload(values[i]) end
-    return out
+local process = {event = M.event}
+for _, name in ipairs({"listen", "unlisten", "inbox", "events", "get_options", "set_options"}) do
+    process[name] = M[name]
 end
-
-local function raw_value(values)
-    if values.n == 0 then return nil end
-    if values.n == 1 then return values[1] end
-    local out = {}
-    for i = 1, values.n do out[i] = values[i] end
-    return out
-end
-
-local queue = {}             -- messages not yet delivered, in arrival order
-local listeners = {}         -- topic -> {ch = channel, message = bool}
-local listening = {}         -- channel -> topic
-local inbox, events = nil, nil
-
--- Deliver what can be delivered: an exact topic subscription wins, else the inbox for topics not
--- starting with "@"; a message whose channel cannot take it yet stays queued, and no later message
--- for that channel overtakes it.
-local function flush()
-    local delivered, kept, blocked = false, {}, {}
-    for _, m in ipairs(queue) do
-        local target, as_message = nil, true
-        local sub = listeners[m._topic]
-        if sub then
-            target, as_message = sub.ch, sub.message
-        elseif m._topic:sub(1, 1) ~= "@" then
-            target = inbox
-        end
-        if target ~= nil and not blocked[target] and P.can_accept(target) then
-            local value = as_message and m or raw_value(m._values)
-            if m._event ~= nil then value = m._event end
-            P.push(P.channel_id(target), value)
-            delivered = true
-        else
-            if target ~= nil then blocked[target] = true end
-            kept[#kept + 1] = m
-        end
-    end
-    queue = kept
-    return delivered
-end
-P.set_flush(flush)
-
-local function enqueue_message(topic, from, values, event)
-    queue[#queue + 1] = raw_setmetatable({_topic = topic, _from = from or "", _values = values, _event = event},
-                                         MESSAGE_MT)
-end
-
-local process = {event = {CANCEL = "pid.cancel", EXIT = "pid.exit", LINK_DOWN = "pid.link.down"}}
-local options = {trap_links = false}
 
 function process.pid() return host.info().pid end
 function process.id() return host.info().entry_id end
-
-function process.listen(topic, opts)
-    if raw_type(topic) ~= "string" or topic == "" then raw_error("process.listen: topic must be a non-empty string", 2) end
-    if topic:sub(1, 1) == "@" then raw_error("process.listen: topic must not start with '@'", 2) end
-    local sub = listeners[topic]
-    if sub == nil then
-        sub = {ch = P.external_channel(1), message = raw_type(opts) == "table" and opts.message == true}
-        listeners[topic] = sub
-        listening[sub.ch] = topic
-    end
-    return sub.ch
-end
-
-function process.unlisten(ch)
-    local topic = listening[ch]
-    if topic == nil then return false, invalid("channel is not a subscription") end
-    listening[ch] = nil
-    listeners[topic] = nil
-    return true
-end
-
-function process.inbox()
-    if inbox == nil then inbox = P.external_channel(0) end
-    return inbox
-end
-
-function process.events()
-    if events == nil then
-        events = P.external_channel(0)
-        listeners["@events"] = {ch = events, message = false}
-    end
-    return events
-end
 
 local function not_in_workflow(name)
     return function()
@@ -116,16 +25,6 @@ process.monitor = not_in_workflow("monitor")
 process.unmonitor = not_in_workflow("unmonitor")
 process.link = not_in_workflow("link")
 process.unlink = not_in_workflow("unlink")
-
-function process.get_options() return {trap_links = options.trap_links} end
-function process.set_options(t)
-    if raw_type(t) ~= "table" then return false, invalid("set_options expects a table") end
-    for k, v in pairs(t) do
-        if k ~= "trap_links" then return false, invalid("unknown process option '" .. tostring(k) .. "'") end
-        options.trap_links = v and true or false
-    end
-    return true, nil
-end
 
 function process.send(dest, topic, ...)
     if raw_type(dest) ~= "string" or dest == "" then raw_error("process.send: destination must be a string", 2) end
@@ -195,6 +94,7 @@ local function cancel_target(dest)
 end
 function process.terminate(dest) return cancel_target(dest) end
 function process.cancel(dest) return cancel_target(dest) end
+
 -- §2.10: continue-as-new, with the own entry id or another workflow entry; never returns.
 function process.upgrade(id, ...)
     if id ~= nil then
@@ -203,15 +103,5 @@ function process.upgrade(id, ...)
     end
     return hc({kind = "continue_as_new", target = id, args = tbl_pack(...)})
 end
-_G.process = process
 
--- Messages from the worker (signals; §2.8) and lifecycle events (CANCEL), queued for delivery.
-local function deliver(topic, from, ...)
-    enqueue_message(topic, from, tbl_pack(...), nil)
-end
-
-local function deliver_event(event)
-    enqueue_message("@events", "", {n = 0}, event)
-end
-
-return {process = process, deliver = deliver, deliver_event = deliver_event}
+return {process = process, deliver = M.deliver, deliver_event = M.deliver_event}

@@ -42,6 +42,7 @@ local function section(name)
     end
     return s
 end
+common.section = section
 
 -- `process` is a global in workflows: made on first use.
 api.lazy_global("process", function() return section("process").process end)
