@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import random
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
@@ -35,6 +35,7 @@ from wftest.sim.activities import (
     MockFn,
 )
 from wftest.sim.activity_tasks import ActivityTasks, retry_policy_proto
+from wftest.sim.processes import PlainProcess, ProcessRun
 from wftest.sim.state import (
     IDENTITY,
     Parent,
@@ -45,7 +46,7 @@ from wftest.sim.state import (
     WorkflowState,
 )
 from wftest.sim.timing import DEFAULT_START_NS, Agenda
-from wftest.worker.execution import WorkflowExecution, WorkflowInfo
+from wftest.worker.execution import WorkflowExecution, WorkflowInfo, parse_pid
 
 DEFAULT_ATTEMPT_CAP = 100
 
@@ -86,8 +87,12 @@ class World:
         self.agenda = Agenda()
         self._workflows: dict[str, WorkflowState] = {}
         self._ids = itertools.count(1)
-        runner = ActivityRunner(app, self.mocks, self.rng)
-        self._activities = ActivityTasks(self.agenda, runner, attempt_cap, lambda: self.now_ns)
+        self.activity_runner = ActivityRunner(app, self.mocks, self.rng)
+        self._activities = ActivityTasks(self.agenda, self.activity_runner, attempt_cap, lambda: self.now_ns)
+        self._processes: dict[str, PlainProcess] = {}
+        self._watchers: dict[str, list[Callable[[WorkflowRun], None]]] = {}
+        self._worker_uuid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        self._generated_ids = itertools.count(1)
         self._resolver = _Resolver(self.rng)
 
     # -- setup -------------------------------------------------------------------------------------
@@ -179,6 +184,7 @@ class World:
                 seed=self.rng.getrandbits(63),
                 memory_limit=self.memory_limit,
                 instruction_budget=self.instruction_budget,
+                local_send=self._local_send,
             )
         wf = WorkflowState(run, execution, info, parent=parent)  # type: ignore[arg-type]
         self._workflows[wid] = wf
@@ -396,6 +402,9 @@ class World:
             header=dict(command.header),
         )
         old.next_run = successor.run
+        watchers = self._watchers.pop(old.workflow_id + "/" + old.run_id, [])
+        if watchers:
+            self._watchers[successor.run.workflow_id + "/" + successor.run.run_id] = watchers
         successor.children = wf.children
         if successor.execution is None:
             self._fail_unregistered(successor)
@@ -412,6 +421,8 @@ class World:
             wf.execution.close()
         self._apply_close_policy(wf)
         self._report_to_parent(wf)
+        for watcher in self._watchers.pop(wf.run.workflow_id + "/" + wf.run.run_id, []):
+            watcher(wf.run)
 
     # -- signals and cancel requests ----------------------------------------------------------------
 
@@ -621,6 +632,125 @@ class World:
         if wf is None:
             raise SimulationError(f"no workflow with id '{workflow_id}' in this world")
         return wf.run
+
+    # -- plain processes (§2.12) --------------------------------------------------------------------
+
+    def run_process(self, entry_id: str, *args: Any) -> ProcessRun:
+        """Run a function or process entry as a plain Wippy process (as a Wippy test runs); it goes
+        on as virtual time passes, e.g. with `run_until_idle()`."""
+        entry = self.app.entries.get(entry_id)
+        if not isinstance(entry, LuaEntry) or not (
+            entry.kind.startswith("function.") or entry.kind.startswith("process.")
+        ):
+            known = ", ".join(e.id for e in self.app.functions()) or "none"
+            raise SimulationError(
+                f"'{entry_id}' is not a function or process entry of this app (functions: {known})"
+            )
+        pid = f"{{wftest@process.host|0x{len(self._processes) + 1:05x}}}"
+        process = PlainProcess(self, entry, args, pid)
+        self._processes[pid] = process
+        self._dispatch_due()
+        return process.run
+
+    def run_until_idle(self, *, limit_ns: int | None = None) -> None:
+        """Advance virtual time until nothing is due (or the limit)."""
+        deadline = None if limit_ns is None else self.now_ns + limit_ns
+        while (due := self.agenda.next_due()) is not None and (deadline is None or due <= deadline):
+            self._advance_to(due)
+
+    @property
+    def runs(self) -> tuple[WorkflowRun, ...]:
+        """The latest run of every workflow in the world, in start order."""
+        return tuple(wf.run.latest for wf in self._workflows.values())
+
+    def find_run(self, workflow_id: str) -> WorkflowRun | None:
+        wf = self._workflows.get(workflow_id)
+        return wf.run.latest if wf is not None else None
+
+    def watch(self, run: WorkflowRun, callback: Callable[[WorkflowRun], None]) -> None:
+        """Call `callback(run)` when this run closes (continue-as-new passes it on to the next run)."""
+        run = run.latest
+        if run.closed:
+            self.agenda.at(self.now_ns, lambda: callback(run))
+            return
+        self._watchers.setdefault(run.workflow_id + "/" + run.run_id, []).append(callback)
+
+    def _local_send(self, dest: str, topic: str, values: tuple[Any, ...], sender: str) -> None:
+        process = self._processes.get(dest)
+        if process is not None:
+            process.deliver(topic, sender, values)
+
+    def route_message(self, dest: str, topic: str, values: tuple[Any, ...], sender: str) -> tuple[bool, str]:
+        """`process.send` from a plain process: to another process, or as a signal to a workflow."""
+        process = self._processes.get(dest)
+        if process is not None:
+            process.deliver(topic, sender, values)
+            return True, ""
+        target = parse_pid(dest)
+        wf = self._workflows.get(target[2]) if target is not None else None
+        if wf is None or wf.run.latest.closed:
+            return False, f"could not resolve '{dest}' as PID or registered name"
+        self.signal(wf.run.latest, topic, *values, sender=sender)
+        return True, ""
+
+    def start_from_process(
+        self,
+        workflow_type: str,
+        host: str,
+        payloads: list[Payload],
+        options: dict[str, Any],
+        context: dict[str, Any],
+        name: str | None,
+        messages: list[tuple[str, tuple[Any, ...]]],
+        sender: str,
+    ) -> tuple[WorkflowRun, str] | str:
+        """§2.12: start a top-level workflow on a `temporal.worker` host: the workflow id (option, name,
+        or generated), the conflict policy and its defaults, and startup messages (sent first, also to an
+        existing execution under use_existing). Returns (run, PID) or an error message."""
+        worker = self.app.entries.get(host)
+        if worker is None or worker.kind != "temporal.worker":
+            return f"host '{host}' is not a temporal.worker entry of this app"
+        entry = self.app.entries.get(workflow_type)
+        if not isinstance(entry, LuaEntry) or not entry.kind.startswith("workflow."):
+            return f"'{workflow_type}' is not a workflow entry of this app"
+        flat = {
+            str(k).removeprefix("temporal.").removeprefix("workflow."): v for k, v in sorted(options.items())
+        }
+        explicit = flat.get("id") or name
+        workflow_id = str(explicit) if explicit else f"{self._worker_uuid}_0x{next(self._generated_ids):05x}"
+        policy = str(flat.get("id_conflict_policy") or ("use_existing" if explicit else "fail")).lower()
+        error_when_started = bool(flat.get("execution_error_when_already_started", not explicit))
+        client = getattr(worker, "client", None) or "app:client"
+        pid = f"{{{client}@{host}|{workflow_id}}}"
+        existing = self.find_run(workflow_id)
+        if existing is not None and not existing.closed:
+            if policy == "terminate_existing":
+                self.terminate(existing, "terminated by a new start (terminate_existing)")
+            elif policy == "use_existing" and not error_when_started:
+                for topic, values in messages:
+                    self.signal(existing, topic, *values, sender=sender)
+                return existing, pid
+            else:
+                return f"workflow execution already started: {workflow_id}"
+        full_context = {**context, "temporal.signal.from": sender} if messages else dict(context)
+        wf = self._launch(
+            entry.id,
+            workflow_id,
+            payloads,
+            full_context,
+            None,
+            task_queue=getattr(worker, "task_queue", None),
+        )
+        for topic, values in messages:
+            wf.run.builder.workflow_execution_signaled(
+                self.now_ns,
+                signal_name=topic,
+                input=[python_to_payload(v) for v in values],
+                identity=IDENTITY,
+                header={"wippy-context": python_to_payload({"temporal.signal.from": sender})},
+            )
+        self.agenda.at(self.now_ns, self._dispatch_due)
+        return wf.run, pid
 
     def _open(self, run: WorkflowRun | str) -> WorkflowState:
         workflow_id = run if isinstance(run, str) else run.workflow_id

@@ -152,11 +152,13 @@ class WorkflowExecution:
         seed: int = 0,
         memory_limit: int | None = None,
         instruction_budget: int | None = None,
+        local_send: Callable[[str, str, tuple[Any, ...], str], None] | None = None,
     ) -> None:
         self.app = app
         self.entry = entry
         self.info = info
         self.context = dict(context or {})
+        self.local_send = local_send  # delivers `process.send` to a local (non-Temporal) process
         self.now_ns = 0
         self.history_length = 0
         self.history_size = 0
@@ -738,6 +740,14 @@ class WorkflowExecution:
             },
             summary="process.send",
         )
+        if self.local_send is not None:
+            # Delivered only now, on first execution; a replay finds the marker and sends nothing.
+            self.local_send(
+                dest,
+                topic,
+                tuple(self.sb.values.to_python(args[i]) for i in range(1, int(args.n) + 1)),
+                self.info.pid,
+            )
         self.proc.reply(task, True, None)
         return True
 

@@ -1,0 +1,81 @@
+"""Plain Lua processes driving workflows from outside (spec §1.5, §2.7, §2.8, §2.12; the seed page)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+
+from wftest import load_app
+from wftest.sim import SimulationError, World
+
+APP = load_app(Path(__file__).resolve().parent.parent / "fixtures" / "processes")
+
+
+def run(name: str):  # type: ignore[no-untyped-def]
+    world = World(APP)
+    process = world.run_process(f"app:{name}")
+    world.run_until_idle(limit_ns=24 * 3600 * 10**9)
+    assert process.status == "finished", process.failure
+    return world, process
+
+
+def test_exec_runs_a_workflow_and_returns_its_result() -> None:
+    """§2.12: process.exec on a temporal.worker host starts the workflow and waits for its result."""
+    world, process = run("exec_hello")
+    assert process.result == {"greeting": "hello ada"}
+
+
+def test_spawn_monitored_delivers_exit_with_the_result() -> None:
+    """§1.5: EXIT on process.events() with `from` = the workflow PID and result.value."""
+    _, process = run("spawn_and_wait")
+    assert process.result == {"same": True, "kind": "pid.exit", "greeting": "hello bob"}
+
+
+def test_replies_from_a_workflow_reach_the_process_inbox() -> None:
+    """§2.7: the workflow's send to a local PID is a SideEffect marker `process.send` and a local delivery."""
+    world, process = run("talk_to_counter")
+    assert process.result == {"pid": "{app:client@app:worker|counter-1}", "replies": "ack,ok"}
+    counter = world.get("counter-1")
+    assert counter.result == {"final": 15}
+    markers = [e.marker_recorded_event_attributes for e in counter.history.events
+               if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    assert len(markers) == 2 and all(m.marker_name == "SideEffect" for m in markers)
+    signaled = [e for e in counter.history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
+    assert b"0x00001" in signaled[0].workflow_execution_signaled_event_attributes.header.fields[
+        "wippy-context"].data
+
+
+def test_startup_messages_and_use_existing() -> None:
+    """§2.8: startup messages arrive first; a second start with the same name reuses the execution,
+    ignores its input and still delivers its messages."""
+    _, process = run("startup_messages")
+    assert process.result == {"same": True, "final": 9}
+
+
+def test_conflict_policy_fail_and_bad_host() -> None:
+    """§2.12: an explicit id with id_conflict_policy=fail reports AlreadyExists; the host must be a
+    temporal.worker entry."""
+    _, process = run("conflicts")
+    assert process.result == {"first": True, "second_kind": "AlreadyExists", "bad_host": "Invalid"}
+
+
+def test_terminate_link_with_trap_links_and_monitor_exit_error() -> None:
+    """Seed page: link after start + trap_links → LINK_DOWN on terminate; a monitored terminated workflow
+    gives EXIT with a Canceled error."""
+    _, process = run("terminate_and_link")
+    assert process.result == {"linked": True, "kind": "pid.link.down", "exit_kind": "pid.exit",
+                              "exit_error": "Canceled"}
+
+
+def test_generated_workflow_ids_follow_wippys_form() -> None:
+    """§2.12: without an id or name, `<worker uuid>_0x<5+ hex digits>`."""
+    world, _ = run("spawn_and_wait")
+    ids = [r.workflow_id for r in world.runs]
+    assert len(ids) == 1 and ids[0].endswith("_0x00001")
+
+
+def test_run_process_rejects_non_function_entries() -> None:
+    with pytest.raises(SimulationError, match="is not a function or process entry"):
+        World(APP).run_process("app:hello")
