@@ -17,7 +17,7 @@ from wftest.lua.compiler import bytecode
 from wftest.lua.modules.time import duration_ns, new_time
 from wftest.lua.process import HostCommand, LuaProcess
 from wftest.lua.sandbox import LIB, LuaFailure, Sandbox, SandboxOptions, text
-from wftest.lua.values import GO_NIL, payload_to_python
+from wftest.lua.values import GO_NIL, EncodeError, payload_to_python
 from wftest.sim.activities import ActivityInfo
 from wftest.sim.state import WorkflowRun
 from wftest.worker.execution import parse_pid
@@ -161,9 +161,13 @@ class PlainProcess:
         self.proc.kill_all()
 
     def _python(self, value: Any) -> Any:
+        """A returned value as Python: errors as their message, tables that JSON cannot hold as text."""
         if bool(self.sb.api.is_error(value)):
             return text(self.sb.api.error_string(value))
-        return self.sb.values.to_python(value)
+        try:
+            return self.sb.values.to_python(value)
+        except EncodeError as exc:
+            return f"<unencodable value: {exc}>"
 
     def _reply_error(self, task: int, kind: str, message: str) -> bool:
         self.proc.reply(task, None, self.sb.error(kind, message, False))
