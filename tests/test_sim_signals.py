@@ -138,3 +138,30 @@ def test_queries_pid_state_and_unknown() -> None:
     with pytest.raises(QueryError, match="unknown query type: status"):
         world.query(run, "status")
     assert len(run.history.events) == before
+
+
+def test_updates_accept_complete_reject_and_error() -> None:
+    """§2.9: an update is a message from `{update|<id>}`; `ack` → UpdateAccepted, `ok` → UpdateCompleted
+    with the result, `nak` → rejected with its reason and no event, `error` → completed with a failure."""
+    world = World(APP)
+    run = world.start("app.wf:updatable", 10)
+    added = world.update(run, "add", 5)
+    refused = world.update(run, "add", -1)
+    broken = world.update(run, "boom")
+    assert (added.status, added.result) == ("completed", {"total": 15})
+    assert (refused.status, refused.reason) == ("rejected", "amount must not be negative")
+    assert broken.status == "completed" and broken.failure is not None
+    assert broken.failure.message == "cannot boom"
+    world.signal(run, "close")
+    world.run_until_closed(run)
+    assert run.result == 15
+    types = event_types(run)
+    assert types.count("WORKFLOW_EXECUTION_UPDATE_ACCEPTED") == 2
+    assert types.count("WORKFLOW_EXECUTION_UPDATE_COMPLETED") == 2
+    accepted = next(e for e in run.history.events
+                    if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
+    attrs = accepted.workflow_execution_update_accepted_event_attributes
+    assert (attrs.protocol_instance_id, attrs.accepted_request.input.name) == (added.update_id, "add")
+    completed = next(e for e in run.history.events
+                     if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)
+    assert completed.workflow_execution_update_completed_event_attributes.accepted_event_id == accepted.event_id

@@ -169,6 +169,21 @@ class ContinueAsNewWorkflowExecution(Command):
 
 
 @dataclass(frozen=True)
+class UpdateResponse(Command):
+    """Wippy's answer to an update (spec §2.9): `ack` accepts, `nak` rejects (no event), then `ok` or
+    `error` completes it."""
+
+    update_id: str
+    outcome: str  # "accept" | "reject" | "complete"
+    result: Payload | None = None
+    failure: Failure | None = None
+    reason: str = ""
+
+    def describe(self) -> str:
+        return f"UpdateResponse({self.update_id}, {self.outcome})"
+
+
+@dataclass(frozen=True)
 class CompleteWorkflowExecution(Command):
     result: Payload | None
 

@@ -81,6 +81,8 @@ from temporalio.api.history.v1 import (
     WorkflowExecutionStartedEventAttributes,
     WorkflowExecutionTerminatedEventAttributes,
     WorkflowExecutionTimedOutEventAttributes,
+    WorkflowExecutionUpdateAcceptedEventAttributes,
+    WorkflowExecutionUpdateCompletedEventAttributes,
     WorkflowPropertiesModifiedEventAttributes,
     WorkflowTaskCompletedEventAttributes,
     WorkflowTaskFailedEventAttributes,
@@ -90,6 +92,7 @@ from temporalio.api.history.v1 import (
 )
 from temporalio.api.sdk.v1 import UserMetadata, WorkflowTaskCompletedMetadata
 from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.update.v1 import Input, Meta, Outcome, Request
 
 # Event type numbers, looked up once (protobuf enum attribute access is slow on the hot path).
 _EV_ACTIVITY_TASK_CANCELED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_CANCELED")
@@ -1265,6 +1268,60 @@ class HistoryBuilder:
             time_ns,
             _EV_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
             "request_cancel_external_workflow_execution_failed_event_attributes",
+            attributes,
+        )
+
+    # -- updates (§2.9) ---------------------------------------------------------------------------------
+
+    def workflow_execution_update_accepted(
+        self,
+        time_ns: int,
+        *,
+        update_id: str,
+        name: str,
+        args: Sequence[Payload] = (),
+        sequencing_event_id: int,
+        identity: str = "",
+    ) -> int:
+        """The workflow sent `ack` for an update (Wippy's Accept protocol message)."""
+        request = Request(
+            meta=Meta(update_id=update_id, identity=identity), input=Input(name=name, args=_payloads(args))
+        )
+        attributes = WorkflowExecutionUpdateAcceptedEventAttributes(
+            protocol_instance_id=update_id,
+            accepted_request_message_id=f"{update_id}/request",
+            accepted_request_sequencing_event_id=sequencing_event_id,
+            accepted_request=request,
+        )
+        return self._append(
+            time_ns,
+            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+            "workflow_execution_update_accepted_event_attributes",
+            attributes,
+        )
+
+    def workflow_execution_update_completed(
+        self,
+        time_ns: int,
+        *,
+        update_id: str,
+        accepted_event_id: int,
+        result: Sequence[Payload] = (),
+        failure: Failure | None = None,
+    ) -> int:
+        """The workflow sent `ok` (result) or `error` (failure) for an accepted update."""
+        outcome = (
+            Outcome(failure=failure)
+            if failure is not None
+            else Outcome(success=_payloads(result) or Payloads())
+        )
+        attributes = WorkflowExecutionUpdateCompletedEventAttributes(
+            meta=Meta(update_id=update_id), accepted_event_id=accepted_event_id, outcome=outcome
+        )
+        return self._append(
+            time_ns,
+            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+            "workflow_execution_update_completed_event_attributes",
             attributes,
         )
 

@@ -110,6 +110,27 @@ class Parent:
 
 
 @dataclass
+class UpdateHandle:
+    """An update sent to a workflow (§2.9): admitted, then accepted or rejected, then completed."""
+
+    update_id: str
+    name: str
+    args: tuple[Payload, ...]
+    status: str = "admitted"  # "admitted" | "accepted" | "rejected" | "completed"
+    accepted_event_id: int = 0
+    result_payload: Payload | None = None
+    failure: Failure | None = None
+    reason: str = ""
+
+    @property
+    def result(self) -> Any:
+        if self.result_payload is None:
+            return None
+        value = payload_to_python(self.result_payload)
+        return None if value is GO_NIL else value
+
+
+@dataclass
 class WorkflowState:
     """The server's view of one execution: its run, the worker driving it, and what is in flight."""
 
@@ -121,3 +142,5 @@ class WorkflowState:
     last_started_id: int = 0
     new_events: bool = True
     activities: dict[int, ActivityState] = field(default_factory=dict)
+    updates: dict[str, UpdateHandle] = field(default_factory=dict)
+    pending_updates: list[UpdateHandle] = field(default_factory=list)

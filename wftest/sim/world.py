@@ -42,11 +42,12 @@ from wftest.sim.state import (
     QueryError,
     SimulationError,
     UnknownWorkflowError,
+    UpdateHandle,
     WorkflowRun,
     WorkflowState,
 )
 from wftest.sim.timing import DEFAULT_START_NS, Agenda
-from wftest.worker.execution import WorkflowExecution, WorkflowInfo, parse_pid
+from wftest.worker.execution import UpdateRequest, WorkflowExecution, WorkflowInfo, parse_pid
 
 DEFAULT_ATTEMPT_CAP = 100
 
@@ -256,8 +257,15 @@ class World:
         started = b.workflow_task_started(self.now_ns, scheduled_event_id=scheduled, identity=IDENTITY)
         events = b.events[wf.last_started_id : started]
         size = b.events[started - 1].workflow_task_started_event_attributes.history_size_bytes
+        updates = [UpdateRequest(u.update_id, u.name, u.args) for u in wf.pending_updates]
+        wf.pending_updates.clear()
         commands = wf.execution.workflow_task(
-            events, started_event_id=started, now_ns=self.now_ns, resolver=self._resolver, history_size=size
+            events,
+            started_event_id=started,
+            now_ns=self.now_ns,
+            resolver=self._resolver,
+            history_size=size,
+            updates=updates,
         )
         completed = b.workflow_task_completed(
             self.now_ns, scheduled_event_id=scheduled, started_event_id=started, identity=IDENTITY
@@ -358,6 +366,8 @@ class World:
             self.agenda.at(now, lambda: self._deliver_cancel(wf, command, initiated, completed))
         elif isinstance(command, cmd.ContinueAsNewWorkflowExecution):
             self._continue_as_new(wf, command, completed)
+        elif isinstance(command, cmd.UpdateResponse):
+            self._update_response(wf, command, started=wf.last_started_id)
         elif isinstance(command, cmd.CompleteWorkflowExecution):
             b.workflow_execution_completed(
                 now,
@@ -751,6 +761,54 @@ class World:
             )
         self.agenda.at(self.now_ns, self._dispatch_due)
         return wf.run, pid
+
+    def update(self, run: WorkflowRun | str, name: str, *args: Any) -> UpdateHandle:
+        """Send an update (§2.9): the workflow sees a message from `{update|<id>}` and answers with
+        `ack`/`nak`, then `ok`/`error`; the handle follows its status."""
+        wf = self._open(run)
+        handle = UpdateHandle(f"update-{next(self._ids)}", name, tuple(python_to_payload(a) for a in args))
+        wf.updates[handle.update_id] = handle
+        wf.pending_updates.append(handle)
+        wf.new_events = True
+        self._dispatch_due()
+        return handle
+
+    def _update_response(self, wf: WorkflowState, command: cmd.UpdateResponse, *, started: int) -> None:
+        handle = wf.updates.get(command.update_id)
+        if handle is None:
+            raise SimulationError(
+                f"workflow {wf.info.workflow_id} answered unknown update '{command.update_id}'"
+            )
+        b = wf.run.builder
+        if command.outcome == "reject":
+            handle.status, handle.reason = "rejected", command.reason
+        elif command.outcome == "accept":
+            handle.accepted_event_id = b.workflow_execution_update_accepted(
+                self.now_ns,
+                update_id=handle.update_id,
+                name=handle.name,
+                args=list(handle.args),
+                sequencing_event_id=started - 1,
+                identity=IDENTITY,
+            )
+            handle.status = "accepted"
+        else:
+            if handle.status != "accepted":
+                raise SimulationError(
+                    f"update '{handle.update_id}' completed before it was accepted (send ack first)"
+                )
+            b.workflow_execution_update_completed(
+                self.now_ns,
+                update_id=handle.update_id,
+                accepted_event_id=handle.accepted_event_id,
+                result=[command.result] if command.result is not None else [],
+                failure=command.failure,
+            )
+            handle.status, handle.result_payload, handle.failure = (
+                "completed",
+                command.result,
+                command.failure,
+            )
 
     def _open(self, run: WorkflowRun | str) -> WorkflowState:
         workflow_id = run if isinstance(run, str) else run.workflow_id

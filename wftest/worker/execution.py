@@ -109,6 +109,15 @@ class _Activity:
     cancelled: bool = False
 
 
+@dataclass(frozen=True)
+class UpdateRequest:
+    """An update delivered with a workflow task (§2.9): a message from `{update|<id>}`."""
+
+    update_id: str
+    name: str
+    args: tuple[Payload, ...] = ()
+
+
 @dataclass
 class _Child:
     workflow_id: str
@@ -199,7 +208,10 @@ class WorkflowExecution:
         self._versions: dict[str, int] = {}
         self._signals: dict[int, int] = {}  # SignalExternal / RequestCancelExternal initiated id -> task
         self._children: dict[int, _Child] = {}  # by initiated event id
-        self._exits: deque[dict[str, Any]] = deque()  # child EXIT events, delivered after signals (§0.2)
+        self._exits: deque[dict[str, Any]] = deque()
+        self._updates: deque[UpdateRequest] = (
+            deque()
+        )  # delivered last in a task (§0.2)  # child EXIT events, delivered after signals (§0.2)
         self._completions: deque[tuple[int, tuple[Any, ...]]] = deque()  # resolved in a later task
         self._pushes: deque[tuple[str, int, Any]] = deque()  # ("future" | "channel", id, value)
         self._task: _Task | None = None
@@ -252,6 +264,7 @@ class WorkflowExecution:
         now_ns: int,
         resolver: Resolver,
         history_size: int = 0,
+        updates: Sequence[UpdateRequest] = (),
     ) -> list[cmd.Command]:
         """Run one workflow task. `events` are the history events since the previous task started,
         up to and including this task's WorkflowTaskStarted."""
@@ -264,6 +277,7 @@ class WorkflowExecution:
         self._resolver = resolver
         for event in events:
             self._apply_event(event)
+        self._updates.extend(updates)
         if not self._started:
             self._started = True
             args = [self.sb.values.from_payload(p) for p in self._input]
@@ -451,6 +465,10 @@ class WorkflowExecution:
         self._pushes = kept
         while self._exits:
             self.rt.deliver_event(self.sb.table(self._exits.popleft()))
+        while self._updates:
+            update = self._updates.popleft()
+            values = tuple(self.sb.values.from_payload(p) for p in update.args)
+            self.rt.deliver(update.name.encode(), f"{{update|{update.update_id}}}".encode(), *values)
 
     # -- stepping: commands are executed in order, synchronous ones resume depth-first (§0.3) ----
 
@@ -712,6 +730,8 @@ class WorkflowExecution:
             return True
         node, host, uniq = target
         args = t.args
+        if node == "update" and not host:
+            return self._update_reply(task, t, where, uniq)
         payloads = tuple(self.sb.values.to_payload(args[i]) for i in range(1, int(args.n) + 1))
         if node == self.info.client_id or host in (self.info.worker_id, "temporal"):
             assert self._task is not None
@@ -749,6 +769,44 @@ class WorkflowExecution:
                 self.info.pid,
             )
         self.proc.reply(task, True, None)
+        return True
+
+    def _update_reply(self, task: int, t: Any, where: str, update_id: str) -> bool:
+        """§2.9: `ack` → accept, `nak` (reason) → reject, `ok` (result) / `error` (message) → complete."""
+        topic = text(t.topic)
+        args = t.args
+        first = args[1] if int(args.n) >= 1 else None
+        if topic == "ack":
+            self._emit(cmd.UpdateResponse, where, update_id=update_id, outcome="accept")
+        elif topic == "nak":
+            reason = text(first) if isinstance(first, bytes) else ""
+            self._emit(cmd.UpdateResponse, where, ids=0, update_id=update_id, outcome="reject", reason=reason)
+        elif topic == "ok":
+            self._emit(
+                cmd.UpdateResponse,
+                where,
+                update_id=update_id,
+                outcome="complete",
+                result=self.sb.values.to_payload(first),
+            )
+        elif topic == "error":
+            message = text(first) if isinstance(first, bytes) else "update failed"
+            self._emit(
+                cmd.UpdateResponse,
+                where,
+                update_id=update_id,
+                outcome="complete",
+                failure=wippy_failure(ErrorInfo("Internal", message, False)),
+            )
+        else:
+            return self._reply_invalid(
+                task, f"unsupported update reply topic '{topic}' (ack, nak, ok, error)"
+            )
+        self.proc.reply(task, True, None)
+        return True
+
+    def _reply_invalid(self, task: int, message: str) -> bool:
+        self.proc.reply(task, None, self._lua_error(ErrorInfo("Invalid", message, False)))
         return True
 
     def _child(self, task: int, t: Any, where: str, *, spawn: bool) -> bool:
