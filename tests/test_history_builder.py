@@ -562,7 +562,7 @@ def test_activity_retry_attempt_and_timeout_events() -> None:
 
 
 def every_event(b: HistoryBuilder) -> None:
-    """Calls every builder method not used by `start` once, events 5-42."""
+    """Calls every builder method not used by `start` once, events 5-44."""
     child = ExecutionRef("default", f"{RUN_ID}_9", "child-run")
     target = ExecutionRef("default", "other-wf", "other-run")
     failure = wippy_failure(ErrorInfo("Invalid", "bad input", retryable=False, details={"field": "x"}))
@@ -694,6 +694,10 @@ def every_event(b: HistoryBuilder) -> None:
     b.workflow_execution_failed(t, failure=failure, workflow_task_completed_event_id=4)
     b.workflow_execution_timed_out(t)
     b.workflow_execution_completed(t, workflow_task_completed_event_id=4, result=[jp(None)])
+    accepted = b.workflow_execution_update_accepted(
+        t, update_id="u-1", name="add", args=[jp(1)], sequencing_event_id=2, identity="cli"
+    )
+    b.workflow_execution_update_completed(t, update_id="u-1", accepted_event_id=accepted, result=[jp(2)])
 
 
 def test_every_event_type_gets_its_type_and_attributes() -> None:
