@@ -79,3 +79,18 @@ def test_generated_workflow_ids_follow_wippys_form() -> None:
 def test_run_process_rejects_non_function_entries() -> None:
     with pytest.raises(SimulationError, match="is not a function or process entry"):
         World(APP).run_process("app:hello")
+
+
+def test_timers_in_a_process_run_on_the_virtual_clock() -> None:
+    """§1.3: sleep, timer:reset (fires d after the reset), ticker; all on virtual time."""
+    _, process = run("timers")
+    assert process.result == {"was_active": True, "fired_after": 14.0, "ticks": 3, "total": 17.0}
+
+
+def test_execution_timeout_and_id_reuse_policies() -> None:
+    """§2.12: an execution timeout times the run out (EXIT with a Timeout error); once closed, an id may be
+    reused unless `reject_duplicate`, or `allow_duplicate_failed_only` after a successful run."""
+    world, process = run("policies")
+    assert process.result == {"first_err": True, "exit_error": "Timeout", "rejected": "AlreadyExists",
+                              "again": True, "done": "hello x", "not_failed": True, "second": "AlreadyExists"}
+    assert world.get("short").status == "completed"  # the rerun after the timed-out run

@@ -94,7 +94,8 @@ class PlainProcess:
             }
         )
         self.rt = self.sb.library_api("workflow_runtime.lua", self.proc.table, host)
-        self._timers: dict[int, Any] = {}  # handle -> agenda item
+        self._timers: dict[int, Any] = {}  # handle -> agenda item of its next fire
+        self._channels: dict[int, int] = {}  # handle -> the channel it fires into
         self._next_handle = 0
         self._watching: set[str] = set()  # PIDs whose close this process hears of (monitor/link)
         main = self.sb.load_entry(world.app, entry)
@@ -192,18 +193,22 @@ class PlainProcess:
         self.world.agenda.at(self.world.now_ns + max(int(t.duration), 0), done)
         return False
 
-    def _timer(self, task: int, t: Any, *, repeat: bool = False) -> bool:
-        self._next_handle += 1
-        handle, channel, duration = self._next_handle, int(t.channel), int(t.duration)
-
+    def _arm(self, handle: int, channel: int, duration: int, *, repeat: bool) -> None:
         def fire() -> None:
             self.proc.push(channel, new_time(self.sb, self.world.now_ns))
             if repeat:
-                self._timers[handle] = self.world.agenda.at(self.world.now_ns + duration, fire)
+                self._arm(handle, channel, duration, repeat=True)
+            else:
+                self._timers.pop(handle, None)
             self.step()
 
         self._timers[handle] = self.world.agenda.at(self.world.now_ns + duration, fire)
-        self.proc.reply(task, handle)
+        self._channels[handle] = channel
+
+    def _timer(self, task: int, t: Any, *, repeat: bool = False) -> bool:
+        self._next_handle += 1
+        self._arm(self._next_handle, int(t.channel), int(t.duration), repeat=repeat)
+        self.proc.reply(task, self._next_handle)
         return True
 
     def _ticker(self, task: int, t: Any) -> bool:
@@ -217,7 +222,16 @@ class PlainProcess:
         return True
 
     def _timer_reset(self, task: int, t: Any) -> bool:
-        return self._reply_error(task, "Internal", "timer:reset is not implemented for plain processes yet")
+        """timer:reset(d): the old fire is dropped and the timer fires d from now (true if it was active)."""
+        handle = int(t.timer)
+        item = self._timers.pop(handle, None)
+        if item is not None:
+            item.cancelled = True
+        channel = self._channels.get(handle)
+        if channel is not None:
+            self._arm(handle, channel, int(t.duration), repeat=False)
+        self.proc.reply(task, item is not None)
+        return True
 
     # -- functions -----------------------------------------------------------------------------------
 
@@ -318,6 +332,8 @@ class PlainProcess:
             return (None if value is GO_NIL else self.sb.table(value)), None
         if run.status == "terminated":
             return None, self.sb.error("Canceled", "workflow terminated", False)
+        if run.status == "timed_out":
+            return None, self.sb.error("Timeout", "workflow timed out", False)
         assert run.failure is not None
         return None, self._lua_error(error_from_failure(run.failure))
 

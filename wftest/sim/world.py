@@ -48,6 +48,7 @@ from wftest.sim.state import (
 )
 from wftest.sim.timing import DEFAULT_START_NS, Agenda
 from wftest.worker.execution import UpdateRequest, WorkflowExecution, WorkflowInfo, parse_pid
+from wftest.worker.options import OptionError, duration_option
 
 DEFAULT_ATTEMPT_CAP = 100
 
@@ -151,8 +152,10 @@ class World:
         context: dict[str, Any],
         parent: Parent | None,
         task_queue: str | None = None,
+        timeout_ns: int = 0,
     ) -> WorkflowState:
-        """Create an execution and its WorkflowExecutionStarted; an unknown type fails at once."""
+        """Create an execution and its WorkflowExecutionStarted; an unknown type fails at once. A
+        `timeout_ns` (execution or run timeout) times the run out on the virtual clock."""
         run_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         entry = self.app.entries.get(workflow_type)
         known = isinstance(entry, LuaEntry) and entry.kind.startswith("workflow.")
@@ -173,6 +176,7 @@ class World:
             identity=IDENTITY,
             parent=parent.ref if parent is not None else None,
             parent_initiated_event_id=parent.initiated_event_id if parent is not None else 0,
+            workflow_execution_timeout_ns=timeout_ns,
         )
         execution = None
         if known:
@@ -189,7 +193,15 @@ class World:
             )
         wf = WorkflowState(run, execution, info, parent=parent)  # type: ignore[arg-type]
         self._workflows[wid] = wf
+        if timeout_ns > 0:
+            self.agenda.at(self.now_ns + timeout_ns, lambda: self._time_out(wf))
         return wf
+
+    def _time_out(self, wf: WorkflowState) -> None:
+        if wf.run.closed:
+            return
+        wf.run.builder.workflow_execution_timed_out(self.now_ns)
+        self._close(wf, "timed_out")
 
     def _fail_unregistered(self, wf: WorkflowState) -> None:
         """No such workflow entry: the run fails with Wippy's NotFound at once (a real worker would never
@@ -545,6 +557,7 @@ class World:
             context,
             link,
             task_queue=command.task_queue,
+            timeout_ns=_first_positive(command.run_timeout_ns, command.execution_timeout_ns),
         )
         b.child_workflow_execution_started(
             self.now_ns,
@@ -593,6 +606,14 @@ class World:
             )
         elif status == "terminated":
             b.child_workflow_execution_terminated(
+                self.now_ns,
+                child=ref,
+                workflow_type=wtype,
+                initiated_event_id=initiated,
+                started_event_id=started,
+            )
+        elif status == "timed_out":
+            b.child_workflow_execution_timed_out(
                 self.now_ns,
                 child=ref,
                 workflow_type=wtype,
@@ -732,7 +753,20 @@ class World:
         error_when_started = bool(flat.get("execution_error_when_already_started", not explicit))
         client = getattr(worker, "client", None) or "app:client"
         pid = f"{{{client}@{host}|{workflow_id}}}"
+        try:
+            timeout = _first_positive(
+                duration_option("run_timeout", flat.get("run_timeout", 0)),
+                duration_option("execution_timeout", flat.get("execution_timeout", 0)),
+            )
+        except OptionError as exc:
+            return str(exc)
         existing = self.find_run(workflow_id)
+        reuse = str(flat.get("id_reuse_policy") or "allow_duplicate").lower()
+        if existing is not None and existing.closed:
+            if reuse == "reject_duplicate" or (
+                reuse == "allow_duplicate_failed_only" and existing.status == "completed"
+            ):
+                return f"workflow execution already started: {workflow_id} (id_reuse_policy {reuse})"
         if existing is not None and not existing.closed:
             if policy == "terminate_existing":
                 self.terminate(existing, "terminated by a new start (terminate_existing)")
@@ -750,6 +784,7 @@ class World:
             full_context,
             None,
             task_queue=getattr(worker, "task_queue", None),
+            timeout_ns=timeout,
         )
         for topic, values in messages:
             wf.run.builder.workflow_execution_signaled(
@@ -845,6 +880,11 @@ class World:
             return
         wf.run.builder.timer_fired(self.now_ns, timer_id=timer_id, started_event_id=started_event_id)
         wf.new_events = True
+
+
+def _first_positive(*values: int) -> int:
+    """The run timeout wins over the execution timeout (each run is timed alone here)."""
+    return next((v for v in values if v > 0), 0)
 
 
 _CLOSE_POLICIES = {
