@@ -160,3 +160,21 @@ def test_history_out_writes_readable_history(tmp_path: Path) -> None:
     assert wftest_run("app.wf:failing", "--input", '"string"', "--history-out", str(failed)).exit_code == 1
     events = WorkflowHistory.from_json("failing", failed.read_text(encoding="utf-8")).events
     assert events[-1].HasField("workflow_execution_failed_event_attributes")
+
+
+def test_signal_option_sends_at_a_virtual_offset(tmp_path: Path) -> None:
+    """`--signal AFTER:TOPIC=JSON` signals the workflow that long after its start (virtual time)."""
+    out = tmp_path / "h.json"
+    result = CliRunner().invoke(main, ["run", str(APP_DIR), "app.wf:approval", "--input", '{"n": 1}',
+                                       "--signal", '30m:approve={"by": "ada"}', "--history-out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {"by": "ada", "from": "", "request": {"n": 1}, "status": "approve"}
+    events = json.loads(out.read_text())["events"]
+    signaled = [e for e in events if e["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED"]
+    assert signaled[0]["eventTime"] == "2026-01-01T00:30:00Z"
+
+
+def test_bad_signal_option_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["run", str(APP_DIR), "app.wf:approval", "--signal", "soon:approve"])
+    assert result.exit_code == 2
+    assert 'invalid duration "soon"' in result.stderr

@@ -94,3 +94,17 @@ def test_execution_timeout_and_id_reuse_policies() -> None:
     assert process.result == {"first_err": True, "exit_error": "Timeout", "rejected": "AlreadyExists",
                               "again": True, "done": "hello x", "not_failed": True, "second": "AlreadyExists"}
     assert world.get("short").status == "completed"  # the rerun after the timed-out run
+
+
+def test_context_reaches_the_workflow_and_its_activities() -> None:
+    """§1.7, §3.4: `process.with_context` values reach ctx.get/ctx.all in the workflow and its activities."""
+    _, process = run("with_context")
+    assert process.result == {"tenant": "t-1", "activity_sees": "t-1", "keys": "u-9"}
+
+
+def test_terminate_existing_replaces_the_running_execution() -> None:
+    """§2.12: id_conflict_policy terminate_existing terminates the running one (its monitor gets EXIT with
+    an error) and starts the new one under the same workflow id."""
+    world, process = run("replace_existing")
+    assert process.result == {"same_pid": True, "first_exit": "Canceled"}
+    assert world.get("only").result == {"greeting": "hello new"}

@@ -49,6 +49,20 @@ def _parse_start_time(value: str | None) -> int:
     return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
 
 
+def _signal_option(spec: str) -> tuple[int, str, object]:
+    from wftest.lua.gotime import GoTimeError, parse_duration
+
+    after, colon, rest = spec.partition(":")
+    topic, equals, value = rest.partition("=")
+    if not colon or not topic:
+        raise click.BadParameter(f"expected AFTER:TOPIC=JSON, got {spec!r}", param_hint="--signal")
+    try:
+        offset = parse_duration(after)
+    except GoTimeError as exc:
+        raise click.BadParameter(str(exc), param_hint="--signal") from None
+    return offset, topic, _json_option(value, "--signal") if equals else None
+
+
 def _json_option(text_value: str, hint: str) -> object:
     import json
 
@@ -72,6 +86,13 @@ def _json_option(text_value: str, hint: str) -> object:
     metavar="ACTIVITY_ID=KIND:MESSAGE",
     help="Fail an activity (non-retryable) with a Wippy error.",
 )
+@click.option(
+    "--signal",
+    "signals",
+    multiple=True,
+    metavar="AFTER:TOPIC=JSON",
+    help="Signal the workflow AFTER (a Go duration, e.g. 1m) its start; repeatable.",
+)
 @click.option("--start-time", metavar="RFC3339", help="Virtual start time (default 2026-01-01T00:00:00Z).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for everything random.")
 @click.option(
@@ -83,6 +104,7 @@ def run(
     inputs: tuple[str, ...],
     mocks: tuple[str, ...],
     mock_errors: tuple[str, ...],
+    signals: tuple[str, ...],
     start_time: str | None,
     seed: int,
     history_out: str | None,
@@ -94,6 +116,7 @@ def run(
     from wftest.sim.activities import ActivityError
 
     args = [_json_option(v, "--input") for v in inputs]
+    timeline = [_signal_option(spec) for spec in signals]
     start_ns = _parse_start_time(start_time)
     try:
         loaded = load_app(app)
@@ -117,6 +140,8 @@ def run(
         world.mock(activity, error=ActivityError(message, kind=kind, retryable=False))
     try:
         handle = world.start(workflow, *args)
+        for offset, topic, payload in timeline:
+            world.signal_at(handle, offset, topic, payload)
         world.run_until_closed(handle)
     except UnknownWorkflowError as exc:
         raise click.UsageError(str(exc)) from None

@@ -854,7 +854,22 @@ class World:
 
     def signal(self, run: WorkflowRun | str, name: str, *args: Any, sender: str | None = None) -> None:
         """Send a signal (a Wippy message with topic `name`, one payload per argument) now."""
-        wf = self._open(run)
+        self._append_signal(self._open(run), name, args, sender)
+        self._dispatch_due()
+
+    def signal_at(
+        self, run: WorkflowRun, offset_ns: int, name: str, *args: Any, sender: str | None = None
+    ) -> None:
+        """Send a signal `offset_ns` after the run started (ignored if the run has closed by then)."""
+
+        def send() -> None:
+            latest = run.latest
+            if not latest.closed:
+                self._append_signal(self._workflows[latest.workflow_id], name, args, sender)
+
+        self.agenda.at(max(run.start_ns + offset_ns, self.now_ns), send)
+
+    def _append_signal(self, wf: WorkflowState, name: str, args: tuple[Any, ...], sender: str | None) -> None:
         header = {"wippy-context": python_to_payload({"temporal.signal.from": sender})} if sender else None
         wf.run.builder.workflow_execution_signaled(
             self.now_ns,
@@ -864,7 +879,6 @@ class World:
             header=header,
         )
         wf.new_events = True
-        self._dispatch_due()
 
     def request_cancel(self, run: WorkflowRun | str, reason: str = "") -> None:
         """Request cancellation: the workflow sees a CANCEL event and decides what to do (§2.8)."""
