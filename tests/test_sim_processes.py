@@ -108,3 +108,27 @@ def test_terminate_existing_replaces_the_running_execution() -> None:
     world, process = run("replace_existing")
     assert process.result == {"same_pid": True, "first_exit": "Canceled"}
     assert world.get("only").result == {"greeting": "hello new"}
+
+
+def test_start_options_delay_memo_search_queue_and_workflow_retries() -> None:
+    """Start options (seed's options reference): start_delay holds the first workflow task, memo and search
+    attributes and the task queue override are recorded at start, a retry policy reruns a failed run as a
+    new run (attempt + 1, after its backoff); cron_schedule is refused with a clear error."""
+    world, process = run("start_options")
+    assert process.result == {"attempt": 3, "elapsed": 90.0,
+                              "cron": "cron_schedule is not simulated by wftest yet"}
+    last = world.get("flaky")
+    chain = [last]
+    while chain[-1].previous_run is not None:
+        chain.append(chain[-1].previous_run)
+    first, second, third = reversed(chain)
+    assert [r.status for r in (first, second, third)] == ["failed", "failed", "completed"]
+    started = first.history.events[0].workflow_execution_started_event_attributes
+    assert started.first_workflow_task_backoff.ToSeconds() == 60
+    assert started.task_queue.name == "other-queue"
+    assert started.memo.fields["source"].data == b'"api"'
+    assert started.search_attributes.indexed_fields["customer_id"].metadata["type"] == b"Keyword"
+    failed = first.history.events[-1].workflow_execution_failed_event_attributes
+    assert failed.new_execution_run_id == second.run_id
+    retried = second.history.events[0].workflow_execution_started_event_attributes
+    assert (retried.attempt, retried.first_workflow_task_backoff.ToSeconds()) == (2, 10)

@@ -319,8 +319,10 @@ class HistoryBuilder:
         retry_policy: RetryPolicy | None = None,
         memo: Mapping[str, Payload] | None = None,
         search_attributes: Mapping[str, Payload] | None = None,
+        first_workflow_task_backoff_ns: int = 0,
     ) -> int:
-        """The first event; the workflow id is not part of it, the run id is (original/first run id)."""
+        """The first event; the workflow id is not part of it, the run id is (original/first run id).
+        `first_workflow_task_backoff_ns`: start delay or retry backoff before the first workflow task."""
         self._run_id = run_id
         attributes = WorkflowExecutionStartedEventAttributes(
             workflow_type=WorkflowType(name=workflow_type),
@@ -339,7 +341,7 @@ class HistoryBuilder:
             first_execution_run_id=run_id if first_execution_run_id is None else first_execution_run_id,
             retry_policy=retry_policy,
             attempt=attempt,
-            first_workflow_task_backoff=_duration(0),
+            first_workflow_task_backoff=_duration(first_workflow_task_backoff_ns),
             memo=None if memo is None else Memo(fields=memo),
             search_attributes=_search_attributes(search_attributes),
             header=_header(header),
@@ -372,11 +374,14 @@ class HistoryBuilder:
         failure: Failure,
         workflow_task_completed_event_id: int,
         retry_state: RetryState.ValueType = RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET,
+        new_execution_run_id: str = "",
     ) -> int:
-        """Default retry state: what the server records for a workflow started without a retry policy."""
+        """Default retry state: what the server records for a workflow started without a retry policy;
+        `new_execution_run_id` names the run a retry policy starts next."""
         attributes = WorkflowExecutionFailedEventAttributes(
             failure=failure,
             retry_state=retry_state,
+            new_execution_run_id=new_execution_run_id,
             workflow_task_completed_event_id=workflow_task_completed_event_id,
         )
         return self._append(

@@ -63,7 +63,8 @@ class WorkflowRun:
         self.result_payload: Payload | None = None
         self.failure: Failure | None = None
         self.builder = HistoryBuilder()
-        self.next_run: WorkflowRun | None = None  # the run it continued as (status "continued_as_new")
+        self.next_run: WorkflowRun | None = None  # the run that followed (continue-as-new or a retry)
+        self.previous_run: WorkflowRun | None = None
 
     @property
     def latest(self) -> WorkflowRun:
@@ -109,6 +110,19 @@ class Parent:
     close_policy: str
 
 
+@dataclass(frozen=True)
+class StartOptions:
+    """How a run starts (spec §2.6, §2.12 start options) beyond its type, id, input and context."""
+
+    task_queue: str | None = None
+    timeout_ns: int = 0  # run (or execution) timeout, on the virtual clock
+    start_delay_ns: int = 0  # no workflow task before this
+    memo: dict[str, Payload] | None = None
+    search_attributes: dict[str, Payload] | None = None
+    retry_policy: cmd.RetryPolicy | None = None  # retries of a failed run as a new run
+    attempt: int = 1
+
+
 @dataclass
 class UpdateHandle:
     """An update sent to a workflow (§2.9): admitted, then accepted or rejected, then completed."""
@@ -143,4 +157,6 @@ class WorkflowState:
     new_events: bool = True
     activities: dict[int, ActivityState] = field(default_factory=dict)
     updates: dict[str, UpdateHandle] = field(default_factory=dict)
+    options: StartOptions = field(default_factory=StartOptions)
+    not_before_ns: int = 0  # start delay or retry backoff: no workflow task earlier
     pending_updates: list[UpdateHandle] = field(default_factory=list)

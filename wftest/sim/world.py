@@ -10,12 +10,14 @@ import itertools
 import random
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import (
     CancelExternalWorkflowExecutionFailedCause,
     ParentClosePolicy,
+    RetryState,
     SignalExternalWorkflowExecutionFailedCause,
     StartChildWorkflowExecutionFailedCause,
 )
@@ -24,7 +26,7 @@ from temporalio.api.failure.v1 import Failure
 from wftest import commands as cmd
 from wftest.app import App, LuaEntry
 from wftest.history.builder import ExecutionRef
-from wftest.history.failures import ErrorInfo, wippy_failure
+from wftest.history.failures import ErrorInfo, error_from_failure, wippy_failure
 from wftest.lua.modules.effects import produce
 from wftest.lua.values import payload_to_python, python_to_payload
 from wftest.sim.activities import (
@@ -33,6 +35,8 @@ from wftest.sim.activities import (
     ActivityRunner,
     Mock,
     MockFn,
+    retry_interval,
+    should_retry,
 )
 from wftest.sim.activity_tasks import ActivityTasks, retry_policy_proto
 from wftest.sim.processes import PlainProcess, ProcessRun
@@ -41,14 +45,21 @@ from wftest.sim.state import (
     Parent,
     QueryError,
     SimulationError,
+    StartOptions,
     UnknownWorkflowError,
     UpdateHandle,
     WorkflowRun,
     WorkflowState,
 )
 from wftest.sim.timing import DEFAULT_START_NS, Agenda
-from wftest.worker.execution import UpdateRequest, WorkflowExecution, WorkflowInfo, parse_pid
-from wftest.worker.options import OptionError, duration_option
+from wftest.worker.execution import (
+    UpdateRequest,
+    WorkflowExecution,
+    WorkflowInfo,
+    parse_pid,
+    search_attribute_payloads,
+)
+from wftest.worker.options import OptionError, duration_option, retry_policy
 
 DEFAULT_ATTEMPT_CAP = 100
 
@@ -151,19 +162,22 @@ class World:
         payloads: list[Payload],
         context: dict[str, Any],
         parent: Parent | None,
-        task_queue: str | None = None,
-        timeout_ns: int = 0,
+        options: StartOptions | None = None,
+        run_id: str | None = None,
     ) -> WorkflowState:
-        """Create an execution and its WorkflowExecutionStarted; an unknown type fails at once. A
-        `timeout_ns` (execution or run timeout) times the run out on the virtual clock."""
-        run_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        """Create an execution and its WorkflowExecutionStarted; an unknown type fails at once."""
+        options = options or StartOptions()
+        task_queue, timeout_ns = options.task_queue, options.timeout_ns
+        run_id = run_id or self._new_run_id()
         entry = self.app.entries.get(workflow_type)
         known = isinstance(entry, LuaEntry) and entry.kind.startswith("workflow.")
         worker = entry.workflow.worker if known and entry.workflow is not None else "app:worker"  # type: ignore[union-attr]
         worker_entry = self.app.entries.get(worker)
         queue = task_queue or getattr(worker_entry, "task_queue", None) or "default"
         client = getattr(worker_entry, "client", None) or "app:client"
-        info = WorkflowInfo(wid, run_id, workflow_type, queue, client_id=client, worker_id=worker)
+        info = WorkflowInfo(
+            wid, run_id, workflow_type, queue, attempt=options.attempt, client_id=client, worker_id=worker
+        )
         run = WorkflowRun(lambda: self.now_ns, wid, run_id, entry if known else None, self.now_ns)  # type: ignore[arg-type]
         header = {"wippy-context": python_to_payload(context)} if context else {}
         run.builder.workflow_execution_started(
@@ -177,6 +191,11 @@ class World:
             parent=parent.ref if parent is not None else None,
             parent_initiated_event_id=parent.initiated_event_id if parent is not None else 0,
             workflow_execution_timeout_ns=timeout_ns,
+            attempt=options.attempt,
+            retry_policy=retry_policy_proto(options.retry_policy),
+            memo=options.memo,
+            search_attributes=options.search_attributes,
+            first_workflow_task_backoff_ns=options.start_delay_ns,
         )
         execution = None
         if known:
@@ -191,11 +210,46 @@ class World:
                 instruction_budget=self.instruction_budget,
                 local_send=self._local_send,
             )
-        wf = WorkflowState(run, execution, info, parent=parent)  # type: ignore[arg-type]
+        wf = WorkflowState(run, execution, info, parent=parent, options=options)  # type: ignore[arg-type]
         self._workflows[wid] = wf
+        if options.start_delay_ns > 0:
+            wf.not_before_ns = self.now_ns + options.start_delay_ns
+            self.agenda.at(wf.not_before_ns, lambda: None)  # wakes the dispatcher then
         if timeout_ns > 0:
-            self.agenda.at(self.now_ns + timeout_ns, lambda: self._time_out(wf))
+            self.agenda.at(self.now_ns + options.start_delay_ns + timeout_ns, lambda: self._time_out(wf))
         return wf
+
+    def _new_run_id(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def _retry_run(self, wf: WorkflowState, failure: Failure) -> tuple[str, int] | None:
+        """A failed run with a retry policy that allows another attempt: (next run id, backoff)."""
+        policy = wf.options.retry_policy
+        if policy is None:
+            return None
+        error = error_from_failure(failure)
+        if not should_retry(policy, wf.options.attempt, error):
+            return None
+        return self._new_run_id(), retry_interval(policy, wf.options.attempt)
+
+    def _start_retry(self, wf: WorkflowState, run_id: str, backoff_ns: int) -> None:
+        """§2.12 workflow retry policy: the next attempt is a new run of the same workflow id."""
+        old = wf.run
+        first = old.builder.events[0].workflow_execution_started_event_attributes
+        options = replace(wf.options, attempt=wf.options.attempt + 1, start_delay_ns=backoff_ns)
+        successor = self._launch(
+            old.entry.id if old.entry is not None else wf.info.workflow_type,
+            old.workflow_id,
+            list(first.input.payloads),
+            dict(wf.execution.context),
+            wf.parent,
+            options,
+            run_id=run_id,
+        )
+        old.next_run, successor.run.previous_run = successor.run, old
+        watchers = self._watchers.pop(old.workflow_id + "/" + old.run_id, [])
+        if watchers:
+            self._watchers[successor.run.workflow_id + "/" + successor.run.run_id] = watchers
 
     def _time_out(self, wf: WorkflowState) -> None:
         if wf.run.closed:
@@ -253,7 +307,7 @@ class World:
         while progressed:
             progressed = False
             for wf in list(self._workflows.values()):
-                if wf.new_events and not wf.run.closed:
+                if wf.new_events and not wf.run.closed and self.now_ns >= wf.not_before_ns:
                     wf.new_events = False
                     self._workflow_task(wf)
                     progressed = True
@@ -388,9 +442,16 @@ class World:
             )
             self._close(wf, "completed", result=command.result)
         elif isinstance(command, cmd.FailWorkflowExecution):
+            retry = self._retry_run(wf, command.failure)
             b.workflow_execution_failed(
-                now, failure=command.failure, workflow_task_completed_event_id=completed
+                now,
+                failure=command.failure,
+                workflow_task_completed_event_id=completed,
+                retry_state=_workflow_retry_state(wf.options, retry is not None),
+                new_execution_run_id=retry[0] if retry else "",
             )
+            if retry is not None:
+                self._start_retry(wf, *retry)
             self._close(wf, "failed", failure=command.failure)
         else:
             raise NotImplementedError(f"the simulator does not execute {command.name} yet")
@@ -412,7 +473,7 @@ class World:
             list(command.input),
             context,
             wf.parent,
-            task_queue=command.task_queue,
+            replace(wf.options, task_queue=command.task_queue, attempt=1, start_delay_ns=0),
         )
         old.builder.workflow_execution_continued_as_new(
             self.now_ns,
@@ -423,7 +484,7 @@ class World:
             input=list(command.input),
             header=dict(command.header),
         )
-        old.next_run = successor.run
+        old.next_run, successor.run.previous_run = successor.run, old
         watchers = self._watchers.pop(old.workflow_id + "/" + old.run_id, [])
         if watchers:
             self._watchers[successor.run.workflow_id + "/" + successor.run.run_id] = watchers
@@ -442,6 +503,8 @@ class World:
         if wf.execution is not None:
             wf.execution.close()
         self._apply_close_policy(wf)
+        if wf.run.next_run is not None:
+            return  # a retry goes on under the same workflow id: parents and monitors wait for it
         self._report_to_parent(wf)
         for watcher in self._watchers.pop(wf.run.workflow_id + "/" + wf.run.run_id, []):
             watcher(wf.run)
@@ -556,8 +619,9 @@ class World:
             list(command.input),
             context,
             link,
-            task_queue=command.task_queue,
-            timeout_ns=_first_positive(command.run_timeout_ns, command.execution_timeout_ns),
+            StartOptions(
+                command.task_queue, _first_positive(command.run_timeout_ns, command.execution_timeout_ns)
+            ),
         )
         b.child_workflow_execution_started(
             self.now_ns,
@@ -754,11 +818,8 @@ class World:
         client = getattr(worker, "client", None) or "app:client"
         pid = f"{{{client}@{host}|{workflow_id}}}"
         try:
-            timeout = _first_positive(
-                duration_option("run_timeout", flat.get("run_timeout", 0)),
-                duration_option("execution_timeout", flat.get("execution_timeout", 0)),
-            )
-        except OptionError as exc:
+            start = _start_options(flat, getattr(worker, "task_queue", None))
+        except (OptionError, ValueError) as exc:
             return str(exc)
         existing = self.find_run(workflow_id)
         reuse = str(flat.get("id_reuse_policy") or "allow_duplicate").lower()
@@ -783,8 +844,7 @@ class World:
             payloads,
             full_context,
             None,
-            task_queue=getattr(worker, "task_queue", None),
-            timeout_ns=timeout,
+            start,
         )
         for topic, values in messages:
             wf.run.builder.workflow_execution_signaled(
@@ -894,6 +954,37 @@ class World:
             return
         wf.run.builder.timer_fired(self.now_ns, timer_id=timer_id, started_event_id=started_event_id)
         wf.new_events = True
+
+
+def _start_options(flat: Mapping[str, Any], worker_queue: str | None) -> StartOptions:
+    """Start options of a workflow started from a process (the seed's Full Options Reference)."""
+    if flat.get("cron_schedule"):
+        raise ValueError("cron_schedule is not simulated by wftest yet")
+    memo = flat.get("memo")
+    search = flat.get("search_attributes")
+    policy = flat.get("retry_policy")
+    return StartOptions(
+        task_queue=str(flat.get("task_queue") or worker_queue or "") or None,
+        timeout_ns=_first_positive(
+            duration_option("run_timeout", flat.get("run_timeout", 0)),
+            duration_option("execution_timeout", flat.get("execution_timeout", 0)),
+        ),
+        start_delay_ns=duration_option("start_delay", flat.get("start_delay", 0)),
+        memo={k: python_to_payload(v) for k, v in sorted(memo.items())} if isinstance(memo, dict) else None,
+        search_attributes=search_attribute_payloads(search) if isinstance(search, dict) else None,
+        retry_policy=retry_policy(policy) if policy is not None else None,
+    )
+
+
+def _workflow_retry_state(options: StartOptions, retrying: bool) -> RetryState.ValueType:
+    if options.retry_policy is None:
+        return RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
+    if retrying:
+        return RetryState.RETRY_STATE_IN_PROGRESS
+    attempts = options.retry_policy.maximum_attempts
+    if attempts and options.attempt >= attempts:
+        return RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED
+    return RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE
 
 
 def _first_positive(*values: int) -> int:

@@ -688,7 +688,11 @@ class WorkflowExecution:
 
     def _attrs(self, task: int, t: Any, where: str) -> bool:
         try:
-            search = _search_attributes(self.sb.values.to_python(t.search)) if t.search is not None else None
+            search = (
+                search_attribute_payloads(self.sb.values.to_python(t.search))
+                if t.search is not None
+                else None
+            )
             memo = self.sb.values.to_python(t.memo) if t.memo is not None else None
         except (ValueError, EncodeError) as exc:
             self.proc.reply(
@@ -929,7 +933,7 @@ class WorkflowExecution:
         self.proc.kill_all()
 
 
-def _search_attributes(values: Any) -> dict[str, Payload]:
+def search_attribute_payloads(values: Any) -> dict[str, Payload]:
     """§2.11: typed search attributes (payload metadata `type`)."""
     if not isinstance(values, dict):
         raise ValueError("search must be a table of name = value")
