@@ -113,10 +113,10 @@ def test_terminate_existing_replaces_the_running_execution() -> None:
 def test_start_options_delay_memo_search_queue_and_workflow_retries() -> None:
     """Start options (seed's options reference): start_delay holds the first workflow task, memo and search
     attributes and the task queue override are recorded at start, a retry policy reruns a failed run as a
-    new run (attempt + 1, after its backoff); cron_schedule is refused with a clear error."""
+    new run (attempt + 1, after its backoff); a bad cron_schedule is refused with a clear error."""
     world, process = run("start_options")
     assert process.result == {"attempt": 3, "elapsed": 90.0,
-                              "cron": "cron_schedule is not simulated by wftest yet"}
+                              "cron": "minute field '61' is out of range 0-59"}
     last = world.get("flaky")
     chain = [last]
     while chain[-1].previous_run is not None:
@@ -132,3 +132,27 @@ def test_start_options_delay_memo_search_queue_and_workflow_retries() -> None:
     assert failed.new_execution_run_id == second.run_id
     retried = second.history.events[0].workflow_execution_started_event_attributes
     assert (retried.attempt, retried.first_workflow_task_backoff.ToSeconds()) == (2, 10)
+
+
+def test_cron_schedule_runs_at_matching_minutes() -> None:
+    """Start options: cron_schedule runs each run at the next matching minute (UTC, virtual clock); every
+    run has its own history, and a closed run schedules the next."""
+    world = World(APP)
+    process = world.run_process("app:cron")
+    world.run_until_idle(limit_ns=13 * 3600 * 10**9)
+    assert process.status == "finished", process.failure
+    assert process.result == {"pid": "{app:client@app:worker|every-6h}", "greeting": "hello cron"}
+    runs = []
+    run = world.get("every-6h")
+    while run.previous_run is not None:
+        run = run.previous_run
+    while run is not None:
+        runs.append(run)
+        run = run.next_cron_run
+    starts = [r.history.events[0].workflow_execution_started_event_attributes for r in runs]
+    assert [s.cron_schedule for s in starts] == ["0 */6 * * *"] * len(runs)
+    first_tasks = [next(e for e in r.history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)
+                   for r in runs[:2]]
+    assert [e.event_time.ToJsonString() for e in first_tasks] == ["2026-01-01T06:00:00Z", "2026-01-01T12:00:00Z"]
+    assert starts[0].first_workflow_task_backoff.ToSeconds() == 6 * 3600
+    assert [r.status for r in runs[:2]] == ["completed", "completed"]

@@ -320,6 +320,7 @@ class HistoryBuilder:
         memo: Mapping[str, Payload] | None = None,
         search_attributes: Mapping[str, Payload] | None = None,
         first_workflow_task_backoff_ns: int = 0,
+        cron_schedule: str = "",
     ) -> int:
         """The first event; the workflow id is not part of it, the run id is (original/first run id).
         `first_workflow_task_backoff_ns`: start delay or retry backoff before the first workflow task."""
@@ -342,6 +343,7 @@ class HistoryBuilder:
             retry_policy=retry_policy,
             attempt=attempt,
             first_workflow_task_backoff=_duration(first_workflow_task_backoff_ns),
+            cron_schedule=cron_schedule,
             memo=None if memo is None else Memo(fields=memo),
             search_attributes=_search_attributes(search_attributes),
             header=_header(header),

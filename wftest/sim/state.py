@@ -65,6 +65,7 @@ class WorkflowRun:
         self.builder = HistoryBuilder()
         self.next_run: WorkflowRun | None = None  # the run that followed (continue-as-new or a retry)
         self.previous_run: WorkflowRun | None = None
+        self.next_cron_run: WorkflowRun | None = None  # cron: the run scheduled when this one closed
 
     @property
     def latest(self) -> WorkflowRun:
@@ -121,6 +122,7 @@ class StartOptions:
     search_attributes: dict[str, Payload] | None = None
     retry_policy: cmd.RetryPolicy | None = None  # retries of a failed run as a new run
     attempt: int = 1
+    cron_schedule: str = ""  # each run starts at the next matching minute; a closed run schedules the next
 
 
 @dataclass

@@ -39,6 +39,7 @@ from wftest.sim.activities import (
     should_retry,
 )
 from wftest.sim.activity_tasks import ActivityTasks, retry_policy_proto
+from wftest.sim.cron import parse_cron
 from wftest.sim.processes import PlainProcess, ProcessRun
 from wftest.sim.state import (
     IDENTITY,
@@ -196,6 +197,7 @@ class World:
             memo=options.memo,
             search_attributes=options.search_attributes,
             first_workflow_task_backoff_ns=options.start_delay_ns,
+            cron_schedule=options.cron_schedule,
         )
         execution = None
         if known:
@@ -250,6 +252,22 @@ class World:
         watchers = self._watchers.pop(old.workflow_id + "/" + old.run_id, [])
         if watchers:
             self._watchers[successor.run.workflow_id + "/" + successor.run.run_id] = watchers
+
+    def _schedule_cron(self, wf: WorkflowState) -> None:
+        """A cron run closed: the next run of the same workflow id waits for the next matching minute."""
+        old = wf.run
+        first = old.builder.events[0].workflow_execution_started_event_attributes
+        delay = parse_cron(wf.options.cron_schedule).next_after(self.now_ns) - self.now_ns
+        options = replace(wf.options, attempt=1, start_delay_ns=delay)
+        successor = self._launch(
+            wf.info.workflow_type,
+            old.workflow_id,
+            list(first.input.payloads),
+            dict(wf.execution.context) if wf.execution is not None else {},
+            wf.parent,
+            options,
+        )
+        old.next_cron_run, successor.run.previous_run = successor.run, old
 
     def _time_out(self, wf: WorkflowState) -> None:
         if wf.run.closed:
@@ -505,6 +523,8 @@ class World:
         self._apply_close_policy(wf)
         if wf.run.next_run is not None:
             return  # a retry goes on under the same workflow id: parents and monitors wait for it
+        if wf.options.cron_schedule and status != "terminated":
+            self._schedule_cron(wf)
         self._report_to_parent(wf)
         for watcher in self._watchers.pop(wf.run.workflow_id + "/" + wf.run.run_id, []):
             watcher(wf.run)
@@ -818,7 +838,7 @@ class World:
         client = getattr(worker, "client", None) or "app:client"
         pid = f"{{{client}@{host}|{workflow_id}}}"
         try:
-            start = _start_options(flat, getattr(worker, "task_queue", None))
+            start = _start_options(flat, getattr(worker, "task_queue", None), self.now_ns)
         except (OptionError, ValueError) as exc:
             return str(exc)
         existing = self.find_run(workflow_id)
@@ -956,10 +976,12 @@ class World:
         wf.new_events = True
 
 
-def _start_options(flat: Mapping[str, Any], worker_queue: str | None) -> StartOptions:
+def _start_options(flat: Mapping[str, Any], worker_queue: str | None, now_ns: int) -> StartOptions:
     """Start options of a workflow started from a process (the seed's Full Options Reference)."""
-    if flat.get("cron_schedule"):
-        raise ValueError("cron_schedule is not simulated by wftest yet")
+    cron = str(flat.get("cron_schedule") or "")
+    delay = duration_option("start_delay", flat.get("start_delay", 0))
+    if cron:
+        delay = parse_cron(cron).next_after(now_ns) - now_ns  # the first run waits for its minute too
     memo = flat.get("memo")
     search = flat.get("search_attributes")
     policy = flat.get("retry_policy")
@@ -969,7 +991,8 @@ def _start_options(flat: Mapping[str, Any], worker_queue: str | None) -> StartOp
             duration_option("run_timeout", flat.get("run_timeout", 0)),
             duration_option("execution_timeout", flat.get("execution_timeout", 0)),
         ),
-        start_delay_ns=duration_option("start_delay", flat.get("start_delay", 0)),
+        start_delay_ns=delay,
+        cron_schedule=cron,
         memo={k: python_to_payload(v) for k, v in sorted(memo.items())} if isinstance(memo, dict) else None,
         search_attributes=search_attribute_payloads(search) if isinstance(search, dict) else None,
         retry_policy=retry_policy(policy) if policy is not None else None,
