@@ -1,0 +1,432 @@
+"""Replay: run a workflow entry's current code against a recorded history and match every command it
+produces against the history's command events (spec §6).
+
+The history is cut at its workflow-task boundaries; each task's events drive the very same
+`WorkflowExecution` the simulator uses. Side-effect values and versions come from the recorded markers.
+Two rule sets: `go` (the Go SDK v1.42 matching: what production would reject) and `strict` (also inputs,
+durations, options, full names, ids, attributes and the result: a rerun of unchanged code must be identical).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import History, HistoryEvent
+
+from wftest import commands as cmd
+from wftest.app import App, LuaEntry
+from wftest.worker.execution import (
+    CHANGE_VERSION_ATTRIBUTE,
+    SIDE_EFFECT_MARKER,
+    VERSION_MARKER,
+    WorkflowExecution,
+    WorkflowInfo,
+    WorkflowTaskError,
+)
+
+_E = EventType
+_COMMAND_EVENTS = frozenset(
+    {
+        _E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+        _E.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED,
+        _E.EVENT_TYPE_TIMER_STARTED,
+        _E.EVENT_TYPE_TIMER_CANCELED,
+        _E.EVENT_TYPE_MARKER_RECORDED,
+        _E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+        _E.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
+        _E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+        _E.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+        _E.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+        _E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+        _E.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+        _E.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+        _E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+        _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+        _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+    }
+)
+_CLOSING = frozenset(
+    {
+        _E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+        _E.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+        _E.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+        _E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+    }
+)
+# The command each command event answers, for reports and matching.
+_EVENT_COMMAND = {
+    _E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: "ScheduleActivityTask",
+    _E.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED: "RequestCancelActivityTask",
+    _E.EVENT_TYPE_TIMER_STARTED: "StartTimer",
+    _E.EVENT_TYPE_TIMER_CANCELED: "CancelTimer",
+    _E.EVENT_TYPE_MARKER_RECORDED: "RecordMarker",
+    _E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: "UpsertWorkflowSearchAttributes",
+    _E.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED: "ModifyWorkflowProperties",
+    _E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED: "StartChildWorkflowExecution",
+    _E.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED: "SignalExternalWorkflowExecution",
+    _E.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED: (
+        "RequestCancelExternalWorkflowExecution"
+    ),
+    _E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: "CompleteWorkflowExecution",
+    _E.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: "FailWorkflowExecution",
+    _E.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: "ContinueAsNewWorkflowExecution",
+    _E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: "CancelWorkflowExecution",
+    _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "UpdateResponse",
+    _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED: "UpdateResponse",
+}
+
+
+class NondeterminismError(Exception):
+    """The code no longer produces the commands the history recorded."""
+
+    def __init__(self, report: str, *, event_id: int, workflow_task: int, where: str = "") -> None:
+        super().__init__(report)
+        self.event_id = event_id
+        self.workflow_task = workflow_task
+        self.where = where
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    workflow_type: str
+    workflow_tasks: int
+    commands: int
+    rules: str
+
+
+@dataclass
+class _Recorded:
+    """Side effects and versions as the history recorded them."""
+
+    side_effects: dict[int, Payload] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    def side_effect(self, side_effect_id: int, name: str, args: tuple[Any, ...]) -> Payload:
+        payload = self.side_effects.get(side_effect_id)
+        if payload is None:
+            raise WorkflowTaskError(f"No cached result found for side effectID {side_effect_id} ({name})")
+        return payload
+
+    def version(self, change_id: str, min_version: int, max_version: int) -> tuple[int, bool]:
+        if change_id in self.versions:
+            return self.versions[change_id], True
+        return -1, False  # DefaultVersion: the history predates the change
+
+
+def _recorded(history: History) -> _Recorded:
+    out = _Recorded()
+    for event in history.events:
+        if event.event_type != _E.EVENT_TYPE_MARKER_RECORDED:
+            continue
+        marker = event.marker_recorded_event_attributes
+        details = marker.details
+        if marker.marker_name == SIDE_EFFECT_MARKER and "side-effect-id" in details:
+            sid = json.loads(details["side-effect-id"].payloads[0].data)
+            out.side_effects[int(sid)] = details["data"].payloads[0]
+        elif marker.marker_name == VERSION_MARKER and "change-id" in details:
+            change = json.loads(details["change-id"].payloads[0].data)
+            out.versions[str(change)] = int(json.loads(details["version"].payloads[0].data))
+    return out
+
+
+def _short_type(name: str) -> str:
+    """The Go SDK compares type names after their last `.` (`app.orders:charge` → `orders:charge`)."""
+    return name.rsplit(".", 1)[-1]
+
+
+def _event_summary(event: HistoryEvent) -> str:
+    kind = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+    detail = ""
+    if event.event_type == _E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        a = event.activity_task_scheduled_event_attributes
+        detail = f"id={a.activity_id}, type={a.activity_type.name}"
+    elif event.event_type == _E.EVENT_TYPE_TIMER_STARTED:
+        t = event.timer_started_event_attributes
+        detail = f"id={t.timer_id}, {t.start_to_fire_timeout.ToNanoseconds() / 1e9:g}s"
+    elif event.event_type == _E.EVENT_TYPE_MARKER_RECORDED:
+        detail = event.marker_recorded_event_attributes.marker_name
+    elif event.event_type == _E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+        c = event.start_child_workflow_execution_initiated_event_attributes
+        detail = f"{c.workflow_type.name}, id={c.workflow_id}"
+    elif event.event_type == _E.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+        s = event.signal_external_workflow_execution_initiated_event_attributes
+        detail = f"{s.workflow_execution.workflow_id}, {s.signal_name}"
+    return f"{kind}({detail})" if detail else kind
+
+
+def _version_pair(events: Sequence[HistoryEvent], i: int) -> bool:
+    e = events[i]
+    return (
+        e.event_type == _E.EVENT_TYPE_MARKER_RECORDED
+        and e.marker_recorded_event_attributes.marker_name == VERSION_MARKER
+    )
+
+
+def _is_version_upsert(event: HistoryEvent) -> bool:
+    return (
+        event.event_type == _E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+        and CHANGE_VERSION_ATTRIBUTE
+        in event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+    )
+
+
+def _go_filter_events(events: Sequence[HistoryEvent]) -> list[HistoryEvent]:
+    """§6: Version markers (with their TemporalChangeVersion upsert), closing events and update events
+    are skipped before matching."""
+    out: list[HistoryEvent] = []
+    skip_upsert = False
+    for i, e in enumerate(events):
+        if _version_pair(events, i):
+            skip_upsert = True
+            continue
+        if skip_upsert and _is_version_upsert(e):
+            skip_upsert = False
+            continue
+        skip_upsert = False
+        if e.event_type in _CLOSING or _EVENT_COMMAND.get(e.event_type) == "UpdateResponse":
+            continue
+        out.append(e)
+    return out
+
+
+def _go_filter_commands(commands: Sequence[cmd.Command]) -> list[cmd.Command]:
+    out: list[cmd.Command] = []
+    skip_upsert = False
+    for c in commands:
+        if isinstance(c, cmd.RecordMarker) and c.marker_name == VERSION_MARKER:
+            skip_upsert = True
+            continue
+        if (
+            skip_upsert
+            and isinstance(c, cmd.UpsertWorkflowSearchAttributes)
+            and CHANGE_VERSION_ATTRIBUTE in c.attributes
+        ):
+            skip_upsert = False
+            continue
+        skip_upsert = False
+        if isinstance(
+            c,
+            (
+                cmd.CompleteWorkflowExecution,
+                cmd.FailWorkflowExecution,
+                cmd.ContinueAsNewWorkflowExecution,
+                cmd.UpdateResponse,
+            ),
+        ):
+            continue
+        out.append(c)
+    return out
+
+
+def _go_mismatch(event: HistoryEvent, c: cmd.Command) -> str | None:
+    """What differs between a history event and a replayed command under the Go SDK's rules."""
+    expected = _EVENT_COMMAND.get(event.event_type)
+    if expected != c.name:
+        return f"command type {c.name} where the history has {expected}"
+    if isinstance(c, cmd.ScheduleActivityTask):
+        a = event.activity_task_scheduled_event_attributes
+        if a.activity_id != c.activity_id:
+            return f"activity id {c.activity_id!r}, history has {a.activity_id!r}"
+        if _short_type(a.activity_type.name) != _short_type(c.activity_type):
+            return f"activity type {c.activity_type!r}, history has {a.activity_type.name!r}"
+    elif isinstance(c, cmd.StartTimer):
+        if event.timer_started_event_attributes.timer_id != c.timer_id:
+            return f"timer id {c.timer_id!r}, history has {event.timer_started_event_attributes.timer_id!r}"
+    elif isinstance(c, cmd.RecordMarker):
+        recorded = event.marker_recorded_event_attributes.marker_name
+        if recorded != c.marker_name:
+            return f"marker {c.marker_name!r}, history has {recorded!r}"
+    elif isinstance(c, cmd.StartChildWorkflowExecution):
+        name = event.start_child_workflow_execution_initiated_event_attributes.workflow_type.name
+        if _short_type(name) != _short_type(c.workflow_type):
+            return f"child workflow type {c.workflow_type!r}, history has {name!r}"
+    elif isinstance(c, cmd.SignalExternalWorkflowExecution):
+        s = event.signal_external_workflow_execution_initiated_event_attributes
+        if (s.namespace, s.signal_name, s.workflow_execution.workflow_id) != (
+            c.namespace,
+            c.signal_name,
+            c.workflow_id,
+        ):
+            return (
+                f"signal {c.signal_name!r} to {c.workflow_id!r}, history has {s.signal_name!r} to "
+                f"{s.workflow_execution.workflow_id!r}"
+            )
+    elif isinstance(c, cmd.RequestCancelExternalWorkflowExecution):
+        r = event.request_cancel_external_workflow_execution_initiated_event_attributes
+        if (r.namespace, r.workflow_execution.workflow_id) != (c.namespace, c.workflow_id):
+            return f"cancel of {c.workflow_id!r}, history has {r.workflow_execution.workflow_id!r}"
+    elif isinstance(c, cmd.RequestCancelActivityTask):
+        if event.activity_task_cancel_requested_event_attributes.scheduled_event_id != c.scheduled_event_id:
+            return "cancel of another activity"
+    return None
+
+
+def _strict_mismatch(event: HistoryEvent, c: cmd.Command) -> str | None:
+    """Beyond the Go rules: ids, full names, inputs, durations, options, attributes and results."""
+    found = _go_mismatch(event, c)
+    if found:
+        return found
+    if isinstance(c, cmd.ScheduleActivityTask):
+        a = event.activity_task_scheduled_event_attributes
+        if a.activity_type.name != c.activity_type:
+            return f"activity type {c.activity_type!r}, history has {a.activity_type.name!r}"
+        if [p.data for p in a.input.payloads] != [p.data for p in c.input]:
+            return "activity input differs"
+        if a.task_queue.name != c.options.task_queue:
+            return f"task queue {c.options.task_queue!r}, history has {a.task_queue.name!r}"
+        if a.start_to_close_timeout.ToNanoseconds() != c.options.start_to_close_ns:
+            return "start-to-close timeout differs"
+    elif isinstance(c, cmd.StartTimer):
+        if event.timer_started_event_attributes.start_to_fire_timeout.ToNanoseconds() != c.duration_ns:
+            return "timer duration differs"
+    elif isinstance(c, cmd.RecordMarker):
+        details = event.marker_recorded_event_attributes.details
+        if {k: [p.data for p in v.payloads] for k, v in details.items()} != {
+            k: [p.data] for k, p in c.details.items()
+        }:
+            return "marker details differ"
+    elif isinstance(c, cmd.StartChildWorkflowExecution):
+        ch = event.start_child_workflow_execution_initiated_event_attributes
+        if (ch.workflow_type.name, ch.workflow_id) != (c.workflow_type, c.workflow_id):
+            return (
+                f"child {c.workflow_type!r} id {c.workflow_id!r}, history has {ch.workflow_type.name!r} "
+                f"id {ch.workflow_id!r}"
+            )
+        if [p.data for p in ch.input.payloads] != [p.data for p in c.input]:
+            return "child input differs"
+    elif isinstance(c, cmd.UpsertWorkflowSearchAttributes):
+        fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+        if {k: v.data for k, v in fields.items()} != {k: v.data for k, v in c.attributes.items()}:
+            return "search attributes differ"
+    elif isinstance(c, cmd.ModifyWorkflowProperties):
+        memo = event.workflow_properties_modified_event_attributes.upserted_memo.fields
+        if {k: v.data for k, v in memo.items()} != {k: v.data for k, v in c.memo.items()}:
+            return "memo differs"
+    elif isinstance(c, cmd.CompleteWorkflowExecution):
+        recorded = [p.data for p in event.workflow_execution_completed_event_attributes.result.payloads]
+        if recorded != ([c.result.data] if c.result is not None else []):
+            return "workflow result differs"
+    elif isinstance(c, cmd.FailWorkflowExecution):
+        if event.workflow_execution_failed_event_attributes.failure.message != c.failure.message:
+            return "workflow failure differs"
+    return None
+
+
+def _split_tasks(history: History) -> list[tuple[int, int, int]]:
+    """(started index, completed index, end of its command events) for every completed workflow task;
+    a final task with no completion is (started, -1, -1)."""
+    events = history.events
+    tasks: list[tuple[int, int, int]] = []
+    for i, e in enumerate(events):
+        if e.event_type != _E.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+            continue
+        nxt = events[i + 1] if i + 1 < len(events) else None
+        if nxt is None:
+            tasks.append((i, -1, -1))
+        elif nxt.event_type == _E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            end = i + 2
+            while end < len(events) and events[end].event_type in _COMMAND_EVENTS:
+                end += 1
+            tasks.append((i, i + 1, end))
+    return tasks
+
+
+def replay_history(
+    app: App,
+    history: History,
+    *,
+    strict: bool = False,
+    workflow: str | None = None,
+    workflow_id: str = "replayed",
+    seed: int = 1,
+) -> ReplayResult:
+    """Replay `history` with the app's current code; raise NondeterminismError on a divergence."""
+    if not history.events or history.events[0].event_type != _E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        raise ValueError("a history starts with WorkflowExecutionStarted")
+    started = history.events[0].workflow_execution_started_event_attributes
+    workflow_type = workflow or started.workflow_type.name
+    entry = app.entries.get(workflow_type)
+    if not isinstance(entry, LuaEntry) or not entry.kind.startswith("workflow."):
+        known = ", ".join(e.id for e in app.workflows()) or "none"
+        raise ValueError(
+            f"'{workflow_type}' is not a workflow entry of this app (workflows: {known}); "
+            "name the entry with workflow=..."
+        )
+    context_payload = started.header.fields.get("wippy-context")
+    context = json.loads(context_payload.data) if context_payload is not None else {}
+    info = WorkflowInfo(
+        workflow_id,
+        started.original_execution_run_id,
+        workflow_type,
+        started.task_queue.name,
+        attempt=started.attempt or 1,
+    )
+    execution = WorkflowExecution(app, entry, info, list(started.input.payloads), context=context, seed=seed)
+    recorded = _recorded(history)
+    mismatch: Callable[[HistoryEvent, cmd.Command], str | None] = _strict_mismatch if strict else _go_mismatch
+    events = history.events
+    previous = -1
+    total = 0
+    matched: list[str] = []
+    tasks = _split_tasks(history)
+    for number, (start, completed, end) in enumerate(tasks, start=1):
+        batch = events[previous + 1 : start + 1]
+        previous = start
+        try:
+            produced = execution.workflow_task(
+                batch,
+                started_event_id=events[start].event_id,
+                now_ns=events[start].event_time.ToNanoseconds(),
+                resolver=recorded,
+                history_size=events[start].workflow_task_started_event_attributes.history_size_bytes,
+            )
+        except WorkflowTaskError as exc:
+            raise NondeterminismError(
+                f"nondeterminism: workflow task {number} (started at event "
+                f"{events[start].event_id}) failed: {exc}",
+                event_id=events[start].event_id,
+                workflow_task=number,
+            ) from None
+        if completed < 0:
+            break
+        expected = list(events[completed + 1 : end])
+        if not strict:
+            expected = _go_filter_events(expected)
+            produced = _go_filter_commands(produced)
+        for i in range(max(len(expected), len(produced))):
+            event = expected[i] if i < len(expected) else None
+            command = produced[i] if i < len(produced) else None
+            problem = None
+            if event is None and command is not None:
+                problem = f"extra replay command {command.describe()}: the history has no event for it"
+            elif command is None and event is not None:
+                problem = f"missing replay command for {_event_summary(event)}: the code did not produce it"
+            elif event is not None and command is not None:
+                problem = mismatch(event, command)
+            if problem:
+                event_id = event.event_id if event is not None else events[end - 1].event_id + 1
+                where = command.where if command is not None else ""
+                lines = [
+                    f"nondeterminism in workflow task {number} (started at event {events[start].event_id}), "
+                    f"at event {event_id} ({'go' if not strict else 'strict'} rules): {problem}",
+                    f"  history:  {_event_summary(event) if event is not None else '(nothing)'}",
+                    f"  replayed: {command.describe() if command is not None else '(nothing)'}"
+                    + (f"  at {where}" if where and where != "?" else ""),
+                ]
+                if matched:
+                    lines.append("  last matching commands: " + ", ".join(matched[-3:]))
+                execution.close()
+                raise NondeterminismError(
+                    "\n".join(lines), event_id=event_id, workflow_task=number, where=where
+                )
+            assert command is not None
+            matched.append(command.describe())
+            total += 1
+    execution.close()
+    return ReplayResult(workflow_type, len(tasks), total, "strict" if strict else "go")
