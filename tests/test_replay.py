@@ -273,3 +273,44 @@ def test_report_names_the_task_the_event_and_the_lua_line(tmp_path: Path) -> Non
         2,
         "workflows/hello.lua:5",
     )
+
+
+def test_world_checks_a_finished_run_in_one_call() -> None:
+    """The automatic check: a finished run replays strictly with the same code."""
+    world = World(APP)
+    run = world.start("app.wf:saga", {"id": "o", "items": [], "total": 1})
+    world.mock("app.act:reserve", {"id": "r"})
+    world.mock("app.act:charge", {"id": "p"})
+    world.mock("app.act:ship", {"tracking": "t"})
+    world.run_until_closed(run)
+    result = world.check_replay(run)
+    assert (result.rules, result.workflow_type) == ("strict", "app.wf:saga")
+
+
+def test_replay_api_takes_a_path_json_text_or_history(tmp_path: Path) -> None:
+    import wftest
+
+    run = record("app.wf:hello")
+    path = tmp_path / "h.json"
+    path.write_text(run.history_json())
+    for source in (run.history, path, str(path), run.history_json()):
+        assert wftest.replay(APP, source).workflow_tasks == 2
+
+
+def test_replay_cli_exit_codes(tmp_path: Path) -> None:
+    """`wftest replay APP HISTORY_OR_DIR...`: 0 all replayed, 1 nondeterminism, 2 unreadable input."""
+    from click.testing import CliRunner
+
+    from wftest.cli import main
+
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "hello.json").write_text(record("app.wf:hello").history_json())
+    ok = CliRunner().invoke(main, ["replay", str(SIM), str(good)])
+    assert ok.exit_code == 0 and "1 replayed, 0 nondeterministic" in ok.stdout
+    app = mutated(tmp_path, "hello.lua", 'time.sleep("100ms")', 'time.sleep("100ms")\n    time.sleep("1s")')
+    changed = CliRunner().invoke(main, ["replay", str(app.root), str(good / "hello.json")])
+    assert changed.exit_code == 1 and "FAIL" in changed.stdout and "hello.lua:5" in changed.stdout
+    (tmp_path / "broken.json").write_text('{"events": [')
+    broken = CliRunner().invoke(main, ["replay", str(SIM), str(tmp_path / "broken.json")])
+    assert broken.exit_code == 2 and "BAD" in broken.stderr

@@ -1,5 +1,15 @@
 """wftest: deterministic testing and simulation for Wippy Lua workflows."""
 
 from wftest.app import App, AppError, AppLoadError, Entry, load_app
+from wftest.replay import NondeterminismError, ReplayResult, replay
 
-__all__ = ["App", "AppError", "AppLoadError", "Entry", "load_app"]
+__all__ = [
+    "App",
+    "AppError",
+    "AppLoadError",
+    "Entry",
+    "NondeterminismError",
+    "ReplayResult",
+    "load_app",
+    "replay",
+]

@@ -165,3 +165,49 @@ def run(
     message = failure.message if failure is not None else ""
     click.echo(f"error: {kind}: {message}", err=True)
     raise SystemExit(1)
+
+
+@main.command(name="replay")
+@click.argument("app", type=click.Path(exists=True, file_okay=False))
+@click.argument("histories", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--strict", is_flag=True, help="Also compare inputs, durations, options, ids and results.")
+@click.option(
+    "--workflow", metavar="ENTRY_ID", help="The workflow entry (default: the history's workflow type)."
+)
+def replay_command(app: str, histories: tuple[str, ...], strict: bool, workflow: str | None) -> None:
+    """Replay each HISTORY (JSON file, or a directory of them) against APP's current code."""
+    from pathlib import Path
+
+    from wftest.app import AppLoadError, load_app
+    from wftest.history.jsonio import HistoryFormatError
+    from wftest.replay import NondeterminismError, replay
+
+    try:
+        loaded = load_app(app)
+    except AppLoadError as exc:
+        for error in exc.errors:
+            click.echo(os.path.join(app, str(error)), err=True)
+        raise SystemExit(2) from None
+    files = sorted(
+        p for h in histories for p in ([Path(h)] if Path(h).is_file() else Path(h).rglob("*.json"))
+    )
+    failed = bad = 0
+    for path in files:
+        try:
+            result = replay(loaded, path, strict=strict, workflow=workflow)
+        except NondeterminismError as exc:
+            failed += 1
+            click.echo(f"FAIL {path}\n{exc}")
+            continue
+        except (HistoryFormatError, ValueError) as exc:
+            bad += 1
+            click.echo(f"BAD  {path}: {exc}", err=True)
+            continue
+        click.echo(
+            f"ok   {path} ({result.workflow_type}, {result.workflow_tasks} tasks, {result.rules} rules)"
+        )
+    click.echo(f"{len(files) - failed - bad} replayed, {failed} nondeterministic, {bad} unreadable")
+    if bad:
+        raise SystemExit(2)
+    if failed:
+        raise SystemExit(1)

@@ -1,5 +1,5 @@
 """Replay recorded histories against the current code: the nondeterminism check."""
 
-from wftest.replay.replayer import NondeterminismError, ReplayResult, replay_history
+from wftest.replay.replayer import NondeterminismError, ReplayResult, replay, replay_history
 
-__all__ = ["NondeterminismError", "ReplayResult", "replay_history"]
+__all__ = ["NondeterminismError", "ReplayResult", "replay", "replay_history"]

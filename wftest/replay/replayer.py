@@ -10,8 +10,10 @@ durations, options, full names, ids, attributes and the result: a rerun of uncha
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
@@ -20,6 +22,7 @@ from temporalio.api.history.v1 import History, HistoryEvent
 
 from wftest import commands as cmd
 from wftest.app import App, LuaEntry
+from wftest.history.jsonio import history_from_json
 from wftest.worker.execution import (
     CHANGE_VERSION_ATTRIBUTE,
     SIDE_EFFECT_MARKER,
@@ -430,3 +433,23 @@ def replay_history(
             total += 1
     execution.close()
     return ReplayResult(workflow_type, len(tasks), total, "strict" if strict else "go")
+
+
+def replay(
+    app: App,
+    history: History | str | bytes | os.PathLike[str],
+    *,
+    strict: bool = False,
+    workflow: str | None = None,
+) -> ReplayResult:
+    """Replay a history given as a temporalio `History`, a path to its JSON, or the JSON text."""
+    if isinstance(history, History):
+        return replay_history(app, history, strict=strict, workflow=workflow)
+    if isinstance(history, os.PathLike) or (
+        isinstance(history, str) and not history.lstrip().startswith("{")
+    ):
+        path = Path(history)
+        return replay_history(
+            app, history_from_json(path.read_bytes(), source=str(path)), strict=strict, workflow=workflow
+        )
+    return replay_history(app, history_from_json(history), strict=strict, workflow=workflow)

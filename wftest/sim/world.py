@@ -29,6 +29,7 @@ from wftest.history.builder import ExecutionRef
 from wftest.history.failures import ErrorInfo, error_from_failure, wippy_failure
 from wftest.lua.modules.effects import produce
 from wftest.lua.values import payload_to_python, python_to_payload
+from wftest.replay.replayer import ReplayResult, replay_history
 from wftest.sim.activities import (
     ActivityError,
     ActivityInfo,
@@ -740,6 +741,18 @@ class World:
         if name == "state":
             return {}
         raise QueryError(f"unknown query type: {name}")
+
+    def check_replay(self, run: WorkflowRun, *, strict: bool = True) -> ReplayResult:
+        """Replay a finished run's history with the same code (strict by default: a rerun of unchanged
+        code must give identical commands); raises NondeterminismError with the report."""
+        return replay_history(
+            self.app,
+            run.history,
+            strict=strict,
+            workflow_id=run.workflow_id,
+            workflow=run.entry.id if run.entry is not None else None,
+            seed=self.seed + 1,
+        )
 
     def get(self, workflow_id: str) -> WorkflowRun:
         """The latest run with this workflow id (children included)."""
