@@ -1,0 +1,129 @@
+"""Replay throughput: wftest vs temporalio's Replayer on the same workflow shape (activity, 1 h timer,
+activity), measured in one process run; plus a 10,000-event history.
+
+temporalio replays a plain Python workflow of that shape (unsandboxed); its history is built here with
+wftest's HistoryBuilder in the shape the Python SDK records (no server is needed to replay).
+Run: python bench/replay_vs_temporalio.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from temporalio import activity, workflow  # noqa: E402
+from temporalio.client import WorkflowHistory  # noqa: E402
+from temporalio.worker import Replayer  # noqa: E402
+from temporalio.worker import UnsandboxedWorkflowRunner  # noqa: E402
+
+from wftest import load_app  # noqa: E402
+from wftest.history.builder import HistoryBuilder  # noqa: E402
+from wftest.lua.values import python_to_payload  # noqa: E402
+from wftest.replay import replay_history  # noqa: E402
+from wftest.sim import World  # noqa: E402
+
+APP_DIR = ROOT / "fixtures" / "sim"
+T0 = 1_767_225_600 * 10**9
+HOUR = 3600 * 10**9
+
+
+@activity.defn(name="step")
+async def step(n: int) -> int:
+    return n
+
+
+@workflow.defn(name="Shape", sandboxed=False)
+class Shape:
+    @workflow.run
+    async def run(self) -> int:
+        a = await workflow.execute_activity("step", 1, start_to_close_timeout=timedelta(minutes=10))
+        await workflow.sleep(3600)
+        b = await workflow.execute_activity("step", 2, start_to_close_timeout=timedelta(minutes=10))
+        return int(a) + int(b)
+
+
+def python_history() -> WorkflowHistory:
+    """The history the Python SDK records for `Shape` (22 events)."""
+    b = HistoryBuilder(identity="bench")
+    b.workflow_execution_started(T0, workflow_type="Shape", task_queue="q", run_id="run-1")
+
+    def task(t: int) -> int:
+        s = b.workflow_task_scheduled(t, task_queue="q")
+        st = b.workflow_task_started(t, scheduled_event_id=s)
+        return b.workflow_task_completed(t, scheduled_event_id=s, started_event_id=st)
+
+    done = task(T0)
+    a1 = b.activity_task_scheduled(T0, activity_type="step", task_queue="q", workflow_task_completed_event_id=done,
+                                   activity_id="1", input=[python_to_payload(1)], start_to_close_ns=600 * 10**9)
+    s1 = b.activity_task_started(T0, scheduled_event_id=a1)
+    b.activity_task_completed(T0, scheduled_event_id=a1, started_event_id=s1, result=[python_to_payload(1)])
+    done = task(T0)
+    timer = b.timer_started(T0, start_to_fire_ns=HOUR, workflow_task_completed_event_id=done, timer_id="1")
+    b.timer_fired(T0 + HOUR, timer_id="1", started_event_id=timer)
+    done = task(T0 + HOUR)
+    a2 = b.activity_task_scheduled(T0 + HOUR, activity_type="step", task_queue="q",
+                                   workflow_task_completed_event_id=done, activity_id="2",
+                                   input=[python_to_payload(2)], start_to_close_ns=600 * 10**9)
+    s2 = b.activity_task_started(T0 + HOUR, scheduled_event_id=a2)
+    b.activity_task_completed(T0 + HOUR, scheduled_event_id=a2, started_event_id=s2, result=[python_to_payload(2)])
+    done = task(T0 + HOUR)
+    b.workflow_execution_completed(T0 + HOUR, workflow_task_completed_event_id=done, result=[python_to_payload(3)])
+    return WorkflowHistory("bench-1", list(b.build().events))
+
+
+def wftest_history():  # type: ignore[no-untyped-def]
+    """The same shape in Wippy (`fixtures/sim` bench_shape): an activity, a 1 h sleep, an activity."""
+    world = World(load_app(APP_DIR))
+    run = world.start("app.wf:bench_shape")
+    world.run_until_closed(run)
+    assert run.result == 3
+    return world.app, run.history
+
+
+def rate(fn, seconds: float = 2.0) -> float:  # type: ignore[no-untyped-def]
+    fn()
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        fn()
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def main() -> None:
+    history = python_history()
+    replayer = Replayer(workflows=[Shape], workflow_runner=UnsandboxedWorkflowRunner())
+    loop = asyncio.new_event_loop()
+
+    def temporal_once() -> None:
+        loop.run_until_complete(replayer.replay_workflow(history))
+
+    app, wf_history = wftest_history()
+
+    def wftest_once() -> None:
+        replay_history(app, wf_history)
+
+    temporal_rate = rate(temporal_once)
+    wftest_rate = rate(wftest_once)
+    print(f"temporalio Replayer ({len(history.events)} events):  {temporal_rate:8.1f} histories/s")
+    print(f"wftest replay ({len(wf_history.events)} events):        {wftest_rate:8.1f} histories/s")
+    print(f"ratio wftest / temporalio:            {wftest_rate / temporal_rate:8.2f}x   goal >= 10x")
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()
+
+    world = World(load_app(APP_DIR))
+    world.mock("app.act:echo", lambda args, info: args[0])
+    big = world.start("app.wf:many_activities", 1666)
+    world.run_until_closed(big)
+    t0 = time.perf_counter()
+    replay_history(world.app, big.history)
+    print(f"replay of a {len(big.history.events)}-event history:  {time.perf_counter() - t0:8.3f} s   goal < 1 s")
+
+
+if __name__ == "__main__":
+    main()
