@@ -935,7 +935,7 @@ def test_not_utf8_bytes() -> None:
 @pytest.mark.parametrize(
     ("event_type", "message"),
     [
-        ("WorkflowTaskStarted", "h.json: event 3: unknown eventType 'WorkflowTaskStarted'"),
+        ("WorkflowTaskBegun", "h.json: event 3: unknown EventType value 'WorkflowTaskBegun'"),
         ("EVENT_TYPE_UNSPECIFIED", "h.json: event 3: unknown eventType 'EVENT_TYPE_UNSPECIFIED'"),
         (999, "h.json: event 3: unknown eventType 999"),
         (None, "h.json: event 3: missing eventType"),

@@ -3,6 +3,7 @@ Temporal CLI write, with stable bytes so histories can be compared across proces
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -67,8 +68,9 @@ def _sort_message(descriptor: Descriptor, value: object) -> None:
 
 def history_from_json(text: str | bytes, *, source: str = "<history>") -> History:
     """Read a history in proto3 JSON (what `history_to_json`, `WorkflowHistory.to_json` and
-    `temporal workflow show --output json` write). Fields this temporalio version does not know are
-    ignored, as temporalio's own reader does, so newer servers' histories still load."""
+    `temporal workflow show -o json --no-json-shorthand-payloads` write), the legacy UI/tctl export
+    (short enum names), or the CLI's default shorthand payloads. Fields this temporalio version does not
+    know are ignored, as temporalio's own reader does, so newer servers' histories still load."""
     document = _load_json(text, source)
     raw_events = document.get("events") if isinstance(document, dict) else None
     if not isinstance(raw_events, list):
@@ -105,6 +107,11 @@ def _proto3_event(raw: object, position: int, source: str) -> HistoryEvent:
     if not isinstance(raw, dict):
         raise HistoryFormatError(source, position, f"expected a JSON object, found {type(raw).__name__}")
     declared_id = _declared_id(raw, position)
+    try:
+        normalized: dict[str, Any] = _normalize(HistoryEvent.DESCRIPTOR, raw)
+    except ValueError as error:
+        raise HistoryFormatError(source, declared_id, str(error)) from None
+    raw = normalized
     event_type = raw.get("eventType")
     if event_type is not None and event_type not in _EVENT_TYPES:
         raise HistoryFormatError(source, declared_id, f"unknown eventType {event_type!r}")
@@ -122,6 +129,69 @@ def _proto3_event(raw: object, position: int, source: str) -> HistoryEvent:
     if event.WhichOneof("attributes") != attributes.name:
         raise HistoryFormatError(source, declared_id, f"{name} event without {attributes.json_name}")
     return event
+
+
+# -- the other export formats -------------------------------------------------------------------------
+#
+# Besides proto3 JSON, two shapes are read and converted field by field, guided by the proto descriptors:
+# the legacy UI/tctl export, whose enum values are short names (`"eventType": "WorkflowExecutionStarted"`,
+# `"kind": "Normal"`), and the CLI's default shorthand payloads, where a payload is written as the plain
+# JSON value it holds (it becomes a json/plain payload of that value; nothing is dropped).
+
+_PAYLOAD = "temporal.api.common.v1.Payload"
+
+
+def _enum_value(enum: Any, value: object) -> object:
+    """A short enum name (`WorkflowExecutionStarted`, `Normal`) as the proto3 name (`EVENT_TYPE_...`)."""
+    if not isinstance(value, str) or value in enum.values_by_name:
+        return value
+    snake = "".join("_" + c if c.isupper() and i else c for i, c in enumerate(value)).upper()
+    prefix = enum.values[0].name.removesuffix("UNSPECIFIED")  # e.g. EVENT_TYPE_
+    if prefix + snake in enum.values_by_name:
+        return prefix + snake
+    raise ValueError(f"unknown {enum.name} value {value!r}")
+
+
+def _shorthand_payload(value: object) -> object:
+    if isinstance(value, dict) and ("data" in value or "metadata" in value):
+        return value
+    data = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
+    return {
+        "metadata": {"encoding": base64.b64encode(b"json/plain").decode()},
+        "data": base64.b64encode(data).decode(),
+    }
+
+
+def _normalize_value(field: Any, value: object) -> object:
+    if field.enum_type is not None:
+        return _enum_value(field.enum_type, value)
+    message = field.message_type
+    if message is None:
+        return value
+    if message.full_name == _PAYLOAD:
+        return _shorthand_payload(value)
+    if message.GetOptions().map_entry:
+        value_field = message.fields_by_name["value"]
+        if isinstance(value, dict):
+            return {k: _normalize_value(value_field, v) for k, v in value.items()}
+        return value
+    return _normalize(message, value)
+
+
+def _normalize(descriptor: Any, raw: object) -> Any:
+    """Legacy enum names and shorthand payloads of one message (recursively) in proto3 JSON form."""
+    if not isinstance(raw, dict):
+        return raw
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        field = descriptor.fields_by_camelcase_name.get(key) or descriptor.fields_by_name.get(key)
+        if field is None:
+            out[key] = value
+        elif field.is_repeated and not (field.message_type and field.message_type.GetOptions().map_entry):
+            out[key] = [_normalize_value(field, v) for v in value] if isinstance(value, list) else value
+        else:
+            out[key] = _normalize_value(field, value)
+    return out
 
 
 def _declared_id(raw: dict[str, Any], position: int) -> int:
