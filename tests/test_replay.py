@@ -314,3 +314,17 @@ def test_replay_cli_exit_codes(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text('{"events": [')
     broken = CliRunner().invoke(main, ["replay", str(SIM), str(tmp_path / "broken.json")])
     assert broken.exit_code == 2 and "BAD" in broken.stderr
+
+
+def test_math_random_is_reseeded_on_replay_and_strict_points_at_it() -> None:
+    """§6: math.random is unprotected in Wippy; replay reseeds it, so strict catches commands that depend
+    on it (the Go rules, which ignore durations, do not)."""
+    world = World(APP)
+    run = world.start("app.wf:dice")
+    world.run_until_closed(run)
+    replay_history(APP, run.history)  # go: timer id only
+    with pytest.raises(NondeterminismError) as info:
+        world.check_replay(run)
+    report = str(info.value)
+    assert "timer duration differs" in report and "dice.lua:5" in report
+    assert "math.random" in report and "Wippy does not protect it either" in report

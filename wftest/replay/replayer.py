@@ -446,6 +446,12 @@ def replay_history(
                 ]
                 if matched:
                     lines.append("  last matching commands: " + ", ".join(matched[-3:]))
+                if "math.random" in entry.source_text:
+                    lines.append(
+                        "  note: this workflow calls math.random, which replay reseeds on purpose: Wippy does"
+                        " not protect it either (spec §6), so its values change between a run and its"
+                        " replay; use uuid or crypto.random (recorded as side effects) instead"
+                    )
                 execution.close()
                 raise NondeterminismError(
                     "\n".join(lines), event_id=event_id, workflow_task=number, where=where
