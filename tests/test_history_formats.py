@@ -81,3 +81,24 @@ def test_unknown_short_enum_names_the_event() -> None:
     legacy["events"][2]["eventType"] = "WorkflowTaskBegun"
     with pytest.raises(HistoryFormatError, match="h.json: event 3: unknown EventType value 'WorkflowTaskBegun'"):
         history_from_json(json.dumps(legacy), source="h.json")
+
+
+def test_reference_to_a_missing_event_names_the_event() -> None:
+    run = recorded("app.wf:one_activity", {"a": 1})
+    document = json.loads(run.history_json())
+    completed = next(e for e in document["events"] if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_COMPLETED")
+    completed["activityTaskCompletedEventAttributes"]["scheduledEventId"] = "99"
+    with pytest.raises(HistoryFormatError, match=rf"h.json: event {completed['eventId']}: scheduled_event_id 99 "
+                                                 "does not name an earlier event"):
+        history_from_json(json.dumps(document), source="h.json")
+
+
+def test_unsupported_payload_encoding_names_the_event() -> None:
+    """§3.1: only json/plain, binary/plain and binary/null are read."""
+    run = recorded("app.wf:one_activity", {"a": 1})
+    document = json.loads(run.history_json())
+    payload = document["events"][0]["workflowExecutionStartedEventAttributes"]["input"]["payloads"][0]
+    payload["metadata"]["encoding"] = base64.b64encode(b"json/protobuf").decode()
+    with pytest.raises(HistoryFormatError, match="h.json: event 1: unsupported temporal payload encoding "
+                                                 "'json/protobuf'"):
+        history_from_json(json.dumps(document), source="h.json")

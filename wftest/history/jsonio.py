@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from google.protobuf import json_format
@@ -81,6 +82,8 @@ def history_from_json(text: str | bytes, *, source: str = "<history>") -> Histor
         events=[_proto3_event(raw, position, source) for position, raw in enumerate(raw_events, 1)]
     )
     _check_event_ids(history, source)
+    _check_references(history, source)
+    check_payload_encodings(history, source)
     return history
 
 
@@ -212,3 +215,68 @@ def _check_event_ids(history: History, source: str) -> None:
                 event.event_id,
                 f"expected event id {position} here: event ids must run 1, 2, 3, ... without gaps",
             )
+
+
+# Ids that point into another execution's history, not this one.
+_FOREIGN_IDS = frozenset({"parent_initiated_event_id", "external_initiated_event_id"})
+
+
+def _check_references(history: History, source: str) -> None:
+    """Every `..._event_id` attribute must name an earlier event of this history."""
+    for event in history.events:
+        which = event.WhichOneof("attributes")
+        if which is None:
+            continue
+        attributes = getattr(event, which)
+        for field, value in attributes.ListFields():
+            if (
+                not field.name.endswith("_event_id")
+                or field.name in _FOREIGN_IDS
+                or not isinstance(value, int)
+            ):
+                continue
+            if value <= 0 or value >= event.event_id:
+                raise HistoryFormatError(
+                    source,
+                    event.event_id,
+                    f"{field.name} {value} does not name an earlier event of this history",
+                )
+
+
+_ENCODINGS = frozenset({b"json/plain", b"binary/plain", b"binary/null"})
+
+
+def _payloads_in(message: Any) -> Iterator[Any]:
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        values = (
+            value.values()
+            if field.message_type.GetOptions().map_entry
+            else (value if field.is_repeated else [value])
+        )
+        for item in values:
+            if field.message_type.GetOptions().map_entry:
+                item_type = field.message_type.fields_by_name["value"].message_type
+                if item_type is None:
+                    continue
+                if item_type.full_name == _PAYLOAD:
+                    yield item
+                else:
+                    yield from _payloads_in(item)
+            elif field.message_type.full_name == _PAYLOAD:
+                yield item
+            else:
+                yield from _payloads_in(item)
+
+
+def check_payload_encodings(history: History, source: str = "<history>") -> None:
+    """Wippy reads only json/plain, binary/plain and binary/null payloads (spec §3.1)."""
+    for event in history.events:
+        for payload in _payloads_in(event):
+            encoding = payload.metadata.get("encoding", b"")
+            if encoding not in _ENCODINGS:
+                shown = encoding.decode("utf-8", "replace") or "(none)"
+                raise HistoryFormatError(
+                    source, event.event_id, f"unsupported temporal payload encoding {shown!r}"
+                )

@@ -22,7 +22,7 @@ from temporalio.api.history.v1 import History, HistoryEvent
 
 from wftest import commands as cmd
 from wftest.app import App, LuaEntry
-from wftest.history.jsonio import history_from_json
+from wftest.history.jsonio import check_payload_encodings, history_from_json
 from wftest.worker.execution import (
     CHANGE_VERSION_ATTRIBUTE,
     SIDE_EFFECT_MARKER,
@@ -374,6 +374,7 @@ def replay_history(
     """Replay `history` with the app's current code; raise NondeterminismError on a divergence."""
     if not history.events or history.events[0].event_type != _WORKFLOW_EXECUTION_STARTED:
         raise ValueError("a history starts with WorkflowExecutionStarted")
+    check_payload_encodings(history)
     started = history.events[0].workflow_execution_started_event_attributes
     workflow_type = workflow or started.workflow_type.name
     entry = app.entries.get(workflow_type)
