@@ -328,3 +328,18 @@ def test_math_random_is_reseeded_on_replay_and_strict_points_at_it() -> None:
     report = str(info.value)
     assert "timer duration differs" in report and "dice.lua:5" in report
     assert "math.random" in report and "Wippy does not protect it either" in report
+
+
+def test_missing_command_report_says_where_the_code_waits(tmp_path: Path) -> None:
+    """When the code stops producing commands the history has, the report says where each coroutine waits."""
+    history = record("app.wf:timers").history
+    app = mutated(
+        tmp_path,
+        "timers.lua",
+        'local ticker = time.ticker("10s")',
+        'process.listen("never"):receive()\n    local ticker = time.ticker("10s")',
+    )
+    with pytest.raises(NondeterminismError) as info:
+        replay_history(app, history)
+    assert "missing replay command for TIMER_STARTED" in str(info.value)
+    assert "the code waits: main waits on channel receive" in str(info.value)

@@ -79,5 +79,9 @@ class LuaProcess:
     def close(self, channel_id: int) -> None:
         self._p.close(channel_id)
 
+    def waiting(self) -> str:
+        """Where each live coroutine waits (empty when none is alive)."""
+        return bytes(self._p.waiting()).decode("utf-8", "replace")
+
     def kill_all(self) -> None:
         self._p.kill_all()

@@ -447,6 +447,8 @@ def replay_history(
                 ]
                 if matched:
                     lines.append("  last matching commands: " + ", ".join(matched[-3:]))
+                if command is None and not execution.closed:
+                    lines.append(f"  the code waits: {execution.waiting() or 'nothing is running'}")
                 if "math.random" in entry.source_text:
                     lines.append(
                         "  note: this workflow calls math.random, which replay reseeds on purpose: Wippy does"

@@ -928,6 +928,10 @@ class WorkflowExecution:
             return {}
         return {"wippy-context": python_to_payload(self.context)}
 
+    def waiting(self) -> str:
+        """Where each live coroutine of the workflow waits (for nondeterminism reports)."""
+        return self.proc.waiting()
+
     def close(self) -> None:
         """Kill every coroutine (the run is over)."""
         self.proc.kill_all()

@@ -336,6 +336,11 @@ function P.step()
     return "deadlock", "all coroutines blocked with no pending operations (" .. blocked_report() .. ")"
 end
 
+-- Where every live coroutine waits, for reports ("main waits on channel receive; ...").
+function P.waiting()
+    return blocked_report()
+end
+
 function P.start(fn, ...)
     main_task = new_task(fn, "start")
     enqueue(main_task, ...)
