@@ -343,3 +343,19 @@ def test_missing_command_report_says_where_the_code_waits(tmp_path: Path) -> Non
         replay_history(app, history)
     assert "missing replay command for TIMER_STARTED" in str(info.value)
     assert "the code waits: main waits on channel receive" in str(info.value)
+
+
+def test_replay_cli_in_parallel_processes(tmp_path: Path) -> None:
+    """`--jobs N` replays in N processes with the same verdicts and output order."""
+    from click.testing import CliRunner
+
+    from wftest.cli import main
+
+    for i, workflow in enumerate(["app.wf:hello", "app.wf:ordering", "app.wf:three_uuids"]):
+        (tmp_path / f"{i}.json").write_text(record(workflow).history_json())
+    result = CliRunner().invoke(main, ["replay", str(SIM), str(tmp_path), "--jobs", "2", "--strict"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines[:3]] == ["ok", "ok", "ok"]
+    assert lines[0].endswith("(app.wf:hello, 2 tasks, strict rules)")
+    assert lines[-1] == "3 replayed, 0 nondeterministic, 0 unreadable"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 
@@ -167,6 +168,21 @@ def run(
     raise SystemExit(1)
 
 
+def _replay_one(app: str, path: str, strict: bool, workflow: str | None) -> tuple[str, str]:
+    """Replay one history file: ("ok" | "fail" | "bad", line to print). Runs in worker processes too."""
+    from wftest.app import load_app
+    from wftest.history.jsonio import HistoryFormatError
+    from wftest.replay import NondeterminismError, replay
+
+    try:
+        result = replay(load_app(app), Path(path), strict=strict, workflow=workflow)
+    except NondeterminismError as exc:
+        return "fail", f"FAIL {path}\n{exc}"
+    except (HistoryFormatError, ValueError) as exc:
+        return "bad", f"BAD  {path}: {exc}"
+    return "ok", f"ok   {path} ({result.workflow_type}, {result.workflow_tasks} tasks, {result.rules} rules)"
+
+
 @main.command(name="replay")
 @click.argument("app", type=click.Path(exists=True, file_okay=False))
 @click.argument("histories", nargs=-1, required=True, type=click.Path(exists=True))
@@ -174,38 +190,45 @@ def run(
 @click.option(
     "--workflow", metavar="ENTRY_ID", help="The workflow entry (default: the history's workflow type)."
 )
-def replay_command(app: str, histories: tuple[str, ...], strict: bool, workflow: str | None) -> None:
+@click.option(
+    "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Replay in this many processes."
+)
+def replay_command(
+    app: str, histories: tuple[str, ...], strict: bool, workflow: str | None, jobs: int
+) -> None:
     """Replay each HISTORY (JSON file, or a directory of them) against APP's current code."""
-    from pathlib import Path
+    from concurrent.futures import ProcessPoolExecutor
+
+    from rich.progress import Progress
 
     from wftest.app import AppLoadError, load_app
-    from wftest.history.jsonio import HistoryFormatError
-    from wftest.replay import NondeterminismError, replay
 
     try:
-        loaded = load_app(app)
+        load_app(app)
     except AppLoadError as exc:
         for error in exc.errors:
             click.echo(os.path.join(app, str(error)), err=True)
         raise SystemExit(2) from None
     files = sorted(
-        p for h in histories for p in ([Path(h)] if Path(h).is_file() else Path(h).rglob("*.json"))
+        str(p) for h in histories for p in ([Path(h)] if Path(h).is_file() else Path(h).rglob("*.json"))
     )
-    failed = bad = 0
-    for path in files:
-        try:
-            result = replay(loaded, path, strict=strict, workflow=workflow)
-        except NondeterminismError as exc:
-            failed += 1
-            click.echo(f"FAIL {path}\n{exc}")
-            continue
-        except (HistoryFormatError, ValueError) as exc:
-            bad += 1
-            click.echo(f"BAD  {path}: {exc}", err=True)
-            continue
-        click.echo(
-            f"ok   {path} ({result.workflow_type}, {result.workflow_tasks} tasks, {result.rules} rules)"
-        )
+    outcomes: list[tuple[str, str]] = []
+    with Progress(transient=True, disable=len(files) < 20) as progress:
+        task = progress.add_task("replaying", total=len(files))
+        if jobs > 1:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                futures = [pool.submit(_replay_one, app, f, strict, workflow) for f in files]
+                for future in futures:
+                    outcomes.append(future.result())
+                    progress.advance(task)
+        else:
+            for f in files:
+                outcomes.append(_replay_one(app, f, strict, workflow))
+                progress.advance(task)
+    for status, line in outcomes:
+        click.echo(line, err=status == "bad")
+    failed = sum(1 for status, _ in outcomes if status == "fail")
+    bad = sum(1 for status, _ in outcomes if status == "bad")
     click.echo(f"{len(files) - failed - bad} replayed, {failed} nondeterministic, {bad} unreadable")
     if bad:
         raise SystemExit(2)
