@@ -4,6 +4,7 @@ and code mutations with their verdicts under the `go` and `strict` rule sets."""
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from wftest.replay import NondeterminismError, replay_history
 from wftest.sim import World
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 SIM = ROOT / "fixtures" / "sim"
 APP = load_app(SIM)
 
@@ -359,3 +361,23 @@ def test_replay_cli_in_parallel_processes(tmp_path: Path) -> None:
     assert [line.split()[0] for line in lines[:3]] == ["ok", "ok", "ok"]
     assert lines[0].endswith("(app.wf:hello, 2 tasks, strict rules)")
     assert lines[-1] == "3 replayed, 0 nondeterministic, 0 unreadable"
+
+
+def test_replay_pulls_histories_from_a_temporal_frontend() -> None:
+    """`--temporal ADDRESS --namespace NS --query Q` lists workflows and fetches their histories with
+    temporalio's client; here against an in-process stand-in for the three RPCs it uses."""
+    grpc = pytest.importorskip("grpc")
+    assert grpc
+    from click.testing import CliRunner
+
+    from temporal_standin import TemporalStandIn
+    from wftest.cli import main
+
+    hello, ordering = record("app.wf:hello"), record("app.wf:ordering")
+    served = [("hello-1", "app.wf:hello", hello.history), ("ordering-1", "app.wf:ordering", ordering.history)]
+    with TemporalStandIn(served) as standin:
+        result = CliRunner().invoke(main, ["replay", str(SIM), "--temporal", standin.address,
+                                           "--query", 'WorkflowType="app.wf:hello"'])
+    assert result.exit_code == 0, result.output
+    assert standin.queries == ['WorkflowType="app.wf:hello"']
+    assert result.stdout.strip().splitlines()[-1] == "2 replayed, 0 nondeterministic, 0 unreadable"

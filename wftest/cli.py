@@ -168,6 +168,30 @@ def run(
     raise SystemExit(1)
 
 
+def _pull_histories(address: str, namespace: str, query: str) -> list[str]:
+    """Fetch the histories a cluster lists for `query` (temporalio's client) into a temporary directory."""
+    import asyncio
+    import tempfile
+
+    from temporalio.client import Client
+
+    folder = Path(tempfile.mkdtemp(prefix="wftest-histories-"))
+
+    async def pull() -> list[str]:
+        try:
+            client = await Client.connect(address, namespace=namespace)
+        except Exception as exc:  # connection failures come in many types from the client
+            raise click.ClickException(f"cannot reach Temporal at {address}: {exc}") from None
+        paths = []
+        async for history in client.list_workflows(query or None).map_histories():
+            path = folder / f"{history.workflow_id}.json"
+            path.write_text(history.to_json())
+            paths.append(str(path))
+        return paths
+
+    return asyncio.run(pull())
+
+
 def _replay_one(app: str, path: str, strict: bool, workflow: str | None) -> tuple[str, str]:
     """Replay one history file: ("ok" | "fail" | "bad", line to print). Runs in worker processes too."""
     from wftest.app import load_app
@@ -185,7 +209,7 @@ def _replay_one(app: str, path: str, strict: bool, workflow: str | None) -> tupl
 
 @main.command(name="replay")
 @click.argument("app", type=click.Path(exists=True, file_okay=False))
-@click.argument("histories", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("histories", nargs=-1, type=click.Path(exists=True))
 @click.option("--strict", is_flag=True, help="Also compare inputs, durations, options, ids and results.")
 @click.option(
     "--workflow", metavar="ENTRY_ID", help="The workflow entry (default: the history's workflow type)."
@@ -193,10 +217,25 @@ def _replay_one(app: str, path: str, strict: bool, workflow: str | None) -> tupl
 @click.option(
     "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Replay in this many processes."
 )
+@click.option(
+    "--temporal", "address", metavar="ADDRESS", help="Also pull histories from this Temporal frontend."
+)
+@click.option("--namespace", default="default", show_default=True, help="Namespace for --temporal.")
+@click.option(
+    "--query", default="", help="Visibility query for --temporal, e.g. 'WorkflowType=\"app:order\"'."
+)
 def replay_command(
-    app: str, histories: tuple[str, ...], strict: bool, workflow: str | None, jobs: int
+    app: str,
+    histories: tuple[str, ...],
+    strict: bool,
+    workflow: str | None,
+    jobs: int,
+    address: str | None,
+    namespace: str,
+    query: str,
 ) -> None:
-    """Replay each HISTORY (JSON file, or a directory of them) against APP's current code."""
+    """Replay each HISTORY (JSON file, or a directory of them), and with --temporal the histories a
+    cluster lists for --query, against APP's current code."""
     from concurrent.futures import ProcessPoolExecutor
 
     from rich.progress import Progress
@@ -209,9 +248,13 @@ def replay_command(
         for error in exc.errors:
             click.echo(os.path.join(app, str(error)), err=True)
         raise SystemExit(2) from None
+    if not histories and not address:
+        raise click.UsageError("give history files or directories, or --temporal ADDRESS")
     files = sorted(
         str(p) for h in histories for p in ([Path(h)] if Path(h).is_file() else Path(h).rglob("*.json"))
     )
+    if address:
+        files += _pull_histories(address, namespace, query)
     outcomes: list[tuple[str, str]] = []
     with Progress(transient=True, disable=len(files) < 20) as progress:
         task = progress.add_task("replaying", total=len(files))
