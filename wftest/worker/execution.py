@@ -228,9 +228,7 @@ class WorkflowExecution:
     def _open_time(self, sb: Sandbox) -> Any:
         from wftest.lua.modules.time import open_time
 
-        module = open_time(sb)
-        self.rt.extend(module, self.rt.section(b"timers"))
-        return module
+        return self.rt.lazy_time(self.rt.section(b"timers"), sb.host_function(lambda: open_time(sb)))
 
     def _duration(self, value: Any) -> tuple[Any, ...]:
         try:

@@ -47,6 +47,22 @@ common.section = section
 -- `process` is a global in workflows: made on first use.
 api.lazy_global("process", function() return section("process").process end)
 
+-- The workflow `time` module: the yielding functions and the unit constants at once; everything else
+-- (Time and Duration values, parsing, formatting) loads on first use, since many workflows only sleep.
+local UNITS = {NANOSECOND = 1.0, MICROSECOND = 1e3, MILLISECOND = 1e6, SECOND = 1e9, MINUTE = 6e10, HOUR = 3.6e12}
+local function lazy_time(timers, load_full)
+    local m = {}
+    for k, v in pairs(timers) do m[k] = v end
+    for k, v in pairs(UNITS) do m[k] = v end
+    return raw_setmetatable(m, {__index = function(t, k)
+        raw_setmetatable(t, nil)
+        for key, value in pairs(load_full()) do
+            if rawget(t, key) == nil then rawset(t, key, value) end
+        end
+        return rawget(t, k)
+    end})
+end
+
 -- Copy fields into a module table (done in Lua: Python must not read Lua functions mid-coroutine).
 local function extend(module, fields)
     for k, v in pairs(fields) do module[k] = v end
@@ -54,6 +70,7 @@ local function extend(module, fields)
 end
 
 return {
+    lazy_time = lazy_time,
     section = section,
     extend = extend,
     resolve_future = function(...) return section("funcs").resolve_future(...) end,
