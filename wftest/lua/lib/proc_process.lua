@@ -7,14 +7,7 @@ local raw_type, raw_error, raw_setmetatable = type, error, setmetatable
 local tbl_pack = table.pack
 local invalid, check_target, copy = common.invalid, common.check_target, common.copy
 local M = common.section("messaging")
-
-local process = {event = M.event}
-for _, name in ipairs({"listen", "unlisten", "inbox", "events", "get_options", "set_options"}) do
-    process[name] = M[name]
-end
-
-function process.pid() return host.info().pid end
-function process.id() return host.info().entry_id end
+local process = M.process_base()
 
 function process.send(dest, topic, ...)
     if raw_type(dest) ~= "string" or dest == "" then raw_error("process.send: destination must be a string", 2) end

@@ -115,6 +115,17 @@ function M.set_options(t)
     return true, nil
 end
 
+-- The part of the `process` module every kind of process shares: its PID and entry id, messaging, options.
+function M.process_base()
+    local process = {event = M.event}
+    for _, name in ipairs({"listen", "unlisten", "inbox", "events", "get_options", "set_options"}) do
+        process[name] = M[name]
+    end
+    function process.pid() return host.info().pid end
+    function process.id() return host.info().entry_id end
+    return process
+end
+
 -- Messages and lifecycle events from the host, queued for delivery.
 function M.deliver(topic, from, ...)
     enqueue_message(topic, from, tbl_pack(...), nil)

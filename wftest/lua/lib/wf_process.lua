@@ -7,14 +7,7 @@ local tbl_pack = table.pack
 local new_error = api.new_error
 local invalid, check_target, copy, new_payload = common.invalid, common.check_target, common.copy, common.new_payload
 local M = common.section("messaging")
-
-local process = {event = M.event}
-for _, name in ipairs({"listen", "unlisten", "inbox", "events", "get_options", "set_options"}) do
-    process[name] = M[name]
-end
-
-function process.pid() return host.info().pid end
-function process.id() return host.info().entry_id end
+local process = M.process_base()
 
 local function not_in_workflow(name)
     return function()
