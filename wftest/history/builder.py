@@ -94,62 +94,7 @@ from temporalio.api.sdk.v1 import UserMetadata, WorkflowTaskCompletedMetadata
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.update.v1 import Input, Meta, Outcome, Request
 
-# Event type numbers, looked up once (protobuf enum attribute access is slow on the hot path).
-_EV_ACTIVITY_TASK_CANCELED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_CANCELED")
-_EV_ACTIVITY_TASK_CANCEL_REQUESTED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED")
-_EV_ACTIVITY_TASK_COMPLETED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_COMPLETED")
-_EV_ACTIVITY_TASK_FAILED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_FAILED")
-_EV_ACTIVITY_TASK_SCHEDULED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED")
-_EV_ACTIVITY_TASK_STARTED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_STARTED")
-_EV_ACTIVITY_TASK_TIMED_OUT = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT")
-_EV_CHILD_WORKFLOW_EXECUTION_CANCELED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED")
-_EV_CHILD_WORKFLOW_EXECUTION_COMPLETED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED")
-_EV_CHILD_WORKFLOW_EXECUTION_FAILED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED")
-_EV_CHILD_WORKFLOW_EXECUTION_STARTED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED")
-_EV_CHILD_WORKFLOW_EXECUTION_TERMINATED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED")
-_EV_CHILD_WORKFLOW_EXECUTION_TIMED_OUT = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT")
-_EV_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED = EventType.Value(
-    "EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED"
-)
-_EV_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED = EventType.Value("EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED")
-_EV_MARKER_RECORDED = EventType.Value("EVENT_TYPE_MARKER_RECORDED")
-_EV_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED = EventType.Value(
-    "EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED"
-)
-_EV_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED = EventType.Value(
-    "EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED"
-)
-_EV_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED = EventType.Value(
-    "EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED"
-)
-_EV_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED = EventType.Value(
-    "EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED"
-)
-_EV_START_CHILD_WORKFLOW_EXECUTION_FAILED = EventType.Value(
-    "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED"
-)
-_EV_START_CHILD_WORKFLOW_EXECUTION_INITIATED = EventType.Value(
-    "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED"
-)
-_EV_TIMER_CANCELED = EventType.Value("EVENT_TYPE_TIMER_CANCELED")
-_EV_TIMER_FIRED = EventType.Value("EVENT_TYPE_TIMER_FIRED")
-_EV_TIMER_STARTED = EventType.Value("EVENT_TYPE_TIMER_STARTED")
-_EV_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES = EventType.Value("EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES")
-_EV_WORKFLOW_EXECUTION_CANCELED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED")
-_EV_WORKFLOW_EXECUTION_CANCEL_REQUESTED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED")
-_EV_WORKFLOW_EXECUTION_COMPLETED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED")
-_EV_WORKFLOW_EXECUTION_CONTINUED_AS_NEW = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW")
-_EV_WORKFLOW_EXECUTION_FAILED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_FAILED")
-_EV_WORKFLOW_EXECUTION_SIGNALED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED")
-_EV_WORKFLOW_EXECUTION_STARTED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED")
-_EV_WORKFLOW_EXECUTION_TERMINATED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED")
-_EV_WORKFLOW_EXECUTION_TIMED_OUT = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT")
-_EV_WORKFLOW_PROPERTIES_MODIFIED = EventType.Value("EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED")
-_EV_WORKFLOW_TASK_COMPLETED = EventType.Value("EVENT_TYPE_WORKFLOW_TASK_COMPLETED")
-_EV_WORKFLOW_TASK_FAILED = EventType.Value("EVENT_TYPE_WORKFLOW_TASK_FAILED")
-_EV_WORKFLOW_TASK_SCHEDULED = EventType.Value("EVENT_TYPE_WORKFLOW_TASK_SCHEDULED")
-_EV_WORKFLOW_TASK_STARTED = EventType.Value("EVENT_TYPE_WORKFLOW_TASK_STARTED")
-_EV_WORKFLOW_TASK_TIMED_OUT = EventType.Value("EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT")
+from wftest.history import event_types as ev
 
 SECOND_NS = 1_000_000_000
 DEFAULT_WORKFLOW_TASK_TIMEOUT_NS = 10 * SECOND_NS
@@ -350,7 +295,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_WORKFLOW_EXECUTION_STARTED,
+            ev.WORKFLOW_EXECUTION_STARTED,
             "workflow_execution_started_event_attributes",
             attributes,
         )
@@ -364,7 +309,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_WORKFLOW_EXECUTION_COMPLETED,
+            ev.WORKFLOW_EXECUTION_COMPLETED,
             "workflow_execution_completed_event_attributes",
             attributes,
         )
@@ -388,7 +333,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_WORKFLOW_EXECUTION_FAILED,
+            ev.WORKFLOW_EXECUTION_FAILED,
             "workflow_execution_failed_event_attributes",
             attributes,
         )
@@ -399,7 +344,7 @@ class HistoryBuilder:
         attributes = WorkflowExecutionTimedOutEventAttributes(retry_state=retry_state)
         return self._append(
             time_ns,
-            _EV_WORKFLOW_EXECUTION_TIMED_OUT,
+            ev.WORKFLOW_EXECUTION_TIMED_OUT,
             "workflow_execution_timed_out_event_attributes",
             attributes,
         )
@@ -412,7 +357,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_WORKFLOW_EXECUTION_CANCELED,
+            ev.WORKFLOW_EXECUTION_CANCELED,
             "workflow_execution_canceled_event_attributes",
             attributes,
         )
@@ -425,7 +370,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_WORKFLOW_EXECUTION_TERMINATED,
+            ev.WORKFLOW_EXECUTION_TERMINATED,
             "workflow_execution_terminated_event_attributes",
             attributes,
         )
@@ -461,7 +406,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+            ev.WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
             "workflow_execution_continued_as_new_event_attributes",
             attributes,
         )
@@ -481,7 +426,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_WORKFLOW_EXECUTION_SIGNALED,
+            ev.WORKFLOW_EXECUTION_SIGNALED,
             "workflow_execution_signaled_event_attributes",
             attributes,
         )
@@ -503,7 +448,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+            ev.WORKFLOW_EXECUTION_CANCEL_REQUESTED,
             "workflow_execution_cancel_requested_event_attributes",
             attributes,
         )
@@ -525,7 +470,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_WORKFLOW_TASK_SCHEDULED,
+            ev.WORKFLOW_TASK_SCHEDULED,
             "workflow_task_scheduled_event_attributes",
             attributes,
         )
@@ -548,7 +493,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_WORKFLOW_TASK_STARTED,
+            ev.WORKFLOW_TASK_STARTED,
             "workflow_task_started_event_attributes",
             attributes,
         )
@@ -582,7 +527,7 @@ class HistoryBuilder:
         attributes.metering_metadata.SetInParent()
         return self._append(
             time_ns,
-            _EV_WORKFLOW_TASK_COMPLETED,
+            ev.WORKFLOW_TASK_COMPLETED,
             "workflow_task_completed_event_attributes",
             attributes,
         )
@@ -606,7 +551,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_WORKFLOW_TASK_FAILED,
+            ev.WORKFLOW_TASK_FAILED,
             "workflow_task_failed_event_attributes",
             attributes,
         )
@@ -626,7 +571,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_WORKFLOW_TASK_TIMED_OUT,
+            ev.WORKFLOW_TASK_TIMED_OUT,
             "workflow_task_timed_out_event_attributes",
             attributes,
         )
@@ -669,7 +614,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_ACTIVITY_TASK_SCHEDULED,
+            ev.ACTIVITY_TASK_SCHEDULED,
             "activity_task_scheduled_event_attributes",
             attributes,
         )
@@ -694,7 +639,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_ACTIVITY_TASK_STARTED,
+            ev.ACTIVITY_TASK_STARTED,
             "activity_task_started_event_attributes",
             attributes,
         )
@@ -716,7 +661,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_ACTIVITY_TASK_COMPLETED,
+            ev.ACTIVITY_TASK_COMPLETED,
             "activity_task_completed_event_attributes",
             attributes,
         )
@@ -741,7 +686,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_ACTIVITY_TASK_FAILED,
+            ev.ACTIVITY_TASK_FAILED,
             "activity_task_failed_event_attributes",
             attributes,
         )
@@ -764,7 +709,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_ACTIVITY_TASK_TIMED_OUT,
+            ev.ACTIVITY_TASK_TIMED_OUT,
             "activity_task_timed_out_event_attributes",
             attributes,
         )
@@ -778,7 +723,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_ACTIVITY_TASK_CANCEL_REQUESTED,
+            ev.ACTIVITY_TASK_CANCEL_REQUESTED,
             "activity_task_cancel_requested_event_attributes",
             attributes,
         )
@@ -802,7 +747,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_ACTIVITY_TASK_CANCELED,
+            ev.ACTIVITY_TASK_CANCELED,
             "activity_task_canceled_event_attributes",
             attributes,
         )
@@ -824,11 +769,11 @@ class HistoryBuilder:
             start_to_fire_timeout=_duration(start_to_fire_ns),
             workflow_task_completed_event_id=workflow_task_completed_event_id,
         )
-        return self._append(time_ns, _EV_TIMER_STARTED, "timer_started_event_attributes", attributes)
+        return self._append(time_ns, ev.TIMER_STARTED, "timer_started_event_attributes", attributes)
 
     def timer_fired(self, time_ns: int, *, timer_id: str, started_event_id: int) -> int:
         attributes = TimerFiredEventAttributes(timer_id=timer_id, started_event_id=started_event_id)
-        return self._append(time_ns, _EV_TIMER_FIRED, "timer_fired_event_attributes", attributes)
+        return self._append(time_ns, ev.TIMER_FIRED, "timer_fired_event_attributes", attributes)
 
     def timer_canceled(
         self,
@@ -845,7 +790,7 @@ class HistoryBuilder:
             workflow_task_completed_event_id=workflow_task_completed_event_id,
             identity=self._identity if identity is None else identity,
         )
-        return self._append(time_ns, _EV_TIMER_CANCELED, "timer_canceled_event_attributes", attributes)
+        return self._append(time_ns, ev.TIMER_CANCELED, "timer_canceled_event_attributes", attributes)
 
     # -- markers and workflow properties ------------------------------------------------------------------
 
@@ -869,7 +814,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_MARKER_RECORDED,
+            ev.MARKER_RECORDED,
             "marker_recorded_event_attributes",
             attributes,
             user_metadata=None if summary is None else UserMetadata(summary=summary),
@@ -884,7 +829,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+            ev.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
             "upsert_workflow_search_attributes_event_attributes",
             attributes,
         )
@@ -898,7 +843,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_WORKFLOW_PROPERTIES_MODIFIED,
+            ev.WORKFLOW_PROPERTIES_MODIFIED,
             "workflow_properties_modified_event_attributes",
             attributes,
         )
@@ -957,7 +902,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+            ev.START_CHILD_WORKFLOW_EXECUTION_INITIATED,
             "start_child_workflow_execution_initiated_event_attributes",
             attributes,
         )
@@ -983,7 +928,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_START_CHILD_WORKFLOW_EXECUTION_FAILED,
+            ev.START_CHILD_WORKFLOW_EXECUTION_FAILED,
             "start_child_workflow_execution_failed_event_attributes",
             attributes,
         )
@@ -1006,7 +951,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_CHILD_WORKFLOW_EXECUTION_STARTED,
+            ev.CHILD_WORKFLOW_EXECUTION_STARTED,
             "child_workflow_execution_started_event_attributes",
             attributes,
         )
@@ -1031,7 +976,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+            ev.CHILD_WORKFLOW_EXECUTION_COMPLETED,
             "child_workflow_execution_completed_event_attributes",
             attributes,
         )
@@ -1059,7 +1004,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_CHILD_WORKFLOW_EXECUTION_FAILED,
+            ev.CHILD_WORKFLOW_EXECUTION_FAILED,
             "child_workflow_execution_failed_event_attributes",
             attributes,
         )
@@ -1084,7 +1029,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_CHILD_WORKFLOW_EXECUTION_CANCELED,
+            ev.CHILD_WORKFLOW_EXECUTION_CANCELED,
             "child_workflow_execution_canceled_event_attributes",
             attributes,
         )
@@ -1107,7 +1052,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+            ev.CHILD_WORKFLOW_EXECUTION_TERMINATED,
             "child_workflow_execution_terminated_event_attributes",
             attributes,
         )
@@ -1132,7 +1077,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+            ev.CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
             "child_workflow_execution_timed_out_event_attributes",
             attributes,
         )
@@ -1165,7 +1110,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+            ev.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
             "signal_external_workflow_execution_initiated_event_attributes",
             attributes,
         )
@@ -1181,7 +1126,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+            ev.EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
             "external_workflow_execution_signaled_event_attributes",
             attributes,
         )
@@ -1206,7 +1151,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+            ev.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
             "signal_external_workflow_execution_failed_event_attributes",
             attributes,
         )
@@ -1233,7 +1178,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+            ev.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
             "request_cancel_external_workflow_execution_initiated_event_attributes",
             attributes,
         )
@@ -1248,7 +1193,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+            ev.EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
             "external_workflow_execution_cancel_requested_event_attributes",
             attributes,
         )
@@ -1273,7 +1218,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            _EV_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+            ev.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
             "request_cancel_external_workflow_execution_failed_event_attributes",
             attributes,
         )
@@ -1302,7 +1247,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+            ev.WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
             "workflow_execution_update_accepted_event_attributes",
             attributes,
         )
@@ -1327,7 +1272,7 @@ class HistoryBuilder:
         )
         return self._append(
             time_ns,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+            ev.WORKFLOW_EXECUTION_UPDATE_COMPLETED,
             "workflow_execution_update_completed_event_attributes",
             attributes,
         )

@@ -22,6 +22,7 @@ from temporalio.api.history.v1 import History, HistoryEvent
 
 from wftest import commands as cmd
 from wftest.app import App, LuaEntry
+from wftest.history import event_types as ev
 from wftest.history.jsonio import HistoryFormatError, history_from_json
 from wftest.lua.values import PayloadError
 from wftest.worker.execution import (
@@ -33,78 +34,52 @@ from wftest.worker.execution import (
     WorkflowTaskError,
 )
 
-# Event type numbers, looked up once (protobuf enum attribute access is slow on the hot path).
-_ACTIVITY_TASK_CANCEL_REQUESTED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED")
-_ACTIVITY_TASK_SCHEDULED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED")
-_MARKER_RECORDED = EventType.Value("EVENT_TYPE_MARKER_RECORDED")
-_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED = EventType.Value(
-    "EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED"
-)
-_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED = EventType.Value(
-    "EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED"
-)
-_START_CHILD_WORKFLOW_EXECUTION_INITIATED = EventType.Value(
-    "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED"
-)
-_TIMER_CANCELED = EventType.Value("EVENT_TYPE_TIMER_CANCELED")
-_TIMER_STARTED = EventType.Value("EVENT_TYPE_TIMER_STARTED")
-_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES = EventType.Value("EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES")
-_WORKFLOW_EXECUTION_CANCELED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED")
-_WORKFLOW_EXECUTION_COMPLETED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED")
-_WORKFLOW_EXECUTION_CONTINUED_AS_NEW = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW")
-_WORKFLOW_EXECUTION_FAILED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_FAILED")
-_WORKFLOW_EXECUTION_STARTED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED")
-_WORKFLOW_EXECUTION_UPDATE_ACCEPTED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED")
-_WORKFLOW_EXECUTION_UPDATE_COMPLETED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED")
-_WORKFLOW_PROPERTIES_MODIFIED = EventType.Value("EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED")
-_WORKFLOW_TASK_COMPLETED = EventType.Value("EVENT_TYPE_WORKFLOW_TASK_COMPLETED")
-_WORKFLOW_TASK_STARTED = EventType.Value("EVENT_TYPE_WORKFLOW_TASK_STARTED")
 _COMMAND_EVENTS = frozenset(
     {
-        _ACTIVITY_TASK_SCHEDULED,
-        _ACTIVITY_TASK_CANCEL_REQUESTED,
-        _TIMER_STARTED,
-        _TIMER_CANCELED,
-        _MARKER_RECORDED,
-        _UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
-        _WORKFLOW_PROPERTIES_MODIFIED,
-        _START_CHILD_WORKFLOW_EXECUTION_INITIATED,
-        _SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
-        _REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
-        _WORKFLOW_EXECUTION_COMPLETED,
-        _WORKFLOW_EXECUTION_FAILED,
-        _WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-        _WORKFLOW_EXECUTION_CANCELED,
-        _WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-        _WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+        ev.ACTIVITY_TASK_SCHEDULED,
+        ev.ACTIVITY_TASK_CANCEL_REQUESTED,
+        ev.TIMER_STARTED,
+        ev.TIMER_CANCELED,
+        ev.MARKER_RECORDED,
+        ev.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+        ev.WORKFLOW_PROPERTIES_MODIFIED,
+        ev.START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+        ev.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+        ev.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+        ev.WORKFLOW_EXECUTION_COMPLETED,
+        ev.WORKFLOW_EXECUTION_FAILED,
+        ev.WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+        ev.WORKFLOW_EXECUTION_CANCELED,
+        ev.WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+        ev.WORKFLOW_EXECUTION_UPDATE_COMPLETED,
     }
 )
 _CLOSING = frozenset(
     {
-        _WORKFLOW_EXECUTION_COMPLETED,
-        _WORKFLOW_EXECUTION_FAILED,
-        _WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-        _WORKFLOW_EXECUTION_CANCELED,
+        ev.WORKFLOW_EXECUTION_COMPLETED,
+        ev.WORKFLOW_EXECUTION_FAILED,
+        ev.WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+        ev.WORKFLOW_EXECUTION_CANCELED,
     }
 )
 # The command each command event answers, for reports and matching.
 _EVENT_COMMAND = {
-    _ACTIVITY_TASK_SCHEDULED: "ScheduleActivityTask",
-    _ACTIVITY_TASK_CANCEL_REQUESTED: "RequestCancelActivityTask",
-    _TIMER_STARTED: "StartTimer",
-    _TIMER_CANCELED: "CancelTimer",
-    _MARKER_RECORDED: "RecordMarker",
-    _UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: "UpsertWorkflowSearchAttributes",
-    _WORKFLOW_PROPERTIES_MODIFIED: "ModifyWorkflowProperties",
-    _START_CHILD_WORKFLOW_EXECUTION_INITIATED: "StartChildWorkflowExecution",
-    _SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED: "SignalExternalWorkflowExecution",
-    _REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED: ("RequestCancelExternalWorkflowExecution"),
-    _WORKFLOW_EXECUTION_COMPLETED: "CompleteWorkflowExecution",
-    _WORKFLOW_EXECUTION_FAILED: "FailWorkflowExecution",
-    _WORKFLOW_EXECUTION_CONTINUED_AS_NEW: "ContinueAsNewWorkflowExecution",
-    _WORKFLOW_EXECUTION_CANCELED: "CancelWorkflowExecution",
-    _WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "UpdateResponse",
-    _WORKFLOW_EXECUTION_UPDATE_COMPLETED: "UpdateResponse",
+    ev.ACTIVITY_TASK_SCHEDULED: "ScheduleActivityTask",
+    ev.ACTIVITY_TASK_CANCEL_REQUESTED: "RequestCancelActivityTask",
+    ev.TIMER_STARTED: "StartTimer",
+    ev.TIMER_CANCELED: "CancelTimer",
+    ev.MARKER_RECORDED: "RecordMarker",
+    ev.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: "UpsertWorkflowSearchAttributes",
+    ev.WORKFLOW_PROPERTIES_MODIFIED: "ModifyWorkflowProperties",
+    ev.START_CHILD_WORKFLOW_EXECUTION_INITIATED: "StartChildWorkflowExecution",
+    ev.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED: "SignalExternalWorkflowExecution",
+    ev.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED: ("RequestCancelExternalWorkflowExecution"),
+    ev.WORKFLOW_EXECUTION_COMPLETED: "CompleteWorkflowExecution",
+    ev.WORKFLOW_EXECUTION_FAILED: "FailWorkflowExecution",
+    ev.WORKFLOW_EXECUTION_CONTINUED_AS_NEW: "ContinueAsNewWorkflowExecution",
+    ev.WORKFLOW_EXECUTION_CANCELED: "CancelWorkflowExecution",
+    ev.WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "UpdateResponse",
+    ev.WORKFLOW_EXECUTION_UPDATE_COMPLETED: "UpdateResponse",
 }
 
 
@@ -149,7 +124,7 @@ class _Recorded:
 def _recorded(history: History) -> _Recorded:
     out = _Recorded()
     for event in history.events:
-        if event.event_type != _MARKER_RECORDED:
+        if event.event_type != ev.MARKER_RECORDED:
             continue
         marker = event.marker_recorded_event_attributes
         details = marker.details
@@ -170,18 +145,18 @@ def _short_type(name: str) -> str:
 def _event_summary(event: HistoryEvent) -> str:
     kind = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
     detail = ""
-    if event.event_type == _ACTIVITY_TASK_SCHEDULED:
+    if event.event_type == ev.ACTIVITY_TASK_SCHEDULED:
         a = event.activity_task_scheduled_event_attributes
         detail = f"id={a.activity_id}, type={a.activity_type.name}"
-    elif event.event_type == _TIMER_STARTED:
+    elif event.event_type == ev.TIMER_STARTED:
         t = event.timer_started_event_attributes
         detail = f"id={t.timer_id}, {t.start_to_fire_timeout.ToNanoseconds() / 1e9:g}s"
-    elif event.event_type == _MARKER_RECORDED:
+    elif event.event_type == ev.MARKER_RECORDED:
         detail = event.marker_recorded_event_attributes.marker_name
-    elif event.event_type == _START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+    elif event.event_type == ev.START_CHILD_WORKFLOW_EXECUTION_INITIATED:
         c = event.start_child_workflow_execution_initiated_event_attributes
         detail = f"{c.workflow_type.name}, id={c.workflow_id}"
-    elif event.event_type == _SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+    elif event.event_type == ev.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
         s = event.signal_external_workflow_execution_initiated_event_attributes
         detail = f"{s.workflow_execution.workflow_id}, {s.signal_name}"
     return f"{kind}({detail})" if detail else kind
@@ -190,13 +165,14 @@ def _event_summary(event: HistoryEvent) -> str:
 def _version_pair(events: Sequence[HistoryEvent], i: int) -> bool:
     e = events[i]
     return (
-        e.event_type == _MARKER_RECORDED and e.marker_recorded_event_attributes.marker_name == VERSION_MARKER
+        e.event_type == ev.MARKER_RECORDED
+        and e.marker_recorded_event_attributes.marker_name == VERSION_MARKER
     )
 
 
 def _is_version_upsert(event: HistoryEvent) -> bool:
     return (
-        event.event_type == _UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+        event.event_type == ev.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
         and CHANGE_VERSION_ATTRIBUTE
         in event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
     )
@@ -350,12 +326,12 @@ def _split_tasks(history: History) -> list[tuple[int, int, int]]:
     events = history.events
     tasks: list[tuple[int, int, int]] = []
     for i, e in enumerate(events):
-        if e.event_type != _WORKFLOW_TASK_STARTED:
+        if e.event_type != ev.WORKFLOW_TASK_STARTED:
             continue
         nxt = events[i + 1] if i + 1 < len(events) else None
         if nxt is None:
             tasks.append((i, -1, -1))
-        elif nxt.event_type == _WORKFLOW_TASK_COMPLETED:
+        elif nxt.event_type == ev.WORKFLOW_TASK_COMPLETED:
             end = i + 2
             while end < len(events) and events[end].event_type in _COMMAND_EVENTS:
                 end += 1
@@ -373,7 +349,7 @@ def replay_history(
     seed: int = 1,
 ) -> ReplayResult:
     """Replay `history` with the app's current code; raise NondeterminismError on a divergence."""
-    if not history.events or history.events[0].event_type != _WORKFLOW_EXECUTION_STARTED:
+    if not history.events or history.events[0].event_type != ev.WORKFLOW_EXECUTION_STARTED:
         raise ValueError("a history starts with WorkflowExecutionStarted")
     started = history.events[0].workflow_execution_started_event_attributes
     workflow_type = workflow or started.workflow_type.name

@@ -15,12 +15,13 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from temporalio.api.common.v1 import Payload
-from temporalio.api.enums.v1 import EventType, RetryState, TimeoutType
+from temporalio.api.enums.v1 import RetryState, TimeoutType
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 
 from wftest import commands as cmd
 from wftest.app import App, LuaEntry
+from wftest.history import event_types as ev
 from wftest.history.failures import (
     ErrorInfo,
     activity_failure,
@@ -42,32 +43,6 @@ from wftest.worker.options import OptionError, activity_options, child_options
 SIDE_EFFECT_MARKER = "SideEffect"
 VERSION_MARKER = "Version"
 CHANGE_VERSION_ATTRIBUTE = "TemporalChangeVersion"
-
-# Event type numbers, looked up once (protobuf enum attribute access is slow on the hot path).
-_ACTIVITY_TASK_CANCELED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_CANCELED")
-_ACTIVITY_TASK_COMPLETED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_COMPLETED")
-_ACTIVITY_TASK_FAILED = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_FAILED")
-_ACTIVITY_TASK_TIMED_OUT = EventType.Value("EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT")
-_TIMER_FIRED = EventType.Value("EVENT_TYPE_TIMER_FIRED")
-_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED = EventType.Value(
-    "EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED"
-)
-_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED = EventType.Value(
-    "EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED"
-)
-_CHILD_WORKFLOW_EXECUTION_TIMED_OUT = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT")
-_CHILD_WORKFLOW_EXECUTION_TERMINATED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED")
-_CHILD_WORKFLOW_EXECUTION_CANCELED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED")
-_CHILD_WORKFLOW_EXECUTION_FAILED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED")
-_CHILD_WORKFLOW_EXECUTION_COMPLETED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED")
-_START_CHILD_WORKFLOW_EXECUTION_FAILED = EventType.Value("EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED")
-_CHILD_WORKFLOW_EXECUTION_STARTED = EventType.Value("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED")
-_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED = EventType.Value(
-    "EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED"
-)
-_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED = EventType.Value("EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED")
-_WORKFLOW_EXECUTION_CANCEL_REQUESTED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED")
-_WORKFLOW_EXECUTION_SIGNALED = EventType.Value("EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED")
 
 
 class Resolver(Protocol):
@@ -289,47 +264,47 @@ class WorkflowExecution:
 
     def _apply_event(self, event: HistoryEvent) -> None:
         kind = event.event_type
-        if kind == _ACTIVITY_TASK_COMPLETED:
+        if kind == ev.ACTIVITY_TASK_COMPLETED:
             a = event.activity_task_completed_event_attributes
             payloads = a.result.payloads
             value = self.sb.values.from_payload(payloads[0]) if payloads else None
             self._activity_done(a.scheduled_event_id, value, None)
-        elif kind == _ACTIVITY_TASK_FAILED:
+        elif kind == ev.ACTIVITY_TASK_FAILED:
             f = event.activity_task_failed_event_attributes
             self._activity_failed(f.scheduled_event_id, f.started_event_id, f.failure, f.retry_state)
-        elif kind == _ACTIVITY_TASK_TIMED_OUT:
+        elif kind == ev.ACTIVITY_TASK_TIMED_OUT:
             t = event.activity_task_timed_out_event_attributes
             self._activity_failed(t.scheduled_event_id, t.started_event_id, t.failure, t.retry_state)
-        elif kind == _ACTIVITY_TASK_CANCELED:
+        elif kind == ev.ACTIVITY_TASK_CANCELED:
             c = event.activity_task_canceled_event_attributes
             err = self._lua_error(ErrorInfo("Canceled", "operation canceled", False, None, None, None))
             self._activity_done(c.scheduled_event_id, None, err)
-        elif kind == _TIMER_FIRED:
+        elif kind == ev.TIMER_FIRED:
             self._timer_fired(event.timer_fired_event_attributes.timer_id)
-        elif kind == _WORKFLOW_EXECUTION_SIGNALED:
+        elif kind == ev.WORKFLOW_EXECUTION_SIGNALED:
             sig = event.workflow_execution_signaled_event_attributes
             values = tuple(self.sb.values.from_payload(p) for p in sig.input.payloads)
             self._pushes.append(("message", 0, (sig.signal_name, _sender(sig.header), values)))
-        elif kind == _WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+        elif kind == ev.WORKFLOW_EXECUTION_CANCEL_REQUESTED:
             at = datetime.fromtimestamp(event.event_time.seconds, tz=timezone.utc).strftime(
                 "%Y-%m-%dT%H:%M:%SZ"
             )
             self._pushes.append(("event", 0, {"kind": "pid.cancel", "from": "{|topology}", "at": at}))
         elif kind in _CHILD_EVENTS:
             self._child_event(kind, event)
-        elif kind == _EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+        elif kind == ev.EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
             done_cancel = event.external_workflow_execution_cancel_requested_event_attributes
             self._signal_done(done_cancel.initiated_event_id, None)
-        elif kind == _REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
+        elif kind == ev.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
             failed_cancel = event.request_cancel_external_workflow_execution_failed_event_attributes
             self._signal_done(
                 failed_cancel.initiated_event_id,
                 ErrorInfo("Internal", "unknown external workflow execution", False, None, None, None),
             )
-        elif kind == _EXTERNAL_WORKFLOW_EXECUTION_SIGNALED:
+        elif kind == ev.EXTERNAL_WORKFLOW_EXECUTION_SIGNALED:
             done = event.external_workflow_execution_signaled_event_attributes
             self._signal_done(done.initiated_event_id, None)
-        elif kind == _SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
+        elif kind == ev.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
             failed = event.signal_external_workflow_execution_failed_event_attributes
             self._signal_done(
                 failed.initiated_event_id,
@@ -380,7 +355,7 @@ class WorkflowExecution:
 
     def _child_event(self, kind: int, event: HistoryEvent) -> None:
         """§2.6: child starts and closes, as results (exec) or PIDs and EXIT events (spawn)."""
-        if kind == _CHILD_WORKFLOW_EXECUTION_STARTED:
+        if kind == ev.CHILD_WORKFLOW_EXECUTION_STARTED:
             started = event.child_workflow_execution_started_event_attributes
             child = self._children.get(started.initiated_event_id)
             if child is None:
@@ -391,7 +366,7 @@ class WorkflowExecution:
                 self._completions.append((child.task, (child.pid.encode(), None)))
                 child.task = None
             return
-        if kind == _START_CHILD_WORKFLOW_EXECUTION_FAILED:
+        if kind == ev.START_CHILD_WORKFLOW_EXECUTION_FAILED:
             start_failed = event.start_child_workflow_execution_failed_event_attributes
             child = self._children.pop(start_failed.initiated_event_id, None)
             if child is not None and child.task is not None:
@@ -406,15 +381,15 @@ class WorkflowExecution:
             return
         value: Any = None
         err: Any = None
-        if kind == _CHILD_WORKFLOW_EXECUTION_COMPLETED:
+        if kind == ev.CHILD_WORKFLOW_EXECUTION_COMPLETED:
             payloads = attrs.result.payloads
             value = self.sb.values.from_payload(payloads[0]) if payloads else None
         else:
-            if kind == _CHILD_WORKFLOW_EXECUTION_FAILED:
+            if kind == ev.CHILD_WORKFLOW_EXECUTION_FAILED:
                 cause: Failure = attrs.failure
-            elif kind == _CHILD_WORKFLOW_EXECUTION_CANCELED:
+            elif kind == ev.CHILD_WORKFLOW_EXECUTION_CANCELED:
                 cause = canceled_failure()
-            elif kind == _CHILD_WORKFLOW_EXECUTION_TERMINATED:
+            elif kind == ev.CHILD_WORKFLOW_EXECUTION_TERMINATED:
                 cause = terminated_failure()
             else:
                 cause = timeout_failure(TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE)
@@ -989,24 +964,24 @@ _HANDLERS: dict[str, Callable[[WorkflowExecution, int, Any, str], bool]] = {
 
 _CHILD_EVENTS = frozenset(
     {
-        _CHILD_WORKFLOW_EXECUTION_STARTED,
-        _START_CHILD_WORKFLOW_EXECUTION_FAILED,
-        _CHILD_WORKFLOW_EXECUTION_COMPLETED,
-        _CHILD_WORKFLOW_EXECUTION_FAILED,
-        _CHILD_WORKFLOW_EXECUTION_CANCELED,
-        _CHILD_WORKFLOW_EXECUTION_TERMINATED,
-        _CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+        ev.CHILD_WORKFLOW_EXECUTION_STARTED,
+        ev.START_CHILD_WORKFLOW_EXECUTION_FAILED,
+        ev.CHILD_WORKFLOW_EXECUTION_COMPLETED,
+        ev.CHILD_WORKFLOW_EXECUTION_FAILED,
+        ev.CHILD_WORKFLOW_EXECUTION_CANCELED,
+        ev.CHILD_WORKFLOW_EXECUTION_TERMINATED,
+        ev.CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
     }
 )
 
 
 def _child_close_attributes(kind: int, event: HistoryEvent) -> Any:
     attributes: dict[int, Any] = {
-        _CHILD_WORKFLOW_EXECUTION_COMPLETED: event.child_workflow_execution_completed_event_attributes,
-        _CHILD_WORKFLOW_EXECUTION_FAILED: event.child_workflow_execution_failed_event_attributes,
-        _CHILD_WORKFLOW_EXECUTION_CANCELED: event.child_workflow_execution_canceled_event_attributes,
-        _CHILD_WORKFLOW_EXECUTION_TERMINATED: event.child_workflow_execution_terminated_event_attributes,
-        _CHILD_WORKFLOW_EXECUTION_TIMED_OUT: event.child_workflow_execution_timed_out_event_attributes,
+        ev.CHILD_WORKFLOW_EXECUTION_COMPLETED: event.child_workflow_execution_completed_event_attributes,
+        ev.CHILD_WORKFLOW_EXECUTION_FAILED: event.child_workflow_execution_failed_event_attributes,
+        ev.CHILD_WORKFLOW_EXECUTION_CANCELED: event.child_workflow_execution_canceled_event_attributes,
+        ev.CHILD_WORKFLOW_EXECUTION_TERMINATED: event.child_workflow_execution_terminated_event_attributes,
+        ev.CHILD_WORKFLOW_EXECUTION_TIMED_OUT: event.child_workflow_execution_timed_out_event_attributes,
     }
     return attributes[kind]
 
