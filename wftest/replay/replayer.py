@@ -162,8 +162,7 @@ def _event_summary(event: HistoryEvent) -> str:
     return f"{kind}({detail})" if detail else kind
 
 
-def _version_pair(events: Sequence[HistoryEvent], i: int) -> bool:
-    e = events[i]
+def _is_version_marker(e: HistoryEvent) -> bool:
     return (
         e.event_type == ev.MARKER_RECORDED
         and e.marker_recorded_event_attributes.marker_name == VERSION_MARKER
@@ -183,8 +182,8 @@ def _go_filter_events(events: Sequence[HistoryEvent]) -> list[HistoryEvent]:
     are skipped before matching."""
     out: list[HistoryEvent] = []
     skip_upsert = False
-    for i, e in enumerate(events):
-        if _version_pair(events, i):
+    for e in events:
+        if _is_version_marker(e):
             skip_upsert = True
             continue
         if skip_upsert and _is_version_upsert(e):
