@@ -16,7 +16,6 @@ LuaMemoryError = lua55.LuaMemoryError
 LuaSyntaxError = lua55.LuaSyntaxError
 lua_type = lua55.lua_type
 
-ENGINE_NAME = "Lua 5.5 (lupa)"
 STRING_HASH_SEED = 0
 
 
