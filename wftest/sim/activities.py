@@ -55,10 +55,12 @@ MockFn = Callable[[Sequence[Any], ActivityInfo], Any]
 
 @dataclass
 class Mock:
-    """A Python stand-in for an activity: a callable of (args, info), and how long it takes."""
+    """A Python stand-in for an activity: a callable of (args, info), how long it takes, and the range
+    of durations an exploration may choose from instead (None: the duration is fixed)."""
 
     fn: MockFn
     duration_ns: int = 0
+    duration_bounds_ns: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
