@@ -93,19 +93,45 @@ def should_retry(policy: RetryPolicy, attempt: int, error: ErrorInfo) -> bool:
     return not (policy.maximum_attempts > 0 and attempt >= policy.maximum_attempts)
 
 
-class ActivityRunner:
-    """Runs attempts against mocks or the app's Lua functions, on the world's virtual clock."""
+class UnmockedActivityError(Exception):
+    """A strict world met an activity call that no mock and no Lua function entry serves."""
 
-    def __init__(self, app: App, mocks: Mapping[str, Mock], rng: random.Random) -> None:
+
+@dataclass(frozen=True)
+class Call:
+    """One activity attempt the world served, in the order served: what was asked and how it ended."""
+
+    activity_type: str
+    args: tuple[Any, ...]
+    info: ActivityInfo
+    result: Any = None
+    error: ErrorInfo | None = None
+
+
+class ActivityRunner:
+    """Runs attempts against mocks or the app's Lua functions, on the world's virtual clock. With
+    `strict`, a call nothing serves raises UnmockedActivityError instead of Wippy's NotFound failure."""
+
+    def __init__(self, app: App, mocks: Mapping[str, Mock], rng: random.Random, *, strict: bool = False) -> None:
         self.app = app
         self.mocks = mocks
         self.rng = rng
+        self.strict = strict
+        self.calls: list[Call] = []
 
     def known_activity_ids(self) -> list[str]:
         ids = {e.id for e in self.app.activities()} | set(self.mocks)
         return sorted(ids)
 
     def attempt(self, activity_type: str, payloads: Sequence[Payload], info: ActivityInfo) -> Attempt:
+        outcome = self._serve(activity_type, payloads, info)
+        result = _decode(outcome.result) if outcome.result is not None else None
+        self.calls.append(
+            Call(activity_type, tuple(_decode(p) for p in payloads), info, result, outcome.error)
+        )
+        return outcome
+
+    def _serve(self, activity_type: str, payloads: Sequence[Payload], info: ActivityInfo) -> Attempt:
         mock = self.mocks.get(activity_type)
         if mock is not None:
             return self._mock_attempt(mock, payloads, info)
@@ -115,20 +141,23 @@ class ActivityRunner:
         ):
             return self._lua_attempt(entry, payloads, info)
         known = ", ".join(self.known_activity_ids()) or "none"
-        return Attempt(
-            error=ErrorInfo(
-                "NotFound",
-                f"activity '{activity_type}' is not registered (no mock, no function entry; "
-                f"known activities: {known})",
-                True,
-                None,
-                None,
-                None,
-            )
+        message = (
+            f"activity '{activity_type}' is not registered (no mock, no function entry; "
+            f"known activities: {known})"
         )
+        if self.strict:
+            raise UnmockedActivityError(
+                f"workflow {info.workflow_id} called activity '{activity_type}', which has no mock and no "
+                f"function entry in the app; mock it (wippy.mock({activity_type!r}).returns(...)). "
+                f"Activities the app has: {known}"
+            )
+        return Attempt(error=ErrorInfo("NotFound", message, True, None, None, None))
 
     def _mock_attempt(self, mock: Mock, payloads: Sequence[Payload], info: ActivityInfo) -> Attempt:
-        args = [_decode(p) for p in payloads]
+        return self.call_mock(mock, [_decode(p) for p in payloads], info)
+
+    def call_mock(self, mock: Mock, args: Sequence[Any], info: ActivityInfo) -> Attempt:
+        """Run a Python mock: its value becomes the result payload, an exception the failure."""
         try:
             value = mock.fn(args, info)
         except ActivityError as exc:

@@ -28,12 +28,13 @@ from wftest.app import App, LuaEntry
 from wftest.history.builder import ExecutionRef
 from wftest.history.failures import ErrorInfo, error_from_failure, wippy_failure
 from wftest.lua.modules.effects import produce
-from wftest.lua.values import payload_to_python, python_to_payload
+from wftest.lua.values import GO_NIL, payload_to_python, python_to_payload
 from wftest.replay.replayer import ReplayResult, replay_history
 from wftest.sim.activities import (
     ActivityError,
     ActivityInfo,
     ActivityRunner,
+    Attempt,
     Mock,
     MockFn,
     retry_interval,
@@ -91,6 +92,7 @@ class World:
         attempt_cap: int = DEFAULT_ATTEMPT_CAP,
         memory_limit: int | None = None,
         instruction_budget: int | None = None,
+        strict_activities: bool = False,
     ) -> None:
         self.app = app
         self.now_ns = start_ns
@@ -99,10 +101,11 @@ class World:
         self.memory_limit = memory_limit
         self.instruction_budget = instruction_budget
         self.mocks: dict[str, Mock] = {}
+        self.workflow_mocks: dict[str, Mock] = {}  # child workflow types served from Python
         self.agenda = Agenda()
         self._workflows: dict[str, WorkflowState] = {}
         self._ids = itertools.count(1)
-        self.activity_runner = ActivityRunner(app, self.mocks, self.rng)
+        self.activity_runner = ActivityRunner(app, self.mocks, self.rng, strict=strict_activities)
         self._activities = ActivityTasks(self.agenda, self.activity_runner, attempt_cap, lambda: self.now_ns)
         self._processes: dict[str, PlainProcess] = {}
         self._watchers: dict[str, list[Callable[[WorkflowRun], None]]] = {}
@@ -133,6 +136,12 @@ class World:
         else:
             value = fn
             self.mocks[activity_type] = Mock(lambda args, info: value, duration_ns)
+
+    def mock_workflow(self, workflow_type: str, fn: MockFn, *, duration_ns: int = 0) -> None:
+        """Serve child workflows of `workflow_type` from Python: no Lua runs; the child's history is its
+        start and, `duration_ns` later, its completion with `fn(args, info)` (or failure if it raises
+        ActivityError)."""
+        self.workflow_mocks[workflow_type] = Mock(fn, duration_ns)
 
     # -- starting ----------------------------------------------------------------------------------
 
@@ -173,6 +182,7 @@ class World:
         run_id = run_id or self._new_run_id()
         entry = self.app.entries.get(workflow_type)
         known = isinstance(entry, LuaEntry) and entry.kind.startswith("workflow.")
+        known = known and workflow_type not in self.workflow_mocks
         worker = entry.workflow.worker if known and entry.workflow is not None else "app:worker"  # type: ignore[union-attr]
         worker_entry = self.app.entries.get(worker)
         queue = task_queue or getattr(worker_entry, "task_queue", None) or "default"
@@ -275,6 +285,36 @@ class World:
             return
         wf.run.builder.workflow_execution_timed_out(self.now_ns)
         self._close(wf, "timed_out")
+
+    def _serve_without_code(self, wf: WorkflowState) -> None:
+        """A run with no Lua behind it: a Python workflow mock, or an unregistered type."""
+        mock = self.workflow_mocks.get(wf.info.workflow_type)
+        if mock is None:
+            self._fail_unregistered(wf)
+            return
+        first = wf.run.builder.events[0].workflow_execution_started_event_attributes
+        args = [None if v is GO_NIL else v for v in map(payload_to_python, first.input.payloads)]
+        info = ActivityInfo(
+            wf.info.workflow_id, wf.info.workflow_type, wf.options.attempt, self.now_ns, {}, wf.info.workflow_id
+        )
+        outcome = self.activity_runner.call_mock(mock, args, info)
+        self.agenda.at(self.now_ns + mock.duration_ns, lambda: self._finish_mocked(wf, outcome))
+
+    def _finish_mocked(self, wf: WorkflowState, outcome: Attempt) -> None:
+        if wf.run.closed:
+            return
+        if outcome.error is not None:
+            failure = wippy_failure(outcome.error)
+            wf.run.builder.workflow_execution_failed(
+                self.now_ns, failure=failure, workflow_task_completed_event_id=0
+            )
+            self._close(wf, "failed", failure=failure)
+            return
+        result = [outcome.result] if outcome.result is not None else []
+        wf.run.builder.workflow_execution_completed(
+            self.now_ns, result=result, workflow_task_completed_event_id=0
+        )
+        self._close(wf, "completed", result=outcome.result)
 
     def _fail_unregistered(self, wf: WorkflowState) -> None:
         """No such workflow entry: the run fails with Wippy's NotFound at once (a real worker would never
@@ -509,7 +549,7 @@ class World:
             self._watchers[successor.run.workflow_id + "/" + successor.run.run_id] = watchers
         successor.children = wf.children
         if successor.execution is None:
-            self._fail_unregistered(successor)
+            self._serve_without_code(successor)
 
     def _close(
         self, wf: WorkflowState, status: str, *, result: Payload | None = None, failure: Failure | None = None
@@ -654,7 +694,7 @@ class World:
         parent.children.append(command.workflow_id)
         parent.new_events = True
         if child.execution is None:
-            self._fail_unregistered(child)
+            self._serve_without_code(child)
 
     def _report_to_parent(self, child: WorkflowState) -> None:
         """Append the child's close to its parent's history (§2.6)."""
