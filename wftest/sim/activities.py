@@ -112,7 +112,9 @@ class ActivityRunner:
     """Runs attempts against mocks or the app's Lua functions, on the world's virtual clock. With
     `strict`, a call nothing serves raises UnmockedActivityError instead of Wippy's NotFound failure."""
 
-    def __init__(self, app: App, mocks: Mapping[str, Mock], rng: random.Random, *, strict: bool = False) -> None:
+    def __init__(
+        self, app: App, mocks: Mapping[str, Mock], rng: random.Random, *, strict: bool = False
+    ) -> None:
         self.app = app
         self.mocks = mocks
         self.rng = rng

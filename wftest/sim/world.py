@@ -294,9 +294,8 @@ class World:
             return
         first = wf.run.builder.events[0].workflow_execution_started_event_attributes
         args = [None if v is GO_NIL else v for v in map(payload_to_python, first.input.payloads)]
-        info = ActivityInfo(
-            wf.info.workflow_id, wf.info.workflow_type, wf.options.attempt, self.now_ns, {}, wf.info.workflow_id
-        )
+        wid = wf.info.workflow_id
+        info = ActivityInfo(wid, wf.info.workflow_type, wf.options.attempt, self.now_ns, {}, wid)
         outcome = self.activity_runner.call_mock(mock, args, info)
         self.agenda.at(self.now_ns + mock.duration_ns, lambda: self._finish_mocked(wf, outcome))
 
