@@ -151,8 +151,12 @@ class World:
         *args: Any,
         workflow_id: str | None = None,
         context: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        signals: Sequence[tuple[str, Sequence[Any]]] = (),
     ) -> WorkflowRun:
-        """Start a workflow entry with Python arguments (one payload each)."""
+        """Start a workflow entry with Python arguments (one payload each). `options` are Wippy's start
+        options (the §2.12 names: `execution_timeout`, `retry_policy`, `memo`, `cron_schedule`, ...);
+        `signals` are (topic, args) messages recorded right after the start, before the first task."""
         entry = self.app.entries.get(workflow)
         if not isinstance(entry, LuaEntry) or not entry.kind.startswith("workflow."):
             known = ", ".join(e.id for e in self.app.workflows()) or "none"
@@ -162,9 +166,26 @@ class World:
         wid = workflow_id or f"{entry.name}-{next(self._ids)}"
         if wid in self._workflows and not self._workflows[wid].run.closed:
             raise SimulationError(f"workflow id '{wid}' is already running")
-        wf = self._launch(entry.id, wid, [python_to_payload(a) for a in args], dict(context or {}), None)
+        flat = {
+            str(k).removeprefix("temporal.").removeprefix("workflow."): v
+            for k, v in sorted((options or {}).items())
+        }
+        worker = self.app.entries.get(entry.workflow.worker if entry.workflow is not None else "")
+        try:
+            start = _start_options(flat, getattr(worker, "task_queue", None), self.now_ns)
+        except (OptionError, ValueError) as exc:
+            raise SimulationError(f"bad start options for '{workflow}': {exc}") from exc
+        payloads = [python_to_payload(a) for a in args]
+        wf = self._launch(entry.id, wid, payloads, dict(context or {}), None, start)
+        for topic, values in signals:
+            self._append_signal(wf, topic, tuple(values), None)
         self._dispatch_due()
         return wf.run
+
+    def waiting(self, workflow_id: str) -> str:
+        """Where the workflow's coroutines wait (empty when it has no code running)."""
+        wf = self._workflows.get(workflow_id)
+        return wf.execution.waiting() if wf is not None and wf.execution is not None else ""
 
     def _launch(
         self,
