@@ -29,6 +29,7 @@ from wftest.worker.execution import (
     CHANGE_VERSION_ATTRIBUTE,
     SIDE_EFFECT_MARKER,
     VERSION_MARKER,
+    UpdateRequest,
     WorkflowExecution,
     WorkflowInfo,
     WorkflowTaskError,
@@ -338,6 +339,20 @@ def _split_tasks(history: History) -> list[tuple[int, int, int]]:
     return tasks
 
 
+def _accepted_updates(history: History) -> dict[int, list[UpdateRequest]]:
+    """Accepted updates by the started event id of the workflow task they were delivered with (the one
+    after their sequencing event). Rejected updates leave no event, so replay never delivers them."""
+    out: dict[int, list[UpdateRequest]] = {}
+    for e in history.events:
+        if e.event_type == ev.WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            a = e.workflow_execution_update_accepted_event_attributes
+            request = a.accepted_request
+            out.setdefault(a.accepted_request_sequencing_event_id + 1, []).append(
+                UpdateRequest(request.meta.update_id, request.input.name, tuple(request.input.args.payloads))
+            )
+    return out
+
+
 def replay_history(
     app: App,
     history: History,
@@ -369,6 +384,15 @@ def replay_history(
         attempt=started.attempt or 1,
     )
     execution = WorkflowExecution(app, entry, info, list(started.input.payloads), context=context, seed=seed)
+    result = replay_into(execution, history, strict=strict)
+    execution.close()
+    return result
+
+
+def replay_into(execution: WorkflowExecution, history: History, *, strict: bool = False) -> ReplayResult:
+    """Drive a fresh `execution` of the history's run through every workflow task of `history`. It stays
+    open afterwards, so a simulated worker can carry on from there (recovery after a worker crash)."""
+    entry = execution.entry
     recorded = _recorded(history)
     mismatch: Callable[[HistoryEvent, cmd.Command], str | None] = _strict_mismatch if strict else _go_mismatch
     events = history.events
@@ -376,6 +400,7 @@ def replay_history(
     total = 0
     matched: list[str] = []
     tasks = _split_tasks(history)
+    updates = _accepted_updates(history)
     for number, (start, completed, end) in enumerate(tasks, start=1):
         batch = events[previous + 1 : start + 1]
         previous = start
@@ -386,6 +411,7 @@ def replay_history(
                 now_ns=events[start].event_time.ToNanoseconds(),
                 resolver=recorded,
                 history_size=events[start].workflow_task_started_event_attributes.history_size_bytes,
+                updates=updates.get(events[start].event_id, ()),
             )
         except PayloadError as exc:
             # History JSON is checked when read; a History object built elsewhere is checked here.
@@ -440,8 +466,7 @@ def replay_history(
             assert command is not None
             matched.append(command.describe())
             total += 1
-    execution.close()
-    return ReplayResult(workflow_type, len(tasks), total, "strict" if strict else "go")
+    return ReplayResult(execution.info.workflow_type, len(tasks), total, "strict" if strict else "go")
 
 
 def replay(

@@ -53,6 +53,15 @@ class ActivityError(Exception):
 MockFn = Callable[[Sequence[Any], ActivityInfo], Any]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a mock callable may return to pick its own duration: a value, or an ActivityError."""
+
+    value: Any = None
+    error: ActivityError | None = None
+    duration_ns: int | None = None
+
+
 @dataclass
 class Mock:
     """A Python stand-in for an activity: a callable of (args, info), how long it takes, and the range
@@ -98,7 +107,7 @@ class UnmockedActivityError(Exception):
 
 
 @dataclass(frozen=True)
-class Call:
+class ServedCall:
     """One activity attempt the world served, in the order served: what was asked and how it ended."""
 
     activity_type: str
@@ -119,7 +128,7 @@ class ActivityRunner:
         self.mocks = mocks
         self.rng = rng
         self.strict = strict
-        self.calls: list[Call] = []
+        self.calls: list[ServedCall] = []
 
     def known_activity_ids(self) -> list[str]:
         ids = {e.id for e in self.app.activities()} | set(self.mocks)
@@ -129,7 +138,7 @@ class ActivityRunner:
         outcome = self._serve(activity_type, payloads, info)
         result = _decode(outcome.result) if outcome.result is not None else None
         self.calls.append(
-            Call(activity_type, tuple(_decode(p) for p in payloads), info, result, outcome.error)
+            ServedCall(activity_type, tuple(_decode(p) for p in payloads), info, result, outcome.error)
         )
         return outcome
 
@@ -159,22 +168,31 @@ class ActivityRunner:
         return self.call_mock(mock, [_decode(p) for p in payloads], info)
 
     def call_mock(self, mock: Mock, args: Sequence[Any], info: ActivityInfo) -> Attempt:
-        """Run a Python mock: its value becomes the result payload, an exception the failure."""
+        """Run a Python mock: its value becomes the result payload, an exception the failure (an
+        AssertionError is the test's own verdict and goes through)."""
+        duration = mock.duration_ns
         try:
             value = mock.fn(args, info)
         except ActivityError as exc:
-            return Attempt(error=exc.info, duration_ns=mock.duration_ns)
+            return Attempt(error=exc.info, duration_ns=duration)
+        except AssertionError:
+            raise
         except Exception as exc:  # a bug in a mock is an Internal activity failure, as Wippy reports panics
             return Attempt(
                 error=ErrorInfo("Internal", f"{type(exc).__name__}: {exc}", None, None, None, None),
-                duration_ns=mock.duration_ns,
+                duration_ns=duration,
             )
+        if isinstance(value, Outcome):
+            duration = duration if value.duration_ns is None else value.duration_ns
+            if value.error is not None:
+                return Attempt(error=value.error.info, duration_ns=duration)
+            value = value.value
         try:
-            return Attempt(result=python_to_payload(value), duration_ns=mock.duration_ns)
+            return Attempt(result=python_to_payload(value), duration_ns=duration)
         except (EncodeError, TypeError, ValueError) as exc:
             return Attempt(
                 error=ErrorInfo("Internal", f"mock result cannot be encoded: {exc}", False, None, None, None),
-                duration_ns=mock.duration_ns,
+                duration_ns=duration,
             )
 
     def _lua_attempt(self, entry: LuaEntry, payloads: Sequence[Payload], info: ActivityInfo) -> Attempt:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.common.v1 import RetryPolicy as RetryPolicyProto
@@ -23,17 +23,26 @@ from wftest.sim.activities import (
 from wftest.sim.state import IDENTITY, ActivityState, SimulationError, WorkflowState
 from wftest.sim.timing import Agenda
 
+if TYPE_CHECKING:
+    from wftest.explore.perturb import Perturbation
+
 
 class ActivityTasks:
     """Runs the activities every workflow of a world schedules, on the world's agenda."""
 
     def __init__(
-        self, agenda: Agenda, runner: ActivityRunner, attempt_cap: int, clock: Callable[[], int]
+        self,
+        agenda: Agenda,
+        runner: ActivityRunner,
+        attempt_cap: int,
+        clock: Callable[[], int],
+        perturbation: Perturbation | None = None,
     ) -> None:
         self.agenda = agenda
         self.runner = runner
         self.attempt_cap = attempt_cap
         self.clock = clock
+        self.perturbation = perturbation
 
     def schedule(self, wf: WorkflowState, command: cmd.ScheduleActivityTask, scheduled_event_id: int) -> None:
         """The ActivityTaskScheduled event is written: the first attempt starts now."""
@@ -60,7 +69,17 @@ class ActivityTasks:
             wf.execution.context,
             wf.info.workflow_id,
         )
-        outcome = self.runner.attempt(c.activity_type, c.input, info)
+        if self.perturbation is None:
+            outcome = self.runner.attempt(c.activity_type, c.input, info)
+        else:  # an exploration seed picks the duration, or fails the attempt without running it
+            outcome = self.perturbation.attempt(
+                wf.info.workflow_id,
+                wf.info.run_id,
+                c,
+                state.attempt,
+                self.runner.mocks.get(c.activity_type),
+                lambda: self.runner.attempt(c.activity_type, c.input, info),
+            )
         close_at = self.clock() + outcome.duration_ns
         timeout: TimeoutType.ValueType | None = None
         if o.start_to_close_ns and outcome.duration_ns > o.start_to_close_ns:

@@ -134,6 +134,7 @@ class UpdateHandle:
     args: tuple[Payload, ...]
     status: str = "admitted"  # "admitted" | "accepted" | "rejected" | "completed"
     accepted_event_id: int = 0
+    delivered_started_id: int = 0  # the WorkflowTaskStarted of the task that delivered it
     result_payload: Payload | None = None
     failure: Failure | None = None
     reason: str = ""

@@ -11,7 +11,7 @@ import random
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import (
@@ -29,7 +29,7 @@ from wftest.history.builder import ExecutionRef
 from wftest.history.failures import ErrorInfo, error_from_failure, wippy_failure
 from wftest.lua.modules.effects import produce
 from wftest.lua.values import GO_NIL, payload_to_python, python_to_payload
-from wftest.replay.replayer import ReplayResult, replay_history
+from wftest.replay.replayer import NondeterminismError, ReplayResult, replay_history, replay_into
 from wftest.sim.activities import (
     ActivityError,
     ActivityInfo,
@@ -64,6 +64,9 @@ from wftest.worker.execution import (
 )
 from wftest.worker.options import OptionError, duration_option, retry_policy
 
+if TYPE_CHECKING:
+    from wftest.explore.perturb import Perturbation
+
 DEFAULT_ATTEMPT_CAP = 100
 
 
@@ -93,8 +96,10 @@ class World:
         memory_limit: int | None = None,
         instruction_budget: int | None = None,
         strict_activities: bool = False,
+        perturbation: Perturbation | None = None,
     ) -> None:
         self.app = app
+        self.perturbation = perturbation  # an exploration seed's choices (wftest.explore); None: fixed timing
         self.now_ns = start_ns
         self.seed = seed
         self.rng = random.Random(seed)
@@ -106,7 +111,9 @@ class World:
         self._workflows: dict[str, WorkflowState] = {}
         self._ids = itertools.count(1)
         self.activity_runner = ActivityRunner(app, self.mocks, self.rng, strict=strict_activities)
-        self._activities = ActivityTasks(self.agenda, self.activity_runner, attempt_cap, lambda: self.now_ns)
+        self._activities = ActivityTasks(
+            self.agenda, self.activity_runner, attempt_cap, lambda: self.now_ns, perturbation
+        )
         self._processes: dict[str, PlainProcess] = {}
         self._watchers: dict[str, list[Callable[[WorkflowRun], None]]] = {}
         self._worker_uuid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -122,8 +129,10 @@ class World:
         *,
         duration_ns: int = 0,
         error: ActivityError | None = None,
+        duration_bounds_ns: tuple[int, int] | None = None,
     ) -> None:
-        """Serve `activity_type` from Python: a callable of (args, info), a fixed value, or an error."""
+        """Serve `activity_type` from Python: a callable of (args, info), a fixed value, or an error.
+        `duration_bounds_ns` is the range an exploration may pick each attempt's duration from."""
         if error is not None:
             failure = error
 
@@ -136,6 +145,7 @@ class World:
         else:
             value = fn
             self.mocks[activity_type] = Mock(lambda args, info: value, duration_ns)
+        self.mocks[activity_type].duration_bounds_ns = duration_bounds_ns
 
     def mock_workflow(self, workflow_type: str, fn: MockFn, *, duration_ns: int = 0) -> None:
         """Serve child workflows of `workflow_type` from Python: no Lua runs; the child's history is its
@@ -181,6 +191,13 @@ class World:
             self._append_signal(wf, topic, tuple(values), None)
         self._dispatch_due()
         return wf.run
+
+    def pid_of(self, workflow_id: str) -> str:
+        """The PID Wippy code uses to reach this workflow (`{client@worker|workflow id}`)."""
+        wf = self._workflows.get(workflow_id)
+        if wf is None:
+            raise SimulationError(f"no workflow with id '{workflow_id}' in this world")
+        return wf.info.pid
 
     def waiting(self, workflow_id: str) -> str:
         """Where the workflow's coroutines wait (empty when it has no code running)."""
@@ -318,7 +335,7 @@ class World:
         wid = wf.info.workflow_id
         info = ActivityInfo(wid, wf.info.workflow_type, wf.options.attempt, self.now_ns, {}, wid)
         outcome = self.activity_runner.call_mock(mock, args, info)
-        self.agenda.at(self.now_ns + mock.duration_ns, lambda: self._finish_mocked(wf, outcome))
+        self.agenda.at(self.now_ns + outcome.duration_ns, lambda: self._finish_mocked(wf, outcome))
 
     def _finish_mocked(self, wf: WorkflowState, outcome: Attempt) -> None:
         if wf.run.closed:
@@ -386,7 +403,8 @@ class World:
         while progressed:
             progressed = False
             for wf in list(self._workflows.values()):
-                if wf.new_events and not wf.run.closed and self.now_ns >= wf.not_before_ns:
+                runnable = wf.execution is not None and not wf.run.closed  # mocked children run no tasks
+                if wf.new_events and runnable and self.now_ns >= wf.not_before_ns:
                     wf.new_events = False
                     self._workflow_task(wf)
                     progressed = True
@@ -403,6 +421,8 @@ class World:
         events = b.events[wf.last_started_id : started]
         size = b.events[started - 1].workflow_task_started_event_attributes.history_size_bytes
         updates = [UpdateRequest(u.update_id, u.name, u.args) for u in wf.pending_updates]
+        for u in wf.pending_updates:
+            u.delivered_started_id = started
         wf.pending_updates.clear()
         commands = wf.execution.workflow_task(
             events,
@@ -418,6 +438,43 @@ class World:
         wf.last_started_id = started
         for command in commands:
             self._record(wf, command, completed)
+        if self.perturbation is not None:
+            self._maybe_crash(wf, self.perturbation)
+
+    def _maybe_crash(self, wf: WorkflowState, perturbation: Perturbation) -> None:
+        """Exploration: the worker may crash after this task. Its execution is dropped and a fresh one (a
+        fresh Lua runtime) replays the history so far, as a real worker would, then carries on; a
+        divergence raises NondeterminismError."""
+        entry, old = wf.run.entry, wf.execution
+        can_crash = entry is not None and old is not None and not wf.run.closed
+        task = perturbation.after_workflow_task(wf.info.workflow_id, wf.info.run_id, can_crash=can_crash)
+        if task is None or entry is None:
+            return
+        history = wf.run.history
+        started = history.events[0].workflow_execution_started_event_attributes
+        fresh = WorkflowExecution(
+            self.app,
+            entry,
+            wf.info,
+            list(started.input.payloads),
+            context=_header_context(started.header.fields),
+            seed=perturbation.recovery_seed(wf.info.workflow_id, wf.info.run_id, task),
+            memory_limit=self.memory_limit,
+            instruction_budget=self.instruction_budget,
+        )
+        old.close()
+        try:
+            replay_into(fresh, history, strict=True)
+        except NondeterminismError as exc:
+            raise NondeterminismError(
+                f"worker crash after workflow task {task} of workflow {wf.info.workflow_id}: a fresh worker "
+                f"replaying the history so far diverged\n{exc}",
+                event_id=exc.event_id,
+                workflow_task=exc.workflow_task,
+                where=exc.where,
+            ) from None
+        fresh.local_send = self._local_send  # a replay sends nothing; from now on it does
+        wf.execution = fresh
 
     def _record(self, wf: WorkflowState, command: cmd.Command, completed: int) -> None:
         b = wf.run.builder
@@ -976,7 +1033,7 @@ class World:
                 update_id=handle.update_id,
                 name=handle.name,
                 args=list(handle.args),
-                sequencing_event_id=started - 1,
+                sequencing_event_id=handle.delivered_started_id - 1,
                 identity=IDENTITY,
             )
             handle.status = "accepted"

@@ -1,0 +1,443 @@
+"""The pytest plugin, driven through pytester: configuration, the `wippy` fixture, mocks, the signal
+timeline, snapshots, the replay check, and the errors a user meets."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import wftest.testing  # noqa: F401  (imported once here: pytester drops modules its inner runs import)
+import wftest.timeline.text  # noqa: F401
+
+pytest_plugins = ["pytester"]
+
+SIM_APP = Path(__file__).resolve().parent.parent / "fixtures" / "sim"
+
+HELPERS = """
+def mock_saga(wippy):
+    wippy.mock("app.act:reserve").returns({"id": "r1"})
+    wippy.mock("app.act:charge").returns({"id": "p1"})
+    wippy.mock("app.act:refund").returns(True)
+    wippy.mock("app.act:release").returns(True)
+"""
+SAGA_MOCKS = "from helpers import mock_saga; mock_saga(wippy)"
+ORDER = '{"items": [1], "total": 10, "id": "o1"}'
+
+
+def write_tests(pytester: pytest.Pytester, source: str, *, ini: str = "") -> None:
+    pytester.makeini(
+        f"[pytest]\nwippy_app = {SIM_APP}\nasyncio_default_fixture_loop_scope = function\n{ini}"
+    )
+    pytester.makepyfile(helpers=HELPERS, test_it=textwrap.dedent(source))
+    pytester.syspathinsert()
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """An inner pytest session, in process (hypothesis's plugin is off: re-importing it costs ~0.5 s)."""
+    return pytester.runpytest("-p", "no:cacheprovider", "-p", "no:hypothesispytest", *args)
+
+
+def outcome_text(result: pytest.RunResult) -> str:
+    return "\n".join(result.outlines)
+
+
+# -- the fixture and the async API -------------------------------------------------------------------
+
+
+def test_a_passing_and_a_failing_workflow_test(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        f"""
+        async def test_ships(wippy):
+            {SAGA_MOCKS}
+            wippy.mock("app.act:ship").returns({{"tracking": "T1"}})
+            result = await wippy.execute("app.wf:saga", {ORDER})
+            assert result == {{"status": "completed", "tracking": "T1"}}
+            assert wippy.elapsed.total_seconds() == 3600
+
+        async def test_wrong_expectation(wippy):
+            {SAGA_MOCKS}
+            wippy.mock("app.act:ship").returns({{"tracking": "T1"}})
+            result = await wippy.execute("app.wf:saga", {ORDER})
+            assert result["tracking"] == "T2"
+        """,
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*assert 'T1' == 'T2'*"])
+
+
+def test_async_tests_run_in_pytest_asyncio_strict_mode_without_a_marker(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        async def test_hello(wippy):
+            assert await wippy.execute("app.wf:hello", "Ann") is not None
+        """,
+        ini="asyncio_mode = strict",
+    )
+    run(pytester).assert_outcomes(passed=1)
+
+
+def test_handle_reports_failure_status_and_error(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        import pytest
+        from wftest.testing import WorkflowFailed
+
+        async def test_failed(wippy):
+            handle = await wippy.start("app.wf:failing", "object", id="f-1")
+            with pytest.raises(WorkflowFailed) as info:
+                await handle.result()
+            assert info.value.status == "failed"
+            assert handle.status == "failed"
+            assert info.value.workflow_id == "f-1"
+            assert (info.value.kind, info.value.message, info.value.details) == ("Invalid", "bad input", {"field": "x"})
+        """,
+    )
+    run(pytester).assert_outcomes(passed=1)
+
+
+def test_a_workflow_that_can_never_finish_fails_with_where_it_waits(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        async def test_waits_forever(wippy):
+            handle = await wippy.start("app.wf:counter", {}, id="c-1")
+            await handle.result()
+        """,
+    )
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*WorkflowBlocked: workflow c-1 can never close*", "*main waits on channel receive*"])
+
+
+# -- mocks -------------------------------------------------------------------------------------------
+
+
+def test_an_unmocked_activity_fails_the_test_and_lists_the_apps_activities(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        f"""
+        async def test_unmocked(wippy):
+            await wippy.execute("app.wf:saga", {ORDER})
+        """,
+    )
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    text = outcome_text(result)
+    assert "called activity 'app.act:reserve', which has no mock" in text
+    assert "Activities the app has: app.act:echo, app.act:flaky" in text
+    assert "wftest/sim/" not in text  # the simulator's frames are cut from the traceback
+
+
+def test_mock_sequences_matchers_durations_and_callables(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        f"""
+        from datetime import datetime, timezone
+
+        async def test_steps(wippy):
+            {SAGA_MOCKS}
+            seen = []
+
+            def ship(order_id, info):
+                seen.append((order_id, info.attempt, datetime.now(timezone.utc).isoformat()))
+                return {{"tracking": "T-" + order_id}}
+
+            wippy.mock("app.act:ship").fails("Unavailable", "down").after("10s").then_calls(ship)
+            result = await wippy.execute("app.wf:saga", {ORDER})
+            assert result == {{"status": "completed", "tracking": "T-o1"}}
+            # attempt 1 failed after 10 s; the retry came 1 s later (Temporal's default backoff)
+            assert seen == [("o1", 2, "2026-01-01T01:00:11+00:00")]
+            wippy.mock("app.act:ship").assert_called_with("o1")
+            assert wippy.mock("app.act:ship").call_count == 2
+
+        async def test_matchers(wippy):
+            wippy.mock("app.act:reserve").returns({{"id": "r1"}})
+            wippy.mock("app.act:charge").when(10).fails("Invalid", "too small", retryable=False)
+            wippy.mock("app.act:charge").when(lambda total: total > 100).returns({{"id": "big"}})
+            wippy.mock("app.act:release").returns(True)
+            assert (await wippy.execute("app.wf:saga", {ORDER})) == {{"status": "failed", "step": "charge"}}
+            wippy.mock("app.act:release").assert_called_once_with("r1")
+            wippy.mock("app.act:refund").assert_not_called()
+        """,
+    )
+    run(pytester).assert_outcomes(passed=2)
+
+
+def test_mock_assertion_and_mismatch_messages(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        f"""
+        async def test_no_rule(wippy):
+            wippy.mock("app.act:reserve").when([9]).returns({{"id": "r1"}})
+            await wippy.execute("app.wf:saga", {ORDER})
+
+        async def test_called_once_with(wippy):
+            {SAGA_MOCKS}
+            wippy.mock("app.act:ship").returns({{"tracking": "T1"}})
+            await wippy.execute("app.wf:saga", {ORDER})
+            wippy.mock("app.act:charge").assert_called_once_with(11)
+
+        async def test_order(wippy):
+            {SAGA_MOCKS}
+            wippy.mock("app.act:ship").fails("Unavailable", "down", retryable=False)
+            await wippy.execute("app.wf:saga", {ORDER})
+            wippy.assert_call_order("app.act:reserve", "app.act:release", "app.act:refund")
+        """,
+    )
+    result = run(pytester)
+    result.assert_outcomes(failed=3)
+    text = outcome_text(result)
+    assert "mock 'app.act:reserve' has no rule for the call ([1])" in text
+    assert "rules: when([9])" in text
+    assert "expected 'app.act:charge' to be called once with (11); it was called 1 time(s):" in text
+    assert "attempt 1 from saga-1: (10)" in text
+    assert (
+        "expected activity calls in the order ['app.act:reserve', 'app.act:release', 'app.act:refund'], "
+        "got ['app.act:reserve', 'app.act:refund', 'app.act:release']" in text
+    )
+
+
+def test_python_exceptions_in_mocks_are_internal_failures(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        f"""
+        async def test_bug_in_mock(wippy):
+            {SAGA_MOCKS}
+            wippy.mock("app.act:ship").calls(lambda order_id: 1 / 0).then_returns({{"tracking": "T1"}})
+            result = await wippy.execute("app.wf:saga", {ORDER})
+            assert result == {{"status": "completed", "tracking": "T1"}}
+            failures = [c.error for c in wippy.calls.calls if c.error is not None]
+            assert [(f.kind, f.message) for f in failures] == [("Internal", "ZeroDivisionError: division by zero")]
+        """,
+    )
+    run(pytester).assert_outcomes(passed=1)
+
+
+def test_child_workflow_mocks(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        async def test_children(wippy):
+            child = wippy.mock_workflow("app.wf:child")
+            child.when({"value": 21}).returns({"echo": 21, "doubled": 42}).after("5m")
+            child.returns(None)
+            child.when({"fail": "no such order"}).fails("NotFound", "no such order", retryable=False)
+            result = await wippy.execute("app.wf:parent_exec")
+            assert result["ok"] == 42
+            assert result["kind"] == "NotFound"
+            assert child.call_count == 2
+            assert wippy.elapsed.total_seconds() == 300
+        """,
+    )
+    run(pytester).assert_outcomes(passed=1)
+
+
+# -- the timeline and time ---------------------------------------------------------------------------
+
+
+def test_signal_timeline_query_update_and_call(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        from datetime import datetime, timezone
+
+        async def test_approve_at_30m(wippy):
+            handle = await wippy.start("app.wf:approval", "req-1", id="a-1")
+            wippy.at("30m").signal(handle, "approve", {"by": "ann"})
+            result = await handle.result()
+            assert result["status"] == "approve" and result["by"] == "ann"
+            assert handle.elapsed.total_seconds() == 1800
+
+        async def test_times_out_without_a_signal(wippy):
+            assert (await wippy.execute("app.wf:approval", "req-1"))["status"] == "timed_out"
+
+        async def test_updates_and_queries(wippy):
+            handle = await wippy.start("app.wf:updatable", 1, id="u-1")
+            assert await handle.update("add", 4) == {"total": 5}
+            later = wippy.at("1m").update("u-1", "add", 10)
+            pid = wippy.at("1m").query(handle, "pid")
+            stamps = []
+            wippy.at("2m").call(lambda: stamps.append(datetime.now(timezone.utc).isoformat()))
+            wippy.at("3m").signal(handle, "close")
+            assert await handle.result() == 15
+            assert later.result.result == {"total": 15}
+            assert pid.result == "u-1"
+            assert stamps == ["2026-01-01T00:02:00+00:00"]
+
+        async def test_rejected_update(wippy):
+            import pytest
+            from wftest.testing import UpdateRejected, UpdateFailed
+            handle = await wippy.start("app.wf:updatable", 1)
+            with pytest.raises(UpdateRejected, match="amount must not be negative"):
+                await handle.update("add", -1)
+            with pytest.raises(UpdateFailed, match="cannot boom"):
+                await handle.update("boom")
+            await handle.terminate("done")
+            assert handle.status == "terminated"
+
+        async def test_sleep_and_now(wippy):
+            await wippy.sleep("1h30m")
+            assert wippy.now.isoformat() == "2026-01-01T01:30:00+00:00"
+        """,
+    )
+    run(pytester).assert_outcomes(passed=5)
+
+
+def test_timeline_errors_name_the_instant(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        async def test_signal_after_close(wippy):
+            handle = await wippy.start("app.wf:approval", "req-1", id="a-1")
+            wippy.at("2h").signal(handle, "approve", {"by": "ann"})
+            await handle.result()
+            await wippy.sleep("3h")
+
+        async def test_in_the_past(wippy):
+            await wippy.sleep("1h")
+            wippy.at("30m")
+
+        async def test_bad_duration(wippy):
+            await wippy.sleep(60)
+        """,
+    )
+    result = run(pytester)
+    result.assert_outcomes(failed=3)
+    text = outcome_text(result)
+    assert "timeline at +2h0m0s: signal 'approve': workflow 'a-1' is not running" in text
+    assert "at('30m') is in the past: the test is at +1h0m0s" in text
+    assert "sleep must be a duration string like '30s' or a datetime.timedelta, not int" in text
+
+
+def test_start_time_and_seed_come_from_the_ini(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        async def test_clock(wippy):
+            assert wippy.now.isoformat() == "2030-05-01T12:00:00+00:00"
+        """,
+        ini="wippy_start_time = 2030-05-01T12:00:00Z\nwippy_seed = 7",
+    )
+    run(pytester).assert_outcomes(passed=1)
+
+
+# -- snapshots ---------------------------------------------------------------------------------------
+
+
+SNAPSHOT_TEST = f"""
+    async def test_saga_history(wippy, snapshot):
+        {SAGA_MOCKS}
+        wippy.mock("app.act:ship").fails("Unavailable", "down", retryable=False)
+        handle = await wippy.start("app.wf:saga", {ORDER}, id="o-1")
+        await handle.result()
+        assert handle.history == snapshot
+        assert wippy.calls == snapshot
+"""
+
+
+def test_history_snapshots_create_compare_and_update(pytester: pytest.Pytester) -> None:
+    write_tests(pytester, SNAPSHOT_TEST)
+    run(pytester, "--snapshot-update").assert_outcomes(passed=1)
+    stored = next(Path(pytester.path).rglob("*.ambr")).read_text()
+    assert "scheduled   app.act:ship" in stored  # the history's timeline
+    assert 'o-1 app.act:ship#1 ("o1") -> error Unavailable: down' in stored  # the call log
+    assert "run_id" not in stored.lower()
+    run(pytester).assert_outcomes(passed=1)
+    # the code changes what it ships: the stored snapshot no longer matches, with a readable diff
+    pytester.makepyfile(test_it=textwrap.dedent(SNAPSHOT_TEST.replace('"down"', '"carrier down"')))
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(['*- *app.act:ship*Unavailable*"down"*', '*+ *app.act:ship*Unavailable*"carrier down"*'])
+
+
+# -- the replay check --------------------------------------------------------------------------------
+
+
+def test_the_replay_check_fails_a_test_whose_workflow_is_nondeterministic(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        import pytest
+
+        async def test_dice(wippy):
+            assert await wippy.execute("app.wf:dice") == "slept"
+
+        @pytest.mark.wippy_no_replay_check
+        async def test_dice_unchecked(wippy):
+            assert await wippy.execute("app.wf:dice") == "slept"
+        """,
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=1, failed=1)
+    text = outcome_text(result)
+    assert "replaying this test's workflow history gave different commands" in text
+    assert "dice.lua:5" in text
+    assert "math.random" in text
+
+
+def test_replay_check_off_in_the_ini(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        async def test_dice(wippy):
+            assert await wippy.execute("app.wf:dice") == "slept"
+        """,
+        ini="wippy_replay_check = off",
+    )
+    run(pytester).assert_outcomes(passed=1)
+
+
+# -- configuration errors ----------------------------------------------------------------------------
+
+
+def test_no_app_configured_is_a_clear_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_it="""
+        async def test_x(wippy):
+            pass
+        """
+    )
+    result = run(pytester)
+    assert "no Wippy app configured" in outcome_text(result) + "\n".join(result.errlines)
+
+
+def test_a_broken_app_names_file_and_line(pytester: pytest.Pytester) -> None:
+    app = pytester.mkdir("app")
+    (app / "_index.yaml").write_text("version: '1.0'\nnamespace: app\nentries:\n  - name: x\n    kind: [\n")
+    pytester.makepyfile(
+        test_it="""
+        import pytest
+        pytestmark = pytest.mark.wippy_app("app")
+
+        async def test_x(wippy):
+            pass
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*does not load*", "*_index.yaml:*"])
+
+
+def test_marker_picks_an_app_relative_to_the_test_file(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_it=f"""
+        import pytest
+        pytestmark = pytest.mark.wippy_app({str(SIM_APP)!r})
+
+        async def test_x(wippy):
+            assert wippy.app.entries["app.wf:hello"].kind == "workflow.lua"
+        """
+    )
+    run(pytester).assert_outcomes(passed=1)
+
+
+def test_bad_ini_values_are_usage_errors(pytester: pytest.Pytester) -> None:
+    write_tests(pytester, "def test_x():\n    pass\n", ini="wippy_replay_check = sometimes")
+    result = run(pytester)
+    assert "wippy_replay_check must be one of strict, go, off, not 'sometimes'" in "\n".join(result.errlines)

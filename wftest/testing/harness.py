@@ -1,0 +1,376 @@
+"""The object behind the `wippy` pytest fixture: one simulated world per test, driven with an async
+API (the simulator itself is synchronous; awaiting lets tests read like temporalio client code)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from temporalio.api.history.v1 import History
+
+from wftest.app import App
+from wftest.history.failures import error_from_failure
+from wftest.history.jsonio import history_to_json
+from wftest.replay import ReplayResult
+from wftest.sim import World
+from wftest.sim.activities import Mock, ServedCall
+from wftest.sim.state import SimulationError, UpdateHandle, WorkflowRun
+from wftest.sim.timing import DEFAULT_START_NS
+from wftest.testing.durations import Duration, to_ns
+from wftest.testing.mocks import ActivityMock, frozen_at
+from wftest.testing.render import calls_text, offset
+
+
+class WorkflowFailed(Exception):
+    """`result()` of a run that did not complete: failed, timed out, canceled or terminated."""
+
+    def __init__(self, workflow_id: str, status: str, kind: str, message: str, details: Any) -> None:
+        text = f"workflow {workflow_id} {status.replace('_', ' ')}"
+        super().__init__(f"{text}: {kind}: {message}" if message else text)
+        self.workflow_id = workflow_id
+        self.status = status
+        self.kind = kind
+        self.message = message
+        self.details = details
+
+
+class WorkflowBlocked(SimulationError):
+    """`result()` of a run that can never close: nothing is left to happen in the world."""
+
+
+class UpdateRejected(Exception):
+    """The workflow answered an update with `nak`."""
+
+
+class UpdateFailed(Exception):
+    """The workflow accepted an update, then answered it with an error."""
+
+    def __init__(self, name: str, workflow_id: str, kind: str, message: str) -> None:
+        super().__init__(f"update {name!r} to {workflow_id} failed: {kind}: {message}")
+        self.kind = kind
+        self.message = message
+
+
+class HistoryText(str):
+    """A run's history as its readable timeline (what snapshots store); `.proto` is the real thing."""
+
+    proto: History
+
+    def __new__(cls, history: History) -> HistoryText:
+        from wftest.timeline.text import render_text
+
+        text = super().__new__(cls, render_text(history))
+        text.proto = history
+        return text
+
+    def json(self) -> str:
+        """Temporal's proto3 JSON (what `temporal workflow show -o json` prints)."""
+        return history_to_json(self.proto)
+
+
+class CallLog(str):
+    """Every activity attempt served, one line each (what call snapshots store); `.calls` has them."""
+
+    calls: tuple[ServedCall, ...]
+
+    def __new__(cls, calls: Sequence[ServedCall], start_ns: int) -> CallLog:
+        log = super().__new__(cls, calls_text(calls, start_ns))
+        log.calls = tuple(calls)
+        return log
+
+
+class WorkflowHandle:
+    """A workflow the test started (or found): drive it, and read its outcome and history."""
+
+    def __init__(self, wippy: Wippy, run: WorkflowRun) -> None:
+        self._wippy = wippy
+        self._first = run
+
+    @property
+    def id(self) -> str:
+        return self._first.workflow_id
+
+    @property
+    def run(self) -> WorkflowRun:
+        """The latest run (continue-as-new and retries go on under the same id)."""
+        return self._first.latest
+
+    @property
+    def runs(self) -> tuple[WorkflowRun, ...]:
+        out, run = [], self._first
+        while run is not None:
+            out.append(run)
+            run = run.next_run  # type: ignore[assignment]
+        return tuple(out)
+
+    @property
+    def pid(self) -> str:
+        """The PID other processes use to send to this workflow (§2.12)."""
+        return self._wippy.world.pid_of(self.id)
+
+    @property
+    def status(self) -> str:
+        return self.run.status
+
+    @property
+    def history(self) -> HistoryText:
+        return HistoryText(self.run.history)
+
+    @property
+    def elapsed(self) -> timedelta:
+        """Virtual time from this workflow's start to its close (or to now)."""
+        end = self.run.close_ns if self.run.close_ns is not None else self._wippy.world.now_ns
+        return timedelta(microseconds=(end - self._first.start_ns) // 1000)
+
+    async def result(self) -> Any:
+        """Run virtual time until the workflow closes; its result, or WorkflowFailed."""
+        world = self._wippy.world
+        world.run_until_closed(self._first)
+        run = self.run
+        if not run.closed:
+            waiting = world.waiting(run.workflow_id)
+            raise WorkflowBlocked(
+                f"workflow {run.workflow_id} can never close: nothing is left to happen at "
+                f"{offset(world.now_ns - self._wippy.start_ns)} of virtual time"
+                + (f"; it waits at:\n{waiting}" if waiting else "")
+            )
+        if run.status == "completed":
+            return run.result
+        kind, message, details = run.status, "", None
+        if run.failure is not None:
+            error = error_from_failure(run.failure)
+            kind, message, details = error.kind, error.full_message(), error.details
+        raise WorkflowFailed(run.workflow_id, run.status, kind, message, details)
+
+    async def signal(self, name: str, *args: Any) -> None:
+        self._wippy.world.signal(self.run, name, *args)
+
+    async def query(self, name: str) -> Any:
+        return self._wippy.world.query(self.run, name)
+
+    async def update(self, name: str, *args: Any) -> Any:
+        """Send an update and run virtual time until the workflow answers it; its result."""
+        handle = self._wippy.world.update(self.run, name, *args)
+        return self._wippy.finish_update(handle, self.id)
+
+    async def cancel(self, reason: str = "") -> None:
+        self._wippy.world.request_cancel(self.run, reason)
+
+    async def terminate(self, reason: str = "") -> None:
+        self._wippy.world.terminate(self.run, reason)
+
+    def __repr__(self) -> str:
+        return f"<WorkflowHandle {self.id} {self.status}>"
+
+
+Target = WorkflowHandle | str
+
+
+class Scheduled:
+    """What happens at one instant of a test's timeline (`wippy.at("30m")`). Items due at the same
+    instant run in the order they were written, before the workflow tasks of that instant."""
+
+    def __init__(self, wippy: Wippy, due_ns: int) -> None:
+        self._wippy = wippy
+        self.due_ns = due_ns
+        self.result: Any = None  # a query's answer or an update's result, once it ran
+
+    def _at(self, label: str, action: Callable[[], Any]) -> Scheduled:
+        def run() -> None:
+            try:
+                self.result = action()
+            except SimulationError as exc:
+                raise SimulationError(
+                    f"timeline at {offset(self.due_ns - self._wippy.start_ns)}: {label}: {exc}"
+                ) from exc
+
+        self._wippy.world.agenda.at(self.due_ns, run)
+        return self
+
+    def signal(self, target: Target, name: str, *args: Any) -> Scheduled:
+        world = self._wippy.world
+        return self._at(f"signal {name!r}", lambda: world.signal(_id(target), name, *args))
+
+    def query(self, target: Target, name: str) -> Scheduled:
+        world = self._wippy.world
+        return self._at(f"query {name!r}", lambda: world.query(_id(target), name))
+
+    def update(self, target: Target, name: str, *args: Any) -> Scheduled:
+        """Send an update; `result` is its UpdateHandle (status, result once answered)."""
+        world = self._wippy.world
+        return self._at(f"update {name!r}", lambda: world.update(_id(target), name, *args))
+
+    def cancel(self, target: Target, reason: str = "") -> Scheduled:
+        world = self._wippy.world
+        return self._at("cancel", lambda: world.request_cancel(_id(target), reason))
+
+    def terminate(self, target: Target, reason: str = "") -> Scheduled:
+        world = self._wippy.world
+        return self._at("terminate", lambda: world.terminate(_id(target), reason))
+
+    def call(self, fn: Callable[[], Any]) -> Scheduled:
+        """Run `fn()` then (Python's clocks read the virtual time while it runs)."""
+
+        def run() -> Any:
+            with frozen_at(self.due_ns):
+                return fn()
+
+        return self._at(getattr(fn, "__name__", "call"), run)
+
+
+def _id(target: Target) -> str:
+    return target.id if isinstance(target, WorkflowHandle) else target
+
+
+class Wippy:
+    """One test's simulated Wippy: mocks, workflows, a timeline and a virtual clock."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        start_ns: int = DEFAULT_START_NS,
+        seed: int = 0,
+        world: World | None = None,
+    ) -> None:
+        self.app = app
+        self.start_ns = start_ns
+        self.world = world or World(app, start_ns=start_ns, seed=seed, strict_activities=True)
+        self._mocks: dict[str, ActivityMock] = {}
+        self._workflow_mocks: dict[str, ActivityMock] = {}
+
+    # -- mocks -------------------------------------------------------------------------------------
+
+    def mock(self, activity_id: str) -> ActivityMock:
+        """The mock of an activity (made on first use): set what calls get, then assert on calls."""
+        mock = self._mocks.get(activity_id)
+        if mock is None:
+            mock = self._mocks[activity_id] = ActivityMock(activity_id, lambda: self.world.now_ns)
+            self.world.mocks[activity_id] = Mock(mock.serve, 0, None)
+        return mock
+
+    def mock_workflow(self, workflow_type: str) -> ActivityMock:
+        """The mock of a child workflow type: children of that type run no Lua; they close with what
+        the mock gives (an error fails them)."""
+        mock = self._workflow_mocks.get(workflow_type)
+        if mock is None:
+            mock = self._workflow_mocks[workflow_type] = ActivityMock(workflow_type, lambda: self.world.now_ns)
+            self.world.mock_workflow(workflow_type, mock.serve)
+        return mock
+
+    @property
+    def calls(self) -> CallLog:
+        """Every activity attempt the world served, in order (mocked or run from Lua entries)."""
+        return CallLog(self.world.activity_runner.calls, self.start_ns)
+
+    def assert_call_order(self, *activity_ids: str) -> None:
+        """The first attempts of these activities happened in this order (others are ignored)."""
+        wanted = set(activity_ids)
+        actual = [
+            c.activity_type
+            for c in self.world.activity_runner.calls
+            if c.activity_type in wanted and c.info.attempt == 1
+        ]
+        if actual != list(activity_ids):
+            raise AssertionError(
+                f"expected activity calls in the order {list(activity_ids)}, got {actual}\n"
+                f"all calls:\n{self.calls}"
+            )
+
+    # -- workflows ---------------------------------------------------------------------------------
+
+    async def start(
+        self,
+        workflow: str,
+        *args: Any,
+        id: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        signals: Sequence[tuple[str, Any]] = (),
+    ) -> WorkflowHandle:
+        """Start a workflow entry; `signals` are (topic, payload) messages waiting for it at start."""
+        run = self.world.start(
+            workflow,
+            *args,
+            workflow_id=id,
+            context=context,
+            options=options,
+            signals=[(topic, (payload,)) for topic, payload in signals],
+        )
+        return WorkflowHandle(self, run)
+
+    async def execute(self, workflow: str, *args: Any, **kwargs: Any) -> Any:
+        """Start a workflow and wait for its result."""
+        handle = await self.start(workflow, *args, **kwargs)
+        return await handle.result()
+
+    def get(self, workflow_id: str) -> WorkflowHandle:
+        """A handle to any workflow in the world, e.g. a child or one a Lua process started."""
+        return WorkflowHandle(self, self.world.get(workflow_id))
+
+    # -- time --------------------------------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.world.now_ns // 1000 / 1e6, tz=timezone.utc)
+
+    @property
+    def elapsed(self) -> timedelta:
+        return timedelta(microseconds=(self.world.now_ns - self.start_ns) // 1000)
+
+    async def sleep(self, duration: Duration) -> None:
+        """Let virtual time pass; everything due in it happens."""
+        self.world.advance(to_ns(duration, what="sleep"))
+
+    def at(self, when: Duration) -> Scheduled:
+        """A point of the test's timeline, `when` after the test's virtual start."""
+        due = self.start_ns + to_ns(when, what="at")
+        if due < self.world.now_ns:
+            raise ValueError(
+                f"at({when!r}) is in the past: the test is at {offset(self.world.now_ns - self.start_ns)}"
+            )
+        return Scheduled(self, due)
+
+    def finish_update(self, handle: UpdateHandle, workflow_id: str) -> Any:
+        world = self.world
+        while handle.status in ("admitted", "accepted"):
+            due = world.agenda.next_due()
+            if due is None:
+                raise WorkflowBlocked(
+                    f"update {handle.name!r} to {workflow_id} is never answered; the workflow waits at:\n"
+                    + world.waiting(workflow_id)
+                )
+            world.advance(due - world.now_ns)
+        if handle.status == "rejected":
+            raise UpdateRejected(f"update {handle.name!r} rejected by {workflow_id}: {handle.reason}")
+        if handle.failure is not None:
+            error = error_from_failure(handle.failure)
+            raise UpdateFailed(handle.name, workflow_id, error.kind, error.full_message())
+        return handle.result
+
+    # -- the replay check --------------------------------------------------------------------------
+
+    def replay_all(self, *, strict: bool = True) -> list[ReplayResult]:
+        """Replay every run the world holds that ran Lua code; raises NondeterminismError."""
+        results = []
+        for run in self._runs_with_code():
+            results.append(self.world.check_replay(run, strict=strict))
+        return results
+
+    def _runs_with_code(self) -> list[WorkflowRun]:
+        out = []
+        for latest in self.world.runs:
+            chain = []
+            run: WorkflowRun | None = latest
+            while run is not None:
+                chain.append(run)
+                run = run.previous_run
+            for r in reversed(chain):
+                if r.entry is not None and r.entry.id not in self.world.workflow_mocks and _ran_a_task(r):
+                    out.append(r)
+        return out
+
+
+def _ran_a_task(run: WorkflowRun) -> bool:
+    return any(e.HasField("workflow_task_completed_event_attributes") for e in run.builder.events)

@@ -1,0 +1,279 @@
+"""Activity and child-workflow mocks for tests: what each call returns, per argument pattern and per
+attempt, how long it takes in virtual time, and what was called.
+
+A mock holds rules. `when(...)` rules are tried in the order they were written; the first whose
+arguments match serves the call, else the fallback rule (the one built without `when`). Each rule is a
+sequence of steps, one per call it serves; the last step repeats. Every attempt is a call, so
+`.fails(...).then_returns(...)` is a retry that succeeds.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import freezegun
+
+from wftest.sim.activities import ActivityError, ActivityInfo, Outcome
+from wftest.testing.durations import Duration, to_ns
+from wftest.testing.render import compact
+
+
+class MockMismatchError(AssertionError):
+    """A mocked activity was called with arguments none of its rules accept."""
+
+
+@contextmanager
+def frozen_at(now_ns: int) -> Iterator[None]:
+    """While user code of a mock or timeline callback runs, Python's clocks read the virtual time."""
+    with freezegun.freeze_time(datetime.fromtimestamp(now_ns / 1e9, tz=timezone.utc), tick=False):
+        yield
+
+
+@dataclass
+class _Step:
+    value: Any = None
+    error: ActivityError | None = None
+    fn: Callable[..., Any] | None = None
+    duration_ns: int = 0
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call a mock served: the arguments and what the attempt knew (attempt, now, context)."""
+
+    args: tuple[Any, ...]
+    info: ActivityInfo
+
+
+@dataclass
+class Rule:
+    """The steps that serve the calls one argument pattern matches (or every call, for the fallback)."""
+
+    mock: ActivityMock
+    matcher: tuple[Any, ...] | Callable[..., bool] | None
+    steps: list[_Step] = field(default_factory=list)
+    served: int = 0
+
+    # -- what the calls get ------------------------------------------------------------------------
+
+    def returns(self, value: Any) -> Rule:
+        """Every call returns `value` (replaces the steps given so far)."""
+        self.steps = [_Step(value=value)]
+        return self
+
+    def fails(
+        self,
+        kind: str = "Internal",
+        message: str = "mock failure",
+        *,
+        retryable: bool | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> Rule:
+        """Every call fails with a Wippy error (replaces the steps given so far)."""
+        self.steps = [_Step(error=ActivityError(message, kind=kind, retryable=retryable, details=details))]
+        return self
+
+    def raises(self, exc: BaseException) -> Rule:
+        """Every call raises `exc`: an ActivityError keeps its kind, anything else is `Internal`."""
+        self.steps = [_Step(error=_as_activity_error(exc))]
+        return self
+
+    def calls(self, fn: Callable[..., Any]) -> Rule:
+        """Every call runs `fn(*args)` (with `info=` too if `fn` takes it) at the virtual time."""
+        self.steps = [_Step(fn=fn)]
+        return self
+
+    def then_returns(self, value: Any) -> Rule:
+        self.steps.append(_Step(value=value))
+        return self
+
+    def then_fails(
+        self,
+        kind: str = "Internal",
+        message: str = "mock failure",
+        *,
+        retryable: bool | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> Rule:
+        self.steps.append(
+            _Step(error=ActivityError(message, kind=kind, retryable=retryable, details=details))
+        )
+        return self
+
+    def then_raises(self, exc: BaseException) -> Rule:
+        self.steps.append(_Step(error=_as_activity_error(exc)))
+        return self
+
+    def then_calls(self, fn: Callable[..., Any]) -> Rule:
+        self.steps.append(_Step(fn=fn))
+        return self
+
+    def after(self, duration: Duration) -> Rule:
+        """The step just given takes `duration` of virtual time (from attempt start to its result)."""
+        if not self.steps:
+            raise ValueError("after(...) needs a step before it, e.g. .returns(value).after('30s')")
+        self.steps[-1].duration_ns = to_ns(duration, what="after")
+        return self
+
+    # -- serving -----------------------------------------------------------------------------------
+
+    def matches(self, args: Sequence[Any]) -> bool:
+        if self.matcher is None:
+            return True
+        if callable(self.matcher):
+            try:
+                return bool(self.matcher(*args))
+            except TypeError:
+                return False
+        return tuple(args) == self.matcher
+
+    def next_step(self) -> _Step:
+        if not self.steps:
+            raise MockMismatchError(
+                f"mock {self.mock.name!r}: a rule has no behaviour; give it .returns(...), .fails(...) "
+                "or .calls(...)"
+            )
+        step = self.steps[min(self.served, len(self.steps) - 1)]
+        self.served += 1
+        return step
+
+    def describe(self) -> str:
+        if self.matcher is None:
+            return "fallback"
+        if callable(self.matcher):
+            return f"when({getattr(self.matcher, '__name__', 'predicate')})"
+        return "when(" + ", ".join(compact(a) for a in self.matcher) + ")"
+
+
+class ActivityMock:
+    """All rules and calls of one mocked activity (or child workflow) type."""
+
+    def __init__(self, name: str, clock: Callable[[], int]) -> None:
+        self.name = name
+        self._clock = clock
+        self._rules: list[Rule] = []
+        self._fallback: Rule | None = None
+        self.calls_made: list[Call] = []
+        self.bounds_ns: tuple[int, int] | None = None
+
+    # -- building ----------------------------------------------------------------------------------
+
+    def when(self, *expected: Any) -> Rule:
+        """A rule for calls whose arguments equal `expected`, or, given one callable, for calls the
+        predicate accepts (it receives the call's arguments)."""
+        matcher: tuple[Any, ...] | Callable[..., bool]
+        matcher = expected[0] if len(expected) == 1 and callable(expected[0]) else tuple(expected)
+        rule = Rule(self, matcher)
+        self._rules.append(rule)
+        return rule
+
+    @property
+    def fallback(self) -> Rule:
+        if self._fallback is None:
+            self._fallback = Rule(self, None)
+        return self._fallback
+
+    def returns(self, value: Any) -> Rule:
+        return self.fallback.returns(value)
+
+    def fails(
+        self,
+        kind: str = "Internal",
+        message: str = "mock failure",
+        *,
+        retryable: bool | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> Rule:
+        return self.fallback.fails(kind, message, retryable=retryable, details=details)
+
+    def raises(self, exc: BaseException) -> Rule:
+        return self.fallback.raises(exc)
+
+    def calls(self, fn: Callable[..., Any]) -> Rule:
+        return self.fallback.calls(fn)
+
+    def takes_between(self, shortest: Duration, longest: Duration) -> ActivityMock:
+        """The range of durations an exploration may give each call (fixed-timing runs ignore it)."""
+        low, high = to_ns(shortest, what="shortest"), to_ns(longest, what="longest")
+        if not 0 <= low <= high:
+            raise ValueError(f"takes_between({shortest!r}, {longest!r}): need 0 <= shortest <= longest")
+        self.bounds_ns = (low, high)
+        return self
+
+    # -- serving (called by the world) -------------------------------------------------------------
+
+    def serve(self, args: Sequence[Any], info: ActivityInfo) -> Outcome:
+        self.calls_made.append(Call(tuple(args), info))
+        rule = next((r for r in self._rules if r.matches(args)), self._fallback)
+        if rule is None:
+            rules = ", ".join(r.describe() for r in self._rules) or "none"
+            raise MockMismatchError(
+                f"mock {self.name!r} has no rule for the call ({', '.join(compact(a) for a in args)}) "
+                f"from workflow {info.workflow_id}, attempt {info.attempt}; rules: {rules}. Add a "
+                f"fallback: wippy.mock({self.name!r}).returns(...)"
+            )
+        step = rule.next_step()
+        if step.fn is None:
+            return Outcome(value=step.value, error=step.error, duration_ns=step.duration_ns)
+        try:
+            with frozen_at(info.now_ns):
+                value = _call_user(step.fn, args, info)
+        except ActivityError as exc:
+            return Outcome(error=exc, duration_ns=step.duration_ns)
+        except Exception as exc:  # a mock's own bug is the attempt's Internal failure, as a Go panic is
+            return Outcome(error=_as_activity_error(exc), duration_ns=step.duration_ns)
+        return Outcome(value=value, duration_ns=step.duration_ns)
+
+    # -- assertions --------------------------------------------------------------------------------
+
+    @property
+    def call_count(self) -> int:
+        return len(self.calls_made)
+
+    def assert_called_once_with(self, *args: Any) -> None:
+        if len(self.calls_made) != 1 or self.calls_made[0].args != args:
+            raise AssertionError(
+                f"expected {self.name!r} to be called once with ({', '.join(compact(a) for a in args)}); "
+                f"{self._calls_text()}"
+            )
+
+    def assert_called_with(self, *args: Any) -> None:
+        """The last call had these arguments."""
+        if not self.calls_made or self.calls_made[-1].args != args:
+            raise AssertionError(
+                f"expected the last call of {self.name!r} to have ({', '.join(compact(a) for a in args)}); "
+                f"{self._calls_text()}"
+            )
+
+    def assert_not_called(self) -> None:
+        if self.calls_made:
+            raise AssertionError(f"expected {self.name!r} not to be called; {self._calls_text()}")
+
+    def _calls_text(self) -> str:
+        if not self.calls_made:
+            return "it was not called"
+        lines = [
+            f"  attempt {c.info.attempt} from {c.info.workflow_id}: ({', '.join(compact(a) for a in c.args)})"
+            for c in self.calls_made
+        ]
+        return f"it was called {len(self.calls_made)} time(s):\n" + "\n".join(lines)
+
+
+def _call_user(fn: Callable[..., Any], args: Sequence[Any], info: ActivityInfo) -> Any:
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn(*args)
+    takes_info = "info" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    return fn(*args, info=info) if takes_info else fn(*args)
+
+
+def _as_activity_error(exc: BaseException) -> ActivityError:
+    if isinstance(exc, ActivityError):
+        return exc
+    return ActivityError(f"{type(exc).__name__}: {exc}", kind="Internal")
