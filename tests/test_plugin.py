@@ -3,12 +3,15 @@ timeline, snapshots, the replay check, and the errors a user meets."""
 
 from __future__ import annotations
 
+import concurrent.futures.process  # noqa: F401  (see below)
 import textwrap
 from pathlib import Path
 
 import pytest
 
-import wftest.testing  # noqa: F401  (imported once here: pytester drops modules its inner runs import)
+# Imported here once: pytester drops the modules its inner runs import, and a module imported twice
+# breaks pickling of its classes later in the session (process pools in other tests).
+import wftest.testing  # noqa: F401
 import wftest.timeline.text  # noqa: F401
 
 pytest_plugins = ["pytester"]
@@ -310,8 +313,8 @@ def test_timeline_errors_name_the_instant(pytester: pytest.Pytester) -> None:
     result = run(pytester)
     result.assert_outcomes(failed=3)
     text = outcome_text(result)
-    assert "timeline at +2h0m0s: signal 'approve': workflow 'a-1' is not running" in text
-    assert "at('30m') is in the past: the test is at +1h0m0s" in text
+    assert "timeline at +2h00m00s: signal 'approve': workflow 'a-1' is not running" in text
+    assert "at('30m') is in the past: the test is at +1h00m00s" in text
     assert "sleep must be a duration string like '30s' or a datetime.timedelta, not int" in text
 
 
@@ -441,3 +444,103 @@ def test_bad_ini_values_are_usage_errors(pytester: pytest.Pytester) -> None:
     write_tests(pytester, "def test_x():\n    pass\n", ini="wippy_replay_check = sometimes")
     result = run(pytester)
     assert "wippy_replay_check must be one of strict, go, off, not 'sometimes'" in "\n".join(result.errlines)
+
+
+# -- exploration (issue #8) --------------------------------------------------------------------------
+
+EXPLORE_APP = Path(__file__).resolve().parent.parent / "fixtures" / "explore"
+COOLING_OFF = """
+    import pytest
+    from wftest.explore import ExplorationFailed
+
+    async def cooling_off(wippy):
+        # the lookup usually takes a minute; in the real world it may take up to ten
+        wippy.mock("app.act:price").takes_between("10s", "10m").returns(7).after("1m")
+        result = await wippy.execute("app.wf:cooling_off", {"sku": "A", "qty": 3})
+        assert result == {"sku": "A", "total": 21}
+
+    async def test_fixed_timing(wippy):
+        await cooling_off(wippy)
+"""
+
+
+def write_explore_tests(pytester: pytest.Pytester, source: str) -> None:
+    pytester.makeini(f"[pytest]\nwippy_app = {EXPLORE_APP}\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_it=textwrap.dedent(source))
+
+
+def test_wippy_explore_finds_an_ordering_bug_the_fixed_timing_test_misses(pytester: pytest.Pytester) -> None:
+    write_explore_tests(
+        pytester,
+        COOLING_OFF
+        + """
+    def test_explored(wippy):
+        wippy.explore(cooling_off, seeds=20)
+    """,
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=1, failed=1)
+    text = outcome_text(result)
+    assert "ExplorationFailed" in text
+    assert "cooling_off.lua:10" in text
+    assert "pytest 'test_it.py::test_explored' --lua-explore-seed" in text
+    seed = text.split("--lua-explore-seed ")[1].split()[0].strip("'\"")
+    again = run(pytester, "test_it.py::test_explored", "--lua-explore-seed", seed)
+    again.assert_outcomes(failed=1)
+    assert f"seed {seed}" in outcome_text(again)
+
+
+def test_lua_explore_makes_one_item_per_seed_with_a_reproduction(pytester: pytest.Pytester) -> None:
+    write_explore_tests(pytester, COOLING_OFF)
+    result = run(pytester, "--lua-explore", "12", "-v")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 12
+    assert 0 < outcomes.get("failed", 0) < 12
+    text = outcome_text(result)
+    failing = [line for line in result.outlines if line.startswith("test_it.py::") and "FAILED" in line]
+    seed = failing[0].split("[seed")[1].split("]")[0]
+    assert f"reproduce: pytest 'test_it.py::test_fixed_timing' --lua-explore-seed {seed}" in text
+    again = run(pytester, "--lua-explore-seed", seed)
+    again.assert_outcomes(failed=1)
+
+
+def test_lua_explore_budget_skips_later_seeds(pytester: pytest.Pytester) -> None:
+    write_explore_tests(pytester, COOLING_OFF)
+    result = run(pytester, "--lua-explore", "5", "--lua-explore-budget", "0", "-rs")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("skipped") == 4
+    result.stdout.fnmatch_lines(["*exploration budget of 0s for this test is spent*"])
+
+
+def test_lua_explore_with_faults_finds_a_missing_compensation(pytester: pytest.Pytester) -> None:
+    write_explore_tests(
+        pytester,
+        """
+        import pytest
+
+        @pytest.mark.wippy_explore(faults=["app.act:reserve", "app.act:charge", "app.act:ship"])
+        async def test_saga_compensates(wippy):
+            made = {"reserve": 0, "release": 0}
+
+            def reserve(items):
+                made["reserve"] += 1
+                return {"id": "r1"}
+
+            def release(reservation_id):
+                made["release"] += 1
+                return True
+
+            wippy.mock("app.act:reserve").calls(reserve)
+            wippy.mock("app.act:charge").returns({"id": "p1"})
+            wippy.mock("app.act:ship").returns({"tracking": "T1"})
+            wippy.mock("app.act:refund").returns(True)
+            wippy.mock("app.act:release").calls(release)
+            order = {"items": [1], "total": 10, "id": "o1"}
+            result = await wippy.execute("app.wf:leaky_saga", order)
+            if result["status"] == "failed" and result["step"] != "reserve":
+                assert made["release"] == made["reserve"], "a failed order must release its reservation"
+        """,
+    )
+    result = run(pytester, "--lua-explore", "30")
+    assert result.parseoutcomes().get("failed", 0) > 0
+    assert "a failed order must release its reservation" in outcome_text(result)

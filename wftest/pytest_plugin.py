@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Generator, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from wftest.app import App, AppLoadError, load_app
+from wftest.explore import ExploreSettings
 from wftest.history.jsonio import HistoryFormatError
 from wftest.luatest import LuaTestSpec, collect_lua_tests, run_lua_test
 from wftest.replay import NondeterminismError, replay
@@ -21,6 +23,7 @@ from wftest.testing import Wippy
 
 APPS_KEY = pytest.StashKey[dict[Path, App]]()
 HARNESS_KEY = pytest.StashKey[Wippy]()
+BUDGET_KEY = pytest.StashKey[dict[str, float]]()  # wall seconds each explored test has spent
 REPLAY_MODES = ("strict", "go", "off")
 
 
@@ -46,6 +49,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="replay every history file under DIR against the current code (Go SDK rules)",
     )
+    group.addoption(
+        "--lua-explore",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run every test that uses the wippy fixture under N exploration seeds (one item each)",
+    )
+    group.addoption(
+        "--lua-explore-seed",
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="run exploration seed SEED only (reproduces a failing seed; also narrows wippy.explore)",
+    )
+    group.addoption(
+        "--lua-explore-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wall-clock seconds each test's exploration may take; later seeds are skipped",
+    )
     parser.addini("wippy_app", "Wippy app directories (relative to the rootdir)", type="linelist", default=[])
     parser.addini(
         "wippy_start_time",
@@ -64,6 +88,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "wippy_app(path): the Wippy app (relative to the test file) to use")
     config.addinivalue_line("markers", "wippy_seed(n): the simulator's seed for this test")
     config.addinivalue_line("markers", "wippy_no_replay_check: skip the replay check after this test")
+    config.addinivalue_line(
+        "markers",
+        "wippy_explore(faults=False, crashes=True): what --lua-explore may inject into this test "
+        "(faults: True or a list of activity ids)",
+    )
+    config.stash[BUDGET_KEY] = {}
     config.stash[APPS_KEY] = {}
     mode = config.getini("wippy_replay_check")
     if mode not in REPLAY_MODES:
@@ -135,11 +165,83 @@ def wippy_app(request: pytest.FixtureRequest) -> App:
 
 
 @pytest.fixture
-def wippy(request: pytest.FixtureRequest, wippy_app: App) -> Wippy:
+def wippy_explore_seed(request: pytest.FixtureRequest) -> int | None:
+    """The exploration seed of this item (None when not exploring); parametrized by --lua-explore."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture
+def wippy(request: pytest.FixtureRequest, wippy_app: App, wippy_explore_seed: int | None) -> Wippy:
     """A fresh simulated world for this test: mocks, workflows, signals and a virtual clock."""
-    harness = Wippy(wippy_app, start_ns=start_time(request.config), seed=seed_of(request.node))
-    request.node.stash[HARNESS_KEY] = harness
+    config, node = request.config, request.node
+    start, seed = start_time(config), seed_of(node)
+    base = _base_nodeid(node.nodeid)
+
+    def reproduce(explore_seed: int) -> str:
+        return f"pytest '{base}' --lua-explore-seed {explore_seed}"
+
+    world = None
+    if wippy_explore_seed is not None:
+        marker = node.get_closest_marker("wippy_explore")
+        settings = ExploreSettings(
+            faults=marker.kwargs.get("faults", False) if marker else False,
+            crashes=marker.kwargs.get("crashes", True) if marker else True,
+            world_seed=seed,
+            start_ns=start,
+            strict_activities=True,
+        )
+        world = settings.world(wippy_app, wippy_explore_seed)
+        node.add_report_section("call", "wftest exploration", f"reproduce: {reproduce(wippy_explore_seed)}")
+    harness = Wippy(
+        wippy_app,
+        start_ns=start,
+        seed=seed,
+        world=world,
+        explore_seed=config.getoption("lua_explore_seed"),
+        reproduce=reproduce,
+    )
+    node.stash[HARNESS_KEY] = harness
     return harness
+
+
+def _base_nodeid(nodeid: str) -> str:
+    """The node id without its exploration seed parameter."""
+    head, bracket, params = nodeid.partition("[")
+    if not bracket:
+        return nodeid
+    rest = [p for p in params.rstrip("]").split("-") if not p.startswith("seed")]
+    return head + (f"[{'-'.join(rest)}]" if rest else "")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`--lua-explore N` makes one item per seed of every test that uses `wippy` (xdist spreads them);
+    `--lua-explore-seed S` makes just that seed's item."""
+    if "wippy" not in metafunc.fixturenames:
+        return
+    config = metafunc.config
+    single = config.getoption("lua_explore_seed")
+    count = config.getoption("lua_explore")
+    if single is None and count <= 0:
+        return
+    seeds = [single] if single is not None else list(range(count))
+    metafunc.parametrize("wippy_explore_seed", seeds, ids=[f"seed{s}" for s in seeds], indirect=True)
+
+
+def _explored(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and "wippy_explore_seed" in callspec.params
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """`--lua-explore-budget`: once a test's seeds have used the budget, its later seeds are skipped
+    (wall time decides only whether a seed runs, never what happens in it)."""
+    budget = item.config.getoption("lua_explore_budget")
+    if budget is None or not _explored(item):
+        return
+    spent = item.config.stash[BUDGET_KEY].get(_base_nodeid(item.nodeid))
+    if spent is not None and spent >= budget:  # the first seed always runs
+        pytest.skip(f"exploration budget of {budget:g}s for this test is spent")
 
 
 # -- running tests ---------------------------------------------------------------------------------
@@ -175,7 +277,7 @@ def hide_internal_frames(exc: BaseException) -> None:
         tb = tb.tb_next
     if not kept:
         return
-    for earlier, later in zip(kept, kept[1:]):
+    for earlier, later in zip(kept, kept[1:], strict=False):
         earlier.tb_next = later
     kept[-1].tb_next = None
     exc.__traceback__ = kept[0]
@@ -196,12 +298,18 @@ def _meant_for_the_user(exc: BaseException) -> bool:
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """After a passing test body, replay every run it started: the same code must give the same
     commands (strict), or the test fails with the nondeterminism report."""
+    began = time.perf_counter()
     try:
         yield
     except BaseException as exc:
         if HARNESS_KEY in item.stash and _meant_for_the_user(exc):
             hide_internal_frames(exc)
         raise
+    finally:
+        if _explored(item):
+            spent = item.config.stash[BUDGET_KEY]
+            base = _base_nodeid(item.nodeid)
+            spent[base] = spent.get(base, 0.0) + time.perf_counter() - began
     harness = item.stash.get(HARNESS_KEY, None)
     if harness is None or item.get_closest_marker("wippy_no_replay_check") is not None:
         return None

@@ -13,6 +13,7 @@ from wftest.app import App
 from wftest.explore.perturb import DEFAULT_CRASH_RATE, DEFAULT_FAULT_RATE, CrashMode, Perturbation
 from wftest.explore.report import DeterminismError, ExplorationReport, SeedResult
 from wftest.sim import WorkflowRun, World
+from wftest.sim.timing import DEFAULT_START_NS
 
 Scenario = Callable[[World, int], object]
 """Receives a fresh World (its perturbation set) and the seed; starts and runs workflows; raises to fail."""
@@ -30,6 +31,8 @@ class ExploreSettings:
     crash_rate: float = DEFAULT_CRASH_RATE
     world_seed: int = 0
     replay_check: bool = True
+    start_ns: int = DEFAULT_START_NS
+    strict_activities: bool = False  # an unmocked activity raises (the pytest fixture's rule)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "faults", self.perturbation(0).faults)  # validates; a frozenset
@@ -47,7 +50,13 @@ class ExploreSettings:
 
     def world(self, app: App, seed: int) -> World:
         """A fresh world for this seed."""
-        return World(app, seed=self.world_seed, perturbation=self.perturbation(seed))
+        return World(
+            app,
+            start_ns=self.start_ns,
+            seed=self.world_seed,
+            strict_activities=self.strict_activities,
+            perturbation=self.perturbation(seed),
+        )
 
     def arguments(self) -> str:
         """The settings that differ from the defaults, as Python keyword arguments (`, faults=True`)."""
@@ -137,13 +146,17 @@ def explore(
     world_seed: int = 0,
     replay_check: bool = True,
     reproduce: Callable[[int], str] | None = None,
+    start_ns: int = DEFAULT_START_NS,
+    strict_activities: bool = False,
 ) -> ExplorationReport:
     """Run `scenario` once per seed (`seeds=N` means 0..N-1), each in a fresh world. `budget_s` stops
     starting new seeds once that much wall time has passed (at least one seed runs; a seed's history
     never depends on it). Then one seed (the first failing, else the first) is rerun and its histories
     must be byte-identical, or DeterminismError is raised. `reproduce(seed)` gives a failing seed's
     one-line reproduction (default: a Python expression calling explore)."""
-    settings = ExploreSettings(faults, crashes, fault_rate, crash_rate, world_seed, replay_check)
+    settings = ExploreSettings(
+        faults, crashes, fault_rate, crash_rate, world_seed, replay_check, start_ns, strict_activities
+    )
     seed_list = _seed_list(seeds)
     if budget_s is not None and (
         isinstance(budget_s, bool) or not isinstance(budget_s, (int, float)) or budget_s < 0

@@ -3,13 +3,16 @@ API (the simulator itself is synchronous; awaiting lets tests read like temporal
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import inspect
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from temporalio.api.history.v1 import History
 
 from wftest.app import App
+from wftest.explore import ExplorationReport, explore
+from wftest.explore.perturb import CrashMode
 from wftest.history.failures import error_from_failure
 from wftest.history.jsonio import history_to_json
 from wftest.replay import ReplayResult
@@ -233,10 +236,14 @@ class Wippy:
         start_ns: int = DEFAULT_START_NS,
         seed: int = 0,
         world: World | None = None,
+        explore_seed: int | None = None,
+        reproduce: Callable[[int], str] | None = None,
     ) -> None:
         self.app = app
         self.start_ns = start_ns
         self.world = world or World(app, start_ns=start_ns, seed=seed, strict_activities=True)
+        self._explore_seed = explore_seed  # `--lua-explore-seed N`: explore() runs only that seed
+        self._reproduce = reproduce
         self._mocks: dict[str, ActivityMock] = {}
         self._workflow_mocks: dict[str, ActivityMock] = {}
 
@@ -247,7 +254,7 @@ class Wippy:
         mock = self._mocks.get(activity_id)
         if mock is None:
             mock = self._mocks[activity_id] = ActivityMock(activity_id, lambda: self.world.now_ns)
-            self.world.mocks[activity_id] = Mock(mock.serve, 0, None)
+            mock.served_as = self.world.mocks[activity_id] = Mock(mock.serve, 0, None)
         return mock
 
     def mock_workflow(self, workflow_type: str) -> ActivityMock:
@@ -255,7 +262,8 @@ class Wippy:
         the mock gives (an error fails them)."""
         mock = self._workflow_mocks.get(workflow_type)
         if mock is None:
-            mock = self._workflow_mocks[workflow_type] = ActivityMock(workflow_type, lambda: self.world.now_ns)
+            mock = ActivityMock(workflow_type, lambda: self.world.now_ns)
+            self._workflow_mocks[workflow_type] = mock
             self.world.mock_workflow(workflow_type, mock.serve)
         return mock
 
@@ -349,6 +357,41 @@ class Wippy:
             raise UpdateFailed(handle.name, workflow_id, error.kind, error.full_message())
         return handle.result
 
+    # -- exploration -------------------------------------------------------------------------------
+
+    def explore(
+        self,
+        scenario: Callable[[Wippy], Any],
+        *,
+        seeds: int | Sequence[int] = 100,
+        faults: bool | Collection[str] = False,
+        crashes: CrashMode = True,
+        budget: float | None = None,
+        check: bool = True,
+    ) -> ExplorationReport:
+        """Run `scenario` (an async function of a fresh Wippy) once per seed: activity durations vary
+        within each mock's `takes_between` bounds, the worker crashes after chosen workflow tasks and
+        recovers by replay, and, where `faults` allows, activities fail or time out. `budget` bounds
+        the wall-clock seconds spent. Raises ExplorationFailed naming the failing seeds and how to
+        rerun one, unless `check=False`."""
+
+        def run(world: World, seed: int) -> None:
+            drive(scenario(Wippy(self.app, start_ns=self.start_ns, world=world)))
+
+        report = explore(
+            run,
+            app=self.app,
+            seeds=[self._explore_seed] if self._explore_seed is not None else seeds,
+            faults=faults,
+            crashes=crashes,
+            budget_s=budget,
+            world_seed=self.world.seed,
+            reproduce=self._reproduce,
+            start_ns=self.start_ns,
+            strict_activities=True,
+        )
+        return report.check() if check else report
+
     # -- the replay check --------------------------------------------------------------------------
 
     def replay_all(self, *, strict: bool = True) -> list[ReplayResult]:
@@ -370,6 +413,19 @@ class Wippy:
                 if r.entry is not None and r.entry.id not in self.world.workflow_mocks and _ran_a_task(r):
                     out.append(r)
         return out
+
+
+def drive(result: Any) -> None:
+    """Finish a scenario: a coroutine of wftest's API completes without waiting on anything real, so
+    one step runs it to the end (exploration runs inside a test's own event loop)."""
+    if not inspect.iscoroutine(result):
+        return
+    try:
+        result.send(None)
+    except StopIteration:
+        return
+    result.close()
+    raise TypeError("an exploration scenario may only await wftest's API (it awaited something else)")
 
 
 def _ran_a_task(run: WorkflowRun) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 import freezegun
 
-from wftest.sim.activities import ActivityError, ActivityInfo, Outcome
+from wftest.sim.activities import ActivityError, ActivityInfo, Mock, Outcome
 from wftest.testing.durations import Duration, to_ns
 from wftest.testing.render import compact
 
@@ -159,7 +159,7 @@ class ActivityMock:
         self._rules: list[Rule] = []
         self._fallback: Rule | None = None
         self.calls_made: list[Call] = []
-        self.bounds_ns: tuple[int, int] | None = None
+        self.served_as: Mock | None = None  # the world's record of this mock (it reads the bounds there)
 
     # -- building ----------------------------------------------------------------------------------
 
@@ -202,7 +202,9 @@ class ActivityMock:
         low, high = to_ns(shortest, what="shortest"), to_ns(longest, what="longest")
         if not 0 <= low <= high:
             raise ValueError(f"takes_between({shortest!r}, {longest!r}): need 0 <= shortest <= longest")
-        self.bounds_ns = (low, high)
+        if self.served_as is None:
+            raise ValueError(f"{self.name!r}: only activity mocks have explorable durations")
+        self.served_as.duration_bounds_ns = (low, high)
         return self
 
     # -- serving (called by the world) -------------------------------------------------------------

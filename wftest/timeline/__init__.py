@@ -1,0 +1,15 @@
+"""The timeline of a run: a history as lanes over virtual time, as text (the snapshot format) or HTML."""
+
+from wftest.timeline.model import Entry, Item, Lane, Timeline, TimelineError, build_timeline
+from wftest.timeline.text import format_offset, render_text
+
+__all__ = [
+    "Entry",
+    "Item",
+    "Lane",
+    "Timeline",
+    "TimelineError",
+    "build_timeline",
+    "format_offset",
+    "render_text",
+]
