@@ -277,3 +277,54 @@ def replay_command(
         raise SystemExit(2)
     if failed:
         raise SystemExit(1)
+
+
+_STATUS_STYLES = {"failed": "bold red", "timed_out": "yellow", "canceled": "dim", "terminated": "dim"}
+
+
+@main.command()
+@click.argument("history", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--html",
+    "html_out",
+    metavar="OUT",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the timeline as one self-contained HTML page to OUT instead of printing it.",
+)
+@click.option(
+    "--color/--no-color", default=None, help="Colour failures in the listing (default: when on a terminal)."
+)
+def timeline(history: str, html_out: str | None, color: bool | None) -> None:
+    """Show the run recorded in HISTORY (a history JSON file) over virtual time: one line per event group
+    with its offset from the start, lane, event and key attributes."""
+    import sys
+
+    from wftest.history.jsonio import HistoryFormatError, history_from_json
+    from wftest.timeline import TimelineError, build_timeline
+    from wftest.timeline.html import render_html
+    from wftest.timeline.text import entry_line
+
+    try:
+        parsed = history_from_json(Path(history).read_bytes(), source=history)
+        shown = render_html(parsed, title=Path(history).name) if html_out else build_timeline(parsed)
+    except HistoryFormatError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    except TimelineError as exc:
+        click.echo(f"error: {history}: {exc}", err=True)
+        raise SystemExit(2) from None
+    if isinstance(shown, str):
+        Path(str(html_out)).write_text(shown, encoding="utf-8")
+        click.echo(f"wrote {html_out}")
+        return
+    entries = shown.entries
+    if not (sys.stdout.isatty() if color is None else color):
+        for entry in entries:
+            click.echo(entry_line(entry))
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=sys.stdout, force_terminal=True, highlight=False, soft_wrap=True)
+    for entry in entries:
+        console.print(Text(entry_line(entry), style=_STATUS_STYLES.get(entry.status, "")))
