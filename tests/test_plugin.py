@@ -544,3 +544,88 @@ def test_lua_explore_with_faults_finds_a_missing_compensation(pytester: pytest.P
     result = run(pytester, "--lua-explore", "30")
     assert result.parseoutcomes().get("failed", 0) > 0
     assert "a failed order must release its reservation" in outcome_text(result)
+
+
+# -- --replay-histories ------------------------------------------------------------------------------
+
+
+def test_replay_histories_makes_an_item_per_file(pytester: pytest.Pytester) -> None:
+    from wftest import load_app
+    from wftest.sim import World
+
+    world = World(load_app(SIM_APP))
+    world.mock("app.act:echo", {"ok": True})
+    good = world.run_until_closed(world.start("app.wf:hello", "Ann"))
+    histories = pytester.mkdir("histories")
+    (histories / "hello.json").write_text(good.history_json())
+    # a history from code that slept 2h where the current code sleeps 1h is still fine under go rules;
+    # one recorded from a different workflow shape is not
+    other = world.run_until_closed(world.start("app.wf:timers"))
+    bad = json_with_type(other.history_json(), "app.wf:timers", "app.wf:hello")
+    (histories / "nested").mkdir()
+    (histories / "nested" / "changed.json").write_text(bad)
+    (histories / "broken.json").write_text('{"events": [')
+    pytester.makeini(f"[pytest]\nwippy_app = {SIM_APP}\n")
+    result = run(pytester, "--replay-histories", "histories", "-v")
+    result.assert_outcomes(passed=1, failed=2)
+    text = outcome_text(result)
+    assert "histories::hello.json PASSED" in text
+    assert "histories::nested/changed.json FAILED" in text
+    assert "nondeterminism in workflow task 1" in text
+    assert "broken.json" in text and "truncated" in text.lower()
+
+
+def json_with_type(history_json: str, old: str, new: str) -> str:
+    return history_json.replace(f'"name": "{old}"', f'"name": "{new}"')
+
+
+def test_replay_histories_needs_a_directory(pytester: pytest.Pytester) -> None:
+    pytester.makeini(f"[pytest]\nwippy_app = {SIM_APP}\n")
+    result = run(pytester, "--replay-histories", "nope")
+    assert "--replay-histories nope: not a directory" in "\n".join(result.errlines)
+
+
+# -- --lua-workflows ---------------------------------------------------------------------------------
+
+LUA_APP = Path(__file__).resolve().parent.parent / "fixtures" / "luatests"
+
+
+def test_lua_workflows_collects_and_runs_the_apps_lua_tests(pytester: pytest.Pytester) -> None:
+    pytester.makeini(f"[pytest]\nwippy_app = {LUA_APP}\n")
+    result = run(pytester, "--lua-workflows", "-v", "-k", "passes or raises or returns_false or bdd or greets")
+    text = outcome_text(result)
+    app = str(LUA_APP).lstrip("/")
+    assert f"/{app}::app.test:passes PASSED" in text
+    assert f"/{app}::app.test:greets PASSED" in text  # starts a workflow on a temporal.worker host
+    assert f"FAILED /{app}::app.test:raises" in text
+    assert "app.test:raises failed: test/simple.lua:10: boom" in text
+    assert f"FAILED /{app}::app.test:returns_false" in text
+    assert "app.test:returns_false failed: returned false" in text
+    assert f"FAILED /{app}::app.test:bdd" in text  # a BDD suite with a failing case
+    assert "Captured wippy/test cases call" in text and "FAIL " in text and "PASS " in text
+    result.assert_outcomes(passed=2, failed=3)
+
+
+def test_lua_workflows_without_an_app_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_it="def test_x():\n    pass\n")
+    result = run(pytester, "--lua-workflows")
+    assert "--lua-workflows needs an app" in "\n".join(result.errlines)
+
+
+# -- xdist -------------------------------------------------------------------------------------------
+
+
+def test_runs_under_xdist(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    write_tests(
+        pytester,
+        """
+        import pytest
+
+        @pytest.mark.parametrize("who", ["a", "b", "c", "d"])
+        async def test_hello(wippy, who):
+            assert await wippy.execute("app.wf:hello", who) is not None
+        """,
+    )
+    result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)

@@ -343,7 +343,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def _lua_items(session: pytest.Session, path: Path) -> Iterator[pytest.Item]:
-    collector = WippyAppNode.from_parent(session, name=_relative(session.config, path), path=path)
+    name = _relative(session.config, path)
+    collector = WippyAppNode.from_parent(session, name=name, path=path, nodeid=name)
     app = app_at(session.config, path)
     for spec in collect_lua_tests(app):
         yield LuaTestItem.from_parent(collector, name=spec.entry_id, app_path=path, spec=spec)
@@ -356,7 +357,8 @@ def _history_items(session: pytest.Session, config: pytest.Config, directory: Pa
     apps = configured_apps(config)
     if not apps:
         raise pytest.UsageError("--replay-histories needs an app: set wippy_app or pass --wippy-app PATH")
-    collector = HistoryDirNode.from_parent(session, name=_relative(config, root), path=root)
+    name = _relative(config, root)
+    collector = HistoryDirNode.from_parent(session, name=name, path=root, nodeid=name)
     for file in sorted(p for p in root.rglob("*.json") if p.is_file()):
         yield HistoryReplayItem.from_parent(
             collector, name=file.relative_to(root).as_posix(), history=file, app_path=apps[0]
