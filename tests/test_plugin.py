@@ -629,3 +629,41 @@ def test_runs_under_xdist(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=4)
+
+
+# -- timeline HTML of failing tests (issue #7) -------------------------------------------------------
+
+FAILING_SAGA = f"""
+    async def test_saga(wippy):
+        {SAGA_MOCKS}
+        wippy.mock("app.act:ship").returns({{"tracking": "T1"}})
+        await wippy.execute("app.wf:saga", {ORDER}, id="order/1")
+        assert False, "look at the timeline"
+
+    async def test_passing(wippy):
+        {SAGA_MOCKS}
+        wippy.mock("app.act:ship").returns({{"tracking": "T1"}})
+        await wippy.execute("app.wf:saga", {ORDER})
+"""
+
+
+def test_a_failing_test_writes_its_runs_timeline_html(pytester: pytest.Pytester) -> None:
+    write_tests(pytester, FAILING_SAGA)
+    result = run(pytester)
+    result.assert_outcomes(passed=1, failed=1)
+    pages = sorted((pytester.path / ".wftest" / "timelines").rglob("*.html"))
+    assert [p.relative_to(pytester.path / ".wftest" / "timelines").as_posix() for p in pages] == [
+        "test_it.py_test_saga/01-order_1.html"
+    ]
+    page = pages[0].read_text()
+    assert page.startswith("<!DOCTYPE html>") and "app.act:ship" in page and "http" not in page
+    assert "wftest timeline" in outcome_text(result) and str(pages[0]) in outcome_text(result)
+    # beside the JUnit report when there is one
+    run(pytester, "--junitxml", "reports/junit.xml")
+    assert (pytester.path / "reports" / "timelines" / "test_it.py_test_saga" / "01-order_1.html").is_file()
+
+
+def test_timeline_html_can_be_turned_off(pytester: pytest.Pytester) -> None:
+    write_tests(pytester, FAILING_SAGA)
+    run(pytester, "--wippy-timeline", "off").assert_outcomes(passed=1, failed=1)
+    assert not (pytester.path / ".wftest").exists()

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,13 @@ from wftest.explore import ExploreSettings
 from wftest.history.jsonio import HistoryFormatError
 from wftest.luatest import LuaTestSpec, collect_lua_tests, run_lua_test
 from wftest.replay import NondeterminismError, replay
+from wftest.sim import WorkflowRun
 from wftest.testing import Wippy
+from wftest.timeline.html import render_html
 
 APPS_KEY = pytest.StashKey[dict[Path, App]]()
 HARNESS_KEY = pytest.StashKey[Wippy]()
+RUNS_KEY = pytest.StashKey[list[WorkflowRun]]()  # the runs a Lua test item started
 BUDGET_KEY = pytest.StashKey[dict[str, float]]()  # wall seconds each explored test has spent
 REPLAY_MODES = ("strict", "go", "off")
 
@@ -69,6 +73,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="SECONDS",
         help="wall-clock seconds each test's exploration may take; later seeds are skipped",
+    )
+    group.addoption(
+        "--wippy-timeline",
+        choices=("on-failure", "off"),
+        default=None,
+        help="write each run's timeline HTML when a wftest test fails (default: on-failure)",
+    )
+    parser.addini(
+        "wippy_timeline",
+        "on-failure (default) or off: the timeline HTML of a failing test's runs",
+        default="on-failure",
     )
     parser.addini("wippy_app", "Wippy app directories (relative to the rootdir)", type="linelist", default=[])
     parser.addini(
@@ -323,6 +338,40 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     return None
 
 
+# -- timelines of failing tests -------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """A failing test that ran workflows gets each run's timeline as one HTML file, in `timelines/`
+    beside the JUnit report when there is one, else in `.wftest/timelines/` under the rootdir."""
+    report = yield
+    if call.when != "call" or not report.failed:
+        return report
+    mode = item.config.getoption("wippy_timeline") or item.config.getini("wippy_timeline")
+    harness = item.stash.get(HARNESS_KEY, None)
+    runs = harness.runs_with_code() if harness is not None else item.stash.get(RUNS_KEY, [])
+    if mode == "off" or not runs:
+        return report
+    written = write_timelines(item, runs)
+    report.sections.append(("wftest timeline", "\n".join(str(p) for p in written)))
+    return report
+
+
+def write_timelines(item: pytest.Item, runs: Sequence[WorkflowRun]) -> list[Path]:
+    xml = item.config.getoption("xmlpath", None)
+    base = Path(xml).resolve().parent if xml else item.config.rootpath / ".wftest"
+    folder = base / "timelines" / re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid).strip("_")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for number, run in enumerate(runs, start=1):
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", run.workflow_id)
+        path = folder / f"{number:02d}-{name}.html"
+        path.write_text(render_html(run.history, title=f"{run.workflow_id} ({item.nodeid})"))
+        written.append(path)
+    return written
+
+
 # -- collected items: Lua tests and recorded histories ---------------------------------------------
 
 
@@ -404,6 +453,7 @@ class LuaTestItem(pytest.Item):
 
     def runtest(self) -> None:
         outcome = run_lua_test(app_at(self.config, self.app_path), self.spec.entry_id, seed=seed_of(self))
+        self.stash[RUNS_KEY] = list(outcome.runs)
         marks = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
         lines = []
         for case in outcome.cases:

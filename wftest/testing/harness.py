@@ -397,11 +397,12 @@ class Wippy:
     def replay_all(self, *, strict: bool = True) -> list[ReplayResult]:
         """Replay every run the world holds that ran Lua code; raises NondeterminismError."""
         results = []
-        for run in self._runs_with_code():
+        for run in self.runs_with_code():
             results.append(self.world.check_replay(run, strict=strict))
         return results
 
-    def _runs_with_code(self) -> list[WorkflowRun]:
+    def runs_with_code(self) -> list[WorkflowRun]:
+        """Every run in the world that ran Lua code (mocked and unregistered children excluded)."""
         out = []
         for latest in self.world.runs:
             chain = []
