@@ -5,6 +5,7 @@ and `--replay-histories`."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import re
 import time
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from wftest.app import App, AppLoadError, load_app
-from wftest.explore import ExploreSettings
+from wftest.explore import ExploreSettings, workflow_runs
 from wftest.history.jsonio import HistoryFormatError
 from wftest.luatest import LuaTestSpec, collect_lua_tests, run_lua_test
 from wftest.replay import NondeterminismError, replay
@@ -188,15 +189,21 @@ def wippy_explore_seed(request: pytest.FixtureRequest) -> int | None:
 @pytest.fixture
 def wippy(request: pytest.FixtureRequest, wippy_app: App, wippy_explore_seed: int | None) -> Wippy:
     """A fresh simulated world for this test: mocks, workflows, signals and a virtual clock."""
-    config, node = request.config, request.node
+    harness = new_harness(request.node, wippy_app, wippy_explore_seed)
+    if wippy_explore_seed is not None:
+        command = harness.reproduction(wippy_explore_seed)
+        request.node.add_report_section("call", "wftest exploration", f"reproduce: {command}")
+    request.node.stash[HARNESS_KEY] = harness
+    return harness
+
+
+def new_harness(node: pytest.Item, app: App, explore_seed: int | None) -> Wippy:
+    """The world of one test (of one exploration seed, when exploring)."""
+    config = node.config
     start, seed = start_time(config), seed_of(node)
     base = _base_nodeid(node.nodeid)
-
-    def reproduce(explore_seed: int) -> str:
-        return f"pytest '{base}' --lua-explore-seed {explore_seed}"
-
     world = None
-    if wippy_explore_seed is not None:
+    if explore_seed is not None:
         marker = node.get_closest_marker("wippy_explore")
         settings = ExploreSettings(
             faults=marker.kwargs.get("faults", False) if marker else False,
@@ -205,18 +212,15 @@ def wippy(request: pytest.FixtureRequest, wippy_app: App, wippy_explore_seed: in
             start_ns=start,
             strict_activities=True,
         )
-        world = settings.world(wippy_app, wippy_explore_seed)
-        node.add_report_section("call", "wftest exploration", f"reproduce: {reproduce(wippy_explore_seed)}")
-    harness = Wippy(
-        wippy_app,
+        world = settings.world(app, explore_seed)
+    return Wippy(
+        app,
         start_ns=start,
         seed=seed,
         world=world,
         explore_seed=config.getoption("lua_explore_seed"),
-        reproduce=reproduce,
+        reproduce=lambda s: f"pytest '{base}' --lua-explore-seed {s}",
     )
-    node.stash[HARNESS_KEY] = harness
-    return harness
 
 
 def _base_nodeid(nodeid: str) -> str:
@@ -265,17 +269,68 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     """Async tests that use `wippy` run even when pytest-asyncio is in strict mode or absent: the
-    simulator never waits on real I/O, so a private event loop is enough."""
+    simulator never waits on real I/O, so a private event loop is enough. The first seed of an
+    exploration runs twice: the same seed must give byte-identical histories (madsim's check)."""
     function = pyfuncitem.obj
     if not inspect.iscoroutinefunction(function) or "wippy" not in pyfuncitem.fixturenames:
         return None
     arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    seed = pyfuncitem.callspec.params.get("wippy_explore_seed") if _explored(pyfuncitem) else None
+    if seed is not None and "snapshot" in arguments:
+        arguments["snapshot"] = _AnySnapshot()  # snapshots pin the fixed timings, not explored ones
+    _run_coroutine(function(**arguments))
+    if seed is not None and seed == _first_seed(pyfuncitem.config):
+        _self_check(pyfuncitem, function, arguments, seed)
+    return True
+
+
+def _run_coroutine(coroutine: Any) -> None:
     loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(function(**arguments))
+        loop.run_until_complete(coroutine)
     finally:
         loop.close()
-    return True
+
+
+def _first_seed(config: pytest.Config) -> int:
+    single = config.getoption("lua_explore_seed")
+    return int(single) if single is not None else 0
+
+
+class _AnySnapshot:
+    """Stands in for syrupy's `snapshot` in explored runs: a snapshot pins the test's fixed timings."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _self_check(item: pytest.Function, function: Any, arguments: dict[str, Any], seed: int) -> None:
+    first: Wippy = arguments["wippy"]
+    again = new_harness(item, first.app, seed)
+    rerun = {**arguments, "wippy": again}
+    try:
+        _run_coroutine(function(**rerun))
+    except Exception as exc:
+        pytest.fail(
+            f"exploration seed {seed} is not reproducible: the test passed, then failed on a rerun "
+            f"of the same seed ({type(exc).__name__}: {exc}); a mock or callback keeps state between runs?",
+            pytrace=False,
+        )
+    if history_digest(first) != history_digest(again):
+        pytest.fail(
+            f"exploration seed {seed} is not reproducible: a rerun of the same seed gave different "
+            "histories; a mock or callback keeps state between runs, or reads the real world?",
+            pytrace=False,
+        )
+
+
+def history_digest(harness: Wippy) -> str:
+    digest = hashlib.sha256()
+    for run in workflow_runs(harness.world):
+        digest.update(run.history_json().encode())
+    return digest.hexdigest()
 
 
 PACKAGE_DIR = str(Path(__file__).parent)

@@ -357,6 +357,18 @@ class Wippy:
             raise UpdateFailed(handle.name, workflow_id, error.kind, error.full_message())
         return handle.result
 
+    def reproduction(self, explore_seed: int) -> str:
+        """The one-line command that reruns this test under one exploration seed."""
+        if self._reproduce is None:
+            return f"--lua-explore-seed {explore_seed}"
+        return self._reproduce(explore_seed)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Wippy at {offset(self.world.now_ns - self.start_ns)} of virtual time, "
+            f"{len(self.world.runs)} workflow(s)>"
+        )
+
     # -- exploration -------------------------------------------------------------------------------
 
     def explore(
