@@ -63,8 +63,7 @@ class Rule:
 
     def returns(self, value: Any) -> Rule:
         """Every call returns `value` (replaces the steps given so far)."""
-        self.steps = [_Step(value=value)]
-        return self
+        return self._only(_Step(value=value))
 
     def fails(
         self,
@@ -75,22 +74,19 @@ class Rule:
         details: dict[str, Any] | None = None,
     ) -> Rule:
         """Every call fails with a Wippy error (replaces the steps given so far)."""
-        self.steps = [_Step(error=ActivityError(message, kind=kind, retryable=retryable, details=details))]
-        return self
+        return self._only(_Step(error=ActivityError(message, kind=kind, retryable=retryable, details=details)))
 
     def raises(self, exc: BaseException) -> Rule:
         """Every call raises `exc`: an ActivityError keeps its kind, anything else is `Internal`."""
-        self.steps = [_Step(error=_as_activity_error(exc))]
-        return self
+        return self._only(_Step(error=_as_activity_error(exc)))
 
     def calls(self, fn: Callable[..., Any]) -> Rule:
         """Every call runs `fn(*args)` (with `info=` too if `fn` takes it) at the virtual time."""
-        self.steps = [_Step(fn=fn)]
-        return self
+        return self._only(_Step(fn=fn))
 
     def then_returns(self, value: Any) -> Rule:
-        self.steps.append(_Step(value=value))
-        return self
+        """The next call after the steps so far returns `value`."""
+        return self._then(self.returns, value)
 
     def then_fails(
         self,
@@ -100,17 +96,23 @@ class Rule:
         retryable: bool | None = None,
         details: dict[str, Any] | None = None,
     ) -> Rule:
-        self.steps.append(
-            _Step(error=ActivityError(message, kind=kind, retryable=retryable, details=details))
-        )
-        return self
+        return self._then(self.fails, kind, message, retryable=retryable, details=details)
 
     def then_raises(self, exc: BaseException) -> Rule:
-        self.steps.append(_Step(error=_as_activity_error(exc)))
-        return self
+        return self._then(self.raises, exc)
 
     def then_calls(self, fn: Callable[..., Any]) -> Rule:
-        self.steps.append(_Step(fn=fn))
+        return self._then(self.calls, fn)
+
+    def _only(self, step: _Step) -> Rule:
+        self.steps = [step]
+        return self
+
+    def _then(self, setter: Callable[..., Rule], *args: Any, **kwargs: Any) -> Rule:
+        """Add one step after the others, built as `setter` would build it."""
+        earlier = self.steps
+        setter(*args, **kwargs)
+        self.steps = earlier + self.steps
         return self
 
     def after(self, duration: Duration) -> Rule:
