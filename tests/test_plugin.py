@@ -544,6 +544,10 @@ def test_lua_explore_with_faults_finds_a_missing_compensation(pytester: pytest.P
     result = run(pytester, "--lua-explore", "30")
     assert result.parseoutcomes().get("failed", 0) > 0
     assert "a failed order must release its reservation" in outcome_text(result)
+    summary = [line for line in result.outlines if line.startswith("test_it.py::test_saga_compensates: ")]
+    assert summary and "30 seeds" in summary[0] and "distinct histories" in summary[0]
+    assert "faulted: app.act:charge, app.act:reserve, app.act:ship" in summary[0]
+    assert "crashed after tasks: 1" in summary[0]
 
 
 # -- --replay-histories ------------------------------------------------------------------------------

@@ -110,6 +110,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "(faults: True or a list of activity ids)",
     )
     config.stash[BUDGET_KEY] = {}
+    if config.getoption("lua_explore") or config.getoption("lua_explore_seed") is not None:
+        config.pluginmanager.register(ExplorationCoverage(), "wftest-exploration-coverage")
     config.stash[APPS_KEY] = {}
     mode = config.getini("wippy_replay_check")
     if mode not in REPLAY_MODES:
@@ -380,6 +382,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             spent = item.config.stash[BUDGET_KEY]
             base = _base_nodeid(item.nodeid)
             spent[base] = spent.get(base, 0.0) + time.perf_counter() - began
+            harness = item.stash.get(HARNESS_KEY, None)
+            if harness is not None:
+                item.user_properties.append((EXPLORED, explored_coverage(harness)))
     harness = item.stash.get(HARNESS_KEY, None)
     if harness is None or item.get_closest_marker("wippy_no_replay_check") is not None:
         return None
@@ -391,6 +396,50 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     except NondeterminismError as exc:
         pytest.fail(f"replaying this test's workflow history gave different commands:\n{exc}", pytrace=False)
     return None
+
+
+# -- what an exploration covered -----------------------------------------------------------------
+
+EXPLORED = "wftest-explored"  # a user property: travels with the report, also from xdist workers
+
+
+def explored_coverage(harness: Wippy) -> dict[str, Any]:
+    perturbation = harness.world.perturbation
+    faulted = [f.activity_type for f in perturbation.faulted] if perturbation is not None else []
+    crashed = [c.task for c in perturbation.crashed] if perturbation is not None else []
+    return {"digest": history_digest(harness), "faulted": faulted, "crashed": crashed}
+
+
+class ExplorationCoverage:
+    """Collects what each explored test's seeds covered (on the xdist controller too) and reports it:
+    seeds run, distinct histories, faulted activities, workflow tasks the worker crashed after."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, dict[str, Any]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        for name, value in report.user_properties:
+            if name == EXPLORED and isinstance(value, dict):
+                empty = {"seeds": 0, "digests": set(), "faulted": set(), "crashed": set()}
+                test = self.seen.setdefault(_base_nodeid(report.nodeid), empty)
+                test["seeds"] += 1
+                test["digests"].add(value["digest"])
+                test["faulted"].update(value["faulted"])
+                test["crashed"].update(value["crashed"])
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.seen:
+            return
+        terminalreporter.section("wftest exploration")
+        for nodeid in sorted(self.seen):
+            test = self.seen[nodeid]
+            terminalreporter.write_line(
+                f"{nodeid}: {test['seeds']} seeds, {len(test['digests'])} distinct histories; "
+                f"faulted: {', '.join(sorted(test['faulted'])) or 'none'}; "
+                f"crashed after tasks: {', '.join(map(str, sorted(test['crashed']))) or 'none'}"
+            )
 
 
 # -- timelines of failing tests -------------------------------------------------------------------
