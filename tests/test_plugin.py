@@ -697,3 +697,52 @@ def test_lua_explore_self_checks_that_a_seed_reproduces(pytester: pytest.Pyteste
     assert "exploration seed 0 is not reproducible: a rerun of the same seed gave different histories" in (
         outcome_text(result)
     )
+
+
+# -- talking back to the test: mailboxes and plain processes -----------------------------------------
+
+PROCESS_APP = Path(__file__).resolve().parent.parent / "fixtures" / "processes"
+
+
+def test_a_mailbox_receives_what_workflows_send_back(pytester: pytest.Pytester) -> None:
+    """§1.5/§2.7: a reply to a local PID is a SideEffect marker plus delivery; a signal with no sender
+    gets NotFound ("could not resolve '' as PID or registered name"), not a Lua error."""
+    write_tests(
+        pytester,
+        """
+        async def test_replies(wippy):
+            box = wippy.mailbox()
+            handle = await wippy.start("app.wf:replier", id="r-1")
+            await handle.signal("ping", {"n": 1}, sender=box)
+            wippy.at("1m").signal(handle, "ping", {"n": 2}, sender=box.pid)
+            wippy.at("2m").signal(handle, "ping", {"n": 3})
+            wippy.at("3m").signal(handle, "stop")
+            failures = await handle.result()
+            assert [(m.topic, m.payload, m.sender) for m in box.messages] == [
+                ("pong", {"n": 1}, wippy.world.pid_of("r-1")),
+                ("pong", {"n": 2}, wippy.world.pid_of("r-1")),
+            ]
+            assert failures == ["NotFound: could not resolve '' as PID or registered name"]
+        """,
+    )
+    run(pytester).assert_outcomes(passed=1)
+
+
+def test_run_process_returns_the_result_or_raises(pytester: pytest.Pytester) -> None:
+    pytester.makeini(f"[pytest]\nwippy_app = {PROCESS_APP}\n")
+    pytester.makepyfile(
+        test_it="""
+        import pytest
+        from wftest.testing import ProcessFailed
+
+        async def test_exec(wippy):
+            result = await wippy.run_process("app:exec_hello")
+            assert result is not None
+            assert wippy.world.runs[0].status == "completed"
+
+        async def test_not_a_function(wippy):
+            with pytest.raises(Exception, match="is not a function or process entry"):
+                await wippy.run_process("app:hello")
+        """
+    )
+    run(pytester).assert_outcomes(passed=2)

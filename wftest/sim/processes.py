@@ -62,6 +62,31 @@ class ProcessRun:
         return self.values[1] if len(self.values) > 1 else None
 
 
+@dataclass(frozen=True)
+class Message:
+    """A message a mailbox received: its topic, its values (one per payload) and the sender's PID."""
+
+    topic: str
+    values: tuple[Any, ...]
+    sender: str
+
+    @property
+    def payload(self) -> Any:
+        """The first value (most messages carry one), or None."""
+        return self.values[0] if self.values else None
+
+
+@dataclass
+class Mailbox:
+    """An address for test code: what workflows and processes send to its PID is kept, in order."""
+
+    pid: str
+    messages: list[Message] = field(default_factory=list)
+
+    def deliver(self, topic: str, sender: str, values: tuple[Any, ...]) -> None:
+        self.messages.append(Message(topic, tuple(values), sender))
+
+
 class PlainProcess:
     """Drives one plain process: steps it when something it waits for happens, serves its commands."""
 

@@ -42,7 +42,7 @@ from wftest.sim.activities import (
 )
 from wftest.sim.activity_tasks import ActivityTasks, retry_policy_proto
 from wftest.sim.cron import parse_cron
-from wftest.sim.processes import PlainProcess, ProcessRun
+from wftest.sim.processes import Mailbox, PlainProcess, ProcessRun
 from wftest.sim.state import (
     IDENTITY,
     Parent,
@@ -114,7 +114,7 @@ class World:
         self._activities = ActivityTasks(
             self.agenda, self.activity_runner, attempt_cap, lambda: self.now_ns, perturbation
         )
-        self._processes: dict[str, PlainProcess] = {}
+        self._processes: dict[str, PlainProcess | Mailbox] = {}
         self._watchers: dict[str, list[Callable[[WorkflowRun], None]]] = {}
         self._worker_uuid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         self._generated_ids = itertools.count(1)
@@ -896,6 +896,12 @@ class World:
         self._processes[pid] = process
         self._dispatch_due()
         return process.run
+
+    def mailbox(self) -> Mailbox:
+        """A new PID for test code: give it as a signal's sender, and read what is sent back to it."""
+        pid = f"{{wftest@process.host|0x{len(self._processes) + 1:05x}}}"
+        box = self._processes[pid] = Mailbox(pid)
+        return box
 
     def run_until_idle(self, *, limit_ns: int | None = None) -> None:
         """Advance virtual time until nothing is due (or the limit)."""

@@ -1,9 +1,11 @@
 """The test API behind the `wippy` pytest fixture (usable without pytest too)."""
 
 from wftest.sim.activities import ActivityError, ActivityInfo
+from wftest.sim.processes import Mailbox, Message
 from wftest.testing.harness import (
     CallLog,
     HistoryText,
+    ProcessFailed,
     Scheduled,
     UpdateFailed,
     UpdateRejected,
@@ -21,7 +23,10 @@ __all__ = [
     "Call",
     "CallLog",
     "HistoryText",
+    "Mailbox",
+    "Message",
     "MockMismatchError",
+    "ProcessFailed",
     "Rule",
     "Scheduled",
     "UpdateFailed",

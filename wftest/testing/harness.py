@@ -12,12 +12,13 @@ from temporalio.api.history.v1 import History
 
 from wftest.app import App
 from wftest.explore import ExplorationReport, explore
-from wftest.explore.perturb import CrashMode
+from wftest.explore.perturb import DEFAULT_CRASH_RATE, DEFAULT_FAULT_RATE, CrashMode
 from wftest.history.failures import error_from_failure
 from wftest.history.jsonio import history_to_json
 from wftest.replay import ReplayResult
 from wftest.sim import World
 from wftest.sim.activities import Mock, ServedCall
+from wftest.sim.processes import Mailbox
 from wftest.sim.state import SimulationError, UpdateHandle, WorkflowRun
 from wftest.sim.timing import DEFAULT_START_NS
 from wftest.testing.durations import Duration, to_ns
@@ -40,6 +41,10 @@ class WorkflowFailed(Exception):
 
 class WorkflowBlocked(SimulationError):
     """`result()` of a run that can never close: nothing is left to happen in the world."""
+
+
+class ProcessFailed(Exception):
+    """A plain Lua process run from a test raised, returned `nil, err`, or can never finish."""
 
 
 class UpdateRejected(Exception):
@@ -146,8 +151,9 @@ class WorkflowHandle:
             kind, message, details = error.kind, error.full_message(), error.details
         raise WorkflowFailed(run.workflow_id, run.status, kind, message, details)
 
-    async def signal(self, name: str, *args: Any) -> None:
-        self._wippy.world.signal(self.run, name, *args)
+    async def signal(self, name: str, *args: Any, sender: Sender = None) -> None:
+        """Send a signal; with `sender` (a PID or a `wippy.mailbox()`) the workflow can reply to it."""
+        self._wippy.world.signal(self.run, name, *args, sender=_pid(sender))
 
     async def query(self, name: str) -> Any:
         return self._wippy.world.query(self.run, name)
@@ -191,9 +197,11 @@ class Scheduled:
         self._wippy.world.agenda.at(self.due_ns, run)
         return self
 
-    def signal(self, target: Target, name: str, *args: Any) -> Scheduled:
+    def signal(self, target: Target, name: str, *args: Any, sender: Sender = None) -> Scheduled:
         world = self._wippy.world
-        return self._at(f"signal {name!r}", lambda: world.signal(_id(target), name, *args))
+        return self._at(
+            f"signal {name!r}", lambda: world.signal(_id(target), name, *args, sender=_pid(sender))
+        )
 
     def query(self, target: Target, name: str) -> Scheduled:
         world = self._wippy.world
@@ -224,6 +232,13 @@ class Scheduled:
 
 def _id(target: Target) -> str:
     return target.id if isinstance(target, WorkflowHandle) else target
+
+
+Sender = Mailbox | str | None
+
+
+def _pid(sender: Sender) -> str | None:
+    return sender.pid if isinstance(sender, Mailbox) else sender
 
 
 class Wippy:
@@ -317,6 +332,24 @@ class Wippy:
         """A handle to any workflow in the world, e.g. a child or one a Lua process started."""
         return WorkflowHandle(self, self.world.get(workflow_id))
 
+    def mailbox(self) -> Mailbox:
+        """A PID of the test's own: pass it as a signal's `sender`; `messages` holds what comes back."""
+        return self.world.mailbox()
+
+    async def run_process(self, entry: str, *args: Any) -> Any:
+        """Run a function entry as a plain Wippy process (as Wippy's own tests run) until it finishes;
+        its first return value, or ProcessFailed (a raised error, or a returned `nil, err`)."""
+        process = self.world.run_process(entry, *args)
+        while not process.closed and (due := self.world.agenda.next_due()) is not None:
+            self.world.advance(due - self.world.now_ns)
+        if not process.closed:
+            raise ProcessFailed(f"process {entry} can never finish: nothing is left to happen")
+        if process.failure is not None:
+            raise ProcessFailed(f"process {entry} failed: {process.failure}")
+        if process.error is not None:
+            raise ProcessFailed(f"process {entry} returned an error: {process.error}")
+        return process.result
+
     # -- time --------------------------------------------------------------------------------------
 
     @property
@@ -379,13 +412,15 @@ class Wippy:
         faults: bool | Collection[str] = False,
         crashes: CrashMode = True,
         budget: float | None = None,
+        fault_rate: float = DEFAULT_FAULT_RATE,
+        crash_rate: float = DEFAULT_CRASH_RATE,
         check: bool = True,
     ) -> ExplorationReport:
         """Run `scenario` (an async function of a fresh Wippy) once per seed: activity durations vary
         within each mock's `takes_between` bounds, the worker crashes after chosen workflow tasks and
-        recovers by replay, and, where `faults` allows, activities fail or time out. `budget` bounds
-        the wall-clock seconds spent. Raises ExplorationFailed naming the failing seeds and how to
-        rerun one, unless `check=False`."""
+        recovers by replay, and, where `faults` allows, activities fail or time out (`fault_rate` of
+        the calls; `crash_rate` of the tasks). `budget` bounds the wall-clock seconds spent. Raises
+        ExplorationFailed naming the failing seeds and how to rerun one, unless `check=False`."""
 
         def run(world: World, seed: int) -> None:
             drive(scenario(Wippy(self.app, start_ns=self.start_ns, world=world)))
@@ -397,6 +432,8 @@ class Wippy:
             faults=faults,
             crashes=crashes,
             budget_s=budget,
+            fault_rate=fault_rate,
+            crash_rate=crash_rate,
             world_seed=self.world.seed,
             reproduce=self._reproduce,
             start_ns=self.start_ns,

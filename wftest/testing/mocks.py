@@ -74,7 +74,8 @@ class Rule:
         details: dict[str, Any] | None = None,
     ) -> Rule:
         """Every call fails with a Wippy error (replaces the steps given so far)."""
-        return self._only(_Step(error=ActivityError(message, kind=kind, retryable=retryable, details=details)))
+        error = ActivityError(message, kind=kind, retryable=retryable, details=details)
+        return self._only(_Step(error=error))
 
     def raises(self, exc: BaseException) -> Rule:
         """Every call raises `exc`: an ActivityError keeps its kind, anything else is `Internal`."""

@@ -20,7 +20,7 @@ process.link = not_in_workflow("link")
 process.unlink = not_in_workflow("unlink")
 
 function process.send(dest, topic, ...)
-    if raw_type(dest) ~= "string" or dest == "" then raw_error("process.send: destination must be a string", 2) end
+    if raw_type(dest) ~= "string" then raw_error("process.send: destination must be a string", 2) end
     if raw_type(topic) ~= "string" or topic == "" then raw_error("process.send: topic must be a non-empty string", 2) end
     if topic:sub(1, 1) == "@" then return nil, invalid("topic must not start with '@'") end
     if dest == host.info().pid then return true, nil end
