@@ -27,10 +27,19 @@ class MockMismatchError(AssertionError):
     """A mocked activity was called with arguments none of its rules accept."""
 
 
+# Packages whose modules never hold a test's own clock reads: freezegun need not patch them, which
+# makes freezing several times cheaper (and their own clock reads stay real).
+NOT_USER_CODE = (
+    "temporalio", "google", "grpc", "lupa", "_pytest", "pluggy", "syrupy", "hypothesis", "rich", "click",
+    "yaml", "pygments", "cryptography", "xdist", "execnet", "pytest_asyncio", "dateutil", "nexusrpc",
+)  # fmt: skip
+
+
 @contextmanager
 def frozen_at(now_ns: int) -> Iterator[None]:
     """While user code of a mock or timeline callback runs, Python's clocks read the virtual time."""
-    with freezegun.freeze_time(datetime.fromtimestamp(now_ns / 1e9, tz=timezone.utc), tick=False):
+    moment = datetime.fromtimestamp(now_ns / 1e9, tz=timezone.utc)
+    with freezegun.freeze_time(moment, tick=False, ignore=list(NOT_USER_CODE)):
         yield
 
 
