@@ -239,10 +239,8 @@ class _TestRun:
         return None, "", ""
 
     def _waiting(self, process: ProcessRun) -> str:
-        """Where the test's coroutines wait (the world keeps its processes privately)."""
-        running = self.world._processes.get(process.pid)
-        where = running.proc.waiting() if running is not None else ""
-        return where or "it waits on nothing that can wake it"
+        """Where the test's coroutines wait."""
+        return self.world.process_waiting(process.pid) or "it waits on nothing that can wake it"
 
     def _cases(self, reason: FailureReason | None) -> tuple[CaseResult, ...]:
         cases = list(self.recorder.cases)

@@ -897,6 +897,11 @@ class World:
         self._dispatch_due()
         return process.run
 
+    def process_waiting(self, pid: str) -> str:
+        """Where a plain process's coroutines wait (empty when it is not a running process)."""
+        process = self._processes.get(pid)
+        return process.proc.waiting() if isinstance(process, PlainProcess) and not process.run.closed else ""
+
     def mailbox(self) -> Mailbox:
         """A new PID for test code: give it as a signal's sender, and read what is sent back to it."""
         pid = f"{{wftest@process.host|0x{len(self._processes) + 1:05x}}}"
