@@ -596,7 +596,9 @@ LUA_APP = Path(__file__).resolve().parent.parent / "fixtures" / "luatests"
 
 def test_lua_workflows_collects_and_runs_the_apps_lua_tests(pytester: pytest.Pytester) -> None:
     pytester.makeini(f"[pytest]\nwippy_app = {LUA_APP}\n")
-    result = run(pytester, "--lua-workflows", "-v", "-k", "passes or raises or returns_false or bdd or greets")
+    result = run(
+        pytester, "--lua-workflows", "-v", "-rA", "-k", "passes or raises or returns_false or bdd or greets or aliases"
+    )
     text = outcome_text(result)
     app = str(LUA_APP).lstrip("/")
     assert f"/{app}::app.test:passes PASSED" in text
@@ -607,7 +609,8 @@ def test_lua_workflows_collects_and_runs_the_apps_lua_tests(pytester: pytest.Pyt
     assert "app.test:returns_false failed: returned false" in text
     assert f"FAILED /{app}::app.test:bdd" in text  # a BDD suite with a failing case
     assert "Captured wippy/test cases call" in text and "FAIL " in text and "PASS " in text
-    result.assert_outcomes(passed=2, failed=3)
+    assert f"/{app}::app.test:aliases PASSED" in text  # a passing BDD suite: its cases are listed
+    result.assert_outcomes(passed=3, failed=3)
 
 
 def test_lua_workflows_without_an_app_is_a_usage_error(pytester: pytest.Pytester) -> None:
