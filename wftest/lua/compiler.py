@@ -74,6 +74,12 @@ def bytecode(source: bytes, source_name: str) -> bytes:
     return bytes(code)
 
 
+@lru_cache(maxsize=4096)
+def chunk_bytecode(chunk: Chunk) -> bytes:
+    """The bytecode of a compiled entry chunk (named "@path", so errors name its lines)."""
+    return bytecode(chunk.lua.encode(), "@" + chunk.chunkname)
+
+
 def syntax_check(chunk: Chunk) -> None:
     """Parse (without running) the chunk in a scratch Lua state; raise CompileError with file:line."""
     ok, err = _scratch_state().load(chunk.lua.encode(), b"@" + chunk.chunkname.encode())

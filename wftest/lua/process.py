@@ -44,21 +44,19 @@ class LuaProcess:
 
     def step(self) -> StepOutcome:
         result = self._p.step()
-        status = result[0].decode() if isinstance(result, tuple) else result.decode()
-        if status == "commands":
-            table = result[1]
-            items = (table[i] for i in range(1, len(table) + 1))
-            commands = tuple(HostCommand(int(item.task), item.command) for item in items)
-            return StepOutcome(status, commands=commands)
-        if status == "finished":
-            values = result[1]
-            n = int(values.n)
-            return StepOutcome(status, values=tuple(values[i] for i in range(1, n + 1)))
-        if status == "failed":
-            return StepOutcome(status, failure=self.sandbox.describe_failure(result[1]))
-        if status == "deadlock":
-            return StepOutcome(status, report=result[1].decode())
-        return StepOutcome(status)
+        if not isinstance(result, tuple):
+            return StepOutcome(result.decode())
+        status = result[0]
+        if status == b"commands":
+            pairs = zip(result[1::2], result[2::2], strict=True)
+            return StepOutcome("commands", commands=tuple([HostCommand(t, c) for t, c in pairs]))
+        if status == b"finished":
+            return StepOutcome("finished", values=result[2 : 2 + result[1]])
+        if status == b"failed":
+            return StepOutcome("failed", failure=self.sandbox.describe_failure(result[1]))
+        if status == b"deadlock":
+            return StepOutcome("deadlock", report=result[1].decode())
+        return StepOutcome(status.decode())
 
     def reply(self, task: int, *values: Any) -> bool:
         """Queue `task` to resume with `values` at the next step."""

@@ -1,13 +1,15 @@
-"""One sandboxed Lua state per execution, and the host <-> Lua protocol every later layer speaks.
+"""One sandboxed Lua environment per execution, and the host <-> Lua protocol every later layer speaks.
 
-A Sandbox owns a fresh Lua 5.5 state with Wippy's globals (see `lib/prelude.lua`), resolves `require`
-against an entry's `modules:` and `imports:`, and drives coroutines one turn at a time. Blocking calls
-are Lua shims that yield a command table to whoever drives the coroutine; Python never yields Lua.
+A Sandbox gets Wippy's globals (see `lib/prelude.lua`) in a Lua 5.5 state of its own, or fresh ones in
+a pooled state that hosted other sandboxes before (`wftest.lua.state`); it resolves `require` against
+an entry's `modules:` and `imports:`, and drives coroutines one turn at a time. Blocking calls are Lua
+shims that yield a command table to whoever drives the coroutine; Python never yields Lua.
 """
 
 from __future__ import annotations
 
 import calendar
+import importlib
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,10 +21,10 @@ from typing import Any
 
 from wftest.app import App, Entry, LuaEntry
 from wftest.lua import engine
-from wftest.lua.compiler import Chunk, CompileError, bytecode, compile_entry
+from wftest.lua.compiler import Chunk, CompileError, bytecode, chunk_bytecode, compile_entry
 from wftest.lua.dialect import TYPES_RUNTIME
 from wftest.lua.modules import CATALOGUE, WORKFLOW_CLASSES, ModuleUnavailable, lookup
-from wftest.lua.values import Values
+from wftest.lua.state import LuaState
 
 LIB = Path(__file__).with_name("lib")
 RAISE = b"\x00wftest-raise\x00"
@@ -30,6 +32,9 @@ _HOOK_EVERY = 10_000  # instructions per budget tick; must match HOOK_EVERY in p
 DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
 DEFAULT_INSTRUCTION_BUDGET = 200_000_000
 DEFAULT_START_NS = 1_767_225_600 * 1_000_000_000  # 2026-01-01T00:00:00Z
+# Framework libraries wftest provides (opener paths), served to `imports:` naming them when the app
+# does not define them itself (spec §5.1).
+BUILT_IN_IMPORTS = {"wippy.test:test": "wftest.luatest.module:open_test_module"}
 
 
 class LuaRaise(Exception):
@@ -109,19 +114,44 @@ def _library_bytecode(name: str) -> bytes:
     return bytecode(path.read_bytes(), "=" + name)
 
 
-def _host_side(fn: Callable[..., Any]) -> Callable[..., Any]:
+def _types_bytecode() -> bytes:
+    return _library_bytecode(TYPES_RUNTIME.name)
+
+
+def _extras_bytecode() -> bytes:
+    return _library_bytecode("prelude_extras.lua")
+
+
+def _released(*args: Any) -> Any:
+    raise RuntimeError("this sandbox was released; its host functions do nothing any more")
+
+
+class _Callback:
+    """A Python callable as Lua holds it. Lua keeps this object (it may outlive the sandbox in a pooled
+    state), and releasing the sandbox cuts `fn` loose, so nothing in Lua reaches the sandbox's Python side."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)
+
+
+class _HostSide(_Callback):
     """The Python half of a host function: `LuaRaise` → (RAISE, message); str results → bytes."""
 
-    def call(*args: Any) -> Any:
+    __slots__ = ()
+
+    def __call__(self, *args: Any) -> Any:
         try:
-            result = fn(*args)
+            result = self.fn(*args)
         except LuaRaise as exc:
             return RAISE, str(exc).encode()
         if isinstance(result, tuple):
-            return tuple(_to_lua_scalar(v) for v in result)
+            return tuple([_to_lua_scalar(v) for v in result])
         return _to_lua_scalar(result)
-
-    return call
 
 
 @dataclass
@@ -140,33 +170,48 @@ class SandboxOptions:
 
 
 class Sandbox:
-    """A fresh Lua state with Wippy's environment. Not thread-safe; one per execution."""
+    """Wippy's environment in a Lua state. Not thread-safe; one per execution.
 
-    def __init__(self, options: SandboxOptions | None = None) -> None:
+    With no `state` it gets a Lua state of its own (a non-deterministic one, never replayed, works in
+    that state's own globals; see `wftest.lua.state`). Given a `LuaState` (from a `StatePool`), it runs
+    in fresh globals there; `release()` then hands the state back for the next sandbox."""
+
+    def __init__(self, options: SandboxOptions | None = None, *, state: LuaState | None = None) -> None:
         self.options = options or SandboxOptions()
+        if state is not None and state.memory_limit != self.options.memory_limit:
+            raise ValueError(
+                f"the Lua state has memory limit {state.memory_limit}, the sandbox wants "
+                f"{self.options.memory_limit}"
+            )
+        if state is None:
+            state = LuaState(self.options.memory_limit, own_globals=not self.options.deterministic)
+        self.state = state
+        self.lua = self.state.lua
+        self.values = self.state.values
+        self._callbacks: list[_Callback] = []
         self.rng = random.Random(self.options.seed)
-        self.lua = engine.new_runtime(self.options.memory_limit)
-        self.values = Values(self.lua)
-        self._raw_load = self.lua.eval("load")
+        self.env = self.state.new_env()
         self.logs: list[str] = []
         host = self.lua.table_from(
             {
                 b"RAISE": RAISE,
                 b"budget_hooks": max(1, self.options.instruction_budget // _HOOK_EVERY),
-                b"now_ns": self.options.clock_ns,
-                b"os_time": self._os_time,
-                b"os_date": _host_side(self._os_date),
-                b"print": _host_side(self._print),
+                b"now_ns": self.callback(self.options.clock_ns),
+                b"os_time": self.callback(self._os_time),
+                b"os_date": self.host_side(self._os_date),
+                b"print": self.host_side(self._print),
                 b"random_seed": self.rng.getrandbits(53),
                 b"deterministic": self.options.deterministic,
-                b"produce": _host_side(self._produce),
-                b"types_code": _library_bytecode(TYPES_RUNTIME.name),
+                b"produce": self.host_side(self._produce),
+                b"types_code": _types_bytecode,
+                b"extras_code": _extras_bytecode,
+                b"state": self.state.for_prelude,
             }
         )
         # The prelude's private API, fetched once: lupa can misread a Lua table field that is fetched
         # from inside a Python callback running in a coroutine, so nothing is looked up there later.
         self._api_table = self._run_file("prelude.lua", host)
-        self.api = SimpleNamespace(**{text(k): v for k, v in self._api_table.items()})
+        self.api = SimpleNamespace(**self.state.fields(self._api_table))
         self._modules: dict[str, Any] = {}
         self._libraries: dict[str, Any] = {}
         self._loading: list[str] = []
@@ -174,8 +219,7 @@ class Sandbox:
     # -- building blocks for modules -------------------------------------------------------------
 
     def _run_file(self, name: str, *args: Any) -> Any:
-        fn = self._raw_load(_library_bytecode(name), b"=" + name.encode(), b"b")
-        return fn(*args)
+        return self.state.run(_library_bytecode(name), "=" + name, self.env, *args)
 
     def run_library(self, name: str, *args: Any) -> Any:
         """Run a bundled Lua file from `lib/` (a module's Lua half) and return what it returns."""
@@ -185,11 +229,44 @@ class Sandbox:
         """Run a bundled Lua file (given the prelude's API and `args`) that returns a table; its
         fields fetched once, plus the table itself as `.table`."""
         table = self._run_file(name, self._api_table, *args)
-        return SimpleNamespace(table=table, **{text(k): v for k, v in table.items()})
+        return SimpleNamespace(table=table, **self.state.fields(table))
+
+    def callback(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """`fn` as Lua should hold it: cut loose when the sandbox is released."""
+        holder = _Callback(fn)
+        self._callbacks.append(holder)
+        return holder
+
+    def host_side(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """The Python half of a host function (see `host_function`), cut loose on release."""
+        holder = _HostSide(fn)
+        self._callbacks.append(holder)
+        return holder
 
     def host_function(self, fn: Callable[..., Any]) -> Any:
         """Wrap a Python callable for Lua: `LuaRaise` becomes a Lua error at the caller; str → bytes."""
-        return self.api.wrap_host(_host_side(fn))
+        return self.api.wrap_host(self.host_side(fn))
+
+    # -- giving the Lua state back -----------------------------------------------------------------
+
+    def release(self) -> bool:
+        """End this sandbox: cut its host functions loose and drop every Lua value it holds, so the
+        state's garbage collector frees what it made. True when the state may host another sandbox
+        (see `wftest.lua.state`); the sandbox itself cannot be used any more."""
+        reusable = self.state.reusable and not self.api.gc_observable()
+        for holder in self._callbacks:
+            holder.fn = _released
+        state = self.state
+        vars(self).clear()
+        self._released = True
+        if reusable:
+            state.busy = False
+        return reusable
+
+    def __getattr__(self, name: str) -> Any:
+        if self.__dict__.get("_released"):
+            raise AttributeError(f"'{name}': this sandbox was released and cannot be used any more")
+        raise AttributeError(f"'Sandbox' object has no attribute '{name}'")
 
     def table(self, value: Any) -> Any:
         """A Python value as a Lua value (dicts and lists become tables)."""
@@ -235,7 +312,7 @@ class Sandbox:
                 " (add it to the entry's modules: or imports:)"
             )
 
-        return self.api.make_require(self.host_function(resolve), self._library_loaded)
+        return self.api.make_require(self.host_function(resolve), self.callback(self._library_loaded))
 
     def _library_loaded(self, target: Any, ok: bool, module: Any) -> None:
         key = text(target)
@@ -279,11 +356,12 @@ class Sandbox:
             alias: self._import_loader(app, entry, target, allowed) for alias, target in entry.imports.items()
         }
         require = self.make_require(entry.id, entry.modules, imports, allowed)
-        code = bytecode(chunk.lua.encode(), "@" + chunk.chunkname)
-        fn, err = self.api.load_chunk(code, chunk.chunkname.encode(), require, b"b")
-        if fn is None:
-            raise CompileError(text(err))
-        return fn
+        try:
+            return self.state.call_with_chunk(
+                self.api.load_compiled, chunk_bytecode(chunk), "@" + chunk.chunkname, require
+            )
+        except engine.LuaError as exc:
+            raise CompileError(str(exc)) from None
 
     def _import_loader(
         self, app: App, owner: LuaEntry, target: str, allowed: frozenset[str] | None
@@ -294,6 +372,10 @@ class Sandbox:
             if target in self._loading:
                 raise LuaRaise(f"import cycle: {' -> '.join([*self._loading, target])}")
             library = app.entries.get(target)
+            if library is None and target in BUILT_IN_IMPORTS:
+                module_name, _, opener = BUILT_IN_IMPORTS[target].partition(":")
+                self._libraries[target] = getattr(importlib.import_module(module_name), opener)(self)
+                return b"value", self._libraries[target]
             if not isinstance(library, LuaEntry):
                 what = "not an entry of this app" if library is None else f"a {library.kind} entry"
                 raise LuaRaise(f"import '{target}' of {owner.id} is {what}, not a Lua library")
@@ -428,9 +510,15 @@ class Sandbox:
 def check_modules(app: App, entry: LuaEntry) -> None:
     """Load-time module check (spec §1.0): unknown modules, and for workflows every module (also of
     imported libraries) must be of class deterministic or workflow."""
-    problems = list(module_problems(app, entry, entry.kind.startswith("workflow.")))
+    problems = _module_problems_text(app, entry)
     if problems:
-        raise LoadError("\n".join(problems))
+        raise LoadError(problems)
+
+
+@lru_cache(maxsize=1024)
+def _module_problems_text(app: App, entry: LuaEntry) -> str:
+    """Cached per app and entry (both immutable, compared by identity): every execution loads one."""
+    return "\n".join(module_problems(app, entry, entry.kind.startswith("workflow.")))
 
 
 def module_problems(app: App, entry: LuaEntry, workflow: bool, chain: tuple[str, ...] = ()) -> Iterable[str]:

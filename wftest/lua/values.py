@@ -481,18 +481,38 @@ def _helpers_bytecode() -> bytes:
     return bytecode(_LUA_HELPERS.encode(), "=values")
 
 
+_LUPA_TYPES: list[tuple[type, type]] = []
+
+
+def _lupa_types(lua: Any) -> tuple[type, type]:
+    """lupa's Lua table class and the base class of all its Lua object wrappers (found once)."""
+    if not _LUPA_TYPES:
+        table_type = type(lua.table())
+        _LUPA_TYPES.append((table_type, table_type.__mro__[1]))
+    return _LUPA_TYPES[0]
+
+
+def helpers_chunk() -> tuple[bytes, tuple[Any, ...]]:
+    """The bytecode of the Lua helpers of `Values` and the arguments their chunk is called with; it
+    returns (export, slice). For hosts that load the helpers themselves (`Values(lua, helpers=...)`)."""
+    return _helpers_bytecode(), (_MARK, MAX_DEPTH, _CHUNK)
+
+
 class Values:
     """Converts values of one LuaRuntime (``encoding=None``) to and from Python values, JSON and payloads.
 
     Create it on the fresh runtime, before any prelude replaces globals: its Lua helpers keep the
-    original ``type``, ``next``, ``rawget``... so user code cannot change how values are exported."""
+    original ``type``, ``next``, ``rawget``... so user code cannot change how values are exported.
+    A host may pass `helpers`, the (export, slice) functions of `helpers_chunk()` run against the
+    original globals (it may do that on their first call)."""
 
-    def __init__(self, lua: Any) -> None:
+    def __init__(self, lua: Any, helpers: tuple[Any, Any] | None = None) -> None:
         self._lua = lua
-        helpers = lua.eval("load")(_helpers_bytecode(), b"=values", b"b")
-        self._export, self._slice = helpers(_MARK, MAX_DEPTH, _CHUNK)
-        self._table_type: type = type(lua.table())
-        self._lua_object: type = self._table_type.__mro__[1]
+        if helpers is None:
+            chunk = lua.globals()[b"load"](_helpers_bytecode(), b"=values", b"b")
+            helpers = chunk(_MARK, MAX_DEPTH, _CHUNK)
+        self._export, self._slice = helpers
+        self._table_type, self._lua_object = _lupa_types(lua)
 
     # -- Lua → Python -------------------------------------------------------------------------------
 

@@ -24,6 +24,8 @@ from wftest import commands as cmd
 from wftest.app import App, LuaEntry
 from wftest.history import event_types as ev
 from wftest.history.jsonio import HistoryFormatError, history_from_json
+from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
+from wftest.lua.state import StatePool
 from wftest.lua.values import PayloadError
 from wftest.worker.execution import (
     CHANGE_VERSION_ATTRIBUTE,
@@ -84,6 +86,10 @@ _EVENT_COMMAND = {
 }
 
 
+# Replays run one after another in pooled Lua states, each in fresh globals (wftest.lua.state).
+_STATES = StatePool()
+
+
 class NondeterminismError(Exception):
     """The code no longer produces the commands the history recorded."""
 
@@ -122,12 +128,12 @@ class _Recorded:
         return -1, False  # DefaultVersion: the history predates the change
 
 
-def _recorded(history: History) -> _Recorded:
+def _recorded(events: Sequence[HistoryEvent], types: Sequence[int]) -> _Recorded:
     out = _Recorded()
-    for event in history.events:
-        if event.event_type != ev.MARKER_RECORDED:
+    for i, kind in enumerate(types):
+        if kind != ev.MARKER_RECORDED:
             continue
-        marker = event.marker_recorded_event_attributes
+        marker = events[i].marker_recorded_event_attributes
         details = marker.details
         if marker.marker_name == SIDE_EFFECT_MARKER and "side-effect-id" in details:
             sid = json.loads(details["side-effect-id"].payloads[0].data)
@@ -320,32 +326,31 @@ def _strict_mismatch(event: HistoryEvent, c: cmd.Command) -> str | None:
     return None
 
 
-def _split_tasks(history: History) -> list[tuple[int, int, int]]:
-    """(started index, completed index, end of its command events) for every completed workflow task;
-    a final task with no completion is (started, -1, -1)."""
-    events = history.events
+def _split_tasks(types: Sequence[int]) -> list[tuple[int, int, int]]:
+    """(started index, completed index, end of its command events) for every completed workflow task
+    (given the event types of a history); a final task with no completion is (started, -1, -1)."""
+    count = len(types)
     tasks: list[tuple[int, int, int]] = []
-    for i, e in enumerate(events):
-        if e.event_type != ev.WORKFLOW_TASK_STARTED:
+    for i, kind in enumerate(types):
+        if kind != ev.WORKFLOW_TASK_STARTED:
             continue
-        nxt = events[i + 1] if i + 1 < len(events) else None
-        if nxt is None:
+        if i + 1 == count:
             tasks.append((i, -1, -1))
-        elif nxt.event_type == ev.WORKFLOW_TASK_COMPLETED:
+        elif types[i + 1] == ev.WORKFLOW_TASK_COMPLETED:
             end = i + 2
-            while end < len(events) and events[end].event_type in _COMMAND_EVENTS:
+            while end < count and types[end] in _COMMAND_EVENTS:
                 end += 1
             tasks.append((i, i + 1, end))
     return tasks
 
 
-def _accepted_updates(history: History) -> dict[int, list[UpdateRequest]]:
+def _accepted_updates(events: Sequence[HistoryEvent], types: Sequence[int]) -> dict[int, list[UpdateRequest]]:
     """Accepted updates by the started event id of the workflow task they were delivered with (the one
     after their sequencing event). Rejected updates leave no event, so replay never delivers them."""
     out: dict[int, list[UpdateRequest]] = {}
-    for e in history.events:
-        if e.event_type == ev.WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            a = e.workflow_execution_update_accepted_event_attributes
+    for i, kind in enumerate(types):
+        if kind == ev.WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            a = events[i].workflow_execution_update_accepted_event_attributes
             request = a.accepted_request
             out.setdefault(a.accepted_request_sequencing_event_id + 1, []).append(
                 UpdateRequest(request.meta.update_id, request.input.name, tuple(request.input.args.payloads))
@@ -383,35 +388,49 @@ def replay_history(
         started.task_queue.name,
         attempt=started.attempt or 1,
     )
-    execution = WorkflowExecution(app, entry, info, list(started.input.payloads), context=context, seed=seed)
-    result = replay_into(execution, history, strict=strict)
-    execution.close()
-    return result
+    state = _STATES.acquire(DEFAULT_MEMORY_LIMIT)
+    execution = WorkflowExecution(
+        app, entry, info, list(started.input.payloads), context=context, seed=seed, lua_state=state
+    )
+    expected_ending = False
+    try:
+        result = replay_into(execution, history, strict=strict)
+        expected_ending = True
+        return result
+    except (NondeterminismError, HistoryFormatError):
+        expected_ending = True
+        raise
+    finally:
+        # The state goes back to the pool only after an ending the replay is made for.
+        if execution.release() and expected_ending:
+            _STATES.give_back(state)
 
 
 def replay_into(execution: WorkflowExecution, history: History, *, strict: bool = False) -> ReplayResult:
     """Drive a fresh `execution` of the history's run through every workflow task of `history`. It stays
     open afterwards, so a simulated worker can carry on from there (recovery after a worker crash)."""
     entry = execution.entry
-    recorded = _recorded(history)
+    events = list(history.events)
+    types = [e.event_type for e in events]
+    recorded = _recorded(events, types)
     mismatch: Callable[[HistoryEvent, cmd.Command], str | None] = _strict_mismatch if strict else _go_mismatch
-    events = history.events
     previous = -1
     total = 0
-    matched: list[str] = []
-    tasks = _split_tasks(history)
-    updates = _accepted_updates(history)
+    matched: list[cmd.Command] = []
+    tasks = _split_tasks(types)
+    updates = _accepted_updates(events, types)
     for number, (start, completed, end) in enumerate(tasks, start=1):
         batch = events[previous + 1 : start + 1]
         previous = start
+        task_started = events[start]
         try:
             produced = execution.workflow_task(
                 batch,
-                started_event_id=events[start].event_id,
-                now_ns=events[start].event_time.ToNanoseconds(),
+                started_event_id=task_started.event_id,
+                now_ns=task_started.event_time.ToNanoseconds(),
                 resolver=recorded,
-                history_size=events[start].workflow_task_started_event_attributes.history_size_bytes,
-                updates=updates.get(events[start].event_id, ()),
+                history_size=task_started.workflow_task_started_event_attributes.history_size_bytes,
+                updates=updates.get(task_started.event_id, ()) if updates else (),
             )
         except PayloadError as exc:
             # History JSON is checked when read; a History object built elsewhere is checked here.
@@ -425,7 +444,7 @@ def replay_into(execution: WorkflowExecution, history: History, *, strict: bool 
             ) from None
         if completed < 0:
             break
-        expected = list(events[completed + 1 : end])
+        expected = events[completed + 1 : end]
         if not strict:
             expected = _go_filter_events(expected)
             produced = _go_filter_commands(produced)
@@ -450,7 +469,7 @@ def replay_into(execution: WorkflowExecution, history: History, *, strict: bool 
                     + (f"  at {where}" if where and where != "?" else ""),
                 ]
                 if matched:
-                    lines.append("  last matching commands: " + ", ".join(matched[-3:]))
+                    lines.append("  last matching commands: " + ", ".join(c.describe() for c in matched[-3:]))
                 if command is None and not execution.closed:
                     lines.append(f"  the code waits: {execution.waiting() or 'nothing is running'}")
                 if "math.random" in entry.source_text:
@@ -464,7 +483,7 @@ def replay_into(execution: WorkflowExecution, history: History, *, strict: bool 
                     "\n".join(lines), event_id=event_id, workflow_task=number, where=where
                 )
             assert command is not None
-            matched.append(command.describe())
+            matched.append(command)
             total += 1
     return ReplayResult(execution.info.workflow_type, len(tasks), total, "strict" if strict else "go")
 

@@ -36,6 +36,7 @@ from wftest.lua.compiler import bytecode
 from wftest.lua.modules.time import duration_ns, new_time
 from wftest.lua.process import HostCommand, LuaProcess, StepOutcome
 from wftest.lua.sandbox import LIB, LuaFailure, Sandbox, SandboxOptions, text
+from wftest.lua.state import LuaState
 from wftest.lua.values import EncodeError, encode_json_python, python_to_payload
 from wftest.worker.errors import error_info
 from wftest.worker.options import OptionError, activity_options, child_options
@@ -137,6 +138,7 @@ class WorkflowExecution:
         memory_limit: int | None = None,
         instruction_budget: int | None = None,
         local_send: Callable[[str, str, tuple[Any, ...], str], None] | None = None,
+        lua_state: LuaState | None = None,
     ) -> None:
         self.app = app
         self.entry = entry
@@ -163,13 +165,13 @@ class WorkflowExecution:
             options.memory_limit = memory_limit
         if instruction_budget is not None:
             options.instruction_budget = instruction_budget
-        self.sb = Sandbox(options)
+        self.sb = Sandbox(options, state=lua_state)
         self.proc = LuaProcess(self.sb)
         host = self.sb.lua.table_from(
             {
                 b"duration_ns": self.sb.host_function(self._duration),
                 b"info": self.sb.host_function(self._info),
-                b"sections": self.sb.lua.table_from(_SECTIONS),
+                b"sections": _section_code,
             }
         )
         self.rt = self.sb.library_api("workflow_runtime.lua", self.proc.table, host)
@@ -264,6 +266,8 @@ class WorkflowExecution:
 
     def _apply_event(self, event: HistoryEvent) -> None:
         kind = event.event_type
+        if kind not in _APPLIED_EVENTS:
+            return
         if kind == ev.ACTIVITY_TASK_COMPLETED:
             a = event.activity_task_completed_event_attributes
             payloads = a.result.payloads
@@ -492,8 +496,10 @@ class WorkflowExecution:
     def _execute(self, host: HostCommand) -> bool:
         """Execute one command; True when it was answered at once (the process must step again)."""
         t = host.table
-        kind = text(t.kind)
-        where = text(t.where) if t.where is not None else "?"
+        # Item access with bytes keys: much cheaper than lupa's attribute access on this hot path.
+        kind = text(t[b"kind"])
+        where_value = t[b"where"]
+        where = text(where_value) if where_value is not None else "?"
         handler = _HANDLERS.get(kind)
         if handler is None:
             self.proc.reply(
@@ -511,13 +517,15 @@ class WorkflowExecution:
     # -- command handlers --------------------------------------------------------------------------
 
     def _activity(self, task: int, t: Any, where: str, *, future: bool) -> bool:
-        target = text(t.target)
+        target = text(t[b"target"])
         try:
-            call_options = self.sb.values.to_python(t.options) if t.options is not None else None
+            raw_options = t[b"options"]
+            call_options = self.sb.values.to_python(raw_options) if raw_options is not None else None
             defaults = self.app.entries[target].call_options if target in self.app.entries else None
             options, explicit_id = activity_options(self.info.task_queue, defaults, call_options)  # type: ignore[arg-type]
-            args = t.args
-            payloads = tuple(self.sb.values.to_payload(args[i]) for i in range(1, int(args.n) + 1))
+            args = t[b"args"]
+            to_payload = self.sb.values.to_payload
+            payloads = tuple([to_payload(args[i]) for i in range(1, int(args[b"n"]) + 1)])
         except (OptionError, EncodeError) as exc:
             self.proc.reply(
                 task, None, self._lua_error(ErrorInfo("Invalid", str(exc), False, None, None, None))
@@ -568,7 +576,7 @@ class WorkflowExecution:
         return timer_id
 
     def _sleep(self, task: int, t: Any, where: str) -> bool:
-        duration = int(t.duration)
+        duration = int(t[b"duration"])
         if duration <= 0:
             # §0.3/§8.8: no command; resolved at the next workflow task.
             self._completions.append((task, ()))
@@ -577,7 +585,7 @@ class WorkflowExecution:
         return False
 
     def _timer_start(self, task: int, t: Any, where: str, kind: str = "after") -> bool:
-        timer = _Timer(kind, channel=int(t.channel), duration_ns=int(t.duration))
+        timer = _Timer(kind, channel=int(t[b"channel"]), duration_ns=int(t[b"duration"]))
         timer_id = self._start_timer(timer, where)
         handle = timer.handle = int(timer_id)
         self._timer_by_handle[handle] = timer_id
@@ -909,6 +917,14 @@ class WorkflowExecution:
         """Kill every coroutine (the run is over)."""
         self.proc.kill_all()
 
+    def release(self) -> bool:
+        """Close and give up the Lua state (see `Sandbox.release`); True when it may host another
+        execution. The execution cannot be used any more."""
+        self.close()
+        reusable = self.sb.release()
+        vars(self).clear()
+        return reusable
+
 
 def search_attribute_payloads(values: Any) -> dict[str, Payload]:
     """§2.11: typed search attributes (payload metadata `type`)."""
@@ -942,6 +958,11 @@ _SECTIONS = {
     for name in ("funcs", "timers", "workflow", "process", "messaging")
 }
 
+
+def _section_code(name: bytes) -> bytes:
+    """The code of a workflow runtime section, asked for when the section is first used."""
+    return _SECTIONS[name]
+
 _HANDLERS: dict[str, Callable[[WorkflowExecution, int, Any, str], bool]] = {
     "activity.call": WorkflowExecution._activity_call,
     "activity.start": WorkflowExecution._activity_start,
@@ -973,6 +994,22 @@ _CHILD_EVENTS = frozenset(
         ev.CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
     }
 )
+
+
+# The events a workflow task's batch can hold that the execution acts on (the others only pass by).
+_APPLIED_EVENTS = _CHILD_EVENTS | {
+    ev.ACTIVITY_TASK_COMPLETED,
+    ev.ACTIVITY_TASK_FAILED,
+    ev.ACTIVITY_TASK_TIMED_OUT,
+    ev.ACTIVITY_TASK_CANCELED,
+    ev.TIMER_FIRED,
+    ev.WORKFLOW_EXECUTION_SIGNALED,
+    ev.WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+    ev.EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+    ev.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+    ev.EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+    ev.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+}
 
 
 def _child_close_attributes(kind: int, event: HistoryEvent) -> Any:

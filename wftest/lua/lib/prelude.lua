@@ -1,6 +1,7 @@
--- The sandbox prelude: runs once in every fresh Lua state, before any user code.
+-- The sandbox prelude: runs in every sandbox's fresh globals, before any user code.
 -- It receives the host table from Python, builds Wippy's global environment (errors, os, 5.1 names,
--- command-passing coroutines) and returns the private API the Python side drives.
+-- command-passing coroutines; the less used parts load from prelude_extras.lua on first use) and
+-- returns the private API the Python side drives.
 local host = ...
 
 local raw_type, raw_error, raw_pcall, raw_tostring = type, error, pcall, tostring
@@ -8,10 +9,32 @@ local raw_getmetatable, raw_setmetatable, raw_rawget, raw_rawset = getmetatable,
 local collectgarbage = collectgarbage
 local raw_select, raw_load, raw_next, raw_pairs = select, load, next, pairs
 local co_create, co_resume, co_yield, co_status = coroutine.create, coroutine.resume, coroutine.yield, coroutine.status
-local co_running, co_close = coroutine.running, coroutine.close
+local co_running, co_close, co_isyieldable = coroutine.running, coroutine.close, coroutine.isyieldable
+local raw_tonumber = tonumber
 local dbg_sethook, dbg_traceback, dbg_getinfo = debug.sethook, debug.traceback, debug.getinfo
+local dbg_getmetatable = debug.getmetatable
 local str_match, str_format, str_sub, str_find = string.match, string.format, string.sub, string.find
+local str_gsub = string.gsub
 local tbl_concat, tbl_unpack, tbl_pack = table.concat, table.unpack, table.pack
+local dbg_upvaluejoin = debug.upvaluejoin
+
+-- A compiled chunk as if freshly loaded in `env` (a new _ENV upvalue; closures it made before keep theirs).
+local function bind(fn, env)
+    dbg_upvaluejoin(fn, 1, function() return env end, 1)
+    return fn
+end
+
+-- Bundled Lua halves and compiled chunks come from the Lua state's caches (wftest.lua.state) when it
+-- has them; a state that hosts one sandbox in its own globals has none, and they load here.
+local function load_code(code, name, level)
+    if raw_type(code) ~= "string" then code = code() end
+    local fn, err = raw_load(code, name, "b")
+    if fn == nil then raw_error(err, level) end
+    return fn
+end
+local load_cached = function(code, name) return load_code(code, name, 2) end
+local state_chunk = function(_, code, name) return load_code(code, name, 0) end
+if host.state then load_cached, state_chunk = host.state.load_cached, host.state.chunk end
 
 local RAISE = host.RAISE
 local HOST = raw_setmetatable({}, {__name = "wftest.host_command"})
@@ -49,6 +72,28 @@ function type(v)
     local t = raw_type(v)
     if t == "table" and wippy_tag(v) ~= nil then return "userdata" end
     return t
+end
+
+-- A metatable with __gc or __mode makes garbage collection observable: when finalizers run and weak
+-- entries vanish depends on all garbage in the state, so such a state never hosts another sandbox.
+-- Errors keep the C function's message, with the name the caller used and the caller's line.
+local gc_observable = false
+function setmetatable(...)
+    local t, mt = ...
+    local mt_type = raw_type(mt)
+    if mt_type == "table" and (raw_rawget(mt, "__gc") ~= nil or raw_rawget(mt, "__mode") ~= nil) then
+        gc_observable = true
+    end
+    if raw_type(t) == "table" and (mt_type == "table" or (mt == nil and raw_select("#", ...) >= 2)) then
+        local current = dbg_getmetatable(t)
+        if current == nil or raw_rawget(current, "__metatable") == nil then
+            return raw_setmetatable(t, mt)  -- cannot fail
+        end
+    end
+    local ok, result = raw_pcall(raw_setmetatable, ...)
+    if ok then return result end
+    local called = "'" .. (dbg_getinfo(1, "n").name or "setmetatable") .. "'"
+    raw_error((str_gsub(result, "^bad argument (#%d+) to '[^']*'", "bad argument %1 to " .. called)), 2)
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -117,71 +162,21 @@ function error_methods:details()
 end
 function error_methods:stack() return self._stack or "" end
 
-local errors = {
-    NOT_FOUND = "NotFound", ALREADY_EXISTS = "AlreadyExists", INVALID = "Invalid",
-    PERMISSION_DENIED = "PermissionDenied", UNAVAILABLE = "Unavailable", INTERNAL = "Internal",
-    CANCELED = "Canceled", CONFLICT = "Conflict", TIMEOUT = "Timeout", RATE_LIMITED = "RateLimited",
-    UNKNOWN = "",
-}
-
-function errors.new(spec)
-    local t = raw_type(spec)
-    -- (no tail calls here: the creation site is found by stack level)
-    if t == "string" then
-        local e = make_error(spec, "", nil, nil, nil, nil, 2)
-        return e
-    end
-    if t ~= "table" or raw_getmetatable(spec) == ERROR_MT then
-        raw_error("errors.new expects a message string or a table with a message field", 2)
-    end
-    local message = spec.message
-    if raw_type(message) ~= "string" then
-        raw_error("errors.new: 'message' field is required and must be a string", 2)
-    end
-    local kind = spec.kind
-    if kind ~= nil and raw_type(kind) ~= "string" then raw_error("errors.new: 'kind' must be a string", 2) end
-    local retryable = spec.retryable
-    if retryable ~= nil and raw_type(retryable) ~= "boolean" then
-        raw_error("errors.new: 'retryable' must be a boolean", 2)
-    end
-    local details = spec.details
-    if details ~= nil and raw_type(details) ~= "table" then raw_error("errors.new: 'details' must be a table", 2) end
-    local e = make_error(message, kind, retryable, details, nil, nil, 2)
-    return e
-end
-
-function errors.wrap(err, context)
-    if err == nil then return nil end
-    if raw_type(context) ~= "string" then raw_error("errors.wrap: context must be a string", 2) end
-    if raw_getmetatable(err) == ERROR_MT then
-        local e = make_error(err._message, err._kind, err._retryable, err._details, context, err, 2)
-        e._stack = err._stack or e._stack
-        return e
-    end
-    local inner = make_error(raw_tostring(err), "", nil, nil, nil, nil, 2)
-    local e = make_error(inner._message, "", nil, nil, context, inner, 2)
-    return e
-end
-
-function errors.is(err, kind)
-    return raw_getmetatable(err) == ERROR_MT and err._kind == kind
-end
-
-function errors.call_stack(err)
-    if raw_getmetatable(err) ~= ERROR_MT or not err._file then return nil end
-    return {thread = "main", frames = {{level = 0, source = err._file, line = err._line, name = "", type = "lua"}}}
-end
-
-_G.errors = errors
-
 ---------------------------------------------------------------------------------------------------
 -- Host functions: Python returns (RAISE, message) to raise a Lua error at the caller's line.
+-- lupa ties every Python handle on a Lua value made during a host call to the calling coroutine, and
+-- using or dropping that handle after the coroutine is collected crashes; the host keeps some (module
+-- tables, for one). So a coroutine that calls the host lives as long as this sandbox does.
+local host_callers = {}
 local function check_raise(a, ...)
     if a == RAISE then raw_error((...), 2) end
     return a, ...
 end
 local function wrap_host(f)
-    return function(...) return check_raise(f(...)) end
+    return function(...)
+        host_callers[co_running()] = true
+        return check_raise(f(...))
+    end
 end
 
 local function new_error(kind, message, retryable, details)
@@ -190,46 +185,28 @@ end
 
 ---------------------------------------------------------------------------------------------------
 -- Commands: the only way Lua talks to a driving host. A shim yields (HOST, cmd) and returns the reply.
--- User coroutines forward HOST yields outward and resume with the host's reply, so a command issued
--- inside coroutine.wrap/resume still reaches the host.
 local function host_command(cmd)
     local file, line = where(2)
     cmd.where = file and (file .. ":" .. line) or "?"
     return co_yield(HOST, cmd)
 end
 
-local function forward(co, ok, a, ...)
-    if ok and a == HOST then
-        return forward(co, co_resume(co, co_yield(HOST, ...)))
+-- The rest of the environment (prelude_extras.lua), loaded on first use.
+local extras_code, extras = host.extras_code, nil
+local function more()
+    if extras == nil then
+        extras = bind(load_cached(extras_code, "=prelude_extras.lua"), _ENV)({
+            type = raw_type, error = raw_error, tostring = raw_tostring, getmetatable = raw_getmetatable,
+            tonumber = raw_tonumber, str_match = str_match, dbg_traceback = dbg_traceback,
+            co_resume = co_resume, co_yield = co_yield, co_status = co_status, co_running = co_running,
+            co_close = co_close, co_isyieldable = co_isyieldable,
+            ERROR_MT = ERROR_MT, make_error = make_error, error_string = error_string, where = where,
+            new_thread = new_thread, wrap_host = wrap_host, HOST = HOST, host = host,
+            budget_hit = function() return budget_hit end,
+        })
     end
-    return ok, a, ...
+    return extras
 end
-
-local user_coroutine = {
-    create = function(fn)
-        if raw_type(fn) ~= "function" then raw_error("bad argument #1 to 'create' (function expected)", 2) end
-        return new_thread(fn)
-    end,
-    resume = function(co, ...) return forward(co, co_resume(co, ...)) end,
-    yield = co_yield,
-    status = co_status,
-    running = co_running,
-    isyieldable = coroutine.isyieldable,
-    close = co_close,
-}
-function user_coroutine.wrap(fn)
-    local co = user_coroutine.create(fn)
-    local function finish(ok, ...)
-        if not ok then
-            local e = ...
-            if raw_type(e) == "string" then raw_error(e, 0) end
-            raw_error(e, 0)
-        end
-        return ...
-    end
-    return function(...) return finish(user_coroutine.resume(co, ...)) end
-end
-_G.coroutine = user_coroutine
 
 -- Side effects (uuid.v4, crypto.random.*, ...): in a workflow a command the host records as a SideEffect
 -- marker (spec §2.4); elsewhere the value comes straight from the sandbox's seeded generator.
@@ -241,50 +218,6 @@ local function side_effect(name, ...)
     return produce(name, ...)
 end
 
----------------------------------------------------------------------------------------------------
--- An error's chain outer -> inner as plain tables (Wippy's failure converter writes it, spec §3.3).
-local function error_chain(e)
-    local out = {}
-    local cur = e
-    while raw_getmetatable(cur) == ERROR_MT do
-        local msg = cur._context or cur._message
-        out[#out + 1] = {msg = msg, kind = cur._kind, retry = cur._retryable, details = cur._details,
-                         stack = cur._stack}
-        if cur._context == nil then break end
-        cur = cur._cause
-    end
-    return out
-end
-
----------------------------------------------------------------------------------------------------
--- Failure description handed to the host: message, kind, file, line, traceback.
-local function describe_failure(co, e)
-    local f = {kind = "Internal", retryable = false}
-    if raw_getmetatable(e) == ERROR_MT then
-        f.message = error_string(e)
-        f.kind = (e._kind ~= "" and e._kind) or "Internal"
-        f.retryable = e._retryable
-        f.details = e._details
-        f.file, f.line = e._file, e._line
-        if f.file == nil then f.file, f.line = where(0, co) end
-        f.error = e
-    else
-        local msg = raw_tostring(e)
-        if raw_type(e) == "table" then
-            local mt = raw_getmetatable(e)
-            if not (mt and mt.__tostring) then msg = "(error object is a table value)" end
-        elseif e == nil then
-            msg = "nil"
-        end
-        f.message = msg
-        local file, line = str_match(msg, "^([^:\n]+%.lua):(%d+): ")
-        if file then f.file, f.line = file, tonumber(line) else f.file, f.line = where(0, co) end
-    end
-    f.budget = budget_hit
-    f.traceback = dbg_traceback(co, nil, 0)
-    return f
-end
-
 -- Resume a process coroutine and classify what it did:
 --   "command", cmd            a shim asked the host for something
 --   "yield", n, values...     a bare coroutine.yield at the top of the coroutine
@@ -292,7 +225,7 @@ end
 --   "error", failure          it raised
 local function classify(co, ok, ...)
     if not ok then
-        return "error", describe_failure(co, (...))
+        return "error", more().describe_failure(co, (...))
     end
     if co_status(co) == "dead" then
         return "done", raw_select("#", ...), ...
@@ -332,22 +265,6 @@ local function kill(handle)
 end
 
 ---------------------------------------------------------------------------------------------------
--- os: Wippy's clock-only os module backed by the host clock (spec §1.0).
-local host_now_ns = host.now_ns
-local os_lib = {platform = "wippy"}
-function os_lib.time(t)
-    if t == nil then return host_now_ns() // 1000000000 end
-    return host.os_time(t)
-end
-function os_lib.clock()
-    local ns = host_now_ns()
-    return ns // 1000000000 + (ns % 1000000000) / 1e9
-end
-function os_lib.difftime(a, b) return a - (b or 0) end
-os_lib.date = wrap_host(host.os_date)
-_G.os = os_lib
-
----------------------------------------------------------------------------------------------------
 -- Lua 5.1 names Wippy code uses, and removal of everything a sandbox must not offer.
 _G.unpack = tbl_unpack
 table.getn = function(t) return #t end
@@ -364,26 +281,56 @@ math.mod = math.fmod
 string.dump = nil
 
 _G.print = wrap_host(host.print)
+-- (`coroutine` and `os` come back as this sandbox's own, on first use; see the lazy globals below.)
 for _, name in raw_pairs({"io", "debug", "package", "python", "load", "loadstring", "loadfile", "dofile",
-                          "collectgarbage", "rawlen", "utf8", "require"}) do
+                          "collectgarbage", "rawlen", "utf8", "require", "coroutine", "os"}) do
     _G[name] = nil
 end
 math.randomseed(host.random_seed)
 
 -- Declared types and the integer/number/string/boolean casts (types.lua) load on first use: most
--- scripts never touch them, and every execution gets a fresh state.
+-- scripts never touch them, and many only declare types. A declaration makes a type value at once (the
+-- descriptor key and metatable are shared with types.lua); using one (a call, a method or a field)
+-- loads types.lua first, which fills in the metatable.
 local types_code, types_loaded = host.types_code, false
+local TYPE_KEY, TYPE_MT = {}, {}
 local function load_types()
     if types_loaded then return end
-    types_loaded = true
     raw_setmetatable(string, nil)
-    raw_load(types_code, "=types.lua", "b")()
+    bind(load_cached(types_code, "=types.lua"), _ENV)(TYPE_KEY, TYPE_MT)
+    types_loaded = true
+end
+TYPE_MT.__index = function(t, k)
+    load_types()
+    return TYPE_MT.__index(t, k)
+end
+TYPE_MT.__call = function(t, ...)
+    load_types()
+    return TYPE_MT.__call(t, ...)
+end
+function __wftype(name, build)
+    return raw_setmetatable({[TYPE_KEY] = {tag = "named", name = name, build = build}}, TYPE_MT)
 end
 -- Globals made on first use: name -> function returning the value (types; the runtime adds more).
 local lazy_globals = {}
 local function lazy_global(name, make) lazy_globals[name] = make end
-for _, name in ipairs({"__wftype", "integer", "number", "boolean"}) do
+for _, name in ipairs({"integer", "number", "boolean"}) do
     lazy_global(name, function() load_types() return raw_rawget(_G, name) end)
+end
+for _, name in ipairs({"errors", "os"}) do
+    lazy_global(name, function() return more()[name] end)
+end
+-- Functions the process runtime adds to `coroutine` (coroutine.spawn), kept until code uses it.
+local coroutine_additions = {}
+lazy_global("coroutine", function()
+    local co = more().coroutine
+    for k, v in raw_pairs(coroutine_additions) do co[k] = v end
+    return co
+end)
+local function add_to_coroutine(name, fn)
+    coroutine_additions[name] = fn
+    local co = raw_rawget(_G, "coroutine")
+    if raw_type(co) == "table" then co[name] = fn end
 end
 raw_setmetatable(_G, {__index = function(_, k)
     local make = lazy_globals[k]
@@ -402,11 +349,19 @@ end})
 -- Chunk loading: text only, each chunk in its own environment (own `require`) over the globals.
 -- `code` is source text, or bytecode the host compiled from checked source (mode "b"); user code
 -- itself can never load anything.
+local function chunk_env(req)
+    return raw_setmetatable({require = req}, {__index = _G, __newindex = _G})
+end
 local function load_chunk(code, chunkname, req, mode)
-    local env = raw_setmetatable({require = req}, {__index = _G, __newindex = _G})
-    local fn, err = raw_load(code, "@" .. chunkname, mode or "t", env)
+    local fn, err = raw_load(code, "@" .. chunkname, mode or "t", chunk_env(req))
     if not fn then return nil, err end
     return fn, nil
+end
+
+-- A chunk the host compiled and the state keeps (by number; the code comes along unless the state has
+-- it), given its own environment as if freshly loaded.
+local function load_compiled(id, code, name, req)
+    return bind(state_chunk(id, code, name), chunk_env(req))
 end
 
 -- `require` for one chunk: Python resolves the name to a module value, or to a library chunk that is
@@ -440,7 +395,7 @@ return {
     wrap_host = wrap_host,
     new_error = new_error,
     error_string = error_string,
-    error_chain = error_chain,
+    error_chain = function(e) return more().error_chain(e) end,
     wippy_tag = wippy_tag,
     is_error = function(v) return raw_getmetatable(v) == ERROR_MT end,
     spawn = spawn,
@@ -448,10 +403,14 @@ return {
     kill = kill,
     collect = function() collectgarbage("collect") end,
     load_chunk = load_chunk,
+    load_compiled = load_compiled,
+    yield = co_yield,
+    add_to_coroutine = add_to_coroutine,
     pick_method = pick_method,
     make_require = make_require,
     lazy_global = lazy_global,
-    load_code = function(code, name) return raw_load(code, name, "b") end,
+    load_code = function(code, name) return bind(load_cached(code, name), _ENV) end,
+    gc_observable = function() return gc_observable end,
     status = co_status,
     pack = tbl_pack,
 }

@@ -4,7 +4,7 @@
 -- No Temporal knowledge lives here: the same scheduler runs workflows and plain processes.
 local api = ...
 local HOST, spawn_thread, resume_thread, kill_thread = api.HOST, api.spawn, api.resume, api.kill
-local co_yield = coroutine.yield
+local co_yield = api.yield
 local raw_type, raw_error, raw_setmetatable, raw_getmetatable = type, error, setmetatable, getmetatable
 local tbl_pack, tbl_unpack, tbl_remove = table.pack, table.unpack, table.remove
 local pairs, ipairs = pairs, ipairs
@@ -19,7 +19,7 @@ local ready, ready_head, ready_tail = {}, 1, 0
 local next_task_id = 0
 local running = nil          -- task being resumed right now
 local main_task = nil
-local commands = nil         -- host commands collected during the current step
+local commands = nil         -- host commands of the current step: task id, command, task id, ...
 local finished, failure = nil, nil
 
 local function enqueue(task, ...)
@@ -215,13 +215,13 @@ _G.channel = channel_lib
 
 ---------------------------------------------------------------------------------------------------
 -- coroutine.spawn: the new coroutine is queued before the spawner is re-queued, so it runs first.
-coroutine.spawn = function(fn)
+api.add_to_coroutine("spawn", function(fn)
     if raw_type(fn) ~= "function" then raw_error("coroutine.spawn expects a function", 2) end
     if running == nil then raw_error("coroutine.spawn outside a process", 2) end
     local task = new_task(fn, "spawned")
     co_yield(HOST, {kind = "__spawn", task = task})
     return task.id
-end
+end)
 
 ---------------------------------------------------------------------------------------------------
 -- The step loop.
@@ -265,7 +265,9 @@ local function drain()
             else
                 task.state = "host"
                 task.where = raw_type(cmd) == "table" and cmd.kind or "host command"
-                commands[#commands + 1] = {task = task.id, command = cmd}
+                local n = #commands
+                commands[n + 1] = task.id
+                commands[n + 2] = cmd
             end
         elseif status == "yield" then
             enqueue(task)   -- a bare coroutine.yield at the top of a task: back of the queue
@@ -308,9 +310,9 @@ local function blocked_report()
 end
 
 -- One step: run until quiescent. Returns
---   "finished", values         the main task returned (everything else is killed)
+--   "finished", n, values...   the main task returned (everything else is killed)
 --   "failed", failure          a task raised
---   "commands", list           host commands in yield order: {task = id, command = table}
+--   "commands", id, cmd, ...   host commands in yield order: task id and command table, flat
 --   "idle"                     blocked, but something outside may wake a task
 --   "deadlock", report         all blocked and nothing can wake them
 local flush_hook = nil
@@ -329,9 +331,9 @@ function P.step()
     if failure then return "failed", failure end
     if finished then
         P.kill_all()
-        return "finished", finished
+        return "finished", finished.n, tbl_unpack(finished, 1, finished.n)
     end
-    if #out > 0 then return "commands", out end
+    if #out > 0 then return "commands", tbl_unpack(out) end
     if waits_on_outside() then return "idle" end
     return "deadlock", "all coroutines blocked with no pending operations (" .. blocked_report() .. ")"
 end

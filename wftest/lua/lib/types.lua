@@ -44,9 +44,11 @@ local concat = table.concat
 local string_lib = string
 local errors_lib = errors
 
-local D = {}        -- private key: every type value keeps its descriptor at t[D]
+-- The private key (every type value keeps its descriptor at t[D]) and the metatable of type values;
+-- a host that makes type values before running this chunk passes its own.
+local D, TypeMT = ...
+D, TypeMT = D or {}, TypeMT or {}
 local Type = {}     -- methods of type values
-local TypeMT = {}
 local CHECK = {}    -- tag -> function(t, d, v, path, seen): nil or a failure message
 local T = {}        -- descriptor constructors, passed to declarations as __t
 

@@ -33,11 +33,15 @@ function payload_methods:get_format() return "lua/any" end
 function payload_methods:unmarshal() return self._value, nil end
 function common.new_payload(value) return raw_setmetatable({_value = value}, PAYLOAD_MT) end
 
+-- host.sections: a table of the sections' codes by name, or a host function giving the code of a name
+-- (then nothing holds the codes once loaded).
 local codes, loaded = host.sections, {}
 local function section(name)
     local s = loaded[name]
     if s == nil then
-        s = api.load_code(codes[name], "=wf_" .. name .. ".lua")(api, P, host, common)
+        local code = function() return codes(name) end
+        if raw_type(codes) == "table" then code = codes[name] end
+        s = api.load_code(code, "=wf_" .. name .. ".lua")(api, P, host, common)
         loaded[name] = s
     end
     return s

@@ -1,0 +1,418 @@
+"""Lua states that host sandboxes one after another (replays reuse them): every sandbox gets fresh
+globals and nothing of an earlier sandbox can reach it.
+
+Each isolation test lets a first sandbox change whatever Lua code can change, releases it, and checks
+that the next sandbox in the same state sees exactly what a sandbox in a brand-new state sees.
+"""
+
+from __future__ import annotations
+
+import gc
+import textwrap
+import weakref
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wftest import load_app
+from wftest.app import App
+from wftest.lua.process import LuaProcess
+from wftest.lua.sandbox import Sandbox, SandboxOptions
+from wftest.lua.state import REUSE_MEMORY_LIMIT, LuaState, StateBusy, StatePool
+from wftest.replay import NondeterminismError, replay_history, replayer
+from wftest.sim import World
+from wftest.worker import execution as worker_execution
+
+
+def run(sb: Sandbox, body: str, *args: Any) -> tuple[Any, ...]:
+    return sb.call(sb.lua.eval(f"function(...)\n{body}\nend"), *args)
+
+
+# Everything a sandbox can observe of its environment, in the order `pairs` gives it (so the tables are
+# built the same way too), plus how the string methods, the string metatable and the casts behave.
+FINGERPRINT = """
+local parts = {}
+local function keys(name, t)
+    local out = {}
+    for k, v in pairs(t) do out[#out + 1] = tostring(k) .. ":" .. type(v) end
+    parts[#parts + 1] = name .. "=" .. table.concat(out, ",")
+end
+keys("_G", _G)
+for _, lib in ipairs({"string", "table", "math", "os", "errors", "coroutine", "channel"}) do
+    keys(lib, _G[lib])
+end
+keys("string_mt", getmetatable(""))
+parts[#parts + 1] = tostring(getmetatable("").__index == string)
+parts[#parts + 1] = ("abc"):upper() .. string.rep("x", 2) .. tostring(math.pi)
+parts[#parts + 1] = tostring(integer("12")) .. tostring(string(7)) .. tostring(leak)
+parts[#parts + 1] = tostring(math.random(1, 1000000000))
+return table.concat(parts, "\\n")
+"""
+
+VANDALISM = """
+leak = "from an earlier sandbox"
+string.upper = function() return "hijacked" end
+string.extra = 1
+table.insert = nil
+math.pi = 3
+getmetatable("").__index = {upper = function() return "meta" end}
+getmetatable("").__add = function() return 0 end
+errors.new = nil
+os.time = function() return 0 end
+coroutine.spawn = nil
+channel.new = nil
+print = nil
+integer = 5
+setmetatable(_G, nil)
+setmetatable(string, nil)
+for i = 1, 10 do math.random() end
+return ("x"):upper()
+"""
+
+
+def fingerprint(sb: Sandbox) -> str:
+    (text,) = run(sb, FINGERPRINT)
+    return bytes(text).decode()
+
+
+def workflow_options(seed: int = 7) -> SandboxOptions:
+    """A workflow's sandbox: its simulated run (in a state of its own) is compared with its replays."""
+    return SandboxOptions(seed=seed, deterministic=True)
+
+
+def fresh_fingerprint(seed: int = 7) -> str:
+    sb = Sandbox(workflow_options(seed))
+    LuaProcess(sb)
+    return fingerprint(sb)
+
+
+def test_a_later_sandbox_sees_what_a_sandbox_in_a_new_state_sees() -> None:
+    state = LuaState(SandboxOptions().memory_limit, reusable=True)
+    first = Sandbox(workflow_options(), state=state)
+    LuaProcess(first)
+    assert run(first, VANDALISM) == (b"meta",)
+    assert first.release() is True
+    second = Sandbox(workflow_options(), state=state)
+    LuaProcess(second)
+    assert fingerprint(second) == fresh_fingerprint(7)
+    assert state.sandboxes == 2
+
+
+def test_only_never_replayed_sandboxes_work_in_their_states_own_globals() -> None:
+    """An activity's or a process's sandbox (not deterministic) skips the copies; a workflow's does not."""
+    plain = Sandbox(SandboxOptions(deterministic=False))
+    workflow = Sandbox(workflow_options())
+    assert plain.state.own_globals and not workflow.state.own_globals
+    LuaProcess(plain)
+    assert run(plain, "return errors.new('x'):message(), coroutine.spawn ~= nil") == (b"x", True)
+
+
+def test_the_first_sandbox_of_a_state_gets_fresh_globals_too() -> None:
+    """The state's own globals stay pristine: even its first sandbox works on copies."""
+    state = LuaState(SandboxOptions().memory_limit, reusable=True)
+    sb = Sandbox(state=state)
+    assert run(sb, "return rawequal(_G, ...)", state.lua.globals()) == (True,)
+    assert run(sb, "local a = _G; return load, debug, a ~= nil") == (None, None, True)
+
+
+def test_random_numbers_depend_on_the_seed_only() -> None:
+    state = LuaState(SandboxOptions().memory_limit, reusable=True)
+    first = Sandbox(SandboxOptions(seed=3), state=state)
+    run(first, "for i = 1, 100 do math.random() end math.randomseed(99)")
+    first.release()
+    second = Sandbox(SandboxOptions(seed=7), state=state)
+    fresh = Sandbox(SandboxOptions(seed=7))
+    body = "return math.random(1, 1000000000), math.random()"
+    assert run(second, body) == run(fresh, body)
+
+
+def test_the_scheduler_starts_over() -> None:
+    """Coroutine ids and host-fed channel ids count from 1 again."""
+    state = LuaState(SandboxOptions().memory_limit, reusable=True)
+    body = "return coroutine.spawn(function() end), coroutine.spawn(function() end)"
+    first = Sandbox(state=state)
+    proc = LuaProcess(first)
+    proc.start(first.lua.eval(f"function() {body} end"))
+    proc.step()
+    proc.external_channel(1)
+    first.release()
+
+    def ids(sb: Sandbox) -> tuple[Any, ...]:
+        p = LuaProcess(sb)
+        p.start(sb.lua.eval(f"function() {body} end"))
+        return (p.step().values, p.channel_id(p.external_channel(1)))
+
+    assert ids(Sandbox(state=state)) == ids(Sandbox()) == ((2, 3), 1)
+
+
+def write_app(root: Path, sources: dict[str, str]) -> App:
+    """An app with one workflow entry per Lua source (funcs, time and json modules)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "_index.yaml").write_text(
+        'version: "1.0"\nnamespace: app\nentries:\n'
+        "  - name: client\n    kind: temporal.client\n    address: localhost:7233\n"
+        "  - name: worker\n    kind: temporal.worker\n    client: client\n    task_queue: q\n"
+    )
+    flows = root / "wf"
+    flows.mkdir()
+    index = ['version: "1.0"', "namespace: app.wf", "meta:", "  temporal:", "    workflow:",
+             "      worker: app:worker", "entries:"]
+    for name, source in sources.items():
+        (flows / f"{name}.lua").write_text(textwrap.dedent(source))
+        index += [f"  - name: {name}", "    kind: workflow.lua", f"    source: file://{name}.lua",
+                  "    modules: [funcs, time, json]"]
+    (flows / "_index.yaml").write_text("\n".join(index) + "\n")
+    return load_app(root)
+
+
+COUNTER = """
+local count = 0
+return function()
+    count = count + 1
+    return count
+end
+"""
+
+
+def test_a_cached_chunk_runs_with_fresh_upvalues(tmp_path: Path) -> None:
+    app = write_app(tmp_path, {"counter": COUNTER})
+    entry = app.entries["app.wf:counter"]
+    state = LuaState(SandboxOptions().memory_limit, reusable=True)
+    results = []
+    for _ in range(3):
+        sb = Sandbox(state=state)
+        results.append(sb.call(sb.load_entry(app, entry)))
+        sb.release()
+    assert results == [(1,), (1,), (1,)]
+
+
+def test_the_same_chunk_name_with_other_code_is_another_chunk(tmp_path: Path) -> None:
+    state = LuaState(SandboxOptions().memory_limit, reusable=True)
+    outputs = []
+    for i, body in enumerate(["return function() return 1 end", "return function() return 2 end"]):
+        app = write_app(tmp_path / str(i), {"flow": body})
+        sb = Sandbox(state=state)
+        outputs.append(sb.call(sb.load_entry(app, app.entries["app.wf:flow"])))
+        sb.release()
+    assert outputs == [(1,), (2,)]
+
+
+@pytest.mark.parametrize("field", ["__gc", "__mode"])
+def test_a_state_whose_garbage_collection_was_observable_is_not_reused(field: str) -> None:
+    """Finalizers and weak tables depend on all garbage in the state (also other sandboxes')."""
+    pool = StatePool()
+    state = pool.acquire(SandboxOptions().memory_limit)
+    sb = Sandbox(state=state)
+    value = "function() end" if field == "__gc" else '"k"'
+    run(sb, f"setmetatable({{}}, {{{field} = {value}}})")
+    assert sb.release() is False
+    pool.give_back(state)
+    assert pool.idle() == 0 and state.busy
+
+
+def test_an_ordinary_metatable_keeps_the_state_reusable() -> None:
+    pool = StatePool()
+    state = pool.acquire(SandboxOptions().memory_limit)
+    sb = Sandbox(state=state)
+    assert run(sb, "local t = setmetatable({}, {__index = {a = 1}}) return t.a") == (1,)
+    assert sb.release() is True
+    pool.give_back(state)
+    assert pool.acquire(SandboxOptions().memory_limit) is state
+
+
+def test_setmetatable_errors_still_name_the_callers_line() -> None:
+    sb = Sandbox()
+    fn, _ = sb.api.load_chunk(b"setmetatable(1, {})", b"flow.lua", None)
+    with pytest.raises(Exception, match=r"flow\.lua:1: bad argument #1 to 'setmetatable'"):
+        sb.call(fn)
+
+
+def test_a_released_sandbox_cannot_act_any_more() -> None:
+    state = LuaState(SandboxOptions().memory_limit, reusable=True)
+    sb = Sandbox(state=state)
+    leftover = run(sb, "return function() return os.date('%Y') end")[0]
+    sb.release()
+    with pytest.raises(AttributeError, match="released"):
+        sb.api  # noqa: B018
+    with pytest.raises(RuntimeError, match="released"):
+        leftover()
+
+
+def test_a_state_hosts_one_sandbox_at_a_time() -> None:
+    state = LuaState(SandboxOptions().memory_limit, reusable=True)
+    Sandbox(state=state)
+    with pytest.raises(StateBusy, match="release it first"):
+        Sandbox(state=state)
+
+
+def test_a_state_with_another_memory_limit_is_refused() -> None:
+    with pytest.raises(ValueError, match="memory limit 1048576"):
+        Sandbox(SandboxOptions(memory_limit=2 * 1024 * 1024), state=LuaState(1024 * 1024))
+
+
+def test_the_pool_matches_memory_limits_and_drops_big_states() -> None:
+    pool = StatePool(size=2)
+    small, default = pool.acquire(16 * 1024 * 1024), pool.acquire(SandboxOptions().memory_limit)
+    for state in (small, default):
+        Sandbox(SandboxOptions(memory_limit=state.memory_limit), state=state).release()
+        pool.give_back(state)
+    assert pool.acquire(SandboxOptions().memory_limit) is default
+    big = pool.acquire(SandboxOptions().memory_limit)
+    sb = Sandbox(state=big)
+    keep = run(sb, "local t = {} for i = 1, 1000000 do t[i] = i end return t")
+    assert big.memory_used() > REUSE_MEMORY_LIMIT
+    sb.release()
+    pool.give_back(big)
+    assert pool.idle() == 1 and pool.acquire(SandboxOptions().memory_limit) is not big
+    del keep
+
+
+# -- replays --------------------------------------------------------------------------------------
+
+VANDAL_FLOW = """
+local funcs = require("funcs")
+local time = require("time")
+local json = require("json")
+return function()
+    local encoded = json.encode({a = {1, 2}})  -- the first table a fresh state exports, in a coroutine
+    leak = "set by a replay" .. encoded
+    string.upper = nil
+    table.insert = nil
+    getmetatable("").__index = nil
+    local names = {}
+    for k in pairs(_G) do names[#names + 1] = k end
+    time.sleep("1s")
+    return funcs.call("app.act:echo", table.concat(names, ","))
+end
+"""
+
+CHECK_FLOW = """
+local funcs = require("funcs")
+return function()
+    local seen = {}
+    for k in pairs(string) do seen[#seen + 1] = k end
+    for k in pairs(_G) do seen[#seen + 1] = k end
+    return funcs.call("app.act:echo", tostring(leak) .. ("x"):upper() .. table.concat(seen, ","))
+end
+"""
+
+
+def test_replays_in_a_reused_state_match_runs_in_new_states(tmp_path: Path) -> None:
+    """Strict replays (which compare inputs and results) of runs made in brand-new states, alternating
+    between a workflow that vandalizes its globals and one that reads them, all in pooled states."""
+    app = write_app(tmp_path, {"vandal": VANDAL_FLOW, "check": CHECK_FLOW})
+    histories = []
+    for workflow in ("app.wf:vandal", "app.wf:check"):
+        world = World(app)
+        world.mock("app.act:echo", lambda args, info: args[0])
+        run_ = world.start(workflow)
+        world.run_until_closed(run_)
+        assert run_.status == "completed", run_.failure
+        histories.append((run_.workflow_id, run_.history))
+    assert "set by a replay" not in str(histories[1][1])
+    for _ in range(3):
+        for workflow_id, history in histories:
+            replay_history(app, history, strict=True, workflow_id=workflow_id)
+
+
+def test_replays_free_everything_they_made(tmp_path: Path) -> None:
+    """No executions stay alive (even with Python's cycle collector off) and the state's memory stays flat."""
+    app = write_app(tmp_path, {"vandal": VANDAL_FLOW})
+    world = World(app)
+    world.mock("app.act:echo", lambda args, info: args[0])
+    run_ = world.start("app.wf:vandal")
+    world.run_until_closed(run_)
+    made: list[weakref.ref[Any]] = []
+    original = worker_execution.WorkflowExecution.__init__
+
+    def tracked(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(weakref.ref(self.sb))
+
+    pool = StatePool(size=1)
+    replayer_pool, replayer._STATES = replayer._STATES, pool
+    worker_execution.WorkflowExecution.__init__ = tracked  # type: ignore[method-assign]
+    gc.disable()
+    try:
+        memory = []
+        for _ in range(60):
+            replay_history(app, run_.history, strict=True, workflow_id=run_.workflow_id)
+            state = pool.acquire(SandboxOptions().memory_limit)
+            state.lua.gccollect()
+            memory.append(state.memory_used())
+            pool.give_back(state)
+    finally:
+        gc.enable()
+        worker_execution.WorkflowExecution.__init__ = original  # type: ignore[method-assign]
+        replayer._STATES = replayer_pool
+    assert len(made) == 60 and all(ref() is None for ref in made)
+    assert state.sandboxes == 60
+    assert max(memory[10:]) - min(memory[10:]) < 64 * 1024
+
+
+NONDETERMINISTIC_FLOW = """
+local funcs = require("funcs")
+return function()
+    return funcs.call(math.random() < 2 and "app.act:echo" or "never", "x")
+end
+"""
+
+FINALIZER_FLOW = """
+local funcs = require("funcs")
+return function()
+    setmetatable({}, {__gc = function() end})
+    return funcs.call("app.act:echo", "x")
+end
+"""
+
+
+def recorded(app: App, workflow: str) -> Any:
+    world = World(app)
+    world.mock("app.act:echo", lambda args, info: args[0])
+    run_ = world.start(workflow)
+    world.run_until_closed(run_)
+    return run_
+
+
+@pytest.fixture
+def pool() -> Any:
+    """A private pool of one state in place of the replayer's."""
+    private = StatePool(size=1)
+    saved, replayer._STATES = replayer._STATES, private
+    yield private
+    replayer._STATES = saved
+
+
+def test_a_replay_that_finds_nondeterminism_gives_its_state_back(tmp_path: Path, pool: StatePool) -> None:
+    app = write_app(tmp_path / "a", {"flow": NONDETERMINISTIC_FLOW})
+    run_ = recorded(app, "app.wf:flow")
+    renamed = NONDETERMINISTIC_FLOW.replace('"app.act:echo"', '"app.act:other"')
+    changed = write_app(tmp_path / "b", {"flow": renamed})
+    with pytest.raises(NondeterminismError):
+        replay_history(changed, run_.history, workflow_id=run_.workflow_id)
+    assert pool.idle() == 1
+    state = pool.acquire(SandboxOptions().memory_limit)
+    assert state.sandboxes == 1 and not state.busy
+
+
+def test_a_replay_that_set_up_a_finalizer_drops_its_state(tmp_path: Path, pool: StatePool) -> None:
+    app = write_app(tmp_path, {"flow": FINALIZER_FLOW})
+    run_ = recorded(app, "app.wf:flow")
+    replay_history(app, run_.history, strict=True, workflow_id=run_.workflow_id)
+    assert pool.idle() == 0
+
+
+def test_a_replay_that_breaks_unexpectedly_drops_its_state(
+    tmp_path: Path, pool: StatePool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = write_app(tmp_path, {"flow": NONDETERMINISTIC_FLOW})
+    run_ = recorded(app, "app.wf:flow")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(replayer, "replay_into", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        replay_history(app, run_.history, workflow_id=run_.workflow_id)
+    assert pool.idle() == 0
