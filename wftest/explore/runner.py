@@ -70,16 +70,8 @@ class ExploreSettings:
 
 
 def workflow_runs(world: World) -> list[WorkflowRun]:
-    """Every run of the world in start order, each continue-as-new, retry or cron chain from its first run."""
-    out: list[WorkflowRun] = []
-    for latest in world.runs:
-        chain: list[WorkflowRun] = []
-        run: WorkflowRun | None = latest
-        while run is not None:
-            chain.append(run)
-            run = run.previous_run
-        out.extend(reversed(chain))
-    return out
+    """Every run of the world in start order, each chain from its first run."""
+    return world.all_runs()
 
 
 def _histories(world: World) -> bytes:

@@ -254,15 +254,7 @@ class _TestRun:
         return tuple(cases)
 
     def _runs(self) -> tuple[WorkflowRun, ...]:
-        runs: list[WorkflowRun] = []
-        for latest in self.world.runs:
-            chain: list[WorkflowRun] = []
-            run: WorkflowRun | None = latest
-            while run is not None:
-                chain.append(run)
-                run = run.previous_run
-            runs.extend(reversed(chain))
-        return tuple(runs)
+        return tuple(self.world.all_runs())
 
     def _replay(self, runs: tuple[WorkflowRun, ...]) -> list[ReplayFailure]:
         failures = []

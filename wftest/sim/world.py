@@ -919,6 +919,18 @@ class World:
         """The latest run of every workflow in the world, in start order."""
         return tuple(wf.run.latest for wf in self._workflows.values())
 
+    def all_runs(self) -> list[WorkflowRun]:
+        """Every run, in start order; each continue-as-new, retry or cron chain from its first run."""
+        out: list[WorkflowRun] = []
+        for latest in self.runs:
+            chain: list[WorkflowRun] = []
+            run: WorkflowRun | None = latest
+            while run is not None:
+                chain.append(run)
+                run = run.previous_run
+            out.extend(reversed(chain))
+        return out
+
     def find_run(self, workflow_id: str) -> WorkflowRun | None:
         wf = self._workflows.get(workflow_id)
         return wf.run.latest if wf is not None else None

@@ -452,17 +452,12 @@ class Wippy:
 
     def runs_with_code(self) -> list[WorkflowRun]:
         """Every run in the world that ran Lua code (mocked and unregistered children excluded)."""
-        out = []
-        for latest in self.world.runs:
-            chain = []
-            run: WorkflowRun | None = latest
-            while run is not None:
-                chain.append(run)
-                run = run.previous_run
-            for r in reversed(chain):
-                if r.entry is not None and r.entry.id not in self.world.workflow_mocks and _ran_a_task(r):
-                    out.append(r)
-        return out
+        mocked = self.world.workflow_mocks
+        return [
+            r
+            for r in self.world.all_runs()
+            if r.entry is not None and r.entry.id not in mocked and _ran_a_task(r)
+        ]
 
 
 def drive(result: Any) -> None:
