@@ -15,11 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import (
-    CancelExternalWorkflowExecutionFailedCause,
     ParentClosePolicy,
     RetryState,
-    SignalExternalWorkflowExecutionFailedCause,
-    StartChildWorkflowExecutionFailedCause,
 )
 from temporalio.api.failure.v1 import Failure
 
@@ -30,6 +27,7 @@ from wftest.history.failures import ErrorInfo, error_from_failure, wippy_failure
 from wftest.lua.modules.effects import produce
 from wftest.lua.values import GO_NIL, payload_to_python, python_to_payload
 from wftest.replay.replayer import NondeterminismError, ReplayResult, replay_history, replay_into
+from wftest.sim import links
 from wftest.sim.activities import (
     ActivityError,
     ActivityInfo,
@@ -42,6 +40,7 @@ from wftest.sim.activities import (
 )
 from wftest.sim.activity_tasks import ActivityTasks, retry_policy_proto
 from wftest.sim.cron import parse_cron
+from wftest.sim.links import first_positive, header_context
 from wftest.sim.processes import Mailbox, PlainProcess, ProcessRun
 from wftest.sim.state import (
     IDENTITY,
@@ -457,7 +456,7 @@ class World:
             entry,
             wf.info,
             list(started.input.payloads),
-            context=_header_context(started.header.fields),
+            context=header_context(started.header.fields),
             seed=perturbation.recovery_seed(wf.info.workflow_id, wf.info.run_id, task),
             memory_limit=self.memory_limit,
             instruction_budget=self.instruction_budget,
@@ -544,7 +543,8 @@ class World:
                 header=dict(command.header),
                 control=command.control,
             )
-            self.agenda.at(now, lambda: self._deliver_external_signal(wf, command, initiated, completed))
+            signal = links.deliver_external_signal
+            self.agenda.at(now, lambda: signal(self, wf, command, initiated, completed))
         elif isinstance(command, cmd.StartChildWorkflowExecution):
             initiated = b.start_child_workflow_execution_initiated(
                 now,
@@ -559,13 +559,13 @@ class World:
                 workflow_run_timeout_ns=command.run_timeout_ns,
                 parent_close_policy=_CLOSE_POLICIES[command.parent_close_policy or "terminate"],
             )
-            self.agenda.at(now, lambda: self._start_child(wf, command, initiated, completed))
+            self.agenda.at(now, lambda: links.start_child(self, wf, command, initiated, completed))
         elif isinstance(command, cmd.RequestCancelExternalWorkflowExecution):
             target = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
             initiated = b.request_cancel_external_workflow_execution_initiated(
                 now, target=target, workflow_task_completed_event_id=completed, control=command.control
             )
-            self.agenda.at(now, lambda: self._deliver_cancel(wf, command, initiated, completed))
+            self.agenda.at(now, lambda: links.deliver_cancel(self, wf, command, initiated, completed))
         elif isinstance(command, cmd.ContinueAsNewWorkflowExecution):
             self._continue_as_new(wf, command, completed)
         elif isinstance(command, cmd.UpdateResponse):
@@ -596,7 +596,7 @@ class World:
         self, wf: WorkflowState, command: cmd.ContinueAsNewWorkflowExecution, completed: int
     ) -> None:
         """§2.10: the run closes as ContinuedAsNew and a new run of the same workflow id starts."""
-        context = _header_context(command.header)
+        context = header_context(command.header)
         if wf.execution is not None:
             wf.execution.close()
         self._activities.drop(wf)
@@ -638,207 +638,14 @@ class World:
         self._activities.drop(wf)
         if wf.execution is not None:
             wf.execution.close()
-        self._apply_close_policy(wf)
+        links.apply_close_policy(self, wf)
         if wf.run.next_run is not None:
             return  # a retry goes on under the same workflow id: parents and monitors wait for it
         if wf.options.cron_schedule and status != "terminated":
             self._schedule_cron(wf)
-        self._report_to_parent(wf)
+        links.report_to_parent(self, wf)
         for watcher in self._watchers.pop(wf.run.workflow_id + "/" + wf.run.run_id, []):
             watcher(wf.run)
-
-    # -- signals and cancel requests ----------------------------------------------------------------
-
-    def _deliver_external_signal(
-        self,
-        sender: WorkflowState,
-        command: cmd.SignalExternalWorkflowExecution,
-        initiated: int,
-        completed: int,
-    ) -> None:
-        if sender.run.closed:
-            return
-        target_ref = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
-        target = self._workflows.get(command.workflow_id)
-        b = sender.run.builder
-        if target is None or target.run.closed:
-            b.signal_external_workflow_execution_failed(
-                self.now_ns,
-                target=target_ref,
-                initiated_event_id=initiated,
-                cause=SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
-                workflow_task_completed_event_id=completed,
-                control=command.control,
-            )
-        else:
-            target.run.builder.workflow_execution_signaled(
-                self.now_ns,
-                signal_name=command.signal_name,
-                input=list(command.input),
-                identity=IDENTITY,
-                header=dict(command.header),
-            )
-            target.new_events = True
-            b.external_workflow_execution_signaled(
-                self.now_ns, target=target_ref, initiated_event_id=initiated, control=command.control
-            )
-        sender.new_events = True
-
-    def _deliver_cancel(
-        self,
-        sender: WorkflowState,
-        command: cmd.RequestCancelExternalWorkflowExecution,
-        initiated: int,
-        completed: int,
-    ) -> None:
-        if sender.run.closed:
-            return
-        target_ref = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
-        target = self._workflows.get(command.workflow_id)
-        b = sender.run.builder
-        if target is None or target.run.closed:
-            b.request_cancel_external_workflow_execution_failed(
-                self.now_ns,
-                target=target_ref,
-                cause=CancelExternalWorkflowExecutionFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
-                initiated_event_id=initiated,
-                workflow_task_completed_event_id=completed,
-                control=command.control,
-            )
-        else:
-            target.run.builder.workflow_execution_cancel_requested(
-                self.now_ns,
-                identity=IDENTITY,
-                external_initiated_event_id=initiated,
-                external_execution=ExecutionRef(
-                    namespace="", workflow_id=sender.info.workflow_id, run_id=sender.info.run_id
-                ),
-            )
-            target.new_events = True
-            b.external_workflow_execution_cancel_requested(
-                self.now_ns, target=target_ref, initiated_event_id=initiated
-            )
-        sender.new_events = True
-
-    # -- children ----------------------------------------------------------------------------------
-
-    def _start_child(
-        self, parent: WorkflowState, command: cmd.StartChildWorkflowExecution, initiated: int, completed: int
-    ) -> None:
-        if parent.run.closed:
-            return
-        b = parent.run.builder
-        existing = self._workflows.get(command.workflow_id)
-        if existing is not None and not existing.run.closed:
-            b.start_child_workflow_execution_failed(
-                self.now_ns,
-                namespace=command.namespace,
-                workflow_id=command.workflow_id,
-                workflow_type=command.workflow_type,
-                cause=StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS,
-                initiated_event_id=initiated,
-                workflow_task_completed_event_id=completed,
-            )
-            parent.new_events = True
-            return
-        # The child's run id is drawn first so ChildWorkflowExecutionStarted can name it.
-        started = b.last_event_id + 1
-        link = Parent(
-            parent.info.workflow_id,
-            ExecutionRef(namespace="", workflow_id=parent.info.workflow_id, run_id=parent.info.run_id),
-            initiated,
-            started,
-            command.parent_close_policy or "terminate",
-        )
-        context = _header_context(command.header)
-        child = self._launch(
-            command.workflow_type,
-            command.workflow_id,
-            list(command.input),
-            context,
-            link,
-            StartOptions(
-                command.task_queue, _first_positive(command.run_timeout_ns, command.execution_timeout_ns)
-            ),
-        )
-        b.child_workflow_execution_started(
-            self.now_ns,
-            child=ExecutionRef(namespace="", workflow_id=child.info.workflow_id, run_id=child.info.run_id),
-            workflow_type=command.workflow_type,
-            initiated_event_id=initiated,
-            header=dict(command.header),
-        )
-        parent.children.append(command.workflow_id)
-        parent.new_events = True
-        if child.execution is None:
-            self._serve_without_code(child)
-
-    def _report_to_parent(self, child: WorkflowState) -> None:
-        """Append the child's close to its parent's history (§2.6)."""
-        link = child.parent
-        if link is None:
-            return
-        parent = self._workflows.get(link.workflow_id)
-        if parent is None or parent.run.closed:
-            return
-        b = parent.run.builder
-        ref = ExecutionRef(namespace="", workflow_id=child.info.workflow_id, run_id=child.info.run_id)
-        status = child.run.status
-        initiated, started = link.initiated_event_id, link.started_event_id
-        wtype = child.info.workflow_type
-        if status == "completed":
-            result = [child.run.result_payload] if child.run.result_payload is not None else []
-            b.child_workflow_execution_completed(
-                self.now_ns,
-                child=ref,
-                workflow_type=wtype,
-                initiated_event_id=initiated,
-                started_event_id=started,
-                result=result,
-            )
-        elif status == "failed":
-            assert child.run.failure is not None
-            b.child_workflow_execution_failed(
-                self.now_ns,
-                child=ref,
-                workflow_type=wtype,
-                initiated_event_id=initiated,
-                started_event_id=started,
-                failure=child.run.failure,
-            )
-        elif status == "terminated":
-            b.child_workflow_execution_terminated(
-                self.now_ns,
-                child=ref,
-                workflow_type=wtype,
-                initiated_event_id=initiated,
-                started_event_id=started,
-            )
-        elif status == "timed_out":
-            b.child_workflow_execution_timed_out(
-                self.now_ns,
-                child=ref,
-                workflow_type=wtype,
-                initiated_event_id=initiated,
-                started_event_id=started,
-            )
-        parent.new_events = True
-
-    def _apply_close_policy(self, parent: WorkflowState) -> None:
-        for wid in parent.children:
-            child = self._workflows.get(wid)
-            if child is None or child.run.closed or child.parent is None:
-                continue
-            if child.parent.close_policy == "terminate":
-                child.run.builder.workflow_execution_terminated(
-                    self.now_ns, reason="by parent close policy", identity=IDENTITY
-                )
-                self._close(child, "terminated")
-            elif child.parent.close_policy == "request_cancel":
-                child.run.builder.workflow_execution_cancel_requested(
-                    self.now_ns, cause="by parent close policy", identity=IDENTITY
-                )
-                child.new_events = True
 
     def terminate(self, run: WorkflowRun | str, reason: str = "") -> None:
         """Terminate a workflow now (no workflow code runs)."""
@@ -1140,7 +947,7 @@ def _start_options(flat: Mapping[str, Any], worker_queue: str | None, now_ns: in
     policy = flat.get("retry_policy")
     return StartOptions(
         task_queue=str(flat.get("task_queue") or worker_queue or "") or None,
-        timeout_ns=_first_positive(
+        timeout_ns=first_positive(
             duration_option("run_timeout", flat.get("run_timeout", 0)),
             duration_option("execution_timeout", flat.get("execution_timeout", 0)),
         ),
@@ -1163,19 +970,8 @@ def _workflow_retry_state(options: StartOptions, retrying: bool) -> RetryState.V
     return RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE
 
 
-def _first_positive(*values: int) -> int:
-    """The run timeout wins over the execution timeout (each run is timed alone here)."""
-    return next((v for v in values if v > 0), 0)
-
-
 _CLOSE_POLICIES = {
     "terminate": ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE,
     "abandon": ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON,
     "request_cancel": ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
 }
-
-
-def _header_context(header: Mapping[str, Payload]) -> dict[str, Any]:
-    payload = header.get("wippy-context")
-    value = payload_to_python(payload) if payload is not None else None
-    return value if isinstance(value, dict) else {}

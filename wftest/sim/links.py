@@ -1,0 +1,234 @@
+"""Workflow-to-workflow links on the simulated server: signals and cancel requests one workflow sends
+another, child workflows (start, report back, parent close policies). These are the world's own
+steps, kept apart from its dispatching; they work on the world's executions directly (spec §2.6-§2.8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import (
+    CancelExternalWorkflowExecutionFailedCause,
+    SignalExternalWorkflowExecutionFailedCause,
+    StartChildWorkflowExecutionFailedCause,
+)
+
+from wftest import commands as cmd
+from wftest.history.builder import ExecutionRef
+from wftest.lua.values import payload_to_python
+from wftest.sim.state import IDENTITY, Parent, StartOptions, WorkflowState
+
+if TYPE_CHECKING:
+    from wftest.sim.world import World
+
+
+def first_positive(*values: int) -> int:
+    """The run timeout wins over the execution timeout (each run is timed alone here)."""
+    return next((v for v in values if v > 0), 0)
+
+
+def header_context(header: Mapping[str, Payload]) -> dict[str, Any]:
+    """The Wippy context a start or signal carries in its `wippy-context` header."""
+    payload = header.get("wippy-context")
+    value = payload_to_python(payload) if payload is not None else None
+    return value if isinstance(value, dict) else {}
+
+
+def deliver_external_signal(
+    world: World,
+    sender: WorkflowState,
+    command: cmd.SignalExternalWorkflowExecution,
+    initiated: int,
+    completed: int,
+) -> None:
+    if sender.run.closed:
+        return
+    target_ref = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
+    target = world._workflows.get(command.workflow_id)
+    b = sender.run.builder
+    if target is None or target.run.closed:
+        b.signal_external_workflow_execution_failed(
+            world.now_ns,
+            target=target_ref,
+            initiated_event_id=initiated,
+            cause=SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+            workflow_task_completed_event_id=completed,
+            control=command.control,
+        )
+    else:
+        target.run.builder.workflow_execution_signaled(
+            world.now_ns,
+            signal_name=command.signal_name,
+            input=list(command.input),
+            identity=IDENTITY,
+            header=dict(command.header),
+        )
+        target.new_events = True
+        b.external_workflow_execution_signaled(
+            world.now_ns, target=target_ref, initiated_event_id=initiated, control=command.control
+        )
+    sender.new_events = True
+
+
+def deliver_cancel(
+    world: World,
+    sender: WorkflowState,
+    command: cmd.RequestCancelExternalWorkflowExecution,
+    initiated: int,
+    completed: int,
+) -> None:
+    if sender.run.closed:
+        return
+    target_ref = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
+    target = world._workflows.get(command.workflow_id)
+    b = sender.run.builder
+    if target is None or target.run.closed:
+        b.request_cancel_external_workflow_execution_failed(
+            world.now_ns,
+            target=target_ref,
+            cause=CancelExternalWorkflowExecutionFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+            initiated_event_id=initiated,
+            workflow_task_completed_event_id=completed,
+            control=command.control,
+        )
+    else:
+        target.run.builder.workflow_execution_cancel_requested(
+            world.now_ns,
+            identity=IDENTITY,
+            external_initiated_event_id=initiated,
+            external_execution=ExecutionRef(
+                namespace="", workflow_id=sender.info.workflow_id, run_id=sender.info.run_id
+            ),
+        )
+        target.new_events = True
+        b.external_workflow_execution_cancel_requested(
+            world.now_ns, target=target_ref, initiated_event_id=initiated
+        )
+    sender.new_events = True
+
+
+def start_child(
+    world: World,
+    parent: WorkflowState,
+    command: cmd.StartChildWorkflowExecution,
+    initiated: int,
+    completed: int,
+) -> None:
+    if parent.run.closed:
+        return
+    b = parent.run.builder
+    existing = world._workflows.get(command.workflow_id)
+    if existing is not None and not existing.run.closed:
+        b.start_child_workflow_execution_failed(
+            world.now_ns,
+            namespace=command.namespace,
+            workflow_id=command.workflow_id,
+            workflow_type=command.workflow_type,
+            cause=StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS,
+            initiated_event_id=initiated,
+            workflow_task_completed_event_id=completed,
+        )
+        parent.new_events = True
+        return
+    # The child's run id is drawn first so ChildWorkflowExecutionStarted can name it.
+    started = b.last_event_id + 1
+    link = Parent(
+        parent.info.workflow_id,
+        ExecutionRef(namespace="", workflow_id=parent.info.workflow_id, run_id=parent.info.run_id),
+        initiated,
+        started,
+        command.parent_close_policy or "terminate",
+    )
+    context = header_context(command.header)
+    child = world._launch(
+        command.workflow_type,
+        command.workflow_id,
+        list(command.input),
+        context,
+        link,
+        StartOptions(
+            command.task_queue, first_positive(command.run_timeout_ns, command.execution_timeout_ns)
+        ),
+    )
+    b.child_workflow_execution_started(
+        world.now_ns,
+        child=ExecutionRef(namespace="", workflow_id=child.info.workflow_id, run_id=child.info.run_id),
+        workflow_type=command.workflow_type,
+        initiated_event_id=initiated,
+        header=dict(command.header),
+    )
+    parent.children.append(command.workflow_id)
+    parent.new_events = True
+    if child.execution is None:
+        world._serve_without_code(child)
+
+
+def report_to_parent(world: World, child: WorkflowState) -> None:
+    """Append the child's close to its parent's history (§2.6)."""
+    link = child.parent
+    if link is None:
+        return
+    parent = world._workflows.get(link.workflow_id)
+    if parent is None or parent.run.closed:
+        return
+    b = parent.run.builder
+    ref = ExecutionRef(namespace="", workflow_id=child.info.workflow_id, run_id=child.info.run_id)
+    status = child.run.status
+    initiated, started = link.initiated_event_id, link.started_event_id
+    wtype = child.info.workflow_type
+    if status == "completed":
+        result = [child.run.result_payload] if child.run.result_payload is not None else []
+        b.child_workflow_execution_completed(
+            world.now_ns,
+            child=ref,
+            workflow_type=wtype,
+            initiated_event_id=initiated,
+            started_event_id=started,
+            result=result,
+        )
+    elif status == "failed":
+        assert child.run.failure is not None
+        b.child_workflow_execution_failed(
+            world.now_ns,
+            child=ref,
+            workflow_type=wtype,
+            initiated_event_id=initiated,
+            started_event_id=started,
+            failure=child.run.failure,
+        )
+    elif status == "terminated":
+        b.child_workflow_execution_terminated(
+            world.now_ns,
+            child=ref,
+            workflow_type=wtype,
+            initiated_event_id=initiated,
+            started_event_id=started,
+        )
+    elif status == "timed_out":
+        b.child_workflow_execution_timed_out(
+            world.now_ns,
+            child=ref,
+            workflow_type=wtype,
+            initiated_event_id=initiated,
+            started_event_id=started,
+        )
+    parent.new_events = True
+
+
+def apply_close_policy(world: World, parent: WorkflowState) -> None:
+    for wid in parent.children:
+        child = world._workflows.get(wid)
+        if child is None or child.run.closed or child.parent is None:
+            continue
+        if child.parent.close_policy == "terminate":
+            child.run.builder.workflow_execution_terminated(
+                world.now_ns, reason="by parent close policy", identity=IDENTITY
+            )
+            world._close(child, "terminated")
+        elif child.parent.close_policy == "request_cancel":
+            child.run.builder.workflow_execution_cancel_requested(
+                world.now_ns, cause="by parent close policy", identity=IDENTITY
+            )
+            child.new_events = True
