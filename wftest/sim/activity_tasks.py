@@ -66,7 +66,7 @@ class ActivityTasks:
             c.activity_type,
             state.attempt,
             self.clock(),
-            wf.execution.context,
+            wf.context,
             wf.info.workflow_id,
         )
         if self.perturbation is None:

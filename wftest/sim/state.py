@@ -152,8 +152,9 @@ class WorkflowState:
     """The server's view of one execution: its run, the worker driving it, and what is in flight."""
 
     run: WorkflowRun
-    execution: WorkflowExecution
+    execution: WorkflowExecution  # None once the run closed (its Lua state went back to the pool)
     info: WorkflowInfo
+    context: dict[str, Any] = field(default_factory=dict)  # the Wippy context it started with
     parent: Parent | None = None
     children: list[str] = field(default_factory=list)
     last_started_id: int = 0

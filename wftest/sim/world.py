@@ -25,6 +25,8 @@ from wftest.app import App, LuaEntry
 from wftest.history.builder import ExecutionRef
 from wftest.history.failures import ErrorInfo, error_from_failure, wippy_failure
 from wftest.lua.modules.effects import produce
+from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
+from wftest.lua.state import StatePool
 from wftest.lua.values import GO_NIL, payload_to_python, python_to_payload
 from wftest.replay.replayer import NondeterminismError, ReplayResult, replay_history, replay_into
 from wftest.sim import links
@@ -80,6 +82,10 @@ class _Resolver:
 
     def version(self, change_id: str, min_version: int, max_version: int) -> tuple[int, bool]:
         return max_version, True
+
+
+# Workflow runs take their Lua states from a pool: each sandbox gets fresh globals (wftest.lua.state).
+_STATES = StatePool()
 
 
 class World:
@@ -249,6 +255,7 @@ class World:
         )
         execution = None
         if known:
+            limit = self.memory_limit if self.memory_limit is not None else DEFAULT_MEMORY_LIMIT
             execution = WorkflowExecution(
                 self.app,
                 entry,  # type: ignore[arg-type]
@@ -259,8 +266,9 @@ class World:
                 memory_limit=self.memory_limit,
                 instruction_budget=self.instruction_budget,
                 local_send=self._local_send,
+                lua_state=_STATES.acquire(limit),
             )
-        wf = WorkflowState(run, execution, info, parent=parent, options=options)  # type: ignore[arg-type]
+        wf = WorkflowState(run, execution, info, context, parent=parent, options=options)  # type: ignore[arg-type]
         self._workflows[wid] = wf
         if options.start_delay_ns > 0:
             wf.not_before_ns = self.now_ns + options.start_delay_ns
@@ -291,7 +299,7 @@ class World:
             old.entry.id if old.entry is not None else wf.info.workflow_type,
             old.workflow_id,
             list(first.input.payloads),
-            dict(wf.execution.context),
+            dict(wf.context),
             wf.parent,
             options,
             run_id=run_id,
@@ -311,7 +319,7 @@ class World:
             wf.info.workflow_type,
             old.workflow_id,
             list(first.input.payloads),
-            dict(wf.execution.context) if wf.execution is not None else {},
+            dict(wf.context),
             wf.parent,
             options,
         )
@@ -461,7 +469,7 @@ class World:
             memory_limit=self.memory_limit,
             instruction_budget=self.instruction_budget,
         )
-        old.close()
+        self._release(wf)
         try:
             replay_into(fresh, history, strict=True)
         except NondeterminismError as exc:
@@ -636,8 +644,7 @@ class World:
         wf.run.failure = failure
         wf.run.close_ns = self.now_ns
         self._activities.drop(wf)
-        if wf.execution is not None:
-            wf.execution.close()
+        self._release(wf)
         links.apply_close_policy(self, wf)
         if wf.run.next_run is not None:
             return  # a retry goes on under the same workflow id: parents and monitors wait for it
@@ -646,6 +653,16 @@ class World:
         links.report_to_parent(self, wf)
         for watcher in self._watchers.pop(wf.run.workflow_id + "/" + wf.run.run_id, []):
             watcher(wf.run)
+
+    def _release(self, wf: WorkflowState) -> None:
+        """The run is over: its coroutines end and its Lua state goes back to the pool."""
+        execution = wf.execution
+        if execution is None:
+            return
+        state = execution.sb.state
+        wf.execution = None  # type: ignore[assignment]
+        if execution.release():
+            _STATES.give_back(state)
 
     def terminate(self, run: WorkflowRun | str, reason: str = "") -> None:
         """Terminate a workflow now (no workflow code runs)."""
