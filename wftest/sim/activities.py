@@ -14,6 +14,7 @@ from wftest.app import App, LuaEntry
 from wftest.commands import RetryPolicy
 from wftest.history.failures import ErrorInfo
 from wftest.lua.sandbox import LoadError, LuaFailure, NoHostError, Sandbox, SandboxOptions, text
+from wftest.lua.state import StatePool
 from wftest.lua.values import GO_NIL, EncodeError, payload_to_python, python_to_payload
 from wftest.worker.errors import error_info
 
@@ -117,6 +118,10 @@ class ServedCall:
     error: ErrorInfo | None = None
 
 
+# Lua activity attempts run one after another in pooled Lua states, each in fresh globals.
+_STATES = StatePool()
+
+
 class ActivityRunner:
     """Runs attempts against mocks or the app's Lua functions, on the world's virtual clock. With
     `strict`, a call nothing serves raises UnmockedActivityError instead of Wippy's NotFound failure."""
@@ -196,14 +201,22 @@ class ActivityRunner:
             )
 
     def _lua_attempt(self, entry: LuaEntry, payloads: Sequence[Payload], info: ActivityInfo) -> Attempt:
-        sb = Sandbox(
-            SandboxOptions(
-                clock_ns=lambda: info.now_ns,
-                context=dict(info.context),
-                deterministic=False,
-                seed=self.rng.getrandbits(63),
-            )
+        options = SandboxOptions(
+            clock_ns=lambda: info.now_ns,
+            context=dict(info.context),
+            deterministic=False,
+            seed=self.rng.getrandbits(63),
         )
+        state = _STATES.acquire(options.memory_limit)
+        sb = Sandbox(options, state=state)
+        try:
+            return self._run_lua(sb, entry, payloads)
+        finally:
+            if sb.release():
+                _STATES.give_back(state)
+
+    def _run_lua(self, sb: Sandbox, entry: LuaEntry, payloads: Sequence[Payload]) -> Attempt:
+        """One attempt of a Lua function entry: its result, or its error (a raised one or `nil, err`)."""
         try:
             main = sb.load_entry(self.app, entry)
             args = [sb.values.from_payload(p) for p in payloads]
