@@ -749,3 +749,22 @@ def test_run_process_returns_the_result_or_raises(pytester: pytest.Pytester) -> 
         """
     )
     run(pytester).assert_outcomes(passed=2)
+
+
+def test_run_process_failures_raise_process_failed(pytester: pytest.Pytester) -> None:
+    pytester.makeini(f"[pytest]\nwippy_app = {LUA_APP}\n")
+    pytester.makepyfile(
+        test_it="""
+        import pytest
+        from wftest.testing import ProcessFailed
+
+        async def test_raises(wippy):
+            with pytest.raises(ProcessFailed, match="process app.test:raises failed: .*simple.lua:10: boom"):
+                await wippy.run_process("app.test:raises")
+
+        async def test_returns_error(wippy):
+            with pytest.raises(ProcessFailed, match="process app.test:returns_error returned an error: bad input"):
+                await wippy.run_process("app.test:returns_error")
+        """
+    )
+    run(pytester).assert_outcomes(passed=2)
