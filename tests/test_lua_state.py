@@ -331,7 +331,7 @@ def test_replays_free_everything_they_made(tmp_path: Path) -> None:
         made.append(weakref.ref(self.sb))
 
     pool = StatePool(size=1)
-    replayer_pool, replayer._STATES = replayer._STATES, pool
+    replayer_pool, replayer.STATES = replayer.STATES, pool
     worker_execution.WorkflowExecution.__init__ = tracked  # type: ignore[method-assign]
     gc.disable()
     try:
@@ -345,7 +345,7 @@ def test_replays_free_everything_they_made(tmp_path: Path) -> None:
     finally:
         gc.enable()
         worker_execution.WorkflowExecution.__init__ = original  # type: ignore[method-assign]
-        replayer._STATES = replayer_pool
+        replayer.STATES = replayer_pool
     assert len(made) == 60 and all(ref() is None for ref in made)
     assert state.sandboxes == 60
     assert max(memory[10:]) - min(memory[10:]) < 64 * 1024
@@ -379,9 +379,9 @@ def recorded(app: App, workflow: str) -> Any:
 def pool() -> Any:
     """A private pool of one state in place of the replayer's."""
     private = StatePool(size=1)
-    saved, replayer._STATES = replayer._STATES, private
+    saved, replayer.STATES = replayer.STATES, private
     yield private
-    replayer._STATES = saved
+    replayer.STATES = saved
 
 
 def test_a_replay_that_finds_nondeterminism_gives_its_state_back(tmp_path: Path, pool: StatePool) -> None:

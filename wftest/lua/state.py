@@ -137,7 +137,7 @@ class LuaState:
 
 
 class StatePool:
-    """Idle reusable states by memory limit, for callers that run many short executions (replays)."""
+    """Idle reusable states by memory limit, for callers that run many short executions."""
 
     def __init__(self, size: int = POOL_SIZE) -> None:
         self.size = size
@@ -163,3 +163,7 @@ class StatePool:
 
     def idle(self) -> int:
         return len(self._idle)
+
+
+# The one pool that replays, simulated workflow runs and Lua activity attempts all draw from.
+STATES = StatePool()

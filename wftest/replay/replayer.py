@@ -25,7 +25,7 @@ from wftest.app import App, LuaEntry
 from wftest.history import event_types as ev
 from wftest.history.jsonio import HistoryFormatError, history_from_json
 from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
-from wftest.lua.state import StatePool
+from wftest.lua.state import STATES
 from wftest.lua.values import PayloadError
 from wftest.worker.execution import (
     CHANGE_VERSION_ATTRIBUTE,
@@ -84,10 +84,6 @@ _EVENT_COMMAND = {
     ev.WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "UpdateResponse",
     ev.WORKFLOW_EXECUTION_UPDATE_COMPLETED: "UpdateResponse",
 }
-
-
-# Replays run one after another in pooled Lua states, each in fresh globals (wftest.lua.state).
-_STATES = StatePool()
 
 
 class NondeterminismError(Exception):
@@ -388,7 +384,7 @@ def replay_history(
         started.task_queue.name,
         attempt=started.attempt or 1,
     )
-    state = _STATES.acquire(DEFAULT_MEMORY_LIMIT)
+    state = STATES.acquire(DEFAULT_MEMORY_LIMIT)
     execution = WorkflowExecution(
         app, entry, info, list(started.input.payloads), context=context, seed=seed, lua_state=state
     )
@@ -403,7 +399,7 @@ def replay_history(
     finally:
         # The state goes back to the pool only after an ending the replay is made for.
         if execution.release() and expected_ending:
-            _STATES.give_back(state)
+            STATES.give_back(state)
 
 
 def replay_into(execution: WorkflowExecution, history: History, *, strict: bool = False) -> ReplayResult:

@@ -14,7 +14,7 @@ from wftest.app import App, LuaEntry
 from wftest.commands import RetryPolicy
 from wftest.history.failures import ErrorInfo
 from wftest.lua.sandbox import LoadError, LuaFailure, NoHostError, Sandbox, SandboxOptions, text
-from wftest.lua.state import StatePool
+from wftest.lua.state import STATES
 from wftest.lua.values import GO_NIL, EncodeError, payload_to_python, python_to_payload
 from wftest.worker.errors import error_info
 
@@ -118,10 +118,6 @@ class ServedCall:
     error: ErrorInfo | None = None
 
 
-# Lua activity attempts run one after another in pooled Lua states, each in fresh globals.
-_STATES = StatePool()
-
-
 class ActivityRunner:
     """Runs attempts against mocks or the app's Lua functions, on the world's virtual clock. With
     `strict`, a call nothing serves raises UnmockedActivityError instead of Wippy's NotFound failure."""
@@ -207,13 +203,13 @@ class ActivityRunner:
             deterministic=False,
             seed=self.rng.getrandbits(63),
         )
-        state = _STATES.acquire(options.memory_limit)
+        state = STATES.acquire(options.memory_limit)
         sb = Sandbox(options, state=state)
         try:
             return self._run_lua(sb, entry, payloads)
         finally:
             if sb.release():
-                _STATES.give_back(state)
+                STATES.give_back(state)
 
     def _run_lua(self, sb: Sandbox, entry: LuaEntry, payloads: Sequence[Payload]) -> Attempt:
         """One attempt of a Lua function entry: its result, or its error (a raised one or `nil, err`)."""

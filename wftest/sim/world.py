@@ -26,7 +26,7 @@ from wftest.history.builder import ExecutionRef
 from wftest.history.failures import ErrorInfo, error_from_failure, wippy_failure
 from wftest.lua.modules.effects import produce
 from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
-from wftest.lua.state import StatePool
+from wftest.lua.state import STATES
 from wftest.lua.values import GO_NIL, payload_to_python, python_to_payload
 from wftest.replay.replayer import NondeterminismError, ReplayResult, replay_history, replay_into
 from wftest.sim import links
@@ -82,10 +82,6 @@ class _Resolver:
 
     def version(self, change_id: str, min_version: int, max_version: int) -> tuple[int, bool]:
         return max_version, True
-
-
-# Workflow runs take their Lua states from a pool: each sandbox gets fresh globals (wftest.lua.state).
-_STATES = StatePool()
 
 
 class World:
@@ -266,7 +262,7 @@ class World:
                 memory_limit=self.memory_limit,
                 instruction_budget=self.instruction_budget,
                 local_send=self._local_send,
-                lua_state=_STATES.acquire(limit),
+                lua_state=STATES.acquire(limit),
             )
         wf = WorkflowState(run, execution, info, context, parent=parent, options=options)  # type: ignore[arg-type]
         self._workflows[wid] = wf
@@ -662,7 +658,7 @@ class World:
         state = execution.sb.state
         wf.execution = None  # type: ignore[assignment]
         if execution.release():
-            _STATES.give_back(state)
+            STATES.give_back(state)
 
     def terminate(self, run: WorkflowRun | str, reason: str = "") -> None:
         """Terminate a workflow now (no workflow code runs)."""
