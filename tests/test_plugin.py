@@ -569,7 +569,7 @@ def test_replay_histories_makes_an_item_per_file(pytester: pytest.Pytester) -> N
     (histories / "nested").mkdir()
     (histories / "nested" / "changed.json").write_text(bad)
     (histories / "broken.json").write_text('{"events": [')
-    pytester.makeini(f"[pytest]\nwippy_app = {SIM_APP}\n")
+    pytester.makeini(f"[pytest]\nwippy_app = {SIM_APP}\nasyncio_default_fixture_loop_scope = function\n")
     result = run(pytester, "--replay-histories", "histories", "-v")
     result.assert_outcomes(passed=1, failed=2)
     text = outcome_text(result)
@@ -584,7 +584,7 @@ def json_with_type(history_json: str, old: str, new: str) -> str:
 
 
 def test_replay_histories_needs_a_directory(pytester: pytest.Pytester) -> None:
-    pytester.makeini(f"[pytest]\nwippy_app = {SIM_APP}\n")
+    pytester.makeini(f"[pytest]\nwippy_app = {SIM_APP}\nasyncio_default_fixture_loop_scope = function\n")
     result = run(pytester, "--replay-histories", "nope")
     assert "--replay-histories nope: not a directory" in "\n".join(result.errlines)
 
@@ -595,7 +595,7 @@ LUA_APP = Path(__file__).resolve().parent.parent / "fixtures" / "luatests"
 
 
 def test_lua_workflows_collects_and_runs_the_apps_lua_tests(pytester: pytest.Pytester) -> None:
-    pytester.makeini(f"[pytest]\nwippy_app = {LUA_APP}\n")
+    pytester.makeini(f"[pytest]\nwippy_app = {LUA_APP}\nasyncio_default_fixture_loop_scope = function\n")
     result = run(
         pytester, "--lua-workflows", "-v", "-rA", "-k", "passes or raises or returns_false or bdd or greets or aliases"
     )
@@ -732,7 +732,7 @@ def test_a_mailbox_receives_what_workflows_send_back(pytester: pytest.Pytester) 
 
 
 def test_run_process_returns_the_result_or_raises(pytester: pytest.Pytester) -> None:
-    pytester.makeini(f"[pytest]\nwippy_app = {PROCESS_APP}\n")
+    pytester.makeini(f"[pytest]\nwippy_app = {PROCESS_APP}\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(
         test_it="""
         import pytest
@@ -752,7 +752,7 @@ def test_run_process_returns_the_result_or_raises(pytester: pytest.Pytester) -> 
 
 
 def test_run_process_failures_raise_process_failed(pytester: pytest.Pytester) -> None:
-    pytester.makeini(f"[pytest]\nwippy_app = {LUA_APP}\n")
+    pytester.makeini(f"[pytest]\nwippy_app = {LUA_APP}\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(
         test_it="""
         import pytest
