@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -19,19 +20,26 @@ def main() -> None:
 
 @main.command()
 @click.argument("app", type=click.Path(exists=True, file_okay=False))
-def check(app: str) -> None:
-    """Load APP and compile every Lua source; print each problem as file:LINE: message."""
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one object per problem (file, line, severity, code, message), for editors and CI.")
+def check(app: str, fmt: str) -> None:
+    """Load APP, compile and lint every Lua source; print each problem as file:LINE: message."""
     try:
         report = check_app(app)
     except AppError as exc:
         raise click.UsageError(str(exc)) from None
-    if report.ok:
-        click.echo(f"{app}: {report.summary()}")
-        return
-    for problem in report.problems:
-        click.echo(problem if os.path.isabs(problem) else os.path.join(app, problem), err=True)
-    click.echo(f"{app}: {len(report.problems)} problem(s)", err=True)
-    raise SystemExit(1)
+    if fmt == "json":
+        rows = [{**p.as_dict(), "file": os.path.join(app, p.file)} for p in report.problems]
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        for problem in report.problems:
+            click.echo(os.path.join(app, str(problem)) if problem.file else str(problem), err=True)
+        if report.ok:
+            click.echo(f"{app}: {report.summary()}")
+        else:
+            click.echo(f"{app}: {len(report.errors)} problem(s)", err=True)
+    if not report.ok:
+        raise SystemExit(1)
 
 
 def _parse_start_time(value: str | None) -> int:
