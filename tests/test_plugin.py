@@ -359,6 +359,34 @@ def test_history_snapshots_create_compare_and_update(pytester: pytest.Pytester) 
     result.stdout.fnmatch_lines(['*- *app.act:ship*Unavailable*"down"*', '*+ *app.act:ship*Unavailable*"carrier down"*'])
 
 
+def test_explored_runs_leave_snapshots_alone(pytester: pytest.Pytester) -> None:
+    write_tests(pytester, SNAPSHOT_TEST)
+    run(pytester, "--snapshot-update").assert_outcomes(passed=1)
+    stored = next(Path(pytester.path).rglob("*.ambr"))
+    before = stored.read_text()
+    explored = run(pytester, "--lua-explore", "2")
+    explored.assert_outcomes(passed=2)
+    assert explored.ret == 0  # syrupy does not call the snapshots unused
+    assert "snapshots are not compared in explored runs and are left as they are" in outcome_text(explored)
+    run(pytester, "--lua-explore", "2", "--snapshot-update").assert_outcomes(passed=2)
+    assert stored.exists() and stored.read_text() == before  # never deleted, never rewritten
+    run(pytester).assert_outcomes(passed=1)
+
+
+def test_a_user_project_runs_with_warnings_as_errors(pytester: pytest.Pytester) -> None:
+    """A project that configures only `wippy_app`: no deprecation warning from any plugin wftest brings."""
+    pytester.makeini(f"[pytest]\nwippy_app = {SIM_APP}\n")
+    pytester.makepyfile(
+        test_it="""
+        async def test_hello(wippy):
+            assert await wippy.execute("app.wf:hello", "Ann") is not None
+        """
+    )
+    result = run(pytester, "-W", "error")
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0
+
+
 # -- the replay check --------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ replay check, exploration, timelines of failing tests, and the items of `--lua-w
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from wftest.plugin.config import (
     new_harness,
 )
 from wftest.plugin.config import pytest_addoption as pytest_addoption
-from wftest.plugin.explore import ExplorationCoverage
+from wftest.plugin.explore import ExplorationCoverage, leave_snapshots_alone
 from wftest.plugin.explore import pytest_generate_tests as pytest_generate_tests
 from wftest.plugin.explore import pytest_runtest_setup as pytest_runtest_setup
 from wftest.plugin.items import pytest_collection_modifyitems as pytest_collection_modifyitems
@@ -30,7 +31,13 @@ from wftest.plugin.timelines import pytest_runtest_makereport as pytest_runtest_
 from wftest.testing import Wippy
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # wftest runs async tests itself and has no async fixtures of a wider scope, so pytest-asyncio's
+    # notice about the default loop scope of async fixtures says nothing to a wftest user.
+    warnings.filterwarnings(
+        "ignore", message='The configuration option "asyncio_default_fixture_loop_scope" is unset'
+    )
     config.addinivalue_line("markers", "wippy_app(path): the Wippy app (relative to the test file) to use")
     config.addinivalue_line("markers", "wippy_seed(n): the simulator's seed for this test")
     config.addinivalue_line("markers", "wippy_no_replay_check: skip the replay check after this test")
@@ -41,7 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[BUDGET_KEY] = {}
     if config.getoption("lua_explore") or config.getoption("lua_explore_seed") is not None:
-        config.pluginmanager.register(ExplorationCoverage(), "wftest-exploration-coverage")
+        config.pluginmanager.register(ExplorationCoverage(config), "wftest-exploration-coverage")
+        leave_snapshots_alone(config)
     config.stash[APPS_KEY] = {}
     check_ini(config)
 

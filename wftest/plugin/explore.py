@@ -61,6 +61,19 @@ def first_seed(config: pytest.Config) -> int:
     return int(single) if single is not None else 0
 
 
+SNAPSHOTS_LEFT = "snapshots are not compared in explored runs and are left as they are"
+
+
+def leave_snapshots_alone(config: pytest.Config) -> None:
+    """Explored runs compare no snapshots, so syrupy must neither call them unused (and fail the run)
+    nor delete them under `--snapshot-update`."""
+    option = config.option
+    if hasattr(option, "update_snapshots"):
+        option.update_snapshots = False
+        option.warn_unused_snapshots = True
+        option.disable_unused_snapshots = True
+
+
 class AnySnapshot:
     """Stands in for syrupy's `snapshot` in explored runs: a snapshot pins the test's fixed timings."""
 
@@ -92,7 +105,8 @@ class ExplorationCoverage:
     """Collects what each explored test's seeds covered (on the xdist controller too) and reports it:
     seeds run, distinct histories, faulted activities, workflow tasks the worker crashed after."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
         self.seen: dict[str, dict[str, Any]] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -111,6 +125,8 @@ class ExplorationCoverage:
         if not self.seen:
             return
         terminalreporter.section("wftest exploration")
+        if hasattr(self.config.option, "update_snapshots"):
+            terminalreporter.write_line(SNAPSHOTS_LEFT)
         for nodeid in sorted(self.seen):
             test = self.seen[nodeid]
             terminalreporter.write_line(
