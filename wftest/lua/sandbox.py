@@ -215,6 +215,7 @@ class Sandbox:
         self._modules: dict[str, Any] = {}
         self._libraries: dict[str, Any] = {}
         self._loading: list[str] = []
+        self.unavailable: list[str] = []  # modules this code asked for that wftest cannot offer here
 
     # -- building blocks for modules -------------------------------------------------------------
 
@@ -332,6 +333,7 @@ class Sandbox:
         try:
             module = provider(self) if provider is not None else spec.open(self)  # type: ignore[union-attr]
         except ModuleUnavailable as exc:
+            self.unavailable.append(name)
             raise LuaRaise(str(exc)) from None
         self._modules[name] = module
         return module

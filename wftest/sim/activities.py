@@ -71,6 +71,8 @@ class Mock:
     fn: MockFn
     duration_ns: int = 0
     duration_bounds_ns: tuple[int, int] | None = None
+    #: Whether the activity's own Lua serves the calls instead (a mock that only watches).
+    defers: Callable[[], bool] = lambda: False
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,11 @@ def should_retry(policy: RetryPolicy, attempt: int, error: ErrorInfo) -> bool:
 
 class UnmockedActivityError(Exception):
     """A strict world met an activity call that no mock and no Lua function entry serves."""
+
+
+class ActivityNeedsMock(Exception):
+    """A strict world ran an activity's Lua, and it needed a module wftest does not provide: a limit of
+    the test environment, not a failure of the app, so it fails the test rather than the activity."""
 
 
 @dataclass(frozen=True)
@@ -145,7 +152,7 @@ class ActivityRunner:
 
     def _serve(self, activity_type: str, payloads: Sequence[Payload], info: ActivityInfo) -> Attempt:
         mock = self.mocks.get(activity_type)
-        if mock is not None:
+        if mock is not None and not mock.defers():
             return self._mock_attempt(mock, payloads, info)
         entry = self.app.entries.get(activity_type)
         if isinstance(entry, LuaEntry) and (
@@ -206,7 +213,15 @@ class ActivityRunner:
         state = STATES.acquire(options.memory_limit)
         sb = Sandbox(options, state=state)
         try:
-            return self._run_lua(sb, entry, payloads)
+            attempt = self._run_lua(sb, entry, payloads)
+            if self.strict and sb.unavailable and attempt.error is not None:
+                missing = ", ".join(f"'{m}'" for m in dict.fromkeys(sb.unavailable))
+                raise ActivityNeedsMock(
+                    f"activity '{entry.id}' (workflow {info.workflow_id}) ran its own Lua, which needs "
+                    f"module {missing}; wftest does not provide it, so mock the activity: "
+                    f"wippy.mock({entry.id!r}).returns(...)"
+                )
+            return attempt
         finally:
             if sb.release():
                 STATES.give_back(state)

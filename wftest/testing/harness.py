@@ -268,8 +268,9 @@ class Wippy:
         """The mock of an activity (made on first use): set what calls get, then assert on calls."""
         mock = self._mocks.get(activity_id)
         if mock is None:
-            mock = self._mocks[activity_id] = ActivityMock(activity_id, lambda: self.world.now_ns)
-            mock.served_as = self.world.mocks[activity_id] = Mock(mock.serve, 0, None)
+            served = lambda: self.world.activity_runner.calls  # noqa: E731
+            mock = self._mocks[activity_id] = ActivityMock(activity_id, lambda: self.world.now_ns, served)
+            mock.served_as = self.world.mocks[activity_id] = Mock(mock.serve, 0, None, mock.defers_to_lua)
         return mock
 
     def mock_workflow(self, workflow_type: str) -> ActivityMock:

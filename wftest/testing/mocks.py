@@ -18,7 +18,7 @@ from typing import Any
 
 import freezegun
 
-from wftest.sim.activities import ActivityError, ActivityInfo, Mock, Outcome
+from wftest.sim.activities import ActivityError, ActivityInfo, Mock, Outcome, ServedCall
 from wftest.testing.durations import Duration, to_ns
 from wftest.testing.render import compact
 
@@ -59,7 +59,7 @@ class Call:
     info: ActivityInfo
 
 
-@dataclass
+@dataclass(repr=False)
 class Rule:
     """The steps that serve the calls one argument pattern matches (or every call, for the fallback)."""
 
@@ -125,6 +125,18 @@ class Rule:
         self.steps = earlier + self.steps
         return self
 
+    def takes_between(self, shortest: Duration, longest: Duration) -> Rule:
+        """The range of durations an exploration may give each call of this activity."""
+        self.mock.takes_between(shortest, longest)
+        return self
+
+    def runs_lua(self) -> ActivityMock:
+        """The activity's own Lua serves every call instead (see `ActivityMock.runs_lua`)."""
+        return self.mock.runs_lua()
+
+    def __repr__(self) -> str:
+        return f"<rule {self.describe()} of mock {self.mock.name!r}: {len(self.steps)} step(s)>"
+
     def after(self, duration: Duration) -> Rule:
         """The step just given takes `duration` of virtual time (from attempt start to its result)."""
         if not self.steps:
@@ -163,15 +175,43 @@ class Rule:
 
 
 class ActivityMock:
-    """All rules and calls of one mocked activity (or child workflow) type."""
+    """All rules and calls of one mocked activity (or child workflow) type.
 
-    def __init__(self, name: str, clock: Callable[[], int]) -> None:
+    It is a spy too: given the world's log of served calls (`served`), `calls_made` holds every call of
+    the activity, also those its own Lua served. A mock with no rules, or told `runs_lua()`, only
+    watches: the activity's Lua function entry serves the calls."""
+
+    def __init__(
+        self, name: str, clock: Callable[[], int], served: Callable[[], Sequence[ServedCall]] | None = None
+    ) -> None:
         self.name = name
         self._clock = clock
+        self._served = served
         self._rules: list[Rule] = []
         self._fallback: Rule | None = None
-        self.calls_made: list[Call] = []
+        self._lua = False
+        self._own_calls: list[Call] = []
         self.served_as: Mock | None = None  # the world's record of this mock (it reads the bounds there)
+
+    def __repr__(self) -> str:
+        rules = [r.describe() for r in self._rules] + (["fallback"] if self._fallback else [])
+        how = "runs its Lua" if self.defers_to_lua() else f"rules: {', '.join(rules)}"
+        return f"<mock {self.name!r}: {how}; {self.call_count} call(s)>"
+
+    @property
+    def calls_made(self) -> list[Call]:
+        """Every call of the activity so far, in order (one per attempt)."""
+        if self._served is None:
+            return list(self._own_calls)
+        return [Call(c.args, c.info) for c in self._served() if c.activity_type == self.name]
+
+    def runs_lua(self) -> ActivityMock:
+        """The activity's own Lua serves every call (whatever rules were given); the mock records them."""
+        self._lua = True
+        return self
+
+    def defers_to_lua(self) -> bool:
+        return self._lua or (not self._rules and self._fallback is None)
 
     # -- building ----------------------------------------------------------------------------------
 
@@ -222,7 +262,8 @@ class ActivityMock:
     # -- serving (called by the world) -------------------------------------------------------------
 
     def serve(self, args: Sequence[Any], info: ActivityInfo) -> Outcome:
-        self.calls_made.append(Call(tuple(args), info))
+        if self._served is None:
+            self._own_calls.append(Call(tuple(args), info))
         rule = next((r for r in self._rules if r.matches(args)), self._fallback)
         if rule is None:
             rules = ", ".join(r.describe() for r in self._rules) or "none"
