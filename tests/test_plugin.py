@@ -502,8 +502,8 @@ def test_wippy_explore_finds_an_ordering_bug_the_fixed_timing_test_misses(pytest
         pytester,
         COOLING_OFF
         + """
-    def test_explored(wippy):
-        wippy.explore(cooling_off, seeds=20)
+    async def test_explored(wippy):
+        await wippy.explore(cooling_off, seeds=20)
     """,
     )
     result = run(pytester)

@@ -36,6 +36,10 @@ class SeedResult:
     def passed(self) -> bool:
         return self.error is None
 
+    def __repr__(self) -> str:
+        verdict = "passed" if self.error is None else f"failed: {type(self.error).__name__}"
+        return f"<seed {self.seed} {verdict}; {len(self.faults)} fault(s), {len(self.crashes)} crash(es)>"
+
 
 @dataclass(frozen=True)
 class ExplorationReport:
@@ -45,6 +49,13 @@ class ExplorationReport:
     seeds_requested: int
     self_check_seed: int
     reproduce: Callable[[int], str] = field(repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        failed = len(self.failures)
+        return (
+            f"<ExplorationReport {len(self.results)}/{self.seeds_requested} seeds: {failed} failed, "
+            f"{self.distinct_histories} distinct histories>"
+        )
 
     @property
     def stopped_early(self) -> bool:

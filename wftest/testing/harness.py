@@ -405,7 +405,7 @@ class Wippy:
 
     # -- exploration -------------------------------------------------------------------------------
 
-    def explore(
+    async def explore(
         self,
         scenario: Callable[[Wippy], Any],
         *,
@@ -421,7 +421,8 @@ class Wippy:
         within each mock's `takes_between` bounds, the worker crashes after chosen workflow tasks and
         recovers by replay, and, where `faults` allows, activities fail or time out (`fault_rate` of
         the calls; `crash_rate` of the tasks). `budget` bounds the wall-clock seconds spent. Raises
-        ExplorationFailed naming the failing seeds and how to rerun one, unless `check=False`."""
+        ExplorationFailed naming the failing seeds and how to rerun one, unless `check=False`.
+        Awaitable like the rest of the API: `report = await wippy.explore(scenario)`."""
 
         def run(world: World, seed: int) -> None:
             drive(scenario(Wippy(self.app, start_ns=self.start_ns, world=world)))

@@ -93,7 +93,7 @@ async def shop_once(wippy: Wippy) -> str:
     return str(result.get("step", result["status"]))
 
 
-def test_compensations_survive_faults_and_a_crash_after_every_workflow_task(wippy: Wippy) -> None:
+async def test_compensations_survive_faults_and_a_crash_after_every_workflow_task(wippy: Wippy) -> None:
     endings = set()
 
     async def scenario(wippy: Wippy) -> None:
@@ -101,7 +101,7 @@ def test_compensations_survive_faults_and_a_crash_after_every_workflow_task(wipp
 
     # Faults hit the steps that leave something to undo, and the compensations themselves.
     flaky = {"app:charge_payment", "app:ship_order", "app:refund_payment", "app:release_inventory"}
-    report = wippy.explore(scenario, seeds=12, faults=flaky, crashes="every")
+    report = await wippy.explore(scenario, seeds=12, faults=flaky, crashes="every")
 
     assert report.ok  # explore raises ExplorationFailed, with a reproduction per failing seed, otherwise
     assert endings == {"completed", "payment", "shipping"}  # both compensation paths were explored

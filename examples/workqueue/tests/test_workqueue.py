@@ -78,10 +78,10 @@ async def test_an_empty_batch(wippy: Wippy) -> None:
     wippy.mock("app:make_thumbnail").assert_not_called()
 
 
-def test_any_completion_order_gives_the_same_answer(wippy: Wippy) -> None:
+async def test_any_completion_order_gives_the_same_answer(wippy: Wippy) -> None:
     async def batch(wippy: Wippy) -> None:
         wippy.mock("app:make_thumbnail").takes_between("1s", "2m").calls(thumbnail)
         assert await wippy.execute("app:thumbnails", {"images": IMAGES}) == expected(IMAGES)
 
-    report = wippy.explore(batch, seeds=4)
+    report = await wippy.explore(batch, seeds=4)
     assert report.distinct_orderings > 1  # the jobs really did finish in different orders
