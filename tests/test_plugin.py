@@ -244,6 +244,24 @@ def test_child_workflow_mocks(pytester: pytest.Pytester) -> None:
 # -- the timeline and time ---------------------------------------------------------------------------
 
 
+def test_a_timeline_item_the_test_never_reached_fails_it(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        async def test_late_signal(wippy):
+            handle = await wippy.start("app.wf:approval", "req-1", id="a-1")
+            wippy.at("30m").signal(handle, "approve", {"by": "ann"})
+            wippy.at("900h").signal(handle, "approve", {"by": "bob"})  # long after the workflow closed
+            assert (await handle.result())["by"] == "ann"
+        """,
+    )
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    text = outcome_text(result)
+    assert "signal 'approve' at +37d12h00m00s never happened: the test ended at +30m00s of virtual time" in text
+    assert "every workflow had closed" in text
+
+
 def test_signal_timeline_query_update_and_call(pytester: pytest.Pytester) -> None:
     write_tests(
         pytester,

@@ -109,7 +109,12 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         if explored(item):
             record(item, began)
     harness = item.stash.get(HARNESS_KEY, None)
-    if harness is None or item.get_closest_marker("wippy_no_replay_check") is not None:
+    if harness is None:
+        return None
+    unsent = harness.unsent_timeline()
+    if unsent:
+        pytest.fail("the test's timeline has items that never happened:\n" + "\n".join(unsent), pytrace=False)
+    if item.get_closest_marker("wippy_no_replay_check") is not None:
         return None
     mode = item.config.getini("wippy_replay_check")
     if mode == "off":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -176,6 +177,15 @@ class WorkflowHandle:
 Target = WorkflowHandle | str
 
 
+@dataclass
+class TimelineItem:
+    """One thing a test put on its timeline, and whether its instant came."""
+
+    label: str
+    due_ns: int
+    happened: bool = False
+
+
 class Scheduled:
     """What happens at one instant of a test's timeline (`wippy.at("30m")`). Items due at the same
     instant run in the order they were written, before the workflow tasks of that instant."""
@@ -186,7 +196,11 @@ class Scheduled:
         self.result: Any = None  # a query's answer or an update's result, once it ran
 
     def _at(self, label: str, action: Callable[[], Any]) -> Scheduled:
+        item = TimelineItem(label, self.due_ns)
+        self._wippy._timeline.append(item)
+
         def run() -> None:
+            item.happened = True
             try:
                 self.result = action()
             except SimulationError as exc:
@@ -261,6 +275,7 @@ class Wippy:
         self._reproduce = reproduce
         self._mocks: dict[str, ActivityMock] = {}
         self._workflow_mocks: dict[str, ActivityMock] = {}
+        self._timeline: list[TimelineItem] = []
 
     # -- mocks -------------------------------------------------------------------------------------
 
@@ -373,6 +388,22 @@ class Wippy:
                 f"at({when!r}) is in the past: the test is at {offset(self.world.now_ns - self.start_ns)}"
             )
         return Scheduled(self, due)
+
+    def unsent_timeline(self) -> list[str]:
+        """Timeline items whose instant the test never reached, each with why (checked after the test)."""
+        now = offset(self.world.now_ns - self.start_ns)
+        running = [r.workflow_id for r in self.world.runs if not r.closed]
+        why = (
+            f"workflows {', '.join(running)} were still running"
+            if running
+            else "every workflow had closed, so nothing moved the clock further"
+        )
+        return [
+            f"{item.label} at {offset(item.due_ns - self.start_ns)} never happened: the test ended at "
+            f"{now} of virtual time and {why} (await wippy.sleep(...) to reach it, or schedule it earlier)"
+            for item in self._timeline
+            if not item.happened
+        ]
 
     def finish_update(self, handle: UpdateHandle, workflow_id: str) -> Any:
         world = self.world
