@@ -126,7 +126,9 @@ def test_load_problems_fail_the_test_instead_of_raising() -> None:
 def test_a_test_that_never_finishes_fails_at_the_limit_with_where_it_waits() -> None:
     outcome = run("never_ends", limit_ns=3 * HOUR)
     assert (outcome.reason, outcome.elapsed_ns) == ("timeout", 3 * HOUR)
-    assert outcome.message == "did not finish within 3h0m0s of virtual time; main waits on timer.sleep"
+    assert outcome.message == (
+        "did not finish within 3h0m0s of virtual time; main waits on timer.sleep at test/simple.lua:24"
+    )
 
 
 def test_a_stuck_bdd_case_fails_at_once_naming_the_case() -> None:
@@ -135,7 +137,7 @@ def test_a_stuck_bdd_case_fails_at_once_naming_the_case() -> None:
     assert (outcome.reason, outcome.elapsed_ns) == ("timeout", 0)
     assert outcome.message == (
         "is stuck in case 'waits forever': nothing can wake it (after 0s of virtual time); "
-        "main waits on channel receive"
+        "main waits on channel receive at test/more.lua:21"
     )
     assert summary(outcome.cases) == [
         ("finishes", "passed", "test/more.lua:20"),

@@ -262,6 +262,27 @@ def test_a_timeline_item_the_test_never_reached_fails_it(pytester: pytest.Pytest
     assert "every workflow had closed" in text
 
 
+def test_a_blocked_workflow_names_its_lines_and_signals_nobody_hears(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        async def test_misspelled(wippy):
+            handle = await wippy.start("app.wf:counter", {"initial": 1}, id="c-1")
+            await handle.signal("add", 2)
+            await handle.signal("finsh")
+            await handle.result()
+        """,
+    )
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*WorkflowBlocked: workflow c-1 can never close*",
+        "*main waits on channel receive at workflows/counter.lua:23; "
+        "coroutine 2 waits on channel receive at workflows/counter.lua:8*",
+        "*signal topic 'finsh' arrived, but nothing listens for it (did you mean 'finish'?)*",
+    ])
+
+
 def test_signal_timeline_query_update_and_call(pytester: pytest.Pytester) -> None:
     write_tests(
         pytester,

@@ -200,6 +200,11 @@ class World:
             raise SimulationError(f"no workflow with id '{workflow_id}' in this world")
         return wf.info.pid
 
+    def unheard(self, workflow_id: str) -> tuple[list[str], list[str]]:
+        """Signal topics that arrived and nothing listens for, and the topics the workflow listens to."""
+        wf = self._workflows.get(workflow_id)
+        return wf.execution.unheard() if wf is not None and wf.execution is not None else ([], [])
+
     def waiting(self, workflow_id: str) -> str:
         """Where the workflow's coroutines wait (empty when it has no code running)."""
         wf = self._workflows.get(workflow_id)

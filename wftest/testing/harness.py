@@ -3,6 +3,7 @@ API (the simulator itself is synchronous; awaiting lets tests read like temporal
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -143,6 +144,7 @@ class WorkflowHandle:
                 f"workflow {run.workflow_id} can never close: nothing is left to happen at "
                 f"{offset(world.now_ns - self._wippy.start_ns)} of virtual time"
                 + (f"; it waits at:\n{waiting}" if waiting else "")
+                + _unheard_text(*world.unheard(run.workflow_id))
             )
         if run.status == "completed":
             return run.result
@@ -242,6 +244,16 @@ class Scheduled:
                 return fn()
 
         return self._at(getattr(fn, "__name__", "call"), run)
+
+
+def _unheard_text(unheard: list[str], heard: list[str]) -> str:
+    """Signals that arrived on topics nothing listens for, each with the closest listened topic."""
+    lines = []
+    for topic in unheard:
+        close = difflib.get_close_matches(topic, heard, n=1)
+        lines.append(f"\nsignal topic {topic!r} arrived, but nothing listens for it"
+                     + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return "".join(lines)
 
 
 def _id(target: Target) -> str:

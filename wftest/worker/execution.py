@@ -913,6 +913,11 @@ class WorkflowExecution:
         """Where each live coroutine of the workflow waits (for nondeterminism reports)."""
         return self.proc.waiting()
 
+    def unheard(self) -> tuple[list[str], list[str]]:
+        """Topics of signals that arrived and that nothing listens for, and the topics listened to."""
+        unheard, heard = self.rt.unheard()
+        return [t for t in text(unheard).split("\n") if t], [t for t in text(heard).split("\n") if t]
+
     def close(self) -> None:
         """Kill every coroutine (the run is over)."""
         self.proc.kill_all()

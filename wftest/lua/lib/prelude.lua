@@ -407,6 +407,11 @@ return {
     yield = co_yield,
     add_to_coroutine = add_to_coroutine,
     pick_method = pick_method,
+    -- "file:line" of the user's code that called into a library function `level` frames up, or nil
+    user_line = function(level)
+        local file, line = where(level + 1)
+        return file and (file .. ":" .. line) or nil
+    end,
     make_require = make_require,
     lazy_global = lazy_global,
     load_code = function(code, name) return bind(load_cached(code, name), _ENV) end,

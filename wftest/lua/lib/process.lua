@@ -5,6 +5,7 @@
 local api = ...
 local HOST, spawn_thread, resume_thread, kill_thread = api.HOST, api.spawn, api.resume, api.kill
 local co_yield = api.yield
+local user_line = api.user_line
 local raw_type, raw_error, raw_setmetatable, raw_getmetatable = type, error, setmetatable, getmetatable
 local tbl_pack, tbl_unpack, tbl_remove = table.pack, table.unpack, table.remove
 local pairs, ipairs = pairs, ipairs
@@ -127,7 +128,8 @@ end
 
 local function block(where)
     if running == nil then raw_error("blocking channel operation outside a process coroutine", 3) end
-    running.where = where
+    local at = user_line(2)
+    running.where = at and (where .. " at " .. at) or where
     return co_yield(HOST, BLOCK)
 end
 
@@ -264,7 +266,9 @@ local function drain()
                 enqueue(task)
             else
                 task.state = "host"
-                task.where = raw_type(cmd) == "table" and cmd.kind or "host command"
+                local kind = raw_type(cmd) == "table" and cmd.kind or "host command"
+                local at = raw_type(cmd) == "table" and cmd.where
+                task.where = (at and at ~= "?") and (kind .. " at " .. at) or kind
                 local n = #commands
                 commands[n + 1] = task.id
                 commands[n + 2] = cmd

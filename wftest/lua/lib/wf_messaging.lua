@@ -126,6 +126,24 @@ function M.process_base()
     return process
 end
 
+-- Topics of queued messages that no subscription (and no inbox) will ever take, and the topics listened
+-- to, each as one "\n"-joined string: for the report of a workflow that can never close.
+function M.unheard()
+    local unheard, seen, heard = {}, {}, {}
+    if inbox == nil then
+        for _, m in ipairs(queue) do
+            local topic = m._topic
+            if listeners[topic] == nil and topic:sub(1, 1) ~= "@" and not seen[topic] then
+                seen[topic] = true
+                unheard[#unheard + 1] = topic
+            end
+        end
+    end
+    for topic in pairs(listeners) do heard[#heard + 1] = topic end
+    table.sort(heard)
+    return table.concat(unheard, "\n"), table.concat(heard, "\n")
+end
+
 -- Messages and lifecycle events from the host, queued for delivery.
 function M.deliver(topic, from, ...)
     enqueue_message(topic, from, tbl_pack(...), nil)

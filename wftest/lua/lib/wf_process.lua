@@ -97,4 +97,4 @@ function process.upgrade(id, ...)
     return hc({kind = "continue_as_new", target = id, args = tbl_pack(...)})
 end
 
-return {process = process, deliver = M.deliver, deliver_event = M.deliver_event}
+return {process = process, deliver = M.deliver, deliver_event = M.deliver_event, unheard = M.unheard}

@@ -80,4 +80,5 @@ return {
     resolve_future = function(...) return section("funcs").resolve_future(...) end,
     deliver = function(...) return section("process").deliver(...) end,
     deliver_event = function(...) return section("process").deliver_event(...) end,
+    unheard = function() return section("process").unheard() end,
 }
