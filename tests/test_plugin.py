@@ -134,7 +134,23 @@ def test_an_unmocked_activity_fails_the_test_and_lists_the_apps_activities(pytes
     text = outcome_text(result)
     assert "called activity 'app.act:reserve', which has no mock" in text
     assert "Activities the app has: app.act:echo, app.act:flaky" in text
+    assert "if it lives outside this app, mock it (wippy.mock('app.act:reserve').returns(...))" in text
     assert "wftest/sim/" not in text  # the simulator's frames are cut from the traceback
+
+
+def test_a_misspelled_activity_gets_a_suggestion_not_advice_to_mock(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        async def test_typo(wippy):
+            wippy.mock("app.act:echo")  # a watching mock: the Lua of app.act:echo serves its calls
+            await wippy.execute("app.wf:probe_call", "app.act:ecko")
+        """,
+    )
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    assert "called activity 'app.act:ecko', which has no mock and no function entry in the app; " \
+        "did you mean 'app.act:echo'?" in outcome_text(result)
 
 
 def test_mock_sequences_matchers_durations_and_callables(pytester: pytest.Pytester) -> None:

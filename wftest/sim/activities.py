@@ -3,6 +3,7 @@ missing-activity failure (spec §2.1, §4.3, §8.12). Also the retry arithmetic 
 
 from __future__ import annotations
 
+import difflib
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -165,10 +166,15 @@ class ActivityRunner:
             f"known activities: {known})"
         )
         if self.strict:
+            close = difflib.get_close_matches(activity_type, self.known_activity_ids(), n=1, cutoff=0.85)
+            advice = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else f"if it lives outside this app, mock it (wippy.mock({activity_type!r}).returns(...))."
+            )
             raise UnmockedActivityError(
                 f"workflow {info.workflow_id} called activity '{activity_type}', which has no mock and no "
-                f"function entry in the app; mock it (wippy.mock({activity_type!r}).returns(...)). "
-                f"Activities the app has: {known}"
+                f"function entry in the app; {advice} Activities the app has: {known}"
             )
         return Attempt(error=ErrorInfo("NotFound", message, True, None, None, None))
 
