@@ -16,7 +16,8 @@ import wftest.timeline.text  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
-SIM_APP = Path(__file__).resolve().parent.parent / "fixtures" / "sim"
+ROOT = Path(__file__).resolve().parent.parent
+SIM_APP = ROOT / "fixtures" / "sim"
 
 HELPERS = """
 def mock_saga(wippy):
@@ -430,16 +431,28 @@ def test_explored_runs_leave_snapshots_alone(pytester: pytest.Pytester) -> None:
 
 def test_a_user_project_runs_with_warnings_as_errors(pytester: pytest.Pytester) -> None:
     """A project that configures only `wippy_app`: no deprecation warning from any plugin wftest brings."""
-    pytester.makeini(f"[pytest]\nwippy_app = {SIM_APP}\n")
+    pytester.makeini(f"[pytest]\nwippy_app = {ROOT / 'examples' / 'counter'}\n")
     pytester.makepyfile(
         test_it="""
-        async def test_hello(wippy):
-            assert await wippy.execute("app.wf:hello", "Ann") is not None
+        async def test_count(wippy):
+            handle = await wippy.start("app:counter", {"initial": 1})
+            await handle.signal("finish")
+            assert await handle.result() == {"final_counter": 1}
         """
     )
     result = run(pytester, "-W", "error")
     result.assert_outcomes(passed=1)
     assert result.ret == 0
+
+
+def test_a_session_starts_with_the_apps_lint_warnings(pytester: pytest.Pytester) -> None:
+    write_tests(pytester, "def test_nothing():\n    pass\n")
+    result = run(pytester)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "*WippyAppWarning: */fixtures/sim/workflows/parent_exec.lua:6: workflow.exec('app.wf:nope'): "
+        "no entry 'app.wf:nope' in this app*"
+    ])
 
 
 # -- the replay check --------------------------------------------------------------------------------

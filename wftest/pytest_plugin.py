@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from wftest.app import App, AppLoadError
+from wftest.app import App, AppError, AppLoadError
+from wftest.lint import lint_app
 from wftest.plugin.config import (
     APPS_KEY,
     BUDGET_KEY,
@@ -52,6 +53,25 @@ def pytest_configure(config: pytest.Config) -> None:
         leave_snapshots_alone(config)
     config.stash[APPS_KEY] = {}
     check_ini(config)
+
+
+class WippyAppWarning(pytest.PytestWarning):
+    """A problem `wftest check` finds in a configured app, shown when a session starts."""
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Lint the configured apps once, so a misspelled entry id shows before any test meets it."""
+    if hasattr(session.config, "workerinput"):
+        return  # under xdist the controller already warned
+    for path in configured_apps(session.config):
+        try:
+            app = app_at(session.config, path)
+        except AppError:
+            continue  # the load error itself is reported where the app is used
+        for problem in lint_app(app):
+            where = path / problem.file if problem.file else path
+            message = f"{where}:{problem.line}: {problem.message}" if problem.file else f"{where}: {problem}"
+            session.config.issue_config_time_warning(WippyAppWarning(message), stacklevel=2)
 
 
 @pytest.fixture
