@@ -471,12 +471,13 @@ def test_source_escaping_the_app_root_is_rejected() -> None:
     ]
 
 
-def test_unknown_or_non_library_import_is_rejected() -> None:
+def test_unknown_or_non_lua_import_is_rejected() -> None:
+    """An import may name any Lua entry (the function entry `charge` is fine), nothing else."""
     assert load_errors(FIXTURES / "unknown_import") == [
-        "_index.yaml:17: entry 'app:order_workflow': import 'helpers' names 'app.lib:helpers', which is not "
+        "_index.yaml:21: entry 'app:order_workflow': import 'helpers' names 'app.lib:helpers', which is not "
         "an entry of this app (did you mean 'app:helpers'?)",
-        "_index.yaml:18: entry 'app:order_workflow': import 'charge' names 'app:charge', which is a "
-        "function.lua entry, not a library.lua",
+        "_index.yaml:24: entry 'app:order_workflow': import 'db' names 'app:db', which is a "
+        "db.sql.sqlite entry, not a function.lua or library.lua or process.lua or workflow.lua",
     ]
 
 

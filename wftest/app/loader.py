@@ -249,7 +249,10 @@ class _Ref:
     line: int
     label: str
     target: str
-    kind: str
+    kinds: frozenset[str]
+
+    def wanted(self) -> str:
+        return " or ".join(sorted(self.kinds)) if len(self.kinds) > 1 else next(iter(self.kinds))
 
 
 # --------------------------------------------------------------------------- the app
@@ -360,15 +363,15 @@ class _AppLoader:
 
     def _check_ref(self, ref: _Ref) -> None:
         found = self.kinds.get(ref.target)
-        if found == ref.kind:
+        if found in ref.kinds:
             return
         if found is None:
-            candidates = sorted(entry_id for entry_id, kind in self.kinds.items() if kind == ref.kind)
+            candidates = sorted(entry_id for entry_id, kind in self.kinds.items() if kind in ref.kinds)
             close = difflib.get_close_matches(ref.target, candidates, n=3)
             hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
             problem = f"which is not an entry of this app{hint}"
         else:
-            problem = f"which is a {found} entry, not a {ref.kind}"
+            problem = f"which is a {found} entry, not a {ref.wanted()}"
         self.error(
             f"entry {ref.entry_id!r}: {ref.label} names {ref.target!r}, {problem}",
             ref.file,
@@ -484,13 +487,14 @@ class _EntryBuilder:
         return frozen
 
     def _ref(
-        self, node: _Node, key: str, label: str, kind: str, missing_line: int | None = None
+        self, node: _Node, key: str, label: str, kind: str | frozenset[str], missing_line: int | None = None
     ) -> str | None:
         value = self._string(node, key, label, required=True, missing_line=missing_line)
         if value is None:
             return None
         target = _qualify(value, self.namespace)
-        self.loader.refs.append(_Ref(self.id, self.rel, node.line_of(key), label, target, kind))
+        kinds = frozenset({kind}) if isinstance(kind, str) else kind
+        self.loader.refs.append(_Ref(self.id, self.rel, node.line_of(key), label, target, kinds))
         return target
 
     def _meta_section(self, *path: str) -> tuple[_Node, int] | None:
@@ -612,7 +616,9 @@ class _EntryBuilder:
             if isinstance(target, str) and _is_framework(target):
                 imports[alias] = target
                 continue
-            resolved = self._ref(value, alias, label, LIBRARY_LUA)
+            # Any Lua entry can be imported: its script runs as a module and `require` gets what it
+            # returns (Wippy's code manager treats function, process and workflow scripts as libraries).
+            resolved = self._ref(value, alias, label, LUA_KINDS)
             if resolved is not None:
                 imports[alias] = resolved
         return MappingProxyType(imports)
