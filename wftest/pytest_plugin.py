@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from wftest.app import App, AppLoadError
+from wftest.app import App, AppError, AppLoadError
 from wftest.plugin.config import (
     APPS_KEY,
     BUDGET_KEY,
@@ -73,6 +73,8 @@ def wippy_app(request: pytest.FixtureRequest) -> App:
         return app_at(request.config, path)
     except AppLoadError as exc:
         pytest.fail(f"the Wippy app at {path} does not load:\n{exc}", pytrace=False)
+    except AppError as exc:
+        pytest.fail(f"the Wippy app at {path} does not load: {exc}", pytrace=False)
 
 
 @pytest.fixture
