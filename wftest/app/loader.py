@@ -270,9 +270,14 @@ class _AppLoader:
     def error(self, message: str, file: str, line: int | None, entry_id: str | None = None) -> None:
         self.errors.append(AppError(message, file=file, line=line, entry_id=entry_id))
 
+    def read_bytes(self, path: Path) -> bytes:
+        """Every file the loader reads (registry files and Lua sources) comes through here, so checks on
+        what may be read belong in one place."""
+        return path.read_bytes()
+
     def read_file(self, path: Path) -> None:
         rel = path.relative_to(self.root).as_posix()
-        data = path.read_bytes()
+        data = self.read_bytes(path)
         try:
             text = data.decode("utf-8-sig")
             document = _parse_json(text) if path.suffix == ".json" else _parse_yaml(text)
@@ -581,7 +586,7 @@ class _EntryBuilder:
         if rel == "." or not path.is_file():
             self.fail(line, f"source file {rel!r} not found (from {source!r})")
             return None, ""
-        data = path.read_bytes()
+        data = self.loader.read_bytes(path)
         try:
             return rel, data.decode("utf-8-sig")
         except UnicodeDecodeError:
