@@ -104,6 +104,12 @@ CATALOGUE: dict[str, ModuleSpec] = {s.name: s for s in _SPECS}
 #: Modules that are globals in Wippy: listed or not, `require` returns the global.
 GLOBAL_MODULES = frozenset({"os", "channel", "payload"})
 
+#: Globals of every Wippy entry that `require` finds without their being listed (Wippy's `require` looks
+#: names up in the globals: engine/loadlib/loadlib.go, engine/core_modules.go, engine/cached_libs.go).
+REQUIRABLE_GLOBALS = GLOBAL_MODULES | {
+    "errors", "string", "table", "math", "coroutine", "print", "subscribe", "unsubscribe",
+}
+
 
 def lookup(name: str) -> ModuleSpec | None:
     return CATALOGUE.get(name)
