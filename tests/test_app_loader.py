@@ -698,3 +698,9 @@ def test_errors_survive_pickling() -> None:
     assert isinstance(unknown, KeyError) and str(unknown) == "unknown entry 'x'"
     batch = pickle.loads(pickle.dumps(AppLoadError([error, AppError("no line", file="b.yaml")])))
     assert str(batch) == "a.yaml:3: boom\nb.yaml: no line"
+
+
+def test_a_registry_file_that_cannot_be_read_is_reported_not_raised(tmp_path: Path) -> None:
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")  # a dangling link: reading fails
+    (tmp_path / "_index.yaml").write_text("namespace: app\nname: f\nkind: library.lua\nsource: return {}\n")
+    assert load_errors(tmp_path) == ["gone.yaml: cannot read the file: No such file or directory"]

@@ -277,7 +277,11 @@ class _AppLoader:
 
     def read_file(self, path: Path) -> None:
         rel = path.relative_to(self.root).as_posix()
-        data = self.read_bytes(path)
+        try:
+            data = self.read_bytes(path)
+        except OSError as err:
+            self.error(f"cannot read the file: {err.strerror or err}", rel, None)
+            return
         try:
             text = data.decode("utf-8-sig")
             document = _parse_json(text) if path.suffix == ".json" else _parse_yaml(text)
@@ -586,7 +590,11 @@ class _EntryBuilder:
         if rel == "." or not path.is_file():
             self.fail(line, f"source file {rel!r} not found (from {source!r})")
             return None, ""
-        data = self.loader.read_bytes(path)
+        try:
+            data = self.loader.read_bytes(path)
+        except OSError as err:
+            self.fail(line, f"source file {rel!r} cannot be read: {err.strerror or err}")
+            return None, ""
         try:
             return rel, data.decode("utf-8-sig")
         except UnicodeDecodeError:
