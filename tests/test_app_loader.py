@@ -471,12 +471,13 @@ def test_source_escaping_the_app_root_is_rejected() -> None:
     ]
 
 
-def test_unknown_or_non_library_import_is_rejected() -> None:
+def test_unknown_or_non_lua_import_is_rejected() -> None:
+    """An import may name any Lua entry (the function entry `charge` is fine), nothing else."""
     assert load_errors(FIXTURES / "unknown_import") == [
-        "_index.yaml:17: entry 'app:order_workflow': import 'helpers' names 'app.lib:helpers', which is not "
+        "_index.yaml:21: entry 'app:order_workflow': import 'helpers' names 'app.lib:helpers', which is not "
         "an entry of this app (did you mean 'app:helpers'?)",
-        "_index.yaml:18: entry 'app:order_workflow': import 'charge' names 'app:charge', which is a "
-        "function.lua entry, not a library.lua",
+        "_index.yaml:24: entry 'app:order_workflow': import 'db' names 'app:db', which is a "
+        "db.sql.sqlite entry, not a function.lua or library.lua or process.lua or workflow.lua",
     ]
 
 
@@ -697,3 +698,9 @@ def test_errors_survive_pickling() -> None:
     assert isinstance(unknown, KeyError) and str(unknown) == "unknown entry 'x'"
     batch = pickle.loads(pickle.dumps(AppLoadError([error, AppError("no line", file="b.yaml")])))
     assert str(batch) == "a.yaml:3: boom\nb.yaml: no line"
+
+
+def test_a_registry_file_that_cannot_be_read_is_reported_not_raised(tmp_path: Path) -> None:
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")  # a dangling link: reading fails
+    (tmp_path / "_index.yaml").write_text("namespace: app\nname: f\nkind: library.lua\nsource: return {}\n")
+    assert load_errors(tmp_path) == ["gone.yaml: cannot read the file: No such file or directory"]

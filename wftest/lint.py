@@ -17,7 +17,7 @@ from typing import Literal
 from wftest.app import App, LuaEntry
 from wftest.app.model import LIBRARY_LUA, WORKFLOW_LUA
 from wftest.lua.compiler import chunkname_of
-from wftest.lua.modules import CATALOGUE, WORKFLOW_CLASSES
+from wftest.lua.modules import CATALOGUE, REQUIRABLE_GLOBALS, WORKFLOW_CLASSES
 
 Severity = Literal["error", "warning"]
 
@@ -239,7 +239,7 @@ def _require_problems(entry: LuaEntry, toks: Sequence[Token], where: str) -> Ite
             continue
         assert arg is not None
         name = arg.text
-        if name in entry.imports or name in entry.modules:
+        if name in entry.imports or name in entry.modules or name in REQUIRABLE_GLOBALS:
             continue
         spec = CATALOGUE.get(name)
         if spec is None:

@@ -66,7 +66,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     for path in configured_apps(session.config):
         try:
             app = app_at(session.config, path)
-        except AppError:
+        except (AppError, AppLoadError):
             continue  # the load error itself is reported where the app is used
         for problem in lint_app(app):
             where = path / problem.file if problem.file else path
@@ -93,6 +93,8 @@ def wippy_app(request: pytest.FixtureRequest) -> App:
         return app_at(request.config, path)
     except AppLoadError as exc:
         pytest.fail(f"the Wippy app at {path} does not load:\n{exc}", pytrace=False)
+    except AppError as exc:
+        pytest.fail(f"the Wippy app at {path} does not load: {exc}", pytrace=False)
 
 
 @pytest.fixture

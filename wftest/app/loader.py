@@ -249,7 +249,10 @@ class _Ref:
     line: int
     label: str
     target: str
-    kind: str
+    kinds: frozenset[str]
+
+    def wanted(self) -> str:
+        return " or ".join(sorted(self.kinds)) if len(self.kinds) > 1 else next(iter(self.kinds))
 
 
 # --------------------------------------------------------------------------- the app
@@ -267,9 +270,18 @@ class _AppLoader:
     def error(self, message: str, file: str, line: int | None, entry_id: str | None = None) -> None:
         self.errors.append(AppError(message, file=file, line=line, entry_id=entry_id))
 
+    def read_bytes(self, path: Path) -> bytes:
+        """Every file the loader reads (registry files and Lua sources) comes through here, so checks on
+        what may be read belong in one place."""
+        return path.read_bytes()
+
     def read_file(self, path: Path) -> None:
         rel = path.relative_to(self.root).as_posix()
-        data = path.read_bytes()
+        try:
+            data = self.read_bytes(path)
+        except OSError as err:
+            self.error(f"cannot read the file: {err.strerror or err}", rel, None)
+            return
         try:
             text = data.decode("utf-8-sig")
             document = _parse_json(text) if path.suffix == ".json" else _parse_yaml(text)
@@ -360,15 +372,15 @@ class _AppLoader:
 
     def _check_ref(self, ref: _Ref) -> None:
         found = self.kinds.get(ref.target)
-        if found == ref.kind:
+        if found in ref.kinds:
             return
         if found is None:
-            candidates = sorted(entry_id for entry_id, kind in self.kinds.items() if kind == ref.kind)
+            candidates = sorted(entry_id for entry_id, kind in self.kinds.items() if kind in ref.kinds)
             close = difflib.get_close_matches(ref.target, candidates, n=3)
             hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
             problem = f"which is not an entry of this app{hint}"
         else:
-            problem = f"which is a {found} entry, not a {ref.kind}"
+            problem = f"which is a {found} entry, not a {ref.wanted()}"
         self.error(
             f"entry {ref.entry_id!r}: {ref.label} names {ref.target!r}, {problem}",
             ref.file,
@@ -484,13 +496,14 @@ class _EntryBuilder:
         return frozen
 
     def _ref(
-        self, node: _Node, key: str, label: str, kind: str, missing_line: int | None = None
+        self, node: _Node, key: str, label: str, kind: str | frozenset[str], missing_line: int | None = None
     ) -> str | None:
         value = self._string(node, key, label, required=True, missing_line=missing_line)
         if value is None:
             return None
         target = _qualify(value, self.namespace)
-        self.loader.refs.append(_Ref(self.id, self.rel, node.line_of(key), label, target, kind))
+        kinds = frozenset({kind}) if isinstance(kind, str) else kind
+        self.loader.refs.append(_Ref(self.id, self.rel, node.line_of(key), label, target, kinds))
         return target
 
     def _meta_section(self, *path: str) -> tuple[_Node, int] | None:
@@ -577,7 +590,11 @@ class _EntryBuilder:
         if rel == "." or not path.is_file():
             self.fail(line, f"source file {rel!r} not found (from {source!r})")
             return None, ""
-        data = path.read_bytes()
+        try:
+            data = self.loader.read_bytes(path)
+        except OSError as err:
+            self.fail(line, f"source file {rel!r} cannot be read: {err.strerror or err}")
+            return None, ""
         try:
             return rel, data.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -612,7 +629,9 @@ class _EntryBuilder:
             if isinstance(target, str) and _is_framework(target):
                 imports[alias] = target
                 continue
-            resolved = self._ref(value, alias, label, LIBRARY_LUA)
+            # Any Lua entry can be imported: its script runs as a module and `require` gets what it
+            # returns (Wippy's code manager treats function, process and workflow scripts as libraries).
+            resolved = self._ref(value, alias, label, LUA_KINDS)
             if resolved is not None:
                 imports[alias] = resolved
         return MappingProxyType(imports)

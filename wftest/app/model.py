@@ -75,7 +75,10 @@ class Entry:
 
     ``file`` is the registry file relative to the app root (POSIX separators), ``line`` the 1-based line
     where the entry starts. ``meta`` and ``config`` are read-only mappings of read-only data (tuples for
-    lists). ``call_options`` is ``meta.options``, the default call options for ``funcs.call`` (§2.1).
+    lists). ``config`` holds every field of the entry but ``name``, ``kind`` and ``meta``: for kinds wftest
+    does not run (``db.sql.sqlite``, ``http.service``, ``store.memory``, ...) the entry is kept as it is,
+    and ``config`` is how code that gives such kinds a meaning reads them. ``call_options`` is
+    ``meta.options``, the default call options for ``funcs.call`` (§2.1).
     """
 
     id: str

@@ -23,7 +23,7 @@ from wftest.app import App, Entry, LuaEntry
 from wftest.lua import engine
 from wftest.lua.compiler import Chunk, CompileError, bytecode, chunk_bytecode, compile_entry
 from wftest.lua.dialect import TYPES_RUNTIME
-from wftest.lua.modules import CATALOGUE, WORKFLOW_CLASSES, ModuleUnavailable, lookup
+from wftest.lua.modules import CATALOGUE, GLOBAL_MODULES, WORKFLOW_CLASSES, ModuleUnavailable, lookup
 from wftest.lua.state import LuaState
 
 LIB = Path(__file__).with_name("lib")
@@ -216,6 +216,8 @@ class Sandbox:
         self._libraries: dict[str, Any] = {}
         self._loading: list[str] = []
         self.unavailable: list[str] = []  # modules this code asked for that wftest cannot offer here
+        # Wippy's `payload` is a global in every entry, made on first use.
+        self.api.lazy_global(b"payload", self.callback(lambda: self.open_module("payload", "payload", None)))
 
     # -- building blocks for modules -------------------------------------------------------------
 
@@ -305,13 +307,13 @@ class Sandbox:
             key = text(name)
             if key in imports:
                 return imports[key]()
-            if key in modules:
+            if key in modules and key not in GLOBAL_MODULES:
                 return b"value", self.open_module(key, owner, allowed)
             known = sorted([*modules, *imports])
-            raise LuaRaise(
+            return b"global", (
                 f"module '{key}' not found: {owner} lists modules {known or '[]'}"
                 " (add it to the entry's modules: or imports:)"
-            )
+            ).encode()
 
         return self.api.make_require(self.host_function(resolve), self.callback(self._library_loaded))
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from wftest.app import AppError, AppLoadError
 from wftest.history.jsonio import HistoryFormatError
 from wftest.luatest import LuaTestSpec, collect_lua_tests, run_lua_test
 from wftest.plugin.config import RUNS_KEY, app_at, configured_apps, relative, seed_of
@@ -31,12 +32,18 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     items.extend(extra)
 
 
-def _lua_items(session: pytest.Session, path: Path) -> Iterator[pytest.Item]:
+def _lua_items(session: pytest.Session, path: Path) -> list[pytest.Item]:
+    """The app's test items; an app that does not load is reported as a collection error (each problem
+    at its file:line), as a Python file that does not import would be, and adds no items."""
     name = relative(session.config, path)
     collector = WippyAppNode.from_parent(session, name=name, path=path, nodeid=name)
-    app = app_at(session.config, path)
-    for spec in collect_lua_tests(app):
-        yield LuaTestItem.from_parent(collector, name=spec.entry_id, app_path=path, spec=spec)
+    session.ihook.pytest_collectstart(collector=collector)
+    report: pytest.CollectReport = session.ihook.pytest_make_collect_report(collector=collector)
+    report.__dict__.pop("call", None)
+    session.ihook.pytest_collectreport(report=report)
+    if not report.passed:
+        return []
+    return [item for item in report.result if isinstance(item, pytest.Item)]
 
 
 def _history_items(session: pytest.Session, config: pytest.Config, directory: Path) -> Iterator[pytest.Item]:
@@ -55,10 +62,24 @@ def _history_items(session: pytest.Session, config: pytest.Config, directory: Pa
 
 
 class WippyAppNode(pytest.Collector):
-    """Groups the Lua tests of one app (its items are made at collection time)."""
+    """Groups the Lua tests of one app: loading the app is collecting it."""
 
     def collect(self) -> list[pytest.Item | pytest.Collector]:
-        return []
+        try:
+            app = app_at(self.config, self.path)
+        except AppLoadError as exc:
+            problems = "\n".join(self._located(error) for error in exc.errors)
+            raise self.CollectError(f"Wippy app {self.name!r} does not load:\n{problems}") from None
+        except AppError as exc:
+            raise self.CollectError(f"Wippy app {self.name!r} does not load: {exc}") from None
+        return [
+            LuaTestItem.from_parent(self, name=spec.entry_id, app_path=self.path, spec=spec)
+            for spec in collect_lua_tests(app)
+        ]
+
+    def _located(self, error: AppError) -> str:
+        """A problem with its registry file given from where pytest runs (file paths are app-relative)."""
+        return f"{self.name}/{error}" if error.file is not None else str(error)
 
 
 class HistoryDirNode(pytest.Collector):

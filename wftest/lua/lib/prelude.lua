@@ -365,10 +365,17 @@ local function load_compiled(id, code, name, req)
 end
 
 -- `require` for one chunk: Python resolves the name to a module value, or to a library chunk that is
--- run here (in the requiring coroutine, under its budget) and then cached by Python.
+-- run here (in the requiring coroutine, under its budget) and then cached by Python. A name the entry
+-- neither lists nor imports is looked up in the globals, as Wippy's `require` does (errors, payload,
+-- os, channel, string, ...); `value` is then the message for a name that is not there either.
 local function make_require(resolve, finished)
     return function(name)
         local what, value, target = resolve(name)
+        if what == "global" then
+            local found = _G[name]
+            if found == nil then raw_error(value, 2) end
+            return found
+        end
         if what ~= "library" then return value end
         local ok, mod = raw_pcall(value)
         finished(target, ok, mod)

@@ -20,6 +20,7 @@ Opener = Callable[["Sandbox"], Any]
 DETERMINISTIC = "deterministic"
 WORKFLOW = "workflow"
 NONDETERMINISTIC = "nondeterministic"
+PROCESS = "process"
 WORKFLOW_CLASSES = frozenset({DETERMINISTIC, WORKFLOW})
 
 
@@ -64,10 +65,14 @@ _SPECS = [
     ModuleSpec("funcs", WORKFLOW, None, _RUNTIME),
     ModuleSpec("workflow", WORKFLOW, None, _RUNTIME),
     ModuleSpec("process", WORKFLOW, None, _RUNTIME),
-    ModuleSpec("payload", DETERMINISTIC, None, _RUNTIME),
+    ModuleSpec("payload", DETERMINISTIC, "wftest.lua.modules.payload:open_payload"),
+    # Globals of every Wippy entry that may also be listed (engine/core_modules.go): `require` finds
+    # them among the globals, so they have no opener here.
+    ModuleSpec("os", WORKFLOW, None, "it is a global"),
+    ModuleSpec("channel", PROCESS, None, "it is a global of processes"),
     *(
         ModuleSpec(n, DETERMINISTIC, None, _NOT_BUILT)
-        for n in ("html", "text", "template", "expr", "compress", "treesitter", "contract")
+        for n in ("html", "text", "templates", "expr", "compress", "treesitter", "contract")
     ),
     *(
         ModuleSpec(n, NONDETERMINISTIC, None, _OUTSIDE)
@@ -88,12 +93,22 @@ _SPECS = [
             "websocket",
             "cloudstorage",
             "excel",
+            "stream",
         )
     ),
     ModuleSpec("logger", NONDETERMINISTIC, "wftest.lua.modules.data:open_logger"),
 ]
 
 CATALOGUE: dict[str, ModuleSpec] = {s.name: s for s in _SPECS}
+
+#: Modules that are globals in Wippy: listed or not, `require` returns the global.
+GLOBAL_MODULES = frozenset({"os", "channel", "payload"})
+
+#: Globals of every Wippy entry that `require` finds without their being listed (Wippy's `require` looks
+#: names up in the globals: engine/loadlib/loadlib.go, engine/core_modules.go, engine/cached_libs.go).
+REQUIRABLE_GLOBALS = GLOBAL_MODULES | {
+    "errors", "string", "table", "math", "coroutine", "print", "subscribe", "unsubscribe",
+}
 
 
 def lookup(name: str) -> ModuleSpec | None:
