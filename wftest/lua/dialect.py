@@ -43,9 +43,17 @@ declared as a local at the block's first type declaration, so types may refer to
 - function types: the value is a function (parameters and results are not checked);
 - interfaces: a table or userdata whose members are present (method members must be functions);
 - validators: `@min`/`@max` on numbers, `@min_len`/`@max_len` on strings and tables (`#v`), `@pattern` on
-  strings, using a Lua pattern (`string.find`), not a regular expression;
-- generic parameters are `any`; generic arguments (`Result<User, string>`) are ignored; a named type is
-  checked against its definition, resolved on first use; cyclic data is checked once per (table, type).
+  strings as a regular expression in Go's syntax (RE2, searched, so anchor it with `^...$`); a pattern
+  RE2 cannot compile is a `DialectError` at its line;
+- generics: `type Box<T> = ...` builds its body with the arguments of each use (`Box<string>` checks a
+  string); a missing argument is the parameter's default (`<T = string>`), else `any`; type parameters of
+  an enclosing generic function are `any`. A named type is checked against its definition, resolved on
+  first use; cyclic data is checked once per (table, type).
+
+Two forms exist only in types: `readonly T` (checked as T at run time: only the static checker, which
+wftest does not have, tells reads from writes; `readonly name: T` in a table type likewise) and
+`typeof(name)`, the annotated type of a local variable or parameter in scope. wftest does not infer
+types, so `typeof` of a name declared without an annotation is a `DialectError`.
 """
 
 from __future__ import annotations
