@@ -185,3 +185,40 @@ def test_length_failures_name_the_length(lua: Any) -> None:
         False, "User.tags: length 0 is below the minimum length 1")
     assert is_(lua, decls, "User", '{name = "Ab", tags = {"a", "b", "c"}}') == (
         False, "User.tags: length 3 is above the maximum length 2")
+
+
+# -- typeof(x) as a value, and reflection of its parts -------------------------------------------
+
+
+def test_typeof_in_an_expression_is_the_declared_type_as_a_value(lua: Any) -> None:
+    src = (
+        "local arr: {number} = {1, 2, 3}\nlocal map: {[string]: integer} = {}\nlocal opt: number? = nil\n"
+        "local ok = (typeof(arr):is({1}))\nlocal bad, err = typeof(arr):is({'x'})\n"
+        "return typeof(arr):elem():kind(), typeof(map):key():kind(), typeof(map):val():kind(),\n"
+        "  typeof(opt):kind(), typeof(opt):inner():kind(), typeof(arr):name(), ok[1], bad, err"
+    )
+    assert run(lua, src) == (
+        "number", "string", "integer", "optional", "number", "{number}", 1, None,
+        '{number}[1]: expected number, got string "x"')
+
+
+def test_typeof_of_a_local_function_named_typeof_is_a_plain_call() -> None:
+    src = "local arr: {number} = {}\nlocal function typeof(x) return 'mine' end\nreturn typeof(arr)"
+    assert lua55.LuaRuntime().execute(erase(src).lua) == "mine"
+    assert "typeof(x)" in erase("local y = typeof(x)").lua  # not annotated: left as written
+
+
+def test_union_variants_and_kind_specific_methods_leave_fields_reachable(lua: Any) -> None:
+    src = (
+        'type Status = "pending" | "done"\ntype R = {key: string, elem: number, params: boolean}\n'
+        "local names = {}\nfor variant in Status:variants() do names[#names + 1] = variant:name() end\n"
+        "return table.concat(names, ','), R.key:kind(), R.elem:kind(), R.params:kind()"
+    )
+    assert run(lua, src) == ('"pending","done"', "string", "number", "boolean")
+
+
+def test_function_types_say_they_keep_no_parameter_types(lua: Any) -> None:
+    src = "type F = (number) -> string\nlocal ok, err = pcall(function() local p = F:params() end)\n"
+    src += "return err"
+    assert run(lua, src) == (
+        "t.lua:2: F: wftest keeps no parameter types of function types (only that the value is callable)")

@@ -53,7 +53,9 @@ declared as a local at the block's first type declaration, so types may refer to
 Two forms exist only in types: `readonly T` (checked as T at run time: only the static checker, which
 wftest does not have, tells reads from writes; `readonly name: T` in a table type likewise) and
 `typeof(name)`, the annotated type of a local variable or parameter in scope. wftest does not infer
-types, so `typeof` of a name declared without an annotation is a `DialectError`.
+types, so `typeof` of a name declared without an annotation is a `DialectError`. In an expression,
+`typeof(name)` of an annotated name becomes that type as a value (unless `typeof` is itself a local);
+any other `typeof(...)` call is left as written.
 """
 
 from __future__ import annotations
@@ -685,7 +687,8 @@ class _Parser:
         k = self.k
         t = k[self.i]
         if t == "name":
-            self.i += 1
+            if not (self.v[self.i] == "typeof" and self.typeof_value()):
+                self.i += 1
         elif t == "(":
             self.i += 1
             self.expr()
@@ -714,6 +717,28 @@ class _Parser:
                 self.blank(self.s[self.i - 1])
             else:
                 return
+
+    def typeof_value(self) -> bool:
+        """`typeof(x)` in an expression, x an annotated local or parameter (and `typeof` not a local):
+        replaced by x's type as a value. Otherwise left alone (False), as a call of whatever `typeof` is."""
+        k, v = self.k, self.v
+        i = self.i
+        if k[i + 1] != "(" or k[i + 2] != "name" or k[i + 3] != ")":
+            return False
+        declared: _Type | None = None
+        for scope in reversed(self.scopes):
+            if "typeof" in scope:
+                return False
+            if v[i + 2] in scope:
+                declared = scope[v[i + 2]]
+                break
+        if declared is None:
+            return False
+        scope_params = {p: '__t.p"any"' for p in self.fn_generics}
+        self.i = i + 4
+        self.edits.append((self.s[i], self.e[i + 3],
+                           f"__wftype(nil, function(__t) return {declared.lua(scope_params)} end)"))
+        return True
 
     def args(self) -> None:
         t = self.k[self.i]

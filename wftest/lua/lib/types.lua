@@ -13,6 +13,9 @@ A type value T (declared, or one of the globals `integer`, `number`, `boolean`) 
               "function", or the primitive's name; a declared type reports the kind of its definition
   T:fields()  iterator of (name, type) over the members of a record or interface, in declaration order
   T.field     the type of a member (the methods above win over members of the same name)
+  T:elem()    element type of an array; T:key() and T:val() of a map; T:inner() of an optional;
+  T:variants() iterator over the members of a union. Function types keep no parameter or result types:
+  T:params() and T:ret() raise an error saying so
 
 How deep validation goes:
   - primitives by type(): number, string, boolean, table, thread, userdata; integer = a Lua integer or a
@@ -156,7 +159,7 @@ end
 
 local DESCRIBE = {
   prim = function(d) return d.name end,
-  named = function(d) return d.name end,
+  named = function(d) return d.name or describe(definition(d)) end,
   ref = function(d)
     if d.args == nil then return d.name end
     local shown = {}
@@ -386,10 +389,46 @@ function Type.fields(self)
   end
 end
 
+-- Reflection that only some kinds have, looked up by kind so that record fields of the same names
+-- (`key`, `params`, ...) stay reachable as T.key.
+local function part(name)
+  return function(self)
+    local _, d = underlying(self)
+    return d[name]
+  end
+end
+
+local function not_kept(what)
+  return function(self)
+    error(format("%s: wftest keeps no %s of function types (only that the value is callable)",
+      describe(self), what), 2)
+  end
+end
+
+local KIND_METHODS = {
+  array = {elem = part("elem")},
+  map = {key = part("key"), val = part("value")},
+  optional = {inner = part("inner")},
+  union = {
+    variants = function(self)
+      local _, d = underlying(self)
+      local i = 0
+      return function()
+        i = i + 1
+        return d.items[i]
+      end
+    end,
+  },
+  ["function"] = {params = not_kept("parameter types"), ret = not_kept("result types")},
+}
+
 TypeMT.__index = function(self, key)
   local method = Type[key]
   if method ~= nil then return method end
   local _, d = underlying(self)
+  local by_kind = KIND_METHODS[d.tag]
+  method = by_kind and by_kind[key]
+  if method ~= nil then return method end
   local f = d.byname and d.byname[key]
   return f and f.field_type
 end
