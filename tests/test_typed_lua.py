@@ -222,3 +222,10 @@ def test_function_types_say_they_keep_no_parameter_types(lua: Any) -> None:
     src += "return err"
     assert run(lua, src) == (
         "t.lua:2: F: wftest keeps no parameter types of function types (only that the value is callable)")
+
+
+def test_recursive_generic_type_accepts_cyclic_data(lua: Any) -> None:
+    decls = "type List<T> = {value: T, next: List<T>?}\ntype SL = List<{string}>\n"
+    src = decls + 'local n = {value = {"a"}}\nn.next = n\n'
+    src += 'return SL:is(n) == n, select(2, SL:is({value = {"a"}, next = {value = {1}}}))'
+    assert run(lua, src) == (True, "SL.next.value[1]: expected string, got integer 1")

@@ -108,16 +108,39 @@ end
 
 local describe
 
--- `Box<string>`: the generic declaration's build function called with the arguments.
+-- `Box<string>`: the generic declaration's build function called with the arguments. Instances are
+-- kept per generic and argument values, so that `List<T>` inside List's own body is the instance being
+-- checked (cyclic data then ends, as for any declared type).
+local INSTANCE = {}
+
 local function instantiate(generic, d)
-  local args, shown = d.args, {}
-  for i, arg in ipairs(args) do shown[i] = describe(arg) end
-  local build = generic.build
-  return new({
-    tag = "named",
-    name = d.name .. "<" .. concat(shown, ", ") .. ">",
-    build = function(t) return build(t, unpack(args)) end,
-  })
+  local args = d.args
+  local node = generic.instances
+  if node == nil then
+    node = {}
+    generic.instances = node
+  end
+  for _, arg in ipairs(args) do
+    local next_node = node[arg]
+    if next_node == nil then
+      next_node = {}
+      node[arg] = next_node
+    end
+    node = next_node
+  end
+  local instance = node[INSTANCE]
+  if instance == nil then
+    local shown = {}
+    for i, arg in ipairs(args) do shown[i] = describe(arg) end
+    local build = generic.build
+    instance = new({
+      tag = "named",
+      name = d.name .. "<" .. concat(shown, ", ") .. ">",
+      build = function(t) return build(t, unpack(args)) end,
+    })
+    node[INSTANCE] = instance
+  end
+  return instance
 end
 
 local function referent(d)
