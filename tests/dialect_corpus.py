@@ -392,9 +392,9 @@ CASES: tuple[Case, ...] = (
     Case(
         'type_generic_tagged_union',
         'type Result<T, E> =\n    {ok: true, value: T}\n    | {ok: false, error: E}',
-        'local Result; Result = __wftype("Result", function(__t) return '
-        '__t.union({__t.record({{"ok", __t.lit(true)}, {"value", __t.p"any"}}), __t.record({{"ok", '
-        '__t.lit(false)}, {"error", __t.p"any"}})}) end);\n\n',
+        'local Result; Result = __wftype("Result", function(__t, T, E) T = T or __t.p"any"; '
+        'E = E or __t.p"any"; return __t.union({__t.record({{"ok", __t.lit(true)}, {"value", T}}), '
+        '__t.record({{"ok", __t.lit(false)}, {"error", E}})}) end);\n\n',
     ),
     Case(
         'types_in_one_block_share_a_local',
@@ -438,8 +438,8 @@ CASES: tuple[Case, ...] = (
     Case(
         'interface_braced_generic',
         'interface Box<T> { get: (self) -> T, value: T }',
-        'local Box; Box = __wftype("Box", function(__t) return __t.interface({{"get", __t.fn()}, '
-        '{"value", __t.p"any"}}) end);',
+        'local Box; Box = __wftype("Box", function(__t, T) T = T or __t.p"any"; return '
+        '__t.interface({{"get", __t.fn()}, {"value", T}}) end);',
     ),
     Case(
         'type_then_code_on_same_line',
@@ -450,7 +450,7 @@ CASES: tuple[Case, ...] = (
         'type_generic_reference',
         'type Page = Result<{User}, string>',
         'local Page; Page = __wftype("Page", function(__t) return __t.ref("Result", function() '
-        'return Result end) end);',
+        'return Result end, {__t.array(__t.ref("User", function() return User end)), __t.p"string"}) end);',
     ),
     Case(
         'type_negative_and_boolean_literals',

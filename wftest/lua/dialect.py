@@ -43,17 +43,32 @@ declared as a local at the block's first type declaration, so types may refer to
 - function types: the value is a function (parameters and results are not checked);
 - interfaces: a table or userdata whose members are present (method members must be functions);
 - validators: `@min`/`@max` on numbers, `@min_len`/`@max_len` on strings and tables (`#v`), `@pattern` on
-  strings, using a Lua pattern (`string.find`), not a regular expression;
-- generic parameters are `any`; generic arguments (`Result<User, string>`) are ignored; a named type is
-  checked against its definition, resolved on first use; cyclic data is checked once per (table, type).
+  strings as a regular expression in Go's syntax (RE2, searched, so anchor it with `^...$`); a pattern
+  RE2 cannot compile is a `DialectError` at its line;
+- generics: `type Box<T> = ...` builds its body with the arguments of each use (`Box<string>` checks a
+  string); a missing argument is the parameter's default (`<T = string>`), else `any`; type parameters of
+  an enclosing generic function are `any`. A named type is checked against its definition, resolved on
+  first use; cyclic data is checked once per (table, type).
+
+Two forms exist only in types: `readonly T` (checked as T at run time: only the static checker, which
+wftest does not have, tells reads from writes; `readonly name: T` in a table type likewise) and
+`typeof(name)`, the annotated type of a local variable or parameter in scope. wftest does not infer
+types, so `typeof` of a name declared without an annotation is a `DialectError`. In an expression,
+`typeof(name)` of an annotated name becomes that type as a value (unless `typeof` is itself a local);
+any other `typeof(...)` call is left as written.
 """
 
 from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+import re2
 
 TYPES_RUNTIME = Path(__file__).with_name("lib") / "types.lua"
 
@@ -115,8 +130,73 @@ _BUILTINS = frozenset(
     {"any", "unknown", "never", "number", "integer", "string", "boolean", "table", "thread", "userdata",
      "error"}
 )
+_READONLY_OPERAND = frozenset({"name", "{", "("})
 _VALIDATORS = {"min": "number", "max": "number", "min_len": "number", "max_len": "number",
                "pattern": "string"}
+
+
+_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34, "'": 39,
+            "\n": 10, "\r": 10}
+_ESCAPE = re.compile(
+    r"\\(?:x([0-9a-fA-F]{2})|u\{([0-9a-fA-F]+)\}|([0-9]{1,3})|z\s*|(\r\n|\n\r|.))", re.DOTALL
+)
+_LONG_OPEN = re.compile(r"\[=*\[(?:\r\n|\n\r|\n|\r)?")
+
+
+def lua_string_value(literal: str) -> bytes:
+    """The bytes a Lua string literal (quoted or long bracket) stands for."""
+    if literal[0] == "[":
+        opening = _LONG_OPEN.match(literal)
+        assert opening is not None
+        level = opening.group().count("=")
+        return literal[opening.end():len(literal) - level - 2].encode()
+    out = bytearray()
+    body = literal[1:-1]
+    pos = 0
+    for m in _ESCAPE.finditer(body):
+        out += body[pos:m.start()].encode()
+        pos = m.end()
+        hexa, code, dec, char = m.groups()
+        if hexa is not None:
+            out.append(int(hexa, 16))
+        elif code is not None:
+            out += chr(min(int(code, 16), 0x10FFFF)).encode("utf-8", "surrogatepass")
+        elif dec is not None:
+            out.append(int(dec) & 0xFF)
+        elif char is not None:
+            out.append(_ESCAPES.get(char[0] if len(char) == 1 else "\n", ord(char[0])))
+    out += body[pos:].encode()
+    return bytes(out)
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+
+
+@lru_cache(maxsize=1024)
+def _regex(pattern: bytes) -> Any:
+    return re2.compile(pattern, _RE2_OPTIONS)
+
+
+def pattern_error(pattern: bytes) -> str | None:
+    """Why `pattern` is not a valid regular expression (RE2 syntax, as Go's regexp reads), or None."""
+    try:
+        _regex(pattern)
+    except re2.error as exc:
+        detail = exc.args[0] if exc.args else exc
+        return detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+    return None
+
+
+def pattern_matches(pattern: bytes | str, value: bytes | str) -> bool:
+    """`@pattern`: does the regular expression match anywhere in `value` (Go's `regexp.MatchString`)?
+
+    Called from `lib/types.lua`; the pattern was checked when the source was erased."""
+    if isinstance(pattern, str):
+        pattern = pattern.encode()
+    if isinstance(value, str):
+        value = value.encode()
+    return _regex(pattern).search(value) is not None
 
 
 class _Stop(Exception):
@@ -127,33 +207,38 @@ class _Stop(Exception):
 
 class _Type(ABC):
     @abstractmethod
-    def lua(self, params: frozenset[str]) -> str:
-        """The Lua expression building this type; names in `params` (generic parameters) become `any`."""
+    def lua(self, params: Mapping[str, str]) -> str:
+        """The Lua expression building this type; a name in `params` (a generic parameter in scope) becomes
+        the Lua expression it maps to."""
 
 
 @dataclass(frozen=True)
 class _Prim(_Type):
     name: str
 
-    def lua(self, params: frozenset[str]) -> str:
+    def lua(self, params: Mapping[str, str]) -> str:
         return f'__t.p"{self.name}"'
 
 
 @dataclass(frozen=True)
 class _Ref(_Type):
     path: str
+    args: tuple[_Type, ...] = ()  # generic arguments: `Box<string>`
 
-    def lua(self, params: frozenset[str]) -> str:
+    def lua(self, params: Mapping[str, str]) -> str:
         if self.path in params:
-            return '__t.p"any"'
-        return f'__t.ref("{self.path}", function() return {self.path} end)'
+            return params[self.path]
+        args = ""
+        if self.args:
+            args = ", {" + ", ".join(a.lua(params) for a in self.args) + "}"
+        return f'__t.ref("{self.path}", function() return {self.path} end{args})'
 
 
 @dataclass(frozen=True)
 class _Lit(_Type):
     text: str
 
-    def lua(self, params: frozenset[str]) -> str:
+    def lua(self, params: Mapping[str, str]) -> str:
         return f"__t.lit({self.text})"
 
 
@@ -161,7 +246,7 @@ class _Lit(_Type):
 class _Opt(_Type):
     inner: _Type
 
-    def lua(self, params: frozenset[str]) -> str:
+    def lua(self, params: Mapping[str, str]) -> str:
         return f"__t.opt({self.inner.lua(params)})"
 
 
@@ -170,7 +255,7 @@ class _Combo(_Type):
     op: str  # "union" or "inter"
     items: tuple[_Type, ...]
 
-    def lua(self, params: frozenset[str]) -> str:
+    def lua(self, params: Mapping[str, str]) -> str:
         return f"__t.{self.op}({{{', '.join(t.lua(params) for t in self.items)}}})"
 
 
@@ -180,7 +265,7 @@ class _Field:
     type: _Type
     optional: bool
 
-    def lua(self, params: frozenset[str]) -> str:
+    def lua(self, params: Mapping[str, str]) -> str:
         return f"{{{self.key}, {self.type.lua(params)}{', true' if self.optional else ''}}}"
 
 
@@ -190,7 +275,7 @@ class _Record(_Type):
     index: tuple[_Type, _Type] | None
     interface: bool = False
 
-    def lua(self, params: frozenset[str]) -> str:
+    def lua(self, params: Mapping[str, str]) -> str:
         fields = f"{{{', '.join(f.lua(params) for f in self.fields)}}}"
         if self.interface:
             return f"__t.interface({fields})"
@@ -203,7 +288,7 @@ class _Record(_Type):
 class _Array(_Type):
     elem: _Type
 
-    def lua(self, params: frozenset[str]) -> str:
+    def lua(self, params: Mapping[str, str]) -> str:
         return f"__t.array({self.elem.lua(params)})"
 
 
@@ -212,13 +297,13 @@ class _Map(_Type):
     key: _Type
     value: _Type
 
-    def lua(self, params: frozenset[str]) -> str:
+    def lua(self, params: Mapping[str, str]) -> str:
         return f"__t.map({self.key.lua(params)}, {self.value.lua(params)})"
 
 
 @dataclass(frozen=True)
 class _Fn(_Type):
-    def lua(self, params: frozenset[str]) -> str:
+    def lua(self, params: Mapping[str, str]) -> str:
         return "__t.fn()"
 
 
@@ -227,7 +312,7 @@ class _Checked(_Type):
     inner: _Type
     checks: tuple[tuple[str, str], ...]  # (validator, Lua literal argument)
 
-    def lua(self, params: frozenset[str]) -> str:
+    def lua(self, params: Mapping[str, str]) -> str:
         checks = ", ".join(f'{{"{name}", {arg}}}' for name, arg in self.checks)
         return f"__t.check({self.inner.lua(params)}, {{{checks}}})"
 
@@ -278,6 +363,11 @@ class _Parser:
         self.decls: list[_Decl] = []
         self.block_id = 0
         self.blocks = 0
+        # Annotated locals and parameters in scope (innermost last), for `typeof(name)` in types; None
+        # for a name declared without a type.
+        self.scopes: list[dict[str, _Type | None]] = [{}]
+        # Generic parameters of the enclosing function definitions: `any` in declared types' bodies.
+        self.fn_generics: list[str] = []
 
     # -- results and errors
 
@@ -345,6 +435,7 @@ class _Parser:
         saved = self.block_id
         self.blocks += 1
         self.block_id = self.blocks
+        self.scopes.append({})
         while k[self.i] not in _BLOCK_END:
             if k[self.i] == "return":
                 self.i += 1
@@ -355,6 +446,7 @@ class _Parser:
                 break
             self.statement()
         self.block_id = saved
+        self.scopes.pop()
 
     def statement(self) -> None:
         k = self.k
@@ -371,12 +463,14 @@ class _Parser:
             if k[self.i] == "function":
                 self.i += 1
                 self.skip("name")
+                self.scopes[-1][self.v[self.i - 1]] = _FN
                 self.funcbody()
             else:
-                self.names(attribs=True)
+                declared = self.names(attribs=True)
                 if k[self.i] == "=":
                     self.i += 1
                     self.exprlist()
+                self.scopes[-1].update(declared)
         elif t == "function":
             self.skip("name")
             while k[self.i] == ".":
@@ -408,7 +502,7 @@ class _Parser:
             self.block()
             self.skip("end")
         elif t == "for":
-            self.names(attribs=False)
+            loop_vars = self.names(attribs=False)
             if k[self.i] == "=":
                 self.i += 1
                 self.exprlist()
@@ -416,7 +510,9 @@ class _Parser:
                 self.skip("in")
                 self.exprlist()
             self.skip("do")
+            self.scopes.append(loop_vars)
             self.block()
+            self.scopes.pop()
             self.skip("end")
         elif t == "repeat":
             self.block()
@@ -460,24 +556,28 @@ class _Parser:
             return False
         return True
 
-    def names(self, attribs: bool) -> None:
-        """A `local`/`global`/`for` name list; each name may carry `: T` (and `<attrib>` if allowed)."""
+    def names(self, attribs: bool) -> dict[str, _Type | None]:
+        """A `local`/`global`/`for` name list; each name may carry `: T` (and `<attrib>` if allowed).
+        Returns each name with its type (None when not annotated)."""
         k = self.k
+        declared: dict[str, _Type | None] = {}
         if attribs and k[self.i] == "<":
             self.attrib()
         while True:
             self.skip("name")
+            name = self.v[self.i - 1]
+            declared[name] = None
             if attribs and k[self.i] == "<":
                 self.attrib()
             if k[self.i] == ":":
                 start = self.s[self.i]
                 self.i += 1
-                self.type_("after ':'")
+                declared[name] = self.type_("after ':'")
                 self.blank(start)
             if attribs and k[self.i] == "<":
                 self.attrib()
             if k[self.i] != ",":
-                return
+                return declared
             self.i += 1
 
     def attrib(self) -> None:
@@ -498,20 +598,24 @@ class _Parser:
     def funcbody(self) -> None:
         """`[<generics>] (params) [: returns] block end`, blanking the type parts."""
         k, s = self.k, self.s
+        generics: list[str] = []
         if k[self.i] == "<":
             start = s[self.i]
-            self.generic_params()
+            generics = [name for name, _ in self.generic_params()]
             self.blank(start)
         self.skip("(")
+        params: dict[str, _Type | None] = {}
         if k[self.i] != ")":
             while True:
                 if k[self.i] not in ("name", "..."):
                     raise _Stop
+                name = self.v[self.i]
+                params[name] = None
                 self.i += 1
                 if k[self.i] == ":":
                     start = s[self.i]
                     self.i += 1
-                    self.type_("after ':'")
+                    params[name] = self.type_("after ':'")
                     self.blank(start)
                 if k[self.i] != ",":
                     break
@@ -522,7 +626,11 @@ class _Parser:
             self.i += 1
             self.return_type()
             self.blank(start)
+        self.scopes.append(params)
+        self.fn_generics += generics
         self.block()
+        del self.fn_generics[len(self.fn_generics) - len(generics):]
+        self.scopes.pop()
         self.skip("end")
 
     # -- expressions (precedence is irrelevant here: only where expressions end matters)
@@ -579,7 +687,8 @@ class _Parser:
         k = self.k
         t = k[self.i]
         if t == "name":
-            self.i += 1
+            if not (self.v[self.i] == "typeof" and self.typeof_value()):
+                self.i += 1
         elif t == "(":
             self.i += 1
             self.expr()
@@ -608,6 +717,28 @@ class _Parser:
                 self.blank(self.s[self.i - 1])
             else:
                 return
+
+    def typeof_value(self) -> bool:
+        """`typeof(x)` in an expression, x an annotated local or parameter (and `typeof` not a local):
+        replaced by x's type as a value. Otherwise left alone (False), as a call of whatever `typeof` is."""
+        k, v = self.k, self.v
+        i = self.i
+        if k[i + 1] != "(" or k[i + 2] != "name" or k[i + 3] != ")":
+            return False
+        declared: _Type | None = None
+        for scope in reversed(self.scopes):
+            if "typeof" in scope:
+                return False
+            if v[i + 2] in scope:
+                declared = scope[v[i + 2]]
+                break
+        if declared is None:
+            return False
+        scope_params = {p: '__t.p"any"' for p in self.fn_generics}
+        self.i = i + 4
+        self.edits.append((self.s[i], self.e[i + 3],
+                           f"__wftype(nil, function(__t) return {declared.lua(scope_params)} end)"))
+        return True
 
     def args(self) -> None:
         t = self.k[self.i]
@@ -676,20 +807,30 @@ class _Parser:
             raise self.error(f"expected '{{' or members after 'interface {name}', got {self.what(self.i)}")
         self.declare(start, name, _Record(fields, None, interface=True), params)
 
-    def declare(self, start: int, name: str, body: _Type, params: list[str]) -> None:
-        code = f'__wftype("{name}", function(__t) return {body.lua(frozenset(params))} end);'
+    def declare(self, start: int, name: str, body: _Type, params: list[tuple[str, _Type | None]]) -> None:
+        """Replace the declaration with code making its type value. A generic type's build function
+        takes its arguments after `__t`; a missing one is its default, else `any`."""
+        scope = {p: '__t.p"any"' for p in self.fn_generics}
+        prologue = ""
+        for param, default in params:
+            fallback = default.lua(scope) if default is not None else '__t.p"any"'
+            prologue += f"{param} = {param} or {fallback}; "
+            scope[param] = param
+        args = "".join(f", {param}" for param, _ in params)
+        code = f'__wftype("{name}", function(__t{args}) {prologue}return {body.lua(scope)} end);'
         self.decls.append(_Decl(len(self.edits), name, self.block_id, code))
         self.edits.append((start, self.e[self.i - 1], code))
 
-    def generic_params(self) -> list[str]:
-        """`<T, E: Bound, D = Default>`; returns the parameter names."""
+    def generic_params(self) -> list[tuple[str, _Type | None]]:
+        """`<T, E: Bound, D = Default>`; returns each parameter name with its default type."""
         k = self.k
         self.i += 1
-        names: list[str] = []
+        params: list[tuple[str, _Type | None]] = []
         while True:
             if k[self.i] != "name":
                 raise self.error(f"expected a type parameter name, got {self.what(self.i)}")
-            names.append(self.v[self.i])
+            name = self.v[self.i]
+            default: _Type | None = None
             self.i += 1
             if k[self.i] == "...":
                 self.i += 1
@@ -698,12 +839,13 @@ class _Parser:
                 self.type_("after ':'")
             if k[self.i] == "=":
                 self.i += 1
-                self.type_("after '='")
+                default = self.type_("after '='")
+            params.append((name, default))
             if k[self.i] != ",":
                 break
             self.i += 1
         self.close_angle()
-        return names
+        return params
 
     def close_angle(self) -> None:
         """Consume '>', splitting '>>' and '>=' tokens as nested generics need."""
@@ -774,6 +916,10 @@ class _Parser:
                 self.i += 1
             if k[self.i] != _VALIDATORS[name]:
                 raise self.error(f"@{name} takes a {_VALIDATORS[name]} literal, got {self.what(self.i)}")
+            if name == "pattern":
+                problem = pattern_error(lua_string_value(v[self.i]))
+                if problem is not None:
+                    raise self.error(f"@pattern: invalid regular expression: {problem}")
             checks.append((name, arg + self.literal()))
             self.expect(")", f"after the argument of '@{name}'")
         return _Checked(inner, tuple(checks))
@@ -786,9 +932,15 @@ class _Parser:
         return text
 
     def primary(self) -> _Type:
-        k = self.k
+        k, v = self.k, self.v
         t = k[self.i]
         if t == "name":
+            if v[self.i] == "readonly" and k[self.i + 1] in _READONLY_OPERAND:
+                # Read-only only narrows what the static checker allows; values are checked as the inner type.
+                self.i += 1
+                return self.primary()
+            if v[self.i] == "typeof" and k[self.i + 1] == "(":
+                return self.typeof()
             return self.named()
         if t == "nil":
             self.i += 1
@@ -809,6 +961,24 @@ class _Parser:
             return self.paren_type()
         raise self.error(f"expected a type, got {self.what(self.i)}")
 
+    def typeof(self) -> _Type:
+        """`typeof(name)`: the declared type of a local variable or parameter in scope."""
+        k, v = self.k, self.v
+        at = self.i
+        self.i += 2
+        if k[self.i] != "name" or k[self.i + 1] != ")":
+            raise self.error("typeof(...) in a type takes the name of a local variable", at)
+        name = v[self.i]
+        self.i += 2
+        for scope in reversed(self.scopes):
+            if name in scope:
+                found = scope[name]
+                if found is None:
+                    raise self.error(f"typeof({name}): '{name}' has no type annotation (wftest takes the "
+                                     f"type from the annotation and does not infer it)", at)
+                return found
+        raise self.error(f"typeof({name}): no local variable or parameter '{name}' is in scope", at)
+
     def named(self) -> _Type:
         k, v, s, e = self.k, self.v, self.s, self.e
         path = v[self.i]
@@ -816,14 +986,15 @@ class _Parser:
         while k[self.i] == "." and k[self.i + 1] == "name":
             path += "." + v[self.i + 1]
             self.i += 2
+        args: list[_Type] = []
         if k[self.i] == "<" and s[self.i] == e[self.i - 1]:
             self.i += 1
-            self.type_("as a generic argument")
+            args.append(self.type_("as a generic argument"))
             while k[self.i] == ",":
                 self.i += 1
-                self.type_("as a generic argument")
+                args.append(self.type_("as a generic argument"))
             self.close_angle()
-        return _Prim(path) if path in _BUILTINS else _Ref(path)
+        return _Prim(path) if path in _BUILTINS else _Ref(path, tuple(args))
 
     def param_list(self) -> _Type | None:
         """`(T, name: T, ...: T)`; returns the type if the list is exactly one unnamed type."""
@@ -911,6 +1082,11 @@ class _Parser:
             elif (t == "name" or t in _KEYWORDS) and (
                 k[self.i + 1] in (":", "(") or k[self.i + 1] == "?" and k[self.i + 2] == ":"
             ):
+                fields.append(self.member())
+            elif v[self.i] == "readonly" and (k[self.i + 1] == "name" or k[self.i + 1] in _KEYWORDS) and (
+                k[self.i + 2] == ":" or k[self.i + 2] == "?" and k[self.i + 3] == ":"
+            ):
+                self.i += 1
                 fields.append(self.member())
             else:
                 elems.append(self.type_("in a table type"))

@@ -22,7 +22,7 @@ from typing import Any
 from wftest.app import App, Entry, LuaEntry
 from wftest.lua import engine
 from wftest.lua.compiler import Chunk, CompileError, bytecode, chunk_bytecode, compile_entry
-from wftest.lua.dialect import TYPES_RUNTIME
+from wftest.lua.dialect import TYPES_RUNTIME, pattern_matches
 from wftest.lua.modules import CATALOGUE, GLOBAL_MODULES, WORKFLOW_CLASSES, ModuleUnavailable, lookup
 from wftest.lua.state import LuaState
 
@@ -204,6 +204,7 @@ class Sandbox:
                 b"deterministic": self.options.deterministic,
                 b"produce": self.host_side(self._produce),
                 b"types_code": _types_bytecode,
+                b"regex_find": pattern_matches,
                 b"extras_code": _extras_bytecode,
                 b"state": self.state.for_prelude,
             }

@@ -292,12 +292,12 @@ math.randomseed(host.random_seed)
 -- scripts never touch them, and many only declare types. A declaration makes a type value at once (the
 -- descriptor key and metatable are shared with types.lua); using one (a call, a method or a field)
 -- loads types.lua first, which fills in the metatable.
-local types_code, types_loaded = host.types_code, false
+local types_code, regex_find, types_loaded = host.types_code, host.regex_find, false
 local TYPE_KEY, TYPE_MT = {}, {}
 local function load_types()
     if types_loaded then return end
     raw_setmetatable(string, nil)
-    bind(load_cached(types_code, "=types.lua"), _ENV)(TYPE_KEY, TYPE_MT)
+    bind(load_cached(types_code, "=types.lua"), _ENV)(TYPE_KEY, TYPE_MT, regex_find)
     types_loaded = true
 end
 TYPE_MT.__index = function(t, k)

@@ -13,6 +13,9 @@ A type value T (declared, or one of the globals `integer`, `number`, `boolean`) 
               "function", or the primitive's name; a declared type reports the kind of its definition
   T:fields()  iterator of (name, type) over the members of a record or interface, in declaration order
   T.field     the type of a member (the methods above win over members of the same name)
+  T:elem()    element type of an array; T:key() and T:val() of a map; T:inner() of an optional;
+  T:variants() iterator over the members of a union. Function types keep no parameter or result types:
+  T:params() and T:ret() raise an error saying so
 
 How deep validation goes:
   - primitives by type(): number, string, boolean, table, thread, userdata; integer = a Lua integer or a
@@ -25,9 +28,12 @@ How deep validation goes:
   - array {T}: a table whose keys are exactly 1..#t, each element a T; map {[K]: V}: every key and value
   - function types: a function or a value with a __call metamethod; parameters/results are not checked
   - validators: @min/@max on numbers, @min_len/@max_len on the length of strings and tables, @pattern on
-    strings as a Lua pattern (string.find), not a regular expression; other values skip them
-  - generic parameters are any and generic arguments are ignored; a reference to another type is resolved
-    on first use; a table already being checked against the same declared type is accepted (cycles)
+    strings as a regular expression in Go's syntax (RE2), found anywhere unless anchored; other values
+    skip them. Failures name the bound: "minimum", "maximum", "minimum length", "maximum length", "pattern"
+  - a generic declaration is built with its arguments (`Box<string>` checks `value` as a string); a
+    missing argument is the parameter's default, else any; `readonly T` is checked as T; a reference to
+    another type is resolved on first use; a table already being checked against the same declared type
+    is accepted (cycles)
 
 Conversions when a primitive type is called (T:is never converts):
   integer(x)  integers; floats with an integral value; strings that tonumber() reads as an integral value
@@ -39,14 +45,15 @@ Conversions when a primitive type is called (T:is never converts):
 local type, pairs, ipairs, error, tostring, tonumber = type, pairs, ipairs, error, tostring, tonumber
 local setmetatable, getmetatable = setmetatable, getmetatable
 local math_type, tointeger = math.type, math.tointeger
-local find, format, gsub, sub, match = string.find, string.format, string.gsub, string.sub, string.match
-local concat = table.concat
+local format, gsub, sub, match = string.format, string.gsub, string.sub, string.match
+local concat, unpack = table.concat, table.unpack
 local string_lib = string
 local errors_lib = errors
 
 -- The private key (every type value keeps its descriptor at t[D]) and the metatable of type values;
--- a host that makes type values before running this chunk passes its own.
-local D, TypeMT = ...
+-- a host that makes type values before running this chunk passes its own. `regex_find(pattern, s)` is
+-- the host's regular-expression search (Go's regexp syntax), which @pattern needs.
+local D, TypeMT, regex_find = ...
 D, TypeMT = D or {}, TypeMT or {}
 local Type = {}     -- methods of type values
 local CHECK = {}    -- tag -> function(t, d, v, path, seen): nil or a failure message
@@ -99,12 +106,52 @@ local function definition(d)
   return body
 end
 
+local describe
+
+-- `Box<string>`: the generic declaration's build function called with the arguments. Instances are
+-- kept per generic and argument values, so that `List<T>` inside List's own body is the instance being
+-- checked (cyclic data then ends, as for any declared type).
+local INSTANCE = {}
+
+local function instantiate(generic, d)
+  local args = d.args
+  local node = generic.instances
+  if node == nil then
+    node = {}
+    generic.instances = node
+  end
+  for _, arg in ipairs(args) do
+    local next_node = node[arg]
+    if next_node == nil then
+      next_node = {}
+      node[arg] = next_node
+    end
+    node = next_node
+  end
+  local instance = node[INSTANCE]
+  if instance == nil then
+    local shown = {}
+    for i, arg in ipairs(args) do shown[i] = describe(arg) end
+    local build = generic.build
+    instance = new({
+      tag = "named",
+      name = d.name .. "<" .. concat(shown, ", ") .. ">",
+      build = function(t) return build(t, unpack(args)) end,
+    })
+    node[INSTANCE] = instance
+  end
+  return instance
+end
+
 local function referent(d)
   local target = d.target
   if target == nil then
     target = d.get()
     if type(target) ~= "table" or getmetatable(target) ~= TypeMT then
       error(format("type '%s' is not defined", d.name), 0)
+    end
+    if d.args and target[D].tag == "named" then
+      target = instantiate(target[D], d)
     end
     d.target = target
   end
@@ -127,8 +174,6 @@ local function underlying(t)
   end
 end
 
-local describe
-
 local function describe_list(items, sep)
   local out = {}
   for i, item in ipairs(items) do out[i] = describe(item) end
@@ -137,8 +182,13 @@ end
 
 local DESCRIBE = {
   prim = function(d) return d.name end,
-  named = function(d) return d.name end,
-  ref = function(d) return d.name end,
+  named = function(d) return d.name or describe(definition(d)) end,
+  ref = function(d)
+    if d.args == nil then return d.name end
+    local shown = {}
+    for i, arg in ipairs(d.args) do shown[i] = describe(arg) end
+    return d.name .. "<" .. concat(shown, ", ") .. ">"
+  end,
   literal = function(d)
     return type(d.value) == "string" and format("%q", d.value) or tostring(d.value)
   end,
@@ -279,21 +329,27 @@ end
 
 local VALIDATE = {
   min = function(v, n)
-    if type(v) == "number" and v < n then return format("must be >= %s, got %s", n, v) end
+    if type(v) == "number" and v < n then return format("%s is below the minimum %s", show(v), n) end
   end,
   max = function(v, n)
-    if type(v) == "number" and v > n then return format("must be <= %s, got %s", n, v) end
+    if type(v) == "number" and v > n then return format("%s is above the maximum %s", show(v), n) end
   end,
   min_len = function(v, n)
     local tv = type(v)
-    if (tv == "string" or tv == "table") and #v < n then return format("length must be >= %s, got %d", n, #v) end
+    if (tv == "string" or tv == "table") and #v < n then
+      return format("length %d is below the minimum length %s", #v, n)
+    end
   end,
   max_len = function(v, n)
     local tv = type(v)
-    if (tv == "string" or tv == "table") and #v > n then return format("length must be <= %s, got %d", n, #v) end
+    if (tv == "string" or tv == "table") and #v > n then
+      return format("length %d is above the maximum length %s", #v, n)
+    end
   end,
   pattern = function(v, p)
-    if type(v) == "string" and not find(v, p) then return format("must match pattern %q, got %s", p, show(v)) end
+    if type(v) ~= "string" then return nil end
+    if regex_find == nil then error("@pattern needs the host's regular expressions", 0) end
+    if not regex_find(p, v) then return format("%s does not match the pattern %q", show(v), p) end
   end,
 }
 
@@ -356,10 +412,46 @@ function Type.fields(self)
   end
 end
 
+-- Reflection that only some kinds have, looked up by kind so that record fields of the same names
+-- (`key`, `params`, ...) stay reachable as T.key.
+local function part(name)
+  return function(self)
+    local _, d = underlying(self)
+    return d[name]
+  end
+end
+
+local function not_kept(what)
+  return function(self)
+    error(format("%s: wftest keeps no %s of function types (only that the value is callable)",
+      describe(self), what), 2)
+  end
+end
+
+local KIND_METHODS = {
+  array = {elem = part("elem")},
+  map = {key = part("key"), val = part("value")},
+  optional = {inner = part("inner")},
+  union = {
+    variants = function(self)
+      local _, d = underlying(self)
+      local i = 0
+      return function()
+        i = i + 1
+        return d.items[i]
+      end
+    end,
+  },
+  ["function"] = {params = not_kept("parameter types"), ret = not_kept("result types")},
+}
+
 TypeMT.__index = function(self, key)
   local method = Type[key]
   if method ~= nil then return method end
   local _, d = underlying(self)
+  local by_kind = KIND_METHODS[d.tag]
+  method = by_kind and by_kind[key]
+  if method ~= nil then return method end
   local f = d.byname and d.byname[key]
   return f and f.field_type
 end
@@ -451,7 +543,7 @@ function T.array(elem) return new({tag = "array", elem = elem}) end
 function T.map(key, value) return new({tag = "map", key = key, value = value}) end
 function T.fn() return FUNCTION end
 function T.check(inner, checks) return new({tag = "checked", inner = inner, checks = checks}) end
-function T.ref(name, get) return new({tag = "ref", name = name, get = get}) end
+function T.ref(name, get, args) return new({tag = "ref", name = name, get = get, args = args}) end
 
 local function members(tag, list, key, value)
   local fields, byname = {}, {}
