@@ -62,6 +62,7 @@ from wftest.worker.execution import (
     WorkflowInfo,
     parse_pid,
     search_attribute_payloads,
+    workflow_identity,
 )
 from wftest.worker.options import OptionError, duration_option, retry_policy
 
@@ -226,6 +227,8 @@ class World:
         worker_entry = self.app.entries.get(worker)
         queue = task_queue or getattr(worker_entry, "task_queue", None) or "default"
         client = getattr(worker_entry, "client", None) or "app:client"
+        if known:
+            client, worker = workflow_identity(self.app, workflow_type, queue)
         info = WorkflowInfo(
             wid, run_id, workflow_type, queue, attempt=options.attempt, client_id=client, worker_id=worker
         )
@@ -248,6 +251,7 @@ class World:
             search_attributes=options.search_attributes,
             first_workflow_task_backoff_ns=options.start_delay_ns,
             cron_schedule=options.cron_schedule,
+            workflow_id=wid,
         )
         execution = None
         if known:
