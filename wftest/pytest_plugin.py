@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from wftest.app import App, AppLoadError
+from wftest.plugin import roundtrip
 from wftest.plugin.config import (
     APPS_KEY,
     BUDGET_KEY,
@@ -52,6 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
         leave_snapshots_alone(config)
     config.stash[APPS_KEY] = {}
     check_ini(config)
+    roundtrip.configure(config)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from wftest.lua.modules.effects import produce
 from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
 from wftest.lua.state import STATES
 from wftest.lua.values import GO_NIL, payload_to_python, python_to_payload
+from wftest.replay import roundtrip
 from wftest.replay.replayer import NondeterminismError, ReplayResult, replay_history, replay_into
 from wftest.sim import links
 from wftest.sim.activities import (
@@ -685,7 +686,15 @@ class World:
 
     def check_replay(self, run: WorkflowRun, *, strict: bool = True) -> ReplayResult:
         """Replay a finished run's history with the same code (strict by default: a rerun of unchanged
-        code must give identical commands); raises NondeterminismError with the report."""
+        code must give identical commands); raises NondeterminismError with the report. In round-trip
+        mode the history goes through its JSON first and always replays strictly."""
+        if roundtrip.enabled():
+            return roundtrip.replay_via_json(
+                self.app,
+                run.history,
+                workflow=run.entry.id if run.entry is not None else None,
+                seed=self.seed + 1,
+            )
         return replay_history(
             self.app,
             run.history,
