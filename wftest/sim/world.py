@@ -479,7 +479,9 @@ class World:
                 f"replaying the history so far diverged\n{exc}",
                 event_id=exc.event_id,
                 workflow_task=exc.workflow_task,
-                where=exc.where,
+                lua_location=exc.lua_location,
+                expected=exc.expected,
+                actual=exc.actual,
             ) from None
         fresh.local_send = self._local_send  # a replay sends nothing; from now on it does
         wf.execution = fresh

@@ -686,7 +686,11 @@ class WorkflowExecution:
                 f"workflow.version({change_id!r}, {low}, {high}): history has version {version}, "
                 "which this code no longer supports",
                 where=where,
-                expected=f"version {version} of {change_id!r}",
+                expected=(
+                    f"version {version} of {change_id!r}"
+                    if version != -1
+                    else f"no Version marker for {change_id!r} (DefaultVersion -1)"
+                ),
                 actual=f"versions {low}..{high} of {change_id!r}",
             )
         self._versions[change_id] = version
