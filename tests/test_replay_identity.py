@@ -24,6 +24,8 @@ from wftest.history.jsonio import history_from_json, history_to_json
 from wftest.replay import NondeterminismError, replay, replay_history, roundtrip
 from wftest.sim import World
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_DIR = ROOT / "fixtures" / "identity"
 APP = load_app(APP_DIR)
@@ -226,3 +228,22 @@ def test_round_trip_mode_replays_each_check_from_json(monkeypatch: pytest.Monkey
     monkeypatch.setenv(roundtrip.ENV, "0")
     world.check_replay(run)
     assert roundtrip.MODE.runs == before + 1
+
+
+def test_pytest_option_replays_every_run_from_json_and_counts_them(pytester: pytest.Pytester) -> None:
+    pytester.makeini(f"[pytest]\nwippy_app = {APP_DIR}\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        test_it="""
+        async def test_pid(wippy):
+            result = await wippy.execute("app:identity", "pid", id="order-1")
+            assert result == {"value": wippy.world.pid_of("order-1")}
+
+        async def test_two(wippy):
+            wippy.mock("app:echo").returns({"echoed": "payload"})
+            await wippy.execute("app:identity", "future")
+            await wippy.execute("app:identity", "uuid")
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--wippy-roundtrip")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["wftest round-trip: 3 workflow runs replayed from their JSON history (*s)"])

@@ -24,13 +24,18 @@ class RoundTripSummary:
     """Counts the runs replayed from JSON; the controller of an xdist run adds its workers' counts."""
 
     def __init__(self) -> None:
-        self.runs = 0
+        self.runs = 0  # from xdist workers
         self.seconds = 0.0
+        # Inner sessions (pytester) count into the same totals: report the growth during this session.
+        self.base = (roundtrip.MODE.runs, roundtrip.MODE.seconds)
+
+    def own(self) -> tuple[int, float]:
+        return roundtrip.MODE.runs - self.base[0], roundtrip.MODE.seconds - self.base[1]
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         workeroutput = getattr(session.config, "workeroutput", None)
         if workeroutput is not None:
-            workeroutput[_KEY] = (roundtrip.MODE.runs, roundtrip.MODE.seconds)
+            workeroutput[_KEY] = self.own()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -39,8 +44,8 @@ class RoundTripSummary:
         self.seconds += seconds
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        runs = self.runs + roundtrip.MODE.runs
-        seconds = self.seconds + roundtrip.MODE.seconds
+        runs, seconds = self.own()
+        runs, seconds = runs + self.runs, seconds + self.seconds
         terminalreporter.write_line(
             f"wftest round-trip: {runs} workflow runs replayed from their JSON history ({seconds:.2f} s)"
         )
@@ -52,6 +57,5 @@ def configure(config: pytest.Config) -> None:
         return
     previous = roundtrip.MODE.forced
     roundtrip.MODE.forced = True
-    roundtrip.MODE.runs, roundtrip.MODE.seconds = 0, 0.0
     config.pluginmanager.register(RoundTripSummary(), "wftest-roundtrip")
     config.add_cleanup(lambda: setattr(roundtrip.MODE, "forced", previous))

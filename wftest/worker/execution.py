@@ -140,6 +140,7 @@ class _Timer:
     duration_ns: int = 0
     alive: bool = True
     handle: int = 0  # what Lua holds for timer:stop()/reset(); stays while a ticker re-arms
+    where: str = "?"  # the line that made it: a ticker's re-arms are reported there
 
 
 @dataclass
@@ -385,7 +386,7 @@ class WorkflowExecution:
             if timer.kind == "ticker":
                 # §2.3: re-armed from the event callback, before this task's Lua step.
                 del self._timers[timer_id]
-                self._timer_by_handle[timer.handle] = self._start_timer(timer, "?")
+                self._timer_by_handle[timer.handle] = self._start_timer(timer, timer.where)
 
     def _child_event(self, kind: int, event: HistoryEvent) -> None:
         """§2.6: child starts and closes, as results (exec) or PIDs and EXIT events (spawn)."""
@@ -617,7 +618,7 @@ class WorkflowExecution:
         return False
 
     def _timer_start(self, task: int, t: Any, where: str, kind: str = "after") -> bool:
-        timer = _Timer(kind, channel=int(t[b"channel"]), duration_ns=int(t[b"duration"]))
+        timer = _Timer(kind, channel=int(t[b"channel"]), duration_ns=int(t[b"duration"]), where=where)
         timer_id = self._start_timer(timer, where)
         handle = timer.handle = int(timer_id)
         self._timer_by_handle[handle] = timer_id
