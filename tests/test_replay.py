@@ -268,7 +268,8 @@ def test_report_names_the_task_the_event_and_the_lua_line(tmp_path: Path) -> Non
         "nondeterminism in workflow task 2 (started at event 8), at event 11 (go rules): "
         "extra replay command StartTimer(id=10, 1s)"
     )
-    assert "replayed: StartTimer(id=10, 1s)  at workflows/hello.lua:5" in report
+    assert "\n  at workflows/hello.lua:5\n" in report
+    assert "\n  history:  (nothing)\n  replayed: StartTimer(id=10, 1s)\n" in report
     assert "last matching commands: StartTimer(id=5, 0.1s)" in report
     assert (info.value.event_id, info.value.workflow_task, info.value.where) == (
         11,

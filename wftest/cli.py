@@ -200,19 +200,26 @@ def _pull_histories(address: str, namespace: str, query: str) -> list[str]:
     return asyncio.run(pull())
 
 
-def _replay_one(app: str, path: str, strict: bool, workflow: str | None) -> tuple[str, str]:
+def _replay_one(
+    app: str, path: str, strict: bool, workflow: str | None, workflow_id: str | None = None
+) -> tuple[str, str]:
     """Replay one history file: ("ok" | "fail" | "bad", line to print). Runs in worker processes too."""
     from wftest.app import load_app
     from wftest.history.jsonio import HistoryFormatError
-    from wftest.replay import NondeterminismError, replay
+    from wftest.replay import ID_SOURCES, NondeterminismError, replay
 
     try:
-        result = replay(load_app(app), Path(path), strict=strict, workflow=workflow)
+        result = replay(load_app(app), Path(path), strict=strict, workflow=workflow, workflow_id=workflow_id)
     except NondeterminismError as exc:
         return "fail", f"FAIL {path}\n{exc}"
     except (HistoryFormatError, ValueError) as exc:
         return "bad", f"BAD  {path}: {exc}"
-    return "ok", f"ok   {path} ({result.workflow_type}, {result.workflow_tasks} tasks, {result.rules} rules)"
+    identity = ""
+    if result.workflow_id_source != "history":
+        identity = f", workflow id {result.workflow_id}: {ID_SOURCES[result.workflow_id_source]}"
+    return "ok", (
+        f"ok   {path} ({result.workflow_type}, {result.workflow_tasks} tasks, {result.rules} rules{identity})"
+    )
 
 
 @main.command(name="replay")
@@ -221,6 +228,11 @@ def _replay_one(app: str, path: str, strict: bool, workflow: str | None) -> tupl
 @click.option("--strict", is_flag=True, help="Also compare inputs, durations, options, ids and results.")
 @click.option(
     "--workflow", metavar="ENTRY_ID", help="The workflow entry (default: the history's workflow type)."
+)
+@click.option(
+    "--workflow-id",
+    metavar="ID",
+    help="The workflow id, for histories that do not record it (default: the file name without .json).",
 )
 @click.option(
     "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Replay in this many processes."
@@ -237,6 +249,7 @@ def replay_command(
     histories: tuple[str, ...],
     strict: bool,
     workflow: str | None,
+    workflow_id: str | None,
     jobs: int,
     address: str | None,
     namespace: str,
@@ -268,13 +281,13 @@ def replay_command(
         task = progress.add_task("replaying", total=len(files))
         if jobs > 1:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(_replay_one, app, f, strict, workflow) for f in files]
+                futures = [pool.submit(_replay_one, app, f, strict, workflow, workflow_id) for f in files]
                 for future in futures:
                     outcomes.append(future.result())
                     progress.advance(task)
         else:
             for f in files:
-                outcomes.append(_replay_one(app, f, strict, workflow))
+                outcomes.append(_replay_one(app, f, strict, workflow, workflow_id))
                 progress.advance(task)
     for status, line in outcomes:
         click.echo(line, err=status == "bad")

@@ -12,6 +12,7 @@ import pytest
 
 from wftest.app import App, AppError, AppLoadError
 from wftest.lint import lint_app
+from wftest.plugin import roundtrip
 from wftest.plugin.config import (
     APPS_KEY,
     BUDGET_KEY,
@@ -53,6 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
         leave_snapshots_alone(config)
     config.stash[APPS_KEY] = {}
     check_ini(config)
+    roundtrip.configure(config)
 
 
 class WippyAppWarning(pytest.PytestWarning):

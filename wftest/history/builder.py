@@ -266,8 +266,10 @@ class HistoryBuilder:
         search_attributes: Mapping[str, Payload] | None = None,
         first_workflow_task_backoff_ns: int = 0,
         cron_schedule: str = "",
+        workflow_id: str = "",
     ) -> int:
-        """The first event; the workflow id is not part of it, the run id is (original/first run id).
+        """The first event, with the run id (original/first run id) and, as current Temporal servers
+        record it, the workflow id (older servers left it out: empty here too).
         `first_workflow_task_backoff_ns`: start delay or retry backoff before the first workflow task."""
         self._run_id = run_id
         attributes = WorkflowExecutionStartedEventAttributes(
@@ -292,6 +294,7 @@ class HistoryBuilder:
             memo=None if memo is None else Memo(fields=memo),
             search_attributes=_search_attributes(search_attributes),
             header=_header(header),
+            workflow_id=workflow_id,
         )
         return self._append(
             time_ns,

@@ -77,9 +77,10 @@ class LuaProcess:
     def close(self, channel_id: int) -> None:
         self._p.close(channel_id)
 
-    def waiting(self) -> str:
-        """Where each live coroutine waits (empty when none is alive)."""
-        return bytes(self._p.waiting()).decode("utf-8", "replace")
+    def waiting(self, *, lines: bool = False) -> str:
+        """Where each live coroutine waits (empty when none is alive); with `lines`, also the Lua
+        `file:line` it waits at."""
+        return bytes(self._p.waiting(lines)).decode("utf-8", "replace")
 
     def kill_all(self) -> None:
         self._p.kill_all()

@@ -68,6 +68,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="write each run's timeline HTML when a wftest test fails (default: on-failure)",
     )
+    group.addoption(
+        "--wippy-roundtrip",
+        action="store_true",
+        help="replay every workflow run from its Temporal JSON history in a fresh Lua state, strictly "
+        "(also WFTEST_ROUNDTRIP=1)",
+    )
+    parser.addini(
+        "wippy_roundtrip",
+        "replay every run from its JSON history (strict) after each test",
+        type="bool",
+        default=False,
+    )
     parser.addini(
         "wippy_timeline",
         "on-failure (default) or off: the timeline HTML of a failing test's runs",

@@ -1,5 +1,12 @@
 """Replay recorded histories against the current code: the nondeterminism check."""
 
-from wftest.replay.replayer import NondeterminismError, ReplayResult, replay, replay_history
+from wftest.replay.replayer import (
+    ID_SOURCES,
+    NondeterminismError,
+    ReplayResult,
+    load_history,
+    replay,
+    replay_history,
+)
 
-__all__ = ["NondeterminismError", "ReplayResult", "replay", "replay_history"]
+__all__ = ["ID_SOURCES", "NondeterminismError", "ReplayResult", "load_history", "replay", "replay_history"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from wftest.worker.execution import (
     WorkflowExecution,
     WorkflowInfo,
     WorkflowTaskError,
+    workflow_identity,
 )
 
 _COMMAND_EVENTS = frozenset(
@@ -87,13 +88,43 @@ _EVENT_COMMAND = {
 
 
 class NondeterminismError(Exception):
-    """The code no longer produces the commands the history recorded."""
+    """The code no longer produces the commands the history recorded. `lua_location` is the Lua
+    `file:line` the difference comes from ("" when no line of app code is involved); `expected` is what
+    the history holds there, `actual` what the code did."""
 
-    def __init__(self, report: str, *, event_id: int, workflow_task: int, where: str = "") -> None:
+    def __init__(
+        self,
+        report: str,
+        *,
+        event_id: int,
+        workflow_task: int,
+        lua_location: str = "",
+        expected: str = "",
+        actual: str = "",
+        where: str = "",
+    ) -> None:
         super().__init__(report)
         self.event_id = event_id
         self.workflow_task = workflow_task
-        self.where = where
+        self.lua_location = lua_location or where
+        self.expected = expected
+        self.actual = actual
+        self.at_close = False  # the difference is in the run's result or failure
+
+    @property
+    def where(self) -> str:
+        """The Lua `file:line` (older name of `lua_location`)."""
+        return self.lua_location
+
+
+# Where a replay's workflow id came from, as reports name it.
+ID_SOURCES = {
+    "history": "recorded in the history",
+    "caller": "given by the caller",
+    "file name": "the history file's name",
+    "wrapper": "the wrapper object around the history",
+    "unknown": "not known: neither the history nor the caller gives it",
+}
 
 
 @dataclass(frozen=True)
@@ -102,6 +133,8 @@ class ReplayResult:
     workflow_tasks: int
     commands: int
     rules: str
+    workflow_id: str = ""
+    workflow_id_source: str = "history"
 
 
 @dataclass
@@ -115,7 +148,12 @@ class _Recorded:
     def side_effect(self, side_effect_id: int, name: str, args: tuple[Any, ...]) -> Payload:
         payload = self.side_effects.get(side_effect_id)
         if payload is None:
-            raise WorkflowTaskError(f"No cached result found for side effectID {side_effect_id} ({name})")
+            raise WorkflowTaskError(
+                f"No cached result found for side effectID {side_effect_id} ({name}): the history "
+                "has no SideEffect marker for it",
+                expected="(no SideEffect marker)",
+                actual=f"side effect {side_effect_id} ({name})",
+            )
         return payload
 
     def version(self, change_id: str, min_version: int, max_version: int) -> tuple[int, bool]:
@@ -319,6 +357,10 @@ def _strict_mismatch(event: HistoryEvent, c: cmd.Command) -> str | None:
     elif isinstance(c, cmd.FailWorkflowExecution):
         if event.workflow_execution_failed_event_attributes.failure.message != c.failure.message:
             return "workflow failure differs"
+        if event.workflow_execution_failed_event_attributes.failure.application_failure_info.type != (
+            c.failure.application_failure_info.type
+        ):
+            return "workflow failure differs"
     return None
 
 
@@ -354,18 +396,162 @@ def _accepted_updates(events: Sequence[HistoryEvent], types: Sequence[int]) -> d
     return out
 
 
+def _json_of(payloads: Sequence[Payload]) -> Any:
+    if not payloads:
+        return None
+    try:
+        return json.loads(payloads[0].data)
+    except ValueError:
+        return payloads[0].data.decode("utf-8", "replace")
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    out = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
+def _json_diff(expected: Any, actual: Any, path: str, out: list[str], limit: int = 6) -> None:
+    """The paths where two JSON values differ, with both sides (at most `limit` of them)."""
+    if len(out) >= limit:
+        return
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for key in sorted(set(expected) | set(actual), key=str):
+            child = f"{path}.{key}"
+            if key not in actual:
+                out.append(f"{child}: history {_short(expected[key])}, replayed has no such key")
+            elif key not in expected:
+                out.append(f"{child}: history has no such key, replayed {_short(actual[key])}")
+            else:
+                _json_diff(expected[key], actual[key], child, out, limit)
+            if len(out) >= limit:
+                return
+    elif isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        for index, (a, b) in enumerate(zip(expected, actual, strict=True)):
+            _json_diff(a, b, f"{path}[{index}]", out, limit)
+    elif expected != actual or type(expected) is not type(actual):
+        out.append(f"{path}: history {_short(expected)}, replayed {_short(actual)}")
+
+
+def _failure_text(failure: Any) -> str:
+    kind = failure.application_failure_info.type
+    return f"{kind}: {failure.message}" if kind else failure.message
+
+
+def _values(event: HistoryEvent | None, command: cmd.Command | None) -> tuple[str, str, list[str]]:
+    """What the history holds and what the code did, as the report shows them; the diff of two JSON
+    values where both are values (results, inputs)."""
+    expected = _event_summary(event) if event is not None else "(nothing)"
+    actual = command.describe() if command is not None else "(nothing)"
+    if event is None or command is None:
+        return expected, actual, []
+    pair: tuple[Any, Any] | None = None
+    if (
+        isinstance(command, cmd.CompleteWorkflowExecution)
+        and event.event_type == ev.WORKFLOW_EXECUTION_COMPLETED
+    ):
+        pair = (
+            _json_of(event.workflow_execution_completed_event_attributes.result.payloads),
+            _json_of([command.result] if command.result is not None else []),
+        )
+    elif isinstance(command, cmd.FailWorkflowExecution) and event.event_type == ev.WORKFLOW_EXECUTION_FAILED:
+        return (
+            "failure " + _failure_text(event.workflow_execution_failed_event_attributes.failure),
+            "failure " + _failure_text(command.failure),
+            [],
+        )
+    elif isinstance(command, cmd.ScheduleActivityTask) and event.event_type == ev.ACTIVITY_TASK_SCHEDULED:
+        a = event.activity_task_scheduled_event_attributes
+        if [p.data for p in a.input.payloads] != [p.data for p in command.input]:
+            pair = ([_json_of([p]) for p in a.input.payloads], [_json_of([p]) for p in command.input])
+    elif (
+        isinstance(command, cmd.StartChildWorkflowExecution)
+        and event.event_type == ev.START_CHILD_WORKFLOW_EXECUTION_INITIATED
+    ):
+        c = event.start_child_workflow_execution_initiated_event_attributes
+        if [p.data for p in c.input.payloads] != [p.data for p in command.input]:
+            pair = ([_json_of([p]) for p in c.input.payloads], [_json_of([p]) for p in command.input])
+    if pair is None:
+        return expected, actual, []
+    diff: list[str] = []
+    _json_diff(pair[0], pair[1], "$", diff)
+    return _short(pair[0], 400), _short(pair[1], 400), diff
+
+
+def _report(
+    *,
+    number: int,
+    task_started: int,
+    event_id: int,
+    rules: str,
+    problem: str,
+    location: str,
+    expected: str,
+    actual: str,
+    more: Sequence[str] = (),
+) -> str:
+    """The one shape of every nondeterminism report."""
+    lines = [
+        f"nondeterminism in workflow task {number} (started at event {task_started}), at event {event_id} "
+        f"({rules} rules): {problem}",
+        f"  at {location or '(no line of app code)'}",
+        f"  history:  {expected}",
+        f"  replayed: {actual}",
+        *more,
+    ]
+    return "\n".join(lines)
+
+
+def workflow_id_of(history: History, given: str | None = None, source: str = "caller") -> tuple[str, str]:
+    """The replay's workflow id and where it came from: the started event (as current Temporal servers
+    record it), else what the caller knows (`source` says how it knows it), else unknown."""
+    recorded = (
+        history.events[0].workflow_execution_started_event_attributes.workflow_id if history.events else ""
+    )
+    if recorded:
+        return recorded, "history"
+    if given:
+        return given, source
+    return "replayed", "unknown"
+
+
 def replay_history(
     app: App,
     history: History,
     *,
     strict: bool = False,
     workflow: str | None = None,
-    workflow_id: str = "replayed",
+    workflow_id: str | None = None,
+    workflow_id_source: str = "caller",
     seed: int = 1,
 ) -> ReplayResult:
-    """Replay `history` with the app's current code; raise NondeterminismError on a divergence."""
+    """Replay `history` with the app's current code; raise NondeterminismError on a divergence. The
+    workflow id comes from the history; `workflow_id` is used when the history does not record it."""
     if not history.events or history.events[0].event_type != ev.WORKFLOW_EXECUTION_STARTED:
         raise ValueError("a history starts with WorkflowExecutionStarted")
+    try:
+        return _replay_once(app, history, strict, workflow, workflow_id, workflow_id_source, seed, False)
+    except NondeterminismError as exc:
+        if exc.lua_location or not exc.at_close:
+            raise
+        # A result or failure differs and no line says where the code returned: replay again with the
+        # (slower) return tracing on, to name the line.
+        try:
+            _replay_once(app, history, strict, workflow, workflow_id, workflow_id_source, seed, True)
+        except NondeterminismError as traced:
+            raise traced from None
+        raise
+
+
+def _replay_once(
+    app: App,
+    history: History,
+    strict: bool,
+    workflow: str | None,
+    workflow_id: str | None,
+    workflow_id_source: str,
+    seed: int,
+    trace_returns: bool,
+) -> ReplayResult:
     started = history.events[0].workflow_execution_started_event_attributes
     workflow_type = workflow or started.workflow_type.name
     entry = app.entries.get(workflow_type)
@@ -377,22 +563,39 @@ def replay_history(
         )
     context_payload = started.header.fields.get("wippy-context")
     context = json.loads(context_payload.data) if context_payload is not None else {}
+    wid, source = workflow_id_of(history, workflow_id, workflow_id_source)
+    client, worker = workflow_identity(app, workflow_type, started.task_queue.name)
     info = WorkflowInfo(
-        workflow_id,
+        wid,
         started.original_execution_run_id,
         workflow_type,
         started.task_queue.name,
         attempt=started.attempt or 1,
+        client_id=client,
+        worker_id=worker,
     )
     state = STATES.acquire(DEFAULT_MEMORY_LIMIT)
     execution = WorkflowExecution(
         app, entry, info, list(started.input.payloads), context=context, seed=seed, lua_state=state
     )
+    execution.trace_returns = trace_returns
     expected_ending = False
     try:
-        result = replay_into(execution, history, strict=strict)
+        try:
+            result = replay_into(execution, history, strict=strict)
+        except NondeterminismError as exc:
+            if source != "history":
+                raise NondeterminismError(
+                    f"{exc}\n  workflow id: {wid} ({ID_SOURCES.get(source, source)})",
+                    event_id=exc.event_id,
+                    workflow_task=exc.workflow_task,
+                    lua_location=exc.lua_location,
+                    expected=exc.expected,
+                    actual=exc.actual,
+                ) from None
+            raise
         expected_ending = True
-        return result
+        return replace(result, workflow_id=wid, workflow_id_source=source)
     except (NondeterminismError, HistoryFormatError):
         expected_ending = True
         raise
@@ -410,6 +613,7 @@ def replay_into(execution: WorkflowExecution, history: History, *, strict: bool 
     types = [e.event_type for e in events]
     recorded = _recorded(events, types)
     mismatch: Callable[[HistoryEvent, cmd.Command], str | None] = _strict_mismatch if strict else _go_mismatch
+    rules = "strict" if strict else "go"
     previous = -1
     total = 0
     matched: list[cmd.Command] = []
@@ -432,11 +636,23 @@ def replay_into(execution: WorkflowExecution, history: History, *, strict: bool 
             # History JSON is checked when read; a History object built elsewhere is checked here.
             raise HistoryFormatError("<history>", events[start].event_id, str(exc)) from None
         except WorkflowTaskError as exc:
+            execution.close()
             raise NondeterminismError(
-                f"nondeterminism: workflow task {number} (started at event "
-                f"{events[start].event_id}) failed: {exc}",
-                event_id=events[start].event_id,
+                _report(
+                    number=number,
+                    task_started=task_started.event_id,
+                    event_id=task_started.event_id,
+                    rules=rules,
+                    problem=f"the workflow task failed: {exc}",
+                    location=exc.where,
+                    expected=exc.expected or "(see above)",
+                    actual=exc.actual or "(see above)",
+                ),
+                event_id=task_started.event_id,
                 workflow_task=number,
+                lua_location=exc.where,
+                expected=exc.expected,
+                actual=exc.actual,
             ) from None
         if completed < 0:
             break
@@ -456,32 +672,94 @@ def replay_into(execution: WorkflowExecution, history: History, *, strict: bool 
                 problem = mismatch(event, command)
             if problem:
                 event_id = event.event_id if event is not None else events[end - 1].event_id + 1
-                where = command.where if command is not None else ""
-                lines = [
-                    f"nondeterminism in workflow task {number} (started at event {events[start].event_id}), "
-                    f"at event {event_id} ({'go' if not strict else 'strict'} rules): {problem}",
-                    f"  history:  {_event_summary(event) if event is not None else '(nothing)'}",
-                    f"  replayed: {command.describe() if command is not None else '(nothing)'}"
-                    + (f"  at {where}" if where and where != "?" else ""),
-                ]
-                if matched:
-                    lines.append("  last matching commands: " + ", ".join(c.describe() for c in matched[-3:]))
+                where = command.where if command is not None and command.where != "?" else ""
+                more: list[str] = []
+                waits = ""
                 if command is None and not execution.closed:
-                    lines.append(f"  the code waits: {execution.waiting() or 'nothing is running'}")
+                    waits = execution.waiting(lines=True)
+                    more.append(f"  the code waits: {waits or 'nothing is running'}")
+                    if not where:
+                        where = _first_location(waits)
+                history_value, replayed_value, diff = _values(event, command)
+                more.extend(f"  differs at {line}" for line in diff)
+                if matched:
+                    more.append("  last matching commands: " + ", ".join(c.describe() for c in matched[-3:]))
                 if "math.random" in entry.source_text:
-                    lines.append(
+                    more.append(
                         "  note: this workflow calls math.random, which replay reseeds on purpose: Wippy does"
-                        " not protect it either (spec §6), so its values change between a run and its"
+                        " not protect it either, so its values change between a run and its"
                         " replay; use uuid or crypto.random (recorded as side effects) instead"
                     )
                 execution.close()
-                raise NondeterminismError(
-                    "\n".join(lines), event_id=event_id, workflow_task=number, where=where
+                error = NondeterminismError(
+                    _report(
+                        number=number,
+                        task_started=task_started.event_id,
+                        event_id=event_id,
+                        rules=rules,
+                        problem=problem,
+                        location=waits_location(waits) if command is None and waits else where,
+                        expected=history_value,
+                        actual=replayed_value,
+                        more=more,
+                    ),
+                    event_id=event_id,
+                    workflow_task=number,
+                    lua_location=where,
+                    expected=history_value,
+                    actual=replayed_value,
                 )
+                error.at_close = isinstance(
+                    command, (cmd.CompleteWorkflowExecution, cmd.FailWorkflowExecution)
+                )
+                raise error
             assert command is not None
             matched.append(command)
             total += 1
-    return ReplayResult(execution.info.workflow_type, len(tasks), total, "strict" if strict else "go")
+    return ReplayResult(execution.info.workflow_type, len(tasks), total, rules)
+
+
+def _first_location(waits: str) -> str:
+    """The first `file:line` of a waiting report ("main waits on timer.sleep at a.lua:3; ...")."""
+    for part in waits.split("; "):
+        _, at, location = part.rpartition(" at ")
+        if at:
+            return location
+    return ""
+
+
+def waits_location(waits: str) -> str:
+    """Each coroutine's waiting line, for the report's `at` line."""
+    found = [part.rpartition(" at ")[2] for part in waits.split("; ") if " at " in part]
+    return ", ".join(found) if found else ""
+
+
+def load_history(
+    path: str | os.PathLike[str], *, text: str | bytes | None = None
+) -> tuple[History, str | None, str]:
+    """Read a history file: (history, workflow id the file carries, where that id comes from). A
+    wrapper object `{"workflowId" | "workflow_id": ID, "history": {"events": [...]}}` carries the id;
+    otherwise the file name stem does, as `temporal workflow show -w ID -o json > ID.json` names it."""
+    source = str(path)
+    data = Path(path).read_bytes() if text is None else text
+    try:
+        return history_from_json(data, source=source), Path(path).stem, "file name"
+    except HistoryFormatError as exc:
+        if exc.event_id is not None:
+            raise
+        try:
+            document = json.loads(data)
+        except ValueError:
+            raise exc from None
+        inner = document.get("history") if isinstance(document, dict) else None
+        wid = (
+            (document.get("workflowId") or document.get("workflow_id"))
+            if isinstance(document, dict)
+            else None
+        )
+        if not isinstance(inner, dict) or not isinstance(wid, str) or not wid:
+            raise exc from None
+        return history_from_json(json.dumps(inner), source=source), wid, "wrapper"
 
 
 def replay(
@@ -490,15 +768,22 @@ def replay(
     *,
     strict: bool = False,
     workflow: str | None = None,
+    workflow_id: str | None = None,
 ) -> ReplayResult:
-    """Replay a history given as a temporalio `History`, a path to its JSON, or the JSON text."""
+    """Replay a history given as a temporalio `History`, a path to its JSON, or the JSON text. The
+    workflow id is the history's own; where it has none: `workflow_id`, else what a file carries."""
     if isinstance(history, History):
-        return replay_history(app, history, strict=strict, workflow=workflow)
+        return replay_history(app, history, strict=strict, workflow=workflow, workflow_id=workflow_id)
     if isinstance(history, os.PathLike) or (
         isinstance(history, str) and not history.lstrip().startswith("{")
     ):
-        path = Path(history)
-        return replay_history(
-            app, history_from_json(path.read_bytes(), source=str(path)), strict=strict, workflow=workflow
-        )
-    return replay_history(app, history_from_json(history), strict=strict, workflow=workflow)
+        loaded, carried, source = load_history(history)
+    else:
+        loaded, carried, source = load_history("<history>", text=history)
+        if source == "file name":
+            carried = None
+    if workflow_id:
+        carried, source = workflow_id, "caller"
+    return replay_history(
+        app, loaded, strict=strict, workflow=workflow, workflow_id=carried, workflow_id_source=source
+    )

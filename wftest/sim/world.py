@@ -28,6 +28,7 @@ from wftest.lua.modules.effects import produce
 from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
 from wftest.lua.state import STATES
 from wftest.lua.values import GO_NIL, payload_to_python, python_to_payload
+from wftest.replay import roundtrip
 from wftest.replay.replayer import NondeterminismError, ReplayResult, replay_history, replay_into
 from wftest.sim import links
 from wftest.sim.activities import (
@@ -62,6 +63,7 @@ from wftest.worker.execution import (
     WorkflowInfo,
     parse_pid,
     search_attribute_payloads,
+    workflow_identity,
 )
 from wftest.worker.options import OptionError, duration_option, retry_policy
 
@@ -231,6 +233,8 @@ class World:
         worker_entry = self.app.entries.get(worker)
         queue = task_queue or getattr(worker_entry, "task_queue", None) or "default"
         client = getattr(worker_entry, "client", None) or "app:client"
+        if known:
+            client, worker = workflow_identity(self.app, workflow_type, queue)
         info = WorkflowInfo(
             wid, run_id, workflow_type, queue, attempt=options.attempt, client_id=client, worker_id=worker
         )
@@ -253,6 +257,7 @@ class World:
             search_attributes=options.search_attributes,
             first_workflow_task_backoff_ns=options.start_delay_ns,
             cron_schedule=options.cron_schedule,
+            workflow_id=wid,
         )
         execution = None
         if known:
@@ -479,7 +484,9 @@ class World:
                 f"replaying the history so far diverged\n{exc}",
                 event_id=exc.event_id,
                 workflow_task=exc.workflow_task,
-                where=exc.where,
+                lua_location=exc.lua_location,
+                expected=exc.expected,
+                actual=exc.actual,
             ) from None
         fresh.local_send = self._local_send  # a replay sends nothing; from now on it does
         wf.execution = fresh
@@ -686,7 +693,15 @@ class World:
 
     def check_replay(self, run: WorkflowRun, *, strict: bool = True) -> ReplayResult:
         """Replay a finished run's history with the same code (strict by default: a rerun of unchanged
-        code must give identical commands); raises NondeterminismError with the report."""
+        code must give identical commands); raises NondeterminismError with the report. In round-trip
+        mode the history goes through its JSON first and always replays strictly."""
+        if roundtrip.enabled():
+            return roundtrip.replay_via_json(
+                self.app,
+                run.history,
+                workflow=run.entry.id if run.entry is not None else None,
+                seed=self.seed + 1,
+            )
         return replay_history(
             self.app,
             run.history,

@@ -21,6 +21,7 @@ from temporalio.api.history.v1 import HistoryEvent
 
 from wftest import commands as cmd
 from wftest.app import App, LuaEntry
+from wftest.app.model import WorkerEntry
 from wftest.history import event_types as ev
 from wftest.history.failures import (
     ErrorInfo,
@@ -57,7 +58,15 @@ class Resolver(Protocol):
 
 
 class WorkflowTaskError(Exception):
-    """The workflow task itself fails (the SDK would panic): e.g. an unsupported version on replay."""
+    """The workflow task itself fails (the SDK would panic): e.g. an unsupported version on replay.
+    `where` is the Lua `file:line` of the call that asked; `expected`/`actual` what the history holds
+    and what the code asked for."""
+
+    def __init__(self, message: str, *, where: str = "", expected: str = "", actual: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+        self.expected = expected
+        self.actual = actual
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,24 @@ class WorkflowInfo:
     @property
     def pid(self) -> str:
         return f"{{{self.client_id}@{self.worker_id}|{self.workflow_id}}}"
+
+
+def workflow_identity(app: App, workflow_type: str, task_queue: str) -> tuple[str, str]:
+    """(client id, worker id) of the worker that runs `workflow_type` from `task_queue`: what Wippy
+    builds a workflow's PID from (`{client@worker|workflow id}`, with the worker resolved from the task
+    queue). Both live runs and replays call this, so a PID depends only on what the history holds (the
+    task queue, the type) and the app; the workflow's own worker wins when it serves the queue."""
+    entry = app.entries.get(workflow_type)
+    workflow = getattr(entry, "workflow", None) if isinstance(entry, LuaEntry) else None
+    own = app.entries.get(workflow.worker) if workflow is not None else None
+    worker: Any = own
+    if not isinstance(own, WorkerEntry) or (task_queue and own.task_queue != task_queue):
+        serving = [w for w in app.workers() if w.task_queue == task_queue]
+        if serving:
+            worker = serving[0]
+    if isinstance(worker, WorkerEntry):
+        return worker.client or "app:client", worker.id
+    return "app:client", workflow.worker if workflow is not None and workflow.worker else "app:worker"
 
 
 @dataclass
@@ -113,6 +140,7 @@ class _Timer:
     duration_ns: int = 0
     alive: bool = True
     handle: int = 0  # what Lua holds for timer:stop()/reset(); stays while a ticker re-arms
+    where: str = "?"  # the line that made it: a ticker's re-arms are reported there
 
 
 @dataclass
@@ -193,6 +221,7 @@ class WorkflowExecution:
         self._pushes: deque[tuple[str, int, Any]] = deque()  # ("future" | "channel", id, value)
         self._task: _Task | None = None
         self._resolver: Resolver | None = None
+        self.trace_returns = False  # replay reports: find the line the workflow returned from
 
     # -- module providers ------------------------------------------------------------------------
 
@@ -257,6 +286,8 @@ class WorkflowExecution:
             self._started = True
             args = [self.sb.values.from_payload(p) for p in self._input]
             self.proc.start(self._main, *args)
+            if self.trace_returns:
+                self.sb.api.trace_returns(self.proc._p.main_handle())
         while self._completions:
             task, values = self._completions.popleft()
             self.proc.reply(task, *values)
@@ -355,7 +386,7 @@ class WorkflowExecution:
             if timer.kind == "ticker":
                 # §2.3: re-armed from the event callback, before this task's Lua step.
                 del self._timers[timer_id]
-                self._timer_by_handle[timer.handle] = self._start_timer(timer, "?")
+                self._timer_by_handle[timer.handle] = self._start_timer(timer, timer.where)
 
     def _child_event(self, kind: int, event: HistoryEvent) -> None:
         """§2.6: child starts and closes, as results (exec) or PIDs and EXIT events (spawn)."""
@@ -476,9 +507,11 @@ class WorkflowExecution:
             self._complete(outcome.values)
         elif outcome.status == "failed":
             assert outcome.failure is not None
-            self._fail(self._failure_info(outcome.failure))
+            failure = outcome.failure
+            raised = f"{failure.file}:{failure.line}" if failure.file and failure.line else None
+            self._fail(self._failure_info(failure), raised)
         elif outcome.status == "deadlock":
-            self._fail(ErrorInfo("Internal", outcome.report, False, None, None, None))
+            self._fail(ErrorInfo("Internal", outcome.report, False, None, None, None), "?")
         else:
             return False
         return True
@@ -585,7 +618,7 @@ class WorkflowExecution:
         return False
 
     def _timer_start(self, task: int, t: Any, where: str, kind: str = "after") -> bool:
-        timer = _Timer(kind, channel=int(t[b"channel"]), duration_ns=int(t[b"duration"]))
+        timer = _Timer(kind, channel=int(t[b"channel"]), duration_ns=int(t[b"duration"]), where=where)
         timer_id = self._start_timer(timer, where)
         handle = timer.handle = int(timer_id)
         self._timer_by_handle[handle] = timer_id
@@ -626,7 +659,11 @@ class WorkflowExecution:
             for a in (args[i] for i in range(1, int(args.n) + 1))
         )
         assert self._resolver is not None
-        payload = self._resolver.side_effect(sid, text(t.name), values)
+        try:
+            payload = self._resolver.side_effect(sid, text(t.name), values)
+        except WorkflowTaskError as exc:
+            exc.where = exc.where or where
+            raise
         self._emit(
             cmd.RecordMarker,
             where,
@@ -647,8 +684,15 @@ class WorkflowExecution:
         version, record = self._resolver.version(change_id, low, high)
         if not low <= version <= high:
             raise WorkflowTaskError(
-                f"{where}: workflow.version({change_id!r}, {low}, {high}): history has version {version}, "
-                "which this code no longer supports"
+                f"workflow.version({change_id!r}, {low}, {high}): history has version {version}, "
+                "which this code no longer supports",
+                where=where,
+                expected=(
+                    f"version {version} of {change_id!r}"
+                    if version != -1
+                    else f"no Version marker for {change_id!r} (DefaultVersion -1)"
+                ),
+                actual=f"versions {low}..{high} of {change_id!r}",
             )
         self._versions[change_id] = version
         if record:
@@ -886,11 +930,18 @@ class WorkflowExecution:
             except EncodeError as exc:
                 self._fail(ErrorInfo("Internal", f"failed to encode result: {exc}", False, None, None, None))
                 return
-        self._emit(cmd.CompleteWorkflowExecution, "?", result=result)
+        self._emit(cmd.CompleteWorkflowExecution, self._return_where(), result=result)
         self.closed = True
 
-    def _fail(self, info: ErrorInfo) -> None:
-        self._emit(cmd.FailWorkflowExecution, "?", failure=wippy_failure(info))
+    def _return_where(self) -> str:
+        if not self.trace_returns:
+            return "?"
+        found = self.sb.api.last_return()
+        return text(found) if found is not None else "?"
+
+    def _fail(self, info: ErrorInfo, where: str | None = None) -> None:
+        where = where or self._return_where()
+        self._emit(cmd.FailWorkflowExecution, where, failure=wippy_failure(info))
         self.closed = True
 
     def _failure_info(self, failure: LuaFailure) -> ErrorInfo:
@@ -909,9 +960,9 @@ class WorkflowExecution:
             return {}
         return {"wippy-context": python_to_payload(self.context)}
 
-    def waiting(self) -> str:
+    def waiting(self, *, lines: bool = False) -> str:
         """Where each live coroutine of the workflow waits (for nondeterminism reports)."""
-        return self.proc.waiting()
+        return self.proc.waiting(lines=lines)
 
     def unheard(self) -> tuple[list[str], list[str]]:
         """Topics of signals that arrived and that nothing listens for, and the topics listened to."""

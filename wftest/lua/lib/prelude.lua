@@ -245,6 +245,32 @@ local function spawn(fn)
     return next_handle
 end
 
+-- Where a suspended coroutine waits: the innermost line of app code on its stack.
+local function thread_where(handle)
+    local co = threads[handle]
+    if co == nil then return nil end
+    local file, line = where(0, co)
+    return file and (file .. ":" .. line) or nil
+end
+
+-- Replay reports: the line each return of app code in this coroutine left from (its last one is the
+-- line of the function's own return). Only turned on when a report needs it: a hook costs time.
+local last_return = nil
+local function trace_returns(handle)
+    local co = threads[handle]
+    if co == nil then return end
+    dbg_sethook(co, function(event)
+        if event == "return" then
+            local info = dbg_getinfo(2, "Sl")
+            if info and str_sub(info.source, 1, 1) == "@" and info.currentline and info.currentline > 0 then
+                last_return = info.short_src .. ":" .. info.currentline
+            end
+        else
+            budget_hook()
+        end
+    end, "r", HOOK_EVERY)
+end
+
 local function settle(handle, status, ...)
     if status == "done" or status == "error" then threads[handle] = nil end
     return status, ...
@@ -406,6 +432,9 @@ return {
     wippy_tag = wippy_tag,
     is_error = function(v) return raw_getmetatable(v) == ERROR_MT end,
     spawn = spawn,
+    thread_where = thread_where,
+    trace_returns = trace_returns,
+    last_return = function() return last_return end,
     resume = resume,
     kill = kill,
     collect = function() collectgarbage("collect") end,

@@ -300,7 +300,7 @@ local function waits_on_outside()
     return false
 end
 
-local function blocked_report()
+local function blocked_report(with_lines)
     local lines = {}
     local ids = {}
     for id in pairs(tasks) do ids[#ids + 1] = id end
@@ -308,7 +308,8 @@ local function blocked_report()
     for _, id in ipairs(ids) do
         local t = tasks[id]
         local name = (t == main_task) and "main" or ("coroutine " .. id)
-        lines[#lines + 1] = name .. " waits on " .. (t.where or "?")
+        local line = with_lines and t.handle and api.thread_where(t.handle)
+        lines[#lines + 1] = name .. " waits on " .. (t.where or "?") .. (line and (" at " .. line) or "")
     end
     return table.concat(lines, "; ")
 end
@@ -343,9 +344,11 @@ function P.step()
 end
 
 -- Where every live coroutine waits, for reports ("main waits on channel receive; ...").
-function P.waiting()
-    return blocked_report()
+function P.waiting(with_lines)
+    return blocked_report(with_lines)
 end
+
+function P.main_handle() return main_task and main_task.handle end
 
 function P.start(fn, ...)
     main_task = new_task(fn, "start")
