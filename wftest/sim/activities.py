@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.api.common.v1 import Payload
 
@@ -17,6 +17,9 @@ from wftest.lua.sandbox import LoadError, LuaFailure, NoHostError, Sandbox, Sand
 from wftest.lua.state import STATES
 from wftest.lua.values import GO_NIL, EncodeError, payload_to_python, python_to_payload
 from wftest.worker.errors import error_info
+
+if TYPE_CHECKING:
+    from wftest.sim.resources import Resources
 
 SECOND = 1_000_000_000
 DEFAULT_RETRY = RetryPolicy(
@@ -130,9 +133,16 @@ class ActivityRunner:
     `strict`, a call nothing serves raises UnmockedActivityError instead of Wippy's NotFound failure."""
 
     def __init__(
-        self, app: App, mocks: Mapping[str, Mock], rng: random.Random, *, strict: bool = False
+        self,
+        app: App,
+        mocks: Mapping[str, Mock],
+        rng: random.Random,
+        *,
+        strict: bool = False,
+        resources: Resources | None = None,
     ) -> None:
         self.app = app
+        self.resources = resources  # what Lua activities reach through sql, store and env
         self.mocks = mocks
         self.rng = rng
         self.strict = strict
@@ -209,6 +219,7 @@ class ActivityRunner:
             context=dict(info.context),
             deterministic=False,
             seed=self.rng.getrandbits(63),
+            providers=self.resources.providers() if self.resources is not None else {},
         )
         state = STATES.acquire(options.memory_limit)
         sb = Sandbox(options, state=state)

@@ -51,6 +51,9 @@ class ModuleUnavailable(Exception):
 _RUNTIME = "it belongs to the workflow/process runtime and is only available when one drives this code"
 _OUTSIDE = "it reaches the outside world; mock the activity that uses it"
 _NOT_BUILT = "wftest does not implement it yet"
+_RESOURCES = (
+    "it reaches the app's resources, which a test world provides: run the code as an activity or a process"
+)
 
 _SPECS = [
     ModuleSpec("json", DETERMINISTIC, "wftest.lua.modules.data:open_json"),
@@ -74,11 +77,8 @@ _SPECS = [
         for n in (
             "http_client",
             "http",
-            "sql",
             "fs",
-            "env",
             "events",
-            "store",
             "queue",
             "exec",
             "security",
@@ -90,6 +90,8 @@ _SPECS = [
             "excel",
         )
     ),
+    # Served by the world's resources (wftest.sim.resources) through the sandbox's providers.
+    *(ModuleSpec(n, NONDETERMINISTIC, None, _RESOURCES) for n in ("sql", "store", "env")),
     ModuleSpec("logger", NONDETERMINISTIC, "wftest.lua.modules.data:open_logger"),
 ]
 
