@@ -160,6 +160,15 @@ class ActivityRunner:
         )
         return outcome
 
+    def run_entry(self, entry: LuaEntry, payloads: Sequence[Payload], info: ActivityInfo) -> Attempt:
+        """One attempt of a Lua function entry itself (mocks aside), recorded like any served call."""
+        outcome = self._lua_attempt(entry, payloads, info)
+        result = _decode(outcome.result) if outcome.result is not None else None
+        self.calls.append(
+            ServedCall(entry.id, tuple(_decode(p) for p in payloads), info, result, outcome.error)
+        )
+        return outcome
+
     def _serve(self, activity_type: str, payloads: Sequence[Payload], info: ActivityInfo) -> Attempt:
         mock = self.mocks.get(activity_type)
         if mock is not None and not mock.defers():
