@@ -130,6 +130,14 @@ class Database:
         try:
             cursor = self.conn.execute(sql, tuple(params))
         except sqlite3.ProgrammingError as exc:
+            counts = re.search(r"uses (\d+), and there are (\d+) supplied", str(exc))
+            if counts is not None:  # Go's SQLite driver ignores extra arguments, refuses missing ones
+                wanted, given = int(counts.group(1)), int(counts.group(2))
+                if given < wanted:
+                    raise ResourceError(
+                        "Invalid", f"{context}: not enough args to execute query: want {wanted} got {given}"
+                    ) from None
+                return self.run(context, sql, params[:wanted], via=via)
             if "one statement at a time" not in str(exc) or params:
                 raise _sqlite_error(context, exc) from None
             return self._script(context, sql)
