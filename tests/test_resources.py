@@ -241,3 +241,15 @@ async def test_fixture_points_drivers_and_environment(wippy: Wippy) -> None:
     assert await wippy.run_process("app:sql_pg") == 1
     wippy.environ["HOME_DIR"] = "/srv"
     assert (await wippy.run_process("app:env_cases"))["home"] == "/srv"
+
+
+@with_app
+async def test_sql_connection_seeds_and_reads_the_tests_database(wippy: Wippy) -> None:
+    db = wippy.sql_connection("app:db")
+    db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, author TEXT)")
+    db.execute("INSERT INTO notes (body) VALUES ('seeded')")
+    assert await wippy.run_process("app:sql_count") == 1
+    await wippy.run_activity("app:save_note", "né", context={"user": "ada"})
+    assert db.execute("SELECT body, author FROM notes WHERE id = 2").fetchone() == ("né", "ada")
+    with pytest.raises(ValueError, match="sql_connection: .*db.sql.postgres"):
+        wippy.sql_connection("app:pg")

@@ -84,6 +84,10 @@ def _split_statements(sql: str) -> list[str]:
     return parts
 
 
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
 @dataclass
 class Result:
     """What a query gave: column names and rows, or, for a statement, the insert id and change count."""
@@ -103,7 +107,8 @@ class Database:
         self.kind = kind
         self.target = target
         self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
-        self.conn.text_factory = bytes  # Lua strings are bytes; TEXT comes back as they went in
+        # TEXT as str for Python callers; bytes that are not UTF-8 survive (Lua gets them back as they were).
+        self.conn.text_factory = _text
         self.holder: Transaction | None = None
 
     @property

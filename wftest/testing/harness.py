@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -22,6 +23,7 @@ from wftest.replay import ReplayResult
 from wftest.sim import World
 from wftest.sim.activities import ActivityInfo, Mock, ServedCall
 from wftest.sim.processes import Mailbox
+from wftest.sim.resources import ResourceError, ResourceMisuse
 from wftest.sim.state import SimulationError, UpdateHandle, WorkflowRun
 from wftest.sim.timing import DEFAULT_START_NS
 from wftest.testing.durations import Duration, to_ns
@@ -415,6 +417,14 @@ class Wippy:
         """Run the app's SQL entry `entry` (of any driver) on SQLite: ":memory:" (fresh, the default),
         "sqlite:///path" or a file path. SQLite entries are already fresh in-memory databases."""
         self.world.resources.sql_backend(entry, target)
+
+    def sql_connection(self, entry: str) -> sqlite3.Connection:
+        """The SQLite connection behind the app's SQL entry `entry` in this test, to seed or inspect its
+        data from Python (TEXT reads as str). The Lua side sees every change at once."""
+        try:
+            return self.world.resources.database(entry).conn
+        except (ResourceError, ResourceMisuse) as exc:
+            raise ValueError(f"sql_connection: {exc}") from None
 
     @property
     def environ(self) -> dict[str, str]:

@@ -21,13 +21,18 @@ if TYPE_CHECKING:
 _NOT_ACTIVE = "transaction is not active"
 
 
+def _lua_value(v: Any) -> Any:
+    """A column value for Lua: TEXT back to the exact bytes stored (see `resources._text`)."""
+    return v.encode("utf-8", "surrogateescape") if isinstance(v, str) else v
+
+
 def _param(v: Any) -> Any:
     """A bind parameter as Go's SQLite driver would store it (Lua strings are TEXT)."""
     if isinstance(v, bytes):
         try:
             return v.decode("utf-8")
         except UnicodeDecodeError:
-            return v
+            return v  # not UTF-8: stored as a BLOB (Python's sqlite3 cannot bind such TEXT)
     if v is None or isinstance(v, (bool, int, float)):
         return v
     kind, value = text(v[1]), v[2]  # a typed value {type, value} from sql.as
@@ -68,7 +73,9 @@ class _Session:
         return [_param(p[i]) for i in range(1, int(n) + 1)]
 
     def _rows(self, result: Result) -> Any:
-        return self.sb.table([dict(zip(result.columns, row, strict=True)) for row in result.rows])
+        return self.sb.table(
+            [dict(zip(result.columns, [_lua_value(v) for v in row], strict=True)) for row in result.rows]
+        )
 
     def _exec(self, result: Result) -> Any:
         return self.sb.table({"last_insert_id": result.last_insert_id, "rows_affected": result.rows_affected})
