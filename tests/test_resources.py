@@ -253,3 +253,10 @@ async def test_sql_connection_seeds_and_reads_the_tests_database(wippy: Wippy) -
     assert db.execute("SELECT body, author FROM notes WHERE id = 2").fetchone() == ("né", "ada")
     with pytest.raises(ValueError, match="sql_connection: .*db.sql.postgres"):
         wippy.sql_connection("app:pg")
+
+
+def test_without_a_world_the_modules_say_where_they_come_from() -> None:
+    from wftest.lua.sandbox import LuaRaise, Sandbox
+
+    with pytest.raises(LuaRaise, match="module 'store' is not available: .*a test world provides"):
+        Sandbox().open_module("store", "app:x", None)
