@@ -113,6 +113,16 @@ def test_sql_prepared_statements() -> None:
     assert r["bad"] == "Invalid"
 
 
+def test_scripts_and_extra_arguments_as_gos_sqlite_driver_runs_them() -> None:
+    """service/sql/factory.go opens SQLite with Go's sqlite3 driver: one Exec runs a script of several
+    statements; arguments beyond those the statement uses are ignored, missing ones are an error."""
+    r = run("sql_quirks")
+    assert r["extra"] == 7
+    assert r["missing"].startswith("query: not enough args to execute query: want 2 got 1")
+    assert r["expr"] == "SQL: v > ? AND w = ? [Args: [1 x]]"
+    assert r["select"] == "SelectBuilder: SELECT v FROM b WHERE v = ? [7]"
+
+
 def test_each_world_has_its_own_fresh_database() -> None:
     """An entry's file (./data/app.db) is never opened: every world starts with an empty database."""
     first = World(APP)

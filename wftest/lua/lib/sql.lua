@@ -874,7 +874,7 @@ end}
 SQLIZER_MT.__tostring = function(self)
     local sql, args = self._part.tosql()
     if sql == nil then return "SQL Expression Error: " .. args end
-    return "SQL: " .. sql .. " [Args: " .. args_text(args):sub(2)
+    return "SQL: " .. sql .. " [Args: " .. args_text(args) .. "]"
 end
 
 local function map_arg(fname, t)
