@@ -2,7 +2,8 @@
 
 Workflows may only `require` modules of class `deterministic` or `workflow` (spec §1.0). Modules that
 reach the outside world are known by name so the error can say so, but wftest does not provide them:
-an activity that needs one should be mocked.
+an activity that needs one should be mocked. `sql`, `store` and `env` are the exception: a test world
+serves them to activities and processes from its own resources (`wftest.sim.resources`).
 """
 
 from __future__ import annotations
