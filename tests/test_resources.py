@@ -270,3 +270,17 @@ def test_without_a_world_the_modules_say_where_they_come_from() -> None:
 
     with pytest.raises(LuaRaise, match="module 'store' is not available: .*a test world provides"):
         Sandbox().open_module("store", "app:x", None)
+
+
+def test_a_forged_object_is_a_lua_error_not_a_traceback() -> None:
+    from wftest.lua.sandbox import Sandbox, SandboxOptions
+
+    world = World(APP)
+    sb = Sandbox(SandboxOptions(providers=world.resources.providers()))
+    sql = sb.open_module("sql", "app:x", None)
+    forge = sb.lua.eval(
+        "function(sql) local db = sql.get('app:db'); "
+        "return pcall(function() return setmetatable({_h = 99}, getmetatable(db)):query('SELECT 1') end) end"
+    )
+    ok, message = forge(sql)
+    assert ok is False and b"invalid sql object: it was not made by the sql module" in message

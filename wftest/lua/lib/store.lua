@@ -172,6 +172,7 @@ function S.release(self)
     return true
 end
 
+-- The constants' values are wftest's own spelling (Wippy's Go constants are not in the source it follows).
 M.backend = {KV_RAFT = "kv.raft", KV_CRDT = "kv.crdt", MEMORY = "memory", SQL = "sql", UNKNOWN = "unknown"}
 M.consistency = {LINEARIZABLE = "linearizable", EVENTUAL = "eventual", LOCAL = "local", UNKNOWN = "unknown"}
 

@@ -67,6 +67,8 @@ class _Session:
             return False, exc.kind, exc.message, exc.retryable
         except ResourceMisuse as exc:
             return None, str(exc)
+        except (LookupError, TypeError, ValueError):  # a table forged to look like one of our objects
+            return None, "invalid sql object: it was not made by the sql module"
 
     @staticmethod
     def _params(p: Any, n: int) -> list[Any]:

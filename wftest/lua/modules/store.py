@@ -34,6 +34,8 @@ class _Session:
             return False, exc.kind, exc.message, exc.retryable
         except ResourceMisuse as exc:
             return None, str(exc)
+        except (LookupError, TypeError, ValueError):  # a table forged to look like one of our objects
+            return None, "invalid store object: it was not made by the store module"
 
     def _entry(self, key: str, item: StoreItem) -> Any:
         return self.sb.table({"key": key, "value": item.value, "version": str(item.version)})
