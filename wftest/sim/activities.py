@@ -7,7 +7,7 @@ import difflib
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.api.common.v1 import Payload
 
@@ -18,6 +18,9 @@ from wftest.lua.sandbox import LoadError, LuaFailure, NoHostError, Sandbox, Sand
 from wftest.lua.state import STATES
 from wftest.lua.values import GO_NIL, EncodeError, payload_to_python, python_to_payload
 from wftest.worker.errors import error_info
+
+if TYPE_CHECKING:
+    from wftest.sim.resources import Resources
 
 SECOND = 1_000_000_000
 DEFAULT_RETRY = RetryPolicy(
@@ -131,9 +134,16 @@ class ActivityRunner:
     `strict`, a call nothing serves raises UnmockedActivityError instead of Wippy's NotFound failure."""
 
     def __init__(
-        self, app: App, mocks: Mapping[str, Mock], rng: random.Random, *, strict: bool = False
+        self,
+        app: App,
+        mocks: Mapping[str, Mock],
+        rng: random.Random,
+        *,
+        strict: bool = False,
+        resources: Resources | None = None,
     ) -> None:
         self.app = app
+        self.resources = resources  # what Lua activities reach through sql, store and env
         self.mocks = mocks
         self.rng = rng
         self.strict = strict
@@ -148,6 +158,15 @@ class ActivityRunner:
         result = _decode(outcome.result) if outcome.result is not None else None
         self.calls.append(
             ServedCall(activity_type, tuple(_decode(p) for p in payloads), info, result, outcome.error)
+        )
+        return outcome
+
+    def run_entry(self, entry: LuaEntry, payloads: Sequence[Payload], info: ActivityInfo) -> Attempt:
+        """One attempt of a Lua function entry itself (mocks aside), recorded like any served call."""
+        outcome = self._lua_attempt(entry, payloads, info)
+        result = _decode(outcome.result) if outcome.result is not None else None
+        self.calls.append(
+            ServedCall(entry.id, tuple(_decode(p) for p in payloads), info, result, outcome.error)
         )
         return outcome
 
@@ -215,6 +234,7 @@ class ActivityRunner:
             context=dict(info.context),
             deterministic=False,
             seed=self.rng.getrandbits(63),
+            providers=self.resources.providers() if self.resources is not None else {},
         )
         state = STATES.acquire(options.memory_limit)
         sb = Sandbox(options, state=state)

@@ -103,6 +103,7 @@ class PlainProcess:
                 "funcs": lambda sb: self.rt.section(b"funcs").funcs,
                 "time": self._open_time,
                 "process": lambda sb: self.rt.section(b"process").process,
+                **world.resources.providers(),  # sql, store, env on the world's resources
             },
         )
         if world.memory_limit is not None:

@@ -45,6 +45,7 @@ from wftest.sim.activity_tasks import ActivityTasks, retry_policy_proto
 from wftest.sim.cron import parse_cron
 from wftest.sim.links import first_positive, header_context
 from wftest.sim.processes import Mailbox, PlainProcess, ProcessRun
+from wftest.sim.resources import Resources
 from wftest.sim.state import (
     IDENTITY,
     Parent,
@@ -113,7 +114,10 @@ class World:
         self.agenda = Agenda()
         self._workflows: dict[str, WorkflowState] = {}
         self._ids = itertools.count(1)
-        self.activity_runner = ActivityRunner(app, self.mocks, self.rng, strict=strict_activities)
+        self.resources = Resources(app, lambda: self.now_ns)  # the app's databases, stores, env
+        self.activity_runner = ActivityRunner(
+            app, self.mocks, self.rng, strict=strict_activities, resources=self.resources
+        )
         self._activities = ActivityTasks(
             self.agenda, self.activity_runner, attempt_cap, lambda: self.now_ns, perturbation
         )

@@ -3,6 +3,7 @@
 from wftest.sim.activities import ActivityError, ActivityInfo
 from wftest.sim.processes import Mailbox, Message
 from wftest.testing.harness import (
+    ActivityFailed,
     CallLog,
     HistoryText,
     ProcessFailed,
@@ -17,6 +18,7 @@ from wftest.testing.harness import (
 from wftest.testing.mocks import ActivityMock, Call, MockMismatchError, Rule
 
 __all__ = [
+    "ActivityFailed",
     "ActivityError",
     "ActivityInfo",
     "ActivityMock",

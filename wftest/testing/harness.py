@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import os
+import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -12,15 +14,17 @@ from typing import Any
 
 from temporalio.api.history.v1 import History
 
-from wftest.app import App
+from wftest.app import App, LuaEntry
 from wftest.explore import ExplorationReport, explore
 from wftest.explore.perturb import DEFAULT_CRASH_RATE, DEFAULT_FAULT_RATE, CrashMode
 from wftest.history.failures import error_from_failure
 from wftest.history.jsonio import history_to_json
+from wftest.lua.values import GO_NIL, EncodeError, payload_to_python, python_to_payload
 from wftest.replay import ReplayResult
 from wftest.sim import World
-from wftest.sim.activities import Mock, ServedCall
+from wftest.sim.activities import ActivityInfo, Mock, ServedCall
 from wftest.sim.processes import Mailbox
+from wftest.sim.resources import ResourceError, ResourceMisuse
 from wftest.sim.state import SimulationError, UpdateHandle, WorkflowRun
 from wftest.sim.timing import DEFAULT_START_NS
 from wftest.testing.durations import Duration, to_ns
@@ -47,6 +51,18 @@ class WorkflowBlocked(SimulationError):
 
 class ProcessFailed(Exception):
     """A plain Lua process run from a test raised, returned `nil, err`, or can never finish."""
+
+
+class ActivityFailed(Exception):
+    """`run_activity` of an attempt that failed: the Wippy error Temporal would record for it."""
+
+    def __init__(self, entry: str, kind: str, message: str, retryable: bool | None, details: Any) -> None:
+        super().__init__(f"activity {entry} failed: {kind + ': ' if kind else ''}{message}")
+        self.entry = entry
+        self.kind = kind
+        self.message = message
+        self.retryable = retryable
+        self.details = details
 
 
 class UpdateRejected(Exception):
@@ -377,6 +393,55 @@ class Wippy:
         if process.error is not None:
             raise ProcessFailed(f"process {entry} returned an error: {process.error}")
         return process.result
+
+    async def run_activity(
+        self,
+        entry: str,
+        *args: Any,
+        attempt: int = 1,
+        context: Mapping[str, Any] | None = None,
+        workflow_id: str = "",
+    ) -> Any:
+        """Run a function entry as one attempt of an activity, as a Temporal worker runs it: arguments
+        and result go through payloads, `context` is what `ctx` reads, the app's databases, stores and
+        env are this test's. Mocks do not apply (the entry's own Lua runs). Its result, or
+        ActivityFailed with the error Temporal would record (kind, message, retryable, details)."""
+        found = self.app.entries.get(entry)
+        if not isinstance(found, LuaEntry) or not found.kind.startswith(("function.", "process.")):
+            known = ", ".join(e.id for e in self.app.activities()) or "none"
+            what = "not an entry of the app" if found is None else f"a {found.kind} entry"
+            raise ValueError(f"run_activity: '{entry}' is {what}, not a function entry (they are: {known})")
+        if attempt < 1:
+            raise ValueError(f"run_activity: attempt must be 1 or more, got {attempt}")
+        try:
+            payloads = [python_to_payload(a) for a in args]
+        except (EncodeError, TypeError, ValueError) as exc:
+            raise ValueError(f"run_activity: an argument of {entry} cannot be encoded: {exc}") from None
+        info = ActivityInfo(entry, entry, attempt, self.world.now_ns, dict(context or {}), workflow_id)
+        outcome = self.world.activity_runner.run_entry(found, payloads, info)
+        if outcome.error is not None:
+            e = outcome.error
+            raise ActivityFailed(entry, e.kind, e.message, e.retryable, e.details)
+        value = payload_to_python(outcome.result) if outcome.result is not None else None
+        return None if value is GO_NIL else value
+
+    def sql_backend(self, entry: str, target: str | os.PathLike[str] = ":memory:") -> None:
+        """Run the app's SQL entry `entry` (of any driver) on SQLite: ":memory:" (fresh, the default),
+        "sqlite:///path" or a file path. SQLite entries are already fresh in-memory databases."""
+        self.world.resources.sql_backend(entry, target)
+
+    def sql_connection(self, entry: str) -> sqlite3.Connection:
+        """The SQLite connection behind the app's SQL entry `entry` in this test, to seed or inspect its
+        data from Python (TEXT reads as str). The Lua side sees every change at once."""
+        try:
+            return self.world.resources.database(entry).conn
+        except (ResourceError, ResourceMisuse) as exc:
+            raise ValueError(f"sql_connection: {exc}") from None
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """The OS environment this test's `env.storage.os` entries read (a copy; change it freely)."""
+        return self.world.resources.environ
 
     # -- time --------------------------------------------------------------------------------------
 

@@ -427,6 +427,7 @@ return {
     side_effect = side_effect,
     wrap_host = wrap_host,
     new_error = new_error,
+    where = where,  -- (level) -> file, line of the first user frame at or above level
     error_string = error_string,
     error_chain = function(e) return more().error_chain(e) end,
     wippy_tag = wippy_tag,

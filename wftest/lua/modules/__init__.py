@@ -2,7 +2,8 @@
 
 Workflows may only `require` modules of class `deterministic` or `workflow` (spec §1.0). Modules that
 reach the outside world are known by name so the error can say so, but wftest does not provide them:
-an activity that needs one should be mocked.
+an activity that needs one should be mocked. `sql`, `store` and `env` are the exception: a test world
+serves them to activities and processes from its own resources (`wftest.sim.resources`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class ModuleUnavailable(Exception):
 _RUNTIME = "it belongs to the workflow/process runtime and is only available when one drives this code"
 _OUTSIDE = "it reaches the outside world; mock the activity that uses it"
 _NOT_BUILT = "wftest does not implement it yet"
+_RESOURCES = (
+    "it reaches the app's resources, which a test world provides: run the code as an activity or a process"
+)
 
 _SPECS = [
     ModuleSpec("json", DETERMINISTIC, "wftest.lua.modules.data:open_json"),
@@ -79,11 +83,8 @@ _SPECS = [
         for n in (
             "http_client",
             "http",
-            "sql",
             "fs",
-            "env",
             "events",
-            "store",
             "queue",
             "exec",
             "security",
@@ -96,6 +97,8 @@ _SPECS = [
             "stream",
         )
     ),
+    # Served by the world's resources (wftest.sim.resources) through the sandbox's providers.
+    *(ModuleSpec(n, NONDETERMINISTIC, None, _RESOURCES) for n in ("sql", "store", "env")),
     ModuleSpec("logger", NONDETERMINISTIC, "wftest.lua.modules.data:open_logger"),
 ]
 
