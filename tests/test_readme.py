@@ -39,10 +39,10 @@ def test_python_example_runs() -> None:
 
 def test_quick_start_passes(pytester: pytest.Pytester) -> None:
     (code,) = [b for b in blocks("python") if b.startswith("# tests/test_order.py")]
-    pytester.makeini(f"[pytest]\nwippy_app = {ROOT / 'examples' / 'orders'}\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makeini(f"[pytest]\nwippy_app = {ROOT / 'examples' / 'orders'}\n")  # nothing else, as a new user
     pytester.makepyfile(test_order=code)
-    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
-    result.assert_outcomes(passed=1)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-W", "error")
+    result.assert_outcomes(passed=2)
 
 
 @pytest.mark.parametrize("command", commands("wftest"))
