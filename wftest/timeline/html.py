@@ -52,6 +52,7 @@ h1 { font-size: 18px; margin: 0 0 4px; }
 input[name="scale"] { margin: 6px 4px 10px 0; }
 label { margin-right: 14px; }
 .chart { overflow-x: auto; border: 1px solid #ddd; background: #fff; }
+svg.timeline { width: 100%; min-width: 720px; height: auto; display: block; }
 .chart.order { display: none; }
 #scale-order:checked ~ .chart.order { display: block; }
 #scale-order:checked ~ .chart.time { display: none; }
@@ -113,7 +114,7 @@ _LEGEND = (
 def render_html(history: History, *, title: str) -> str:
     """The page for `history`, titled `title`."""
     timeline = build_timeline(history)
-    default_order = timeline.end_ns == 0
+    default_order = crowded(timeline)
     parts = [
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
         f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n",
@@ -130,10 +131,30 @@ def render_html(history: History, *, title: str) -> str:
     return "".join(parts)
 
 
+def crowded(timeline: Timeline) -> bool:
+    """Whether the time view would squeeze spans into slivers: no time passes at all, or two spans (an
+    activity and its compensation, say) sit in one instant. Then the page opens on event order."""
+    if timeline.end_ns == 0:
+        return True
+    sliver = timeline.end_ns * MIN_BAR / PLOT_WIDTH
+    spans = [
+        item
+        for lane in timeline.lanes
+        for item in lane.items
+        if item.kind not in INSTANT_KINDS and item.end_ns is not None and item.end_ns - item.start_ns < sliver
+    ]
+    return len(spans) >= 2
+
+
 def _summary(timeline: Timeline) -> str:
+    own = timeline.lanes[0].items if timeline.lanes else ()
+    close = next((item for item in own if item.kind == "close"), None)
+    outcome = close.label if close is not None else timeline.status.replace("_", " ")
+    detail = next((value for name, value in close.fields if name in ("result", "error")), "") if close else ""
+    shown = f" <code>{escape(clip(detail, 160))}</code>" if detail else ""
     return (
         f'<div class="summary">workflow <b>{escape(timeline.workflow_type)}</b> · '
-        f'status <b class="status-{timeline.status}">{timeline.status.replace("_", " ")}</b> · '
+        f'<b class="status-{timeline.status}">{escape(outcome)}</b>{shown} · '
         f"virtual duration <b>{format_duration(timeline.end_ns)}</b> · "
         f"{timeline.event_count} events · {len(timeline.lanes)} lanes</div>\n"
     )
