@@ -116,6 +116,19 @@ class NondeterminismError(Exception):
         """The Lua `file:line` (older name of `lua_location`)."""
         return self.lua_location
 
+    def reworded(self, report: str) -> NondeterminismError:
+        """The same difference with a report that says more about where it was found."""
+        again = NondeterminismError(
+            report,
+            event_id=self.event_id,
+            workflow_task=self.workflow_task,
+            lua_location=self.lua_location,
+            expected=self.expected,
+            actual=self.actual,
+        )
+        again.at_close = self.at_close
+        return again
+
 
 # Where a replay's workflow id came from, as reports name it.
 ID_SOURCES = {
@@ -585,14 +598,8 @@ def _replay_once(
             result = replay_into(execution, history, strict=strict)
         except NondeterminismError as exc:
             if source != "history":
-                raise NondeterminismError(
-                    f"{exc}\n  workflow id: {wid} ({ID_SOURCES.get(source, source)})",
-                    event_id=exc.event_id,
-                    workflow_task=exc.workflow_task,
-                    lua_location=exc.lua_location,
-                    expected=exc.expected,
-                    actual=exc.actual,
-                ) from None
+                told = ID_SOURCES.get(source, source)
+                raise exc.reworded(f"{exc}\n  workflow id: {wid} ({told})") from None
             raise
         expected_ending = True
         return replace(result, workflow_id=wid, workflow_id_source=source)

@@ -483,14 +483,9 @@ class World:
         try:
             replay_into(fresh, history, strict=True)
         except NondeterminismError as exc:
-            raise NondeterminismError(
+            raise exc.reworded(
                 f"worker crash after workflow task {task} of workflow {wf.info.workflow_id}: a fresh worker "
-                f"replaying the history so far diverged\n{exc}",
-                event_id=exc.event_id,
-                workflow_task=exc.workflow_task,
-                lua_location=exc.lua_location,
-                expected=exc.expected,
-                actual=exc.actual,
+                f"replaying the history so far diverged\n{exc}"
             ) from None
         fresh.local_send = self._local_send  # a replay sends nothing; from now on it does
         wf.execution = fresh
