@@ -52,6 +52,20 @@ class ResourceMisuse(Exception):
     an operation Wippy would wait on forever. Raised as a Lua error at the caller's line."""
 
 
+def dispatch(ops: Mapping[bytes, Callable[..., Any]], session: Any, op: bytes, args: tuple[Any, ...],
+             module: str) -> Any:
+    """Run one operation a module's Lua half asked for, in the shape that half reads: the result, or
+    `false, kind, message, retryable` for a Wippy error, or `nil, message` for a Lua error to raise."""
+    try:
+        return ops[op](session, *args)
+    except ResourceError as exc:
+        return False, exc.kind, exc.message, exc.retryable
+    except ResourceMisuse as exc:
+        return None, str(exc)
+    except (LookupError, TypeError, ValueError):  # a table forged to look like one of our objects
+        return None, f"invalid {module} object: it was not made by the {module} module"
+
+
 # ---------------------------------------------------------------------------------------------------
 # SQL on SQLite
 

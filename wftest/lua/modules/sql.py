@@ -13,7 +13,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wftest.lua.sandbox import Sandbox, text
-from wftest.sim.resources import Database, ResourceError, ResourceMisuse, Result, Statement, Transaction
+from wftest.sim.resources import (
+    Database,
+    ResourceError,
+    Result,
+    Statement,
+    Transaction,
+    dispatch,
+)
 
 if TYPE_CHECKING:
     from wftest.sim.resources import Resources
@@ -61,14 +68,7 @@ class _Session:
         return self.next
 
     def dispatch(self, op: bytes, *args: Any) -> Any:
-        try:
-            return _OPS[op](self, *args)
-        except ResourceError as exc:
-            return False, exc.kind, exc.message, exc.retryable
-        except ResourceMisuse as exc:
-            return None, str(exc)
-        except (LookupError, TypeError, ValueError):  # a table forged to look like one of our objects
-            return None, "invalid sql object: it was not made by the sql module"
+        return dispatch(_OPS, self, op, args, "sql")
 
     @staticmethod
     def _params(p: Any, n: int) -> list[Any]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from wftest.lua.sandbox import Sandbox, text
 from wftest.lua.values import EncodeError
-from wftest.sim.resources import MemoryStore, ResourceError, ResourceMisuse, StoreItem
+from wftest.sim.resources import MemoryStore, ResourceError, StoreItem, dispatch
 
 if TYPE_CHECKING:
     from wftest.sim.resources import Resources
@@ -28,14 +28,7 @@ class _Session:
         self.stores: dict[int, MemoryStore] = {}
 
     def dispatch(self, op: bytes, *args: Any) -> Any:
-        try:
-            return _OPS[op](self, *args)
-        except ResourceError as exc:
-            return False, exc.kind, exc.message, exc.retryable
-        except ResourceMisuse as exc:
-            return None, str(exc)
-        except (LookupError, TypeError, ValueError):  # a table forged to look like one of our objects
-            return None, "invalid store object: it was not made by the store module"
+        return dispatch(_OPS, self, op, args, "store")
 
     def _entry(self, key: str, item: StoreItem) -> Any:
         return self.sb.table({"key": key, "value": item.value, "version": str(item.version)})
