@@ -15,7 +15,7 @@ from temporalio.api.enums.v1 import RetryState
 
 from wftest.app import App, load_app
 from wftest.explore import (
-    DeterminismError,
+    SeedNotReproducible,
     ExplorationFailed,
     ExploreSettings,
     Perturbation,
@@ -314,7 +314,7 @@ def test_self_check_catches_state_outside_the_seed(app: App) -> None:
         world.mock("app.act:price", lambda args, info: next(counter))
         world.run_until_closed(world.start("app.wf:cooling_off", {"sku": "A", "qty": 1}))
 
-    with pytest.raises(DeterminismError, match="seed 0 is not deterministic: the histories differ"):
+    with pytest.raises(SeedNotReproducible, match="seed 0 is not deterministic: the histories differ"):
         explore(leaky, app=app, seeds=2)
 
 

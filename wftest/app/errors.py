@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from wftest.errors import UserError
 
-class AppError(Exception):
+
+class AppError(UserError):
     """One problem in an app, located by registry file (relative to the app root) and 1-based line."""
 
     def __init__(
@@ -44,7 +46,7 @@ class UnknownEntryError(AppError, KeyError):
     """Lookup of an entry id the app does not define; also a ``KeyError`` so mapping-style code works."""
 
 
-class AppLoadError(Exception):
+class AppLoadError(UserError):
     """Every problem found in one app, so a command-line tool can print them all at once."""
 
     def __init__(self, errors: Iterable[AppError]) -> None:

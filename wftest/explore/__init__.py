@@ -3,12 +3,12 @@
 that fail, and rerun any of them exactly (issue #8)."""
 
 from wftest.explore.perturb import CrashRecord, FaultRecord, Perturbation
-from wftest.explore.report import DeterminismError, ExplorationFailed, ExplorationReport, SeedResult
+from wftest.explore.report import ExplorationFailed, ExplorationReport, SeedNotReproducible, SeedResult
 from wftest.explore.runner import ExploreSettings, Scenario, explore, run_seed, seed_result, workflow_runs
 
 __all__ = [
     "CrashRecord",
-    "DeterminismError",
+    "SeedNotReproducible",
     "ExplorationFailed",
     "ExplorationReport",
     "ExploreSettings",

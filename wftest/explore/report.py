@@ -6,17 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from wftest.errors import RunOutcome, UserError
 from wftest.explore.perturb import CrashRecord, FaultRecord
 
 SHOWN_FAILURES = 5  # failing seeds a summary details; the rest are listed by number
 
 
-class DeterminismError(Exception):
+class SeedNotReproducible(UserError):
     """Rerunning a seed gave a different history: the simulation itself is not deterministic, so no
     seed of this exploration can be trusted to reproduce."""
 
 
-class ExplorationFailed(AssertionError):
+class ExplorationFailed(AssertionError, RunOutcome):
     """Some seeds failed; the message is the report with each failing seed's reproduction."""
 
 

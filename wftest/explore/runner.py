@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 
 from wftest.app import App
 from wftest.explore.perturb import DEFAULT_CRASH_RATE, DEFAULT_FAULT_RATE, CrashMode, Perturbation
-from wftest.explore.report import DeterminismError, ExplorationReport, SeedResult
+from wftest.explore.report import ExplorationReport, SeedNotReproducible, SeedResult
 from wftest.sim import WorkflowRun, World
 from wftest.sim.timing import DEFAULT_START_NS
 
@@ -144,7 +144,7 @@ def explore(
     """Run `scenario` once per seed (`seeds=N` means 0..N-1), each in a fresh world. `budget_s` stops
     starting new seeds once that much wall time has passed (at least one seed runs; a seed's history
     never depends on it). Then one seed (the first failing, else the first) is rerun and its histories
-    must be byte-identical, or DeterminismError is raised. `reproduce(seed)` gives a failing seed's
+    must be byte-identical, or SeedNotReproducible is raised. `reproduce(seed)` gives a failing seed's
     one-line reproduction (default: a Python expression calling explore)."""
     settings = ExploreSettings(
         faults, crashes, fault_rate, crash_rate, world_seed, replay_check, start_ns, strict_activities
@@ -210,7 +210,7 @@ def _self_check(
             f"the histories differ from byte {at}: first run {expected[max(at - 60, 0) : at + 60]!r}, "
             f"rerun {histories[max(at - 60, 0) : at + 60]!r}"
         )
-    raise DeterminismError(
+    raise SeedNotReproducible(
         f"seed {first.seed} is not deterministic: {problem}. Something outside the seed (wall clock, a "
         "mock with hidden state, set or dict order) reaches the run."
     )

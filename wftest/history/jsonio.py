@@ -13,13 +13,15 @@ from google.protobuf.descriptor import Descriptor
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
 
+from wftest.errors import UserError
+
 _EVENT_TYPES: frozenset[object] = frozenset([*EventType.keys(), *EventType.values()]) - {
     "EVENT_TYPE_UNSPECIFIED",
     EventType.EVENT_TYPE_UNSPECIFIED,
 }
 
 
-class HistoryFormatError(ValueError):
+class HistoryFormatError(UserError, ValueError):
     """A history file that cannot be read; names the file and, when known, the event."""
 
     def __init__(self, source: str, event_id: int | None, message: str) -> None:

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from wftest.app import LuaEntry
+from wftest.errors import UserError
 from wftest.lua import engine
 from wftest.lua.dialect import DialectError, erase
 
 
-class CompileError(Exception):
+class CompileError(UserError):
     """A syntax error in a Lua source (typed or plain); the message starts with `file.lua:LINE:`."""
 
 

@@ -70,6 +70,8 @@ from typing import Any
 
 import re2
 
+from wftest.errors import UserError
+
 TYPES_RUNTIME = Path(__file__).with_name("lib") / "types.lua"
 
 
@@ -81,7 +83,7 @@ class Erased:
     types: tuple[str, ...]
 
 
-class DialectError(Exception):
+class DialectError(UserError):
     """Malformed type syntax; the message starts with `chunkname:line:` like Lua's own errors."""
 
     def __init__(self, chunkname: str, line: int, message: str) -> None:

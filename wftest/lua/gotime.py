@@ -21,6 +21,8 @@ from functools import cache
 from importlib import resources
 from typing import NamedTuple
 
+from wftest.errors import UserError
+
 NANOSECOND = 1
 MICROSECOND = 1_000 * NANOSECOND
 MILLISECOND = 1_000 * MICROSECOND
@@ -83,7 +85,7 @@ _ZERO_UNIX_SEC = -62_135_596_800  # 0001-01-01T00:00:00Z, Go's zero Time
 _UINT64 = (1 << 64) - 1
 
 
-class GoTimeError(ValueError):
+class GoTimeError(UserError, ValueError):
     """A failure reported with the message Go's time package would produce."""
 
 

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from wftest.app import App, Entry, LuaEntry
+from wftest.errors import UserError
 from wftest.lua import engine
 from wftest.lua.compiler import Chunk, CompileError, bytecode, chunk_bytecode, compile_entry
 from wftest.lua.dialect import TYPES_RUNTIME, pattern_matches
@@ -41,16 +42,16 @@ class LuaRaise(Exception):
     """Raised by a host function to raise a Lua error (with position) at the Lua caller."""
 
 
-class LoadError(Exception):
+class LoadError(UserError):
     """An entry cannot be loaded: a disallowed or unknown module, a bad import, a failing script."""
 
 
-class NoHostError(Exception):
+class NoHostError(UserError):
     """Lua issued a command but nothing is driving it that could serve the command."""
 
 
 @dataclass
-class LuaFailure(Exception):
+class LuaFailure(UserError):
     """A Lua error that escaped a coroutine, with where it was raised."""
 
     message: str

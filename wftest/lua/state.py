@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from wftest.errors import InternalError
 from wftest.lua import engine
 from wftest.lua.compiler import bytecode
 from wftest.lua.values import Values, helpers_chunk
@@ -41,7 +42,7 @@ def _boot_bytecode() -> bytes:
     return bytecode(_BOOT.read_bytes(), "=state.lua")
 
 
-class StateBusy(Exception):
+class StateBusy(InternalError):
     """A state already hosts a live sandbox."""
 
 

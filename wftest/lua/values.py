@@ -29,6 +29,8 @@ from typing import Any, Final, TypeAlias
 
 from temporalio.api.common.v1 import Payload
 
+from wftest.errors import UserError
+
 __all__ = [
     "GO_NIL",
     "DecodeError",
@@ -58,15 +60,15 @@ ENCODING_BINARY: Final = b"binary/plain"
 ENCODING_NULL: Final = b"binary/null"
 
 
-class EncodeError(Exception):
+class EncodeError(UserError):
     """A value cannot be encoded as JSON (Wippy fails the call with kind Internal)."""
 
 
-class DecodeError(Exception):
+class DecodeError(UserError):
     """JSON text cannot be decoded (bad syntax, NaN/Infinity literals, nesting deeper than 128)."""
 
 
-class PayloadError(Exception):
+class PayloadError(UserError):
     """A payload in an encoding Wippy does not accept (only json/plain, binary/plain and binary/null)."""
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal, TypeGuard
 
 from wftest.app import App, Entry, LuaEntry
 from wftest.app.model import FUNCTION_LUA
+from wftest.errors import UserError
 from wftest.lua.compiler import CompileError, chunkname_of
 from wftest.lua.gotime import format_duration
 from wftest.lua.sandbox import LoadError, LuaFailure, NoHostError
@@ -31,7 +32,7 @@ FailureReason = Literal[
 ]
 
 
-class LuaTestError(Exception):
+class LuaTestError(UserError):
     """The entry asked for is not a Lua test of the app (a caller's mistake, not a failing test)."""
 
 

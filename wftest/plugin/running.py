@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from wftest.errors import InternalError, WftestError
 from wftest.plugin.config import HARNESS_KEY, new_harness
 from wftest.plugin.explore import AnySnapshot, explored, first_seed, history_digest, record
 from wftest.replay import NondeterminismError
@@ -86,7 +87,9 @@ def hide_internal_frames(exc: BaseException) -> None:
 def meant_for_the_user(exc: BaseException) -> bool:
     """wftest's own exceptions and the test API's argument errors are messages to the user; anything
     else escaping the simulator is a bug in it, and keeps its whole traceback."""
-    if type(exc).__module__.startswith("wftest.") or isinstance(exc, AssertionError):
+    if isinstance(exc, WftestError):
+        return not isinstance(exc, InternalError)
+    if isinstance(exc, AssertionError):
         return True
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:

@@ -22,6 +22,7 @@ from temporalio.api.history.v1 import History, HistoryEvent
 
 from wftest import commands as cmd
 from wftest.app import App, LuaEntry
+from wftest.errors import UserError
 from wftest.history import event_types as ev
 from wftest.history.jsonio import HistoryFormatError, history_from_json
 from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
@@ -87,7 +88,11 @@ _EVENT_COMMAND = {
 }
 
 
-class NondeterminismError(Exception):
+class UnknownWorkflowType(UserError, ValueError):
+    """The history's workflow type names no workflow entry of the app (and no `workflow=` was given)."""
+
+
+class NondeterminismError(UserError):
     """The code no longer produces the commands the history recorded. `lua_location` is the Lua
     `file:line` the difference comes from ("" when no line of app code is involved); `expected` is what
     the history holds there, `actual` what the code did."""
@@ -540,7 +545,8 @@ def replay_history(
     """Replay `history` with the app's current code; raise NondeterminismError on a divergence. The
     workflow id comes from the history; `workflow_id` is used when the history does not record it."""
     if not history.events or history.events[0].event_type != ev.WORKFLOW_EXECUTION_STARTED:
-        raise ValueError("a history starts with WorkflowExecutionStarted")
+        first = history.events[0].event_id if history.events else None
+        raise HistoryFormatError("history", first, "a history starts with WorkflowExecutionStarted")
     try:
         return _replay_once(app, history, strict, workflow, workflow_id, workflow_id_source, seed, False)
     except NondeterminismError as exc:
@@ -570,7 +576,7 @@ def _replay_once(
     entry = app.entries.get(workflow_type)
     if not isinstance(entry, LuaEntry) or not entry.kind.startswith("workflow."):
         known = ", ".join(e.id for e in app.workflows()) or "none"
-        raise ValueError(
+        raise UnknownWorkflowType(
             f"'{workflow_type}' is not a workflow entry of this app (workflows: {known}); "
             "name the entry with workflow=..."
         )

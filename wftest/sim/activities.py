@@ -13,6 +13,7 @@ from temporalio.api.common.v1 import Payload
 
 from wftest.app import App, LuaEntry
 from wftest.commands import RetryPolicy
+from wftest.errors import RunOutcome, UserError
 from wftest.history.failures import ErrorInfo
 from wftest.lua.sandbox import LoadError, LuaFailure, NoHostError, Sandbox, SandboxOptions, text
 from wftest.lua.state import STATES
@@ -40,7 +41,7 @@ class ActivityInfo:
     workflow_id: str
 
 
-class ActivityError(Exception):
+class ActivityError(RunOutcome):
     """Raise from a mock to fail the attempt with a Wippy error (kind, retryable, details)."""
 
     def __init__(
@@ -109,11 +110,11 @@ def should_retry(policy: RetryPolicy, attempt: int, error: ErrorInfo) -> bool:
     return not (policy.maximum_attempts > 0 and attempt >= policy.maximum_attempts)
 
 
-class UnmockedActivityError(Exception):
+class UnmockedActivityError(UserError):
     """A strict world met an activity call that no mock and no Lua function entry serves."""
 
 
-class ActivityNeedsMock(Exception):
+class ActivityNeedsMock(UserError):
     """A strict world ran an activity's Lua, and it needed a module wftest does not provide: a limit of
     the test environment, not a failure of the app, so it fails the test rather than the activity."""
 

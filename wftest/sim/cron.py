@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from wftest.errors import UserError
+
 _MACROS = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
@@ -20,7 +22,7 @@ _NAMES = ("minute", "hour", "day of month", "month", "day of week")
 _NS = 1_000_000_000
 
 
-class CronError(ValueError):
+class CronError(UserError, ValueError):
     """A cron expression that cannot be parsed."""
 
 

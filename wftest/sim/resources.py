@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wftest.app import App
+from wftest.errors import UserError
 
 if TYPE_CHECKING:
     from wftest.lua.sandbox import Sandbox
@@ -47,7 +48,7 @@ class ResourceError(Exception):
         self.retryable = retryable
 
 
-class ResourceMisuse(Exception):
+class ResourceMisuse(UserError):
     """Not a Wippy error value but a mistake to stop at: an entry wftest cannot serve as configured, or
     an operation Wippy would wait on forever. Raised as a Lua error at the caller's line."""
 

@@ -12,6 +12,7 @@ from temporalio.api.history.v1 import History
 
 from wftest import commands as cmd
 from wftest.app import LuaEntry
+from wftest.errors import UserError
 from wftest.history.builder import ExecutionRef, HistoryBuilder
 from wftest.history.jsonio import history_to_json
 from wftest.lua.values import GO_NIL, payload_to_python
@@ -20,7 +21,7 @@ from wftest.worker.execution import WorkflowExecution, WorkflowInfo
 IDENTITY = "wftest@simulator"  # the worker identity the simulated server records
 
 
-class SimulationError(Exception):
+class SimulationError(UserError):
     """The simulation cannot go on (not a workflow failure): e.g. an endless activity retry."""
 
 

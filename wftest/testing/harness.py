@@ -15,6 +15,7 @@ from typing import Any
 from temporalio.api.history.v1 import History
 
 from wftest.app import App, LuaEntry
+from wftest.errors import RunOutcome
 from wftest.explore import ExplorationReport, explore
 from wftest.explore.perturb import DEFAULT_CRASH_RATE, DEFAULT_FAULT_RATE, CrashMode
 from wftest.history.failures import error_from_failure
@@ -32,7 +33,7 @@ from wftest.testing.mocks import ActivityMock, frozen_at
 from wftest.testing.render import calls_text, offset
 
 
-class WorkflowFailed(Exception):
+class WorkflowFailed(RunOutcome):
     """`result()` of a run that did not complete: failed, timed out, canceled or terminated."""
 
     def __init__(self, workflow_id: str, status: str, kind: str, message: str, details: Any) -> None:
@@ -49,11 +50,11 @@ class WorkflowBlocked(SimulationError):
     """`result()` of a run that can never close: nothing is left to happen in the world."""
 
 
-class ProcessFailed(Exception):
+class ProcessFailed(RunOutcome):
     """A plain Lua process run from a test raised, returned `nil, err`, or can never finish."""
 
 
-class ActivityFailed(Exception):
+class ActivityFailed(RunOutcome):
     """`run_activity` of an attempt that failed: the Wippy error Temporal would record for it."""
 
     def __init__(self, entry: str, kind: str, message: str, retryable: bool | None, details: Any) -> None:
@@ -65,11 +66,11 @@ class ActivityFailed(Exception):
         self.details = details
 
 
-class UpdateRejected(Exception):
+class UpdateRejected(RunOutcome):
     """The workflow answered an update with `nak`."""
 
 
-class UpdateFailed(Exception):
+class UpdateFailed(RunOutcome):
     """The workflow accepted an update, then answered it with an error."""
 
     def __init__(self, name: str, workflow_id: str, kind: str, message: str) -> None:

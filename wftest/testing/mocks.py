@@ -18,12 +18,13 @@ from typing import Any
 
 import freezegun
 
+from wftest.errors import UserError
 from wftest.sim.activities import ActivityError, ActivityInfo, Mock, Outcome, ServedCall
 from wftest.testing.durations import Duration, to_ns
 from wftest.testing.render import compact
 
 
-class MockMismatchError(AssertionError):
+class MockMismatchError(AssertionError, UserError):
     """A mocked activity was called with arguments none of its rules accept."""
 
 

@@ -29,6 +29,7 @@ from temporalio.api.enums.v1 import (
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import History, HistoryEvent
 
+from wftest.errors import UserError
 from wftest.history import event_types as ev
 from wftest.history.failures import error_from_failure, retry_state_string
 from wftest.lua.gotime import format_duration
@@ -52,7 +53,7 @@ INSTANT_KINDS: frozenset[ItemKind] = frozenset({"start", "close", "event", "sign
 """Item kinds that have no duration."""
 
 
-class TimelineError(ValueError):
+class TimelineError(UserError, ValueError):
     """A history the timeline cannot be built from; names the offending event."""
 
     def __init__(self, event_id: int | None, message: str) -> None:

@@ -22,6 +22,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from wftest import commands as cmd
 from wftest.app import App, LuaEntry
 from wftest.app.model import WorkerEntry
+from wftest.errors import UserError
 from wftest.history import event_types as ev
 from wftest.history.failures import (
     ErrorInfo,
@@ -57,7 +58,7 @@ class Resolver(Protocol):
         ...
 
 
-class WorkflowTaskError(Exception):
+class WorkflowTaskError(UserError):
     """The workflow task itself fails (the SDK would panic): e.g. an unsupported version on replay.
     `where` is the Lua `file:line` of the call that asked; `expected`/`actual` what the history holds
     and what the code asked for."""

@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from wftest.commands import DEFAULT_START_TO_CLOSE_NS, ActivityOptions, RetryPolicy
+from wftest.errors import UserError
 from wftest.lua.gotime import GoTimeError, parse_duration
 
 _PREFIXES = ("activity.", "temporal.activity.")
 _MS = 1_000_000
 
 
-class OptionError(ValueError):
+class OptionError(UserError, ValueError):
     """Invalid options: the call returns `nil, err(Invalid)` without any command."""
 
 

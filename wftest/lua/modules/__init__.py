@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from wftest.errors import UserError
+
 if TYPE_CHECKING:
     from wftest.lua.sandbox import Sandbox
 
@@ -42,7 +44,7 @@ class ModuleSpec:
         return opener(sandbox)
 
 
-class ModuleUnavailable(Exception):
+class ModuleUnavailable(UserError):
     """A known Wippy module that this context cannot offer."""
 
     def __init__(self, name: str, why: str) -> None:

@@ -18,6 +18,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
+from wftest.errors import UserError
+
 Producer = Callable[[random.Random, Sequence[Any]], Any]
 
 NONCE_SIZE = 12
@@ -27,7 +29,7 @@ GREGORIAN_OFFSET = 0x01B21DD213814000
 _MULTICAST_BIT = 1 << 40
 
 
-class UnknownSideEffect(LookupError):
+class UnknownSideEffect(UserError, LookupError):
     """No producer is registered under the name a side effect asked for."""
 
 

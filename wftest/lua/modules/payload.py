@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from wftest.errors import UserError
 from wftest.lua.values import DecodeError, EncodeError, bytes_to_text
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ ERROR = "golang/error"
 _ATTR = "_wftest_payload"
 
 
-class TranscodeError(Exception):
+class TranscodeError(UserError):
     """A value cannot be converted between two formats; the message is the reason Lua sees."""
 
 
