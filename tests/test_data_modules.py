@@ -7,6 +7,7 @@ Spec sections: §1.0 (value, err convention; argument-type errors raise), §1.7 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import textwrap
 from typing import Any
 
@@ -392,7 +393,7 @@ def test_base64_errors_are_invalid(sb: Sandbox, call: str, message: bytes) -> No
     assert msg.startswith(message)
 
 
-# -- hash ------------------------------------------------------------------------------------------
+# -- hash (follows runtime/lua/modules/hash/module.go) ----------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -402,23 +403,69 @@ def test_base64_errors_are_invalid(sb: Sandbox, call: str, message: bytes) -> No
         ("sha1", b"abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
         ("sha256", b"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
         ("sha512", b"abc", hashlib.sha512(b"abc").hexdigest()),
-        ("fnv32", b"", "811c9dc5"),
-        ("fnv32", b"a", "e40c292c"),
-        ("fnv32", b"foobar", "bf9cf968"),
-        ("fnv64", b"", "cbf29ce484222325"),
-        ("fnv64", b"a", "af63dc4c8601ec8c"),
-        ("fnv64", b"foobar", "85944171f73967e8"),
-        ("crc32", b"123456789", "cbf43926"),
-        ("crc32", b"", "00000000"),
     ],
 )
-def test_hash_functions_give_lowercase_hex(sb: Sandbox, fn: str, data: bytes, digest: str) -> None:
-    assert run(sb, f"local hash = require('hash') return hash.{fn}(...)", data) == (digest.encode(),)
+def test_hash_digests_are_lowercase_hex_or_raw_bytes(sb: Sandbox, fn: str, data: bytes, digest: str) -> None:
+    hexed, raw, also_raw = run(
+        sb,
+        f"local hash = require('hash') return hash.{fn}(...), hash.{fn}(..., true), (hash.{fn}(..., 0))",
+        data,
+    )
+    assert hexed == digest.encode()
+    assert raw == also_raw == bytes.fromhex(digest)
 
 
-def test_hash_raises_for_a_non_string(sb: Sandbox) -> None:
-    failure = raises(sb, "hash.sha256(42)")
-    assert str(failure) == "user.lua:3: bad argument #1 to 'sha256' (string expected, got number)"
+@pytest.mark.parametrize(
+    ("fn", "data", "value"),
+    [
+        # FNV-1 (Go's fnv.New32/New64), returned as a float like Wippy's lua.LNumber.
+        ("fnv32", b"", 0x811C9DC5),
+        ("fnv32", b"a", 0x050C5D7E),
+        ("fnv32", b"foobar", 0x31F0B262),
+        ("fnv64", b"", float(0xCBF29CE484222325)),
+        ("fnv64", b"a", float(0xAF63BD4C8601B7BE)),
+        ("fnv64", b"foobar", float(0x340D8765A4DDA9C2)),
+    ],
+)
+def test_hash_fnv_gives_a_float(sb: Sandbox, fn: str, data: bytes, value: float) -> None:
+    result, err, kind = run(
+        sb, f"local hash = require('hash') local v, e = hash.{fn}(...) return v, e, math.type(v)", data
+    )
+    assert (result, err, kind) == (value, None, b"float")
+
+
+@pytest.mark.parametrize("digest", ["md5", "sha1", "sha256", "sha512"])
+def test_hash_hmac_takes_data_then_secret(sb: Sandbox, digest: str) -> None:
+    expected = hmac.new(b"key", b"message", digest).digest()
+    hexed, raw = run(
+        sb,
+        f"local hash = require('hash') return hash.hmac_{digest}('message', 'key'), (hash.hmac_{digest}('message', 'key', true))",
+    )
+    assert (hexed, raw) == (expected.hex().encode(), expected)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("hash.sha256(42)", b"data must be a string"),
+        ("hash.md5()", b"data must be a string"),
+        ("hash.fnv64({})", b"data must be a string"),
+        ("hash.hmac_md5(1, 'k')", b"data must be a string"),
+        ("hash.hmac_sha256('d', nil)", b"secret must be a string"),
+    ],
+)
+def test_hash_bad_arguments_are_invalid_errors(sb: Sandbox, call: str, message: bytes) -> None:
+    assert err_of(sb, call) == (b"Invalid", message, False)
+
+
+def test_hash_has_exactly_wippys_functions(sb: Sandbox) -> None:
+    (names,) = run(
+        sb,
+        "local t = {} for k in pairs(require('hash')) do t[#t + 1] = k end table.sort(t) return table.concat(t, ' ')",
+    )
+    assert names.split() == sorted(
+        b"md5 sha1 sha256 sha512 fnv32 fnv64 hmac_sha256 hmac_sha512 hmac_sha1 hmac_md5".split()
+    )
 
 
 # -- yaml ------------------------------------------------------------------------------------------

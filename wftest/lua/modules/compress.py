@@ -343,8 +343,8 @@ def _inspect_dict(data: Any) -> dict[str, float]:
     lib = _libzstd()
     if lib is None:
         raise _Refused(
-            INTERNAL, "compress.zstd.inspect_dict needs the system zstd library (libzstd), which wftest "
-            "could not find"
+            INTERNAL,
+            "compress.zstd.inspect_dict needs the system zstd library (libzstd), which wftest could not find",
         )
     header = lib.ZDICT_getDictHeaderSize(data, len(data))
     if lib.ZDICT_isError(header) or header > len(data):

@@ -11,10 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import inspect
 import json
 import re
-import zlib
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from fractions import Fraction
@@ -628,38 +628,74 @@ def open_base64(sb: Sandbox) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------------
-# hash: digests as lowercase hex; FNV-1a (32/64-bit) and CRC-32 (IEEE) as zero-padded hex
+# hash (runtime/lua/modules/hash/module.go): digests as lowercase hex, or the raw bytes when the flag
+# is truthy; FNV-1 (not 1a, as Go's fnv.New32/New64) as a Lua float; HMACs take (data, secret).
+# A non-string argument is `nil, err(Invalid)`, not a raised error.
 
 
-def _fnv1a(data: bytes, basis: int, prime: int, bits: int) -> int:
+def _fnv1(data: bytes, basis: int, prime: int, bits: int) -> int:
     mask = (1 << bits) - 1
     h = basis
     for byte in data:
-        h = ((h ^ byte) * prime) & mask
+        h = ((h * prime) & mask) ^ byte
     return h
 
 
-_HASHES: dict[str, Callable[[bytes], str]] = {
-    "md5": lambda d: hashlib.md5(d, usedforsecurity=False).hexdigest(),
-    "sha1": lambda d: hashlib.sha1(d, usedforsecurity=False).hexdigest(),
-    "sha256": lambda d: hashlib.sha256(d).hexdigest(),
-    "sha512": lambda d: hashlib.sha512(d).hexdigest(),
-    "fnv32": lambda d: f"{_fnv1a(d, 0x811C9DC5, 0x01000193, 32):08x}",
-    "fnv64": lambda d: f"{_fnv1a(d, 0xCBF29CE484222325, 0x100000001B3, 64):016x}",
-    "crc32": lambda d: f"{zlib.crc32(d):08x}",
+_DIGESTS: dict[str, Callable[[], Any]] = {
+    "md5": lambda: hashlib.md5(usedforsecurity=False),
+    "sha1": lambda: hashlib.sha1(usedforsecurity=False),
+    "sha256": hashlib.sha256,
+    "sha512": hashlib.sha512,
+}
+_FNV: dict[str, tuple[int, int, int]] = {
+    "fnv32": (0x811C9DC5, 0x01000193, 32),
+    "fnv64": (0xCBF29CE484222325, 0x100000001B3, 64),
 }
 
 
-def open_hash(sb: Sandbox) -> Any:
-    """One function per entry of _HASHES; a non-string argument raises."""
+def _truthy(v: Any) -> bool:
+    return v is not None and v is not False
 
-    def hasher(name: str, digest: Callable[[bytes], str]) -> Callable[..., str]:
-        def run(data: Any = None) -> str:
-            return digest(check_string(data, 1, name))
+
+def open_hash(sb: Sandbox) -> Any:
+    """md5/sha1/sha256/sha512(data, raw), fnv32/fnv64(data), hmac_<digest>(data, secret, raw)."""
+
+    def digest(name: str) -> Callable[..., tuple[Any, Any]]:
+        def run(data: Any = None, raw: Any = None) -> tuple[Any, Any]:
+            if not isinstance(data, bytes):
+                return fail(sb, INVALID, "data must be a string")
+            h = _DIGESTS[name]()
+            h.update(data)
+            return (h.digest() if _truthy(raw) else h.hexdigest()), None
 
         return run
 
-    return module(sb, {name: hasher(name, digest) for name, digest in _HASHES.items()})
+    def fnv(name: str) -> Callable[..., tuple[Any, Any]]:
+        basis, prime, bits = _FNV[name]
+
+        def run(data: Any = None) -> tuple[Any, Any]:
+            if not isinstance(data, bytes):
+                return fail(sb, INVALID, "data must be a string")
+            # Wippy hands the unsigned sum to Lua as a float64 (fnv64 rounds, as Go's conversion does).
+            return float(_fnv1(data, basis, prime, bits)), None
+
+        return run
+
+    def mac(name: str) -> Callable[..., tuple[Any, Any]]:
+        def run(data: Any = None, secret: Any = None, raw: Any = None) -> tuple[Any, Any]:
+            if not isinstance(data, bytes):
+                return fail(sb, INVALID, "data must be a string")
+            if not isinstance(secret, bytes):
+                return fail(sb, INVALID, "secret must be a string")
+            h = hmac.new(secret, data, name)
+            return (h.digest() if _truthy(raw) else h.hexdigest()), None
+
+        return run
+
+    functions: dict[str, Any] = {name: digest(name) for name in _DIGESTS}
+    functions.update({name: fnv(name) for name in _FNV})
+    functions.update({f"hmac_{name}": mac(name) for name in ("sha256", "sha512", "sha1", "md5")})
+    return module(sb, functions)
 
 
 # ---------------------------------------------------------------------------------------------------
