@@ -439,7 +439,8 @@ def test_hash_hmac_takes_data_then_secret(sb: Sandbox, digest: str) -> None:
     expected = hmac.new(b"key", b"message", digest).digest()
     hexed, raw = run(
         sb,
-        f"local hash = require('hash') return hash.hmac_{digest}('message', 'key'), (hash.hmac_{digest}('message', 'key', true))",
+        f"local hash = require('hash') local f = hash.hmac_{digest}"
+        " return f('message', 'key'), (f('message', 'key', true))",
     )
     assert (hexed, raw) == (expected.hex().encode(), expected)
 
@@ -461,7 +462,8 @@ def test_hash_bad_arguments_are_invalid_errors(sb: Sandbox, call: str, message: 
 def test_hash_has_exactly_wippys_functions(sb: Sandbox) -> None:
     (names,) = run(
         sb,
-        "local t = {} for k in pairs(require('hash')) do t[#t + 1] = k end table.sort(t) return table.concat(t, ' ')",
+        "local t = {} for k in pairs(require('hash')) do t[#t + 1] = k end"
+        " table.sort(t) return table.concat(t, ' ')",
     )
     assert names.split() == sorted(
         b"md5 sha1 sha256 sha512 fnv32 fnv64 hmac_sha256 hmac_sha512 hmac_sha1 hmac_md5".split()
