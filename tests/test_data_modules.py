@@ -100,7 +100,7 @@ def test_json_encode_failure_is_internal_with_the_encoder_message(
         return err:kind(), err:message(), err:retryable()
         """,
     )
-    assert (kind, msg, retryable) == (b"Internal", message.encode(), False)
+    assert (kind, msg, retryable) == (b"Internal", b"encode failed: " + message.encode(), False)
 
 
 def test_json_decode_keeps_integers_and_floats_apart_and_drops_nulls(sb: Sandbox) -> None:
@@ -124,11 +124,11 @@ def test_json_decode_of_null_is_nil_without_error(sb: Sandbox) -> None:
 @pytest.mark.parametrize(
     ("call", "kind", "message"),
     [
-        ("json.decode(42)", b"Invalid", b"json.decode: input must be a string, got number"),
-        ("json.decode()", b"Invalid", b"json.decode: input must be a string, got nil"),
-        ("json.decode('')", b"Invalid", b"json.decode: input is empty"),
-        ("json.decode('{')", b"Internal", b"invalid JSON: Expecting property name"),
-        ("json.decode('[NaN]')", b"Internal", b"invalid JSON: NaN is not a JSON value"),
+        ("json.decode(42)", b"Invalid", b"string expected"),
+        ("json.decode()", b"Invalid", b"string expected"),
+        ("json.decode('')", b"Invalid", b"empty string is not valid JSON"),
+        ("json.decode('{')", b"Internal", b"decode failed: invalid JSON: Expecting property name"),
+        ("json.decode('[NaN]')", b"Internal", b"decode failed: invalid JSON: NaN is not a JSON value"),
     ],
 )
 def test_json_decode_errors(sb: Sandbox, call: str, kind: bytes, message: bytes) -> None:
@@ -221,7 +221,7 @@ def test_validate_string_parses_the_data(sb: Sandbox) -> None:
     ("data", "message"),
     [
         ("'{'", b"validation failed: invalid JSON: Expecting property name"),
-        ("42", b"validation failed: the JSON text must be a string, got number"),
+        ("42", b"data must be a JSON string"),
     ],
 )
 def test_validate_string_rejects_bad_text(sb: Sandbox, data: str, message: bytes) -> None:
@@ -233,26 +233,46 @@ def test_validate_string_rejects_bad_text(sb: Sandbox, data: str, message: bytes
 @pytest.mark.parametrize(
     ("schema", "message"),
     [
-        ('{type = "text"}', b"invalid schema: #/type: must be one of null, boolean, integer"),
+        ('{type = "text"}', b"compile schema: #/type: must be one of null, boolean, integer"),
         (
             "{properties = {a = 5}}",
-            b"invalid schema: #/properties/a: a schema must be an object or a boolean",
+            b"compile schema: #/properties/a: a schema must be an object or a boolean",
         ),
-        ('{pattern = "("}', b"invalid schema: #/pattern: bad regular expression '('"),
+        ('{pattern = "("}', b"compile schema: #/pattern: bad regular expression '('"),
         (
             '{["$ref"] = "#/defs/x"}',
-            b"invalid schema: #: keyword '$ref' is not supported (wftest implements: type",
+            b"compile schema: #: keyword '$ref' is not supported (wftest implements: type",
         ),
-        ("'{'", b"invalid schema: invalid JSON"),
-        ("42", b"invalid schema: the schema must be a table or a JSON string, got number"),
-        ("{minLength = -1}", b"invalid schema: #/minLength: must be a non-negative integer"),
-        ("{anyOf = {}}", b"invalid schema: #/anyOf: must be a non-empty array of schemas"),
+        ("'{'", b"compile schema: invalid JSON"),
+        ("42", b"schema error: schema must be a string or table"),
+        ("{minLength = -1}", b"compile schema: #/minLength: must be a non-negative integer"),
+        ("{anyOf = {}}", b"compile schema: #/anyOf: must be a non-empty array of schemas"),
     ],
 )
 def test_validate_rejects_unusable_schemas_as_invalid(sb: Sandbox, schema: str, message: bytes) -> None:
     ok, kind, msg = validate(sb, schema, "1")
     assert (ok, kind) == (False, b"Invalid")
     assert msg.startswith(message), msg
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # runtime/lua/modules/json/json.go: missing arguments are refused before anything else.
+        ("json.validate(nil, {})", b"schema is required"),
+        ("json.validate({}, nil)", b"data is required"),
+        ("json.validate({})", b"data is required"),
+        ("json.validate_string(nil, '{}')", b"schema is required"),
+        ("json.validate_string({}, 42)", b"data must be a JSON string"),
+        ("json.validate(true, 1)", b"schema error: schema must be a string or table"),
+    ],
+)
+def test_validate_refuses_missing_arguments_with_wippys_words(sb: Sandbox, call: str, message: bytes) -> None:
+    assert run(
+        sb,
+        f"local json = require('json') local ok, err = {call}"
+        " return ok, err:kind(), err:message(), err:retryable()",
+    ) == (False, b"Invalid", message, False)
 
 
 def test_validate_reports_data_that_cannot_be_exported(sb: Sandbox) -> None:

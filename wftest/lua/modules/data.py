@@ -119,42 +119,55 @@ def module(sb: Sandbox, functions: Mapping[str, Any]) -> Any:
 
 
 def open_json(sb: Sandbox) -> Any:
-    """json.encode/decode by the §3.2 rules of `sb.values`; validate/validate_string on a schema subset."""
+    """json.encode/decode by the §3.2 rules of `sb.values`; validate/validate_string on a schema subset.
+
+    Error kinds and wording follow runtime/lua/modules/json (module.go, json.go): bad input is Invalid
+    with Wippy's words, encoder/decoder failures are Internal "encode failed: ..." / "decode failed:
+    ...", and validation answers `false, err(Invalid)`."""
     values = sb.values
 
     def encode(value: Any = None) -> tuple[Any, Any]:
         try:
             return values.encode_json(value), None
         except EncodeError as exc:
-            return fail(sb, INTERNAL, str(exc))
+            return fail(sb, INTERNAL, f"encode failed: {exc}")
 
     def decode(text: Any = None) -> tuple[Any, Any]:
         if not isinstance(text, bytes):
-            return fail(sb, INVALID, f"json.decode: input must be a string, got {lua_type(text)}")
+            return fail(sb, INVALID, "string expected")
         if not text:
-            return fail(sb, INVALID, "json.decode: input is empty")
+            return fail(sb, INVALID, "empty string is not valid JSON")
         try:
             return values.decode_json(text), None
         except DecodeError as exc:
-            return fail(sb, INTERNAL, str(exc))
+            return fail(sb, INTERNAL, f"decode failed: {exc}")
+
+    def refused(message: str) -> tuple[bool, Any]:
+        return False, sb.error(INVALID, message, retryable=False)
+
+    def checked(schema: Any, data: Callable[[], Any]) -> tuple[Any, Any]:
+        try:
+            compiled = _lua_schema(sb, schema)
+        except SchemaError as exc:
+            return refused(str(exc))
+        try:
+            return _validate(compiled, data())
+        except ValidationError as exc:
+            return refused(f"validation failed: {exc}")
 
     def validate(schema: Any = None, data: Any = None) -> tuple[Any, Any]:
-        try:
-            return _validate(_lua_schema(sb, schema), _from_lua(sb, data, "data"))
-        except SchemaError as exc:
-            return False, sb.error(INVALID, f"invalid schema: {exc}", retryable=False)
-        except ValidationError as exc:
-            return False, sb.error(INVALID, f"validation failed: {exc}", retryable=False)
+        if schema is None:
+            return refused("schema is required")
+        if data is None:
+            return refused("data is required")
+        return checked(schema, lambda: _from_lua(sb, data, "data"))
 
     def validate_string(schema: Any = None, text: Any = None) -> tuple[Any, Any]:
-        try:
-            if not isinstance(text, bytes):
-                raise ValidationError(f"the JSON text must be a string, got {lua_type(text)}")
-            return _validate(_lua_schema(sb, schema), parse_json(text, ValidationError))
-        except SchemaError as exc:
-            return False, sb.error(INVALID, f"invalid schema: {exc}", retryable=False)
-        except ValidationError as exc:
-            return False, sb.error(INVALID, f"validation failed: {exc}", retryable=False)
+        if schema is None:
+            return refused("schema is required")
+        if not isinstance(text, bytes):
+            return refused("data must be a JSON string")
+        return checked(schema, lambda: parse_json(text, ValidationError))
 
     return module(
         sb, {"encode": encode, "decode": decode, "validate": validate, "validate_string": validate_string}
@@ -185,17 +198,27 @@ def _from_lua(sb: Sandbox, v: Any, what: str) -> Any:
     try:
         return _mark_empty(sb.values.to_python(v))
     except EncodeError as exc:
-        raise (SchemaError if what == "schema" else ValidationError)(
-            f"the {what} cannot be exported: {exc}"
-        ) from None
+        if what == "schema":
+            raise SchemaError(f"schema error: {exc}") from None
+        raise ValidationError(f"the {what} cannot be exported: {exc}") from None
 
 
 def _lua_schema(sb: Sandbox, schema: Any) -> Callable[[Any, str, list[str]], None]:
+    """The schema compiled; SchemaError with Wippy's prefix ("schema error" for a schema that cannot be
+    read, "compile schema" for one that is not a usable JSON Schema)."""
     if isinstance(schema, bytes):
-        return compile_schema(parse_json(schema, SchemaError))
-    if lua_type(schema) != "table":
-        raise SchemaError(f"the schema must be a table or a JSON string, got {lua_type(schema)}")
-    return compile_schema(_from_lua(sb, schema, "schema"))
+        try:
+            document = parse_json(schema, SchemaError)
+        except SchemaError as exc:
+            raise SchemaError(f"compile schema: {exc}") from None
+    elif lua_type(schema) == "table":
+        document = _from_lua(sb, schema, "schema")
+    else:
+        raise SchemaError("schema error: schema must be a string or table")
+    try:
+        return compile_schema(document)
+    except SchemaError as exc:
+        raise SchemaError(f"compile schema: {exc}") from None
 
 
 # -- a JSON Schema subset --------------------------------------------------------------------------
