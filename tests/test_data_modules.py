@@ -493,14 +493,33 @@ def test_hash_has_exactly_wippys_functions(sb: Sandbox) -> None:
 # -- yaml ------------------------------------------------------------------------------------------
 
 
-def test_yaml_encode_sorts_keys_and_writes_integral_floats_as_integers(sb: Sandbox) -> None:
+def test_yaml_encode_lays_out_like_yaml_v3(sb: Sandbox) -> None:
+    # runtime/lua/modules/yaml/module.go: yaml.Marshal (keys in natural order, 4-space indent,
+    # sequences indented under their key); integral floats are written as integers.
     assert run(
         sb,
         """
         local yaml = require("yaml")
-        return yaml.encode({b = 1, a = {1, 2.0, "x"}, c = {d = 1.5}}), yaml.encode(7), yaml.encode(nil)
+        return yaml.encode({b = 1, a = {1, 2.0, "x"}, c = {d = 1.5}, a10 = 1, a2 = 2})
         """,
-    ) == (b"a:\n- 1\n- 2\n- x\nb: 1\nc:\n  d: 1.5\n", b"7\n", b"null\n", None)
+    ) == (b"a:\n    - 1\n    - 2\n    - x\na2: 2\na10: 1\nb: 1\nc:\n    d: 1.5\n", None)
+
+
+def test_yaml_encode_options_order_fields_and_indent_by_two(sb: Sandbox) -> None:
+    assert run(
+        sb,
+        """
+        local yaml = require("yaml")
+        local t = {z = 1, b = {y = 1, a = 2}, m = 3, a = 4}
+        local sorted = yaml.encode(t, {field_order = {"m"}, sort_unordered = true})
+        return yaml.encode(t, {field_order = {"m", "z"}}), sorted
+        """,
+    ) == (b"m: 3\nz: 1\na: 4\nb:\n  a: 2\n  y: 1\n", b"m: 3\na: 4\nb:\n  a: 2\n  y: 1\nz: 1\n")
+
+
+@pytest.mark.parametrize("value", ["7", "nil", "'text'", "true"])
+def test_yaml_encode_refuses_what_is_not_a_table(sb: Sandbox, value: str) -> None:
+    assert err_of(sb, f"yaml.encode({value})") == (b"Invalid", b"table expected", False)
 
 
 def test_yaml_decode_gives_lua_values(sb: Sandbox) -> None:
@@ -528,13 +547,13 @@ def test_yaml_round_trip(sb: Sandbox) -> None:
 @pytest.mark.parametrize(
     ("call", "kind", "message"),
     [
-        ("yaml.decode(1)", b"Invalid", b"yaml.decode: input must be a string, got number"),
-        ("yaml.decode('')", b"Invalid", b"yaml.decode: input is empty"),
-        ("yaml.decode('a: [1, 2')", b"Internal", b"yaml.decode: while parsing a flow sequence"),
-        ("yaml.decode('? [1]\\n: x')", b"Internal", b"yaml.decode: while constructing a mapping"),
-        ("yaml.decode('~: 1')", b"Internal", b"yaml.decode: the document has no Lua form"),
-        ("yaml.decode('a: &x [*x]')", b"Internal", b"yaml.decode: the document has no Lua form"),
-        ("yaml.encode({1, x = 2})", b"Internal", b"yaml.encode: mixed-key table"),
+        ("yaml.decode(1)", b"Invalid", b"string expected"),
+        ("yaml.decode('')", b"Invalid", b"input cannot be empty"),
+        ("yaml.decode('a: [1, 2')", b"Internal", b"decode failed: while parsing a flow sequence"),
+        ("yaml.decode('? [1]\\n: x')", b"Internal", b"decode failed: while constructing a mapping"),
+        ("yaml.decode('~: 1')", b"Internal", b"convert to Lua failed: the document has no Lua form"),
+        ("yaml.decode('a: &x [*x]')", b"Internal", b"convert to Lua failed: the document has no Lua form"),
+        ("yaml.encode({1, x = 2})", b"Internal", b"encode failed: mixed-key table"),
     ],
 )
 def test_yaml_errors(sb: Sandbox, call: str, kind: bytes, message: bytes) -> None:

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from fractions import Fraction
+from functools import cmp_to_key
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -722,31 +723,117 @@ def open_hash(sb: Sandbox) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------------
-# yaml: PyYAML safe_load / safe_dump with sorted keys
+# yaml (runtime/lua/modules/yaml/module.go): PyYAML, laid out as Go's yaml.v3 lays it out (keys in its
+# natural order, 4-space indent, or 2 with options; sequences indented under their key).
+
+
+class _YamlDumper(yaml.SafeDumper):
+    """SafeDumper that indents a sequence under its mapping key, as yaml.v3 does."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _natural_before(a: str, b: str) -> int:
+    """yaml.v3's key order: letters after other characters, digit runs compared as numbers."""
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x == y:
+            continue
+        if x.isalpha() and y.isalpha():
+            return -1 if x < y else 1
+        if x.isalpha() or y.isalpha():
+            return 1 if x.isalpha() else -1
+        if x.isdigit() or y.isdigit():
+            leading = (x == "0" or y == "0") and any(c != "0" for c in _digits_before(a, i))
+            xa, xn = _digit_run(a, i, leading)
+            yb, yn = _digit_run(b, i, leading)
+            if xn != yn:
+                return -1 if xn < yn else 1
+            if xa != yb:
+                return -1 if xa < yb else 1
+        return -1 if x < y else 1
+    return (len(a) > len(b)) - (len(a) < len(b))
+
+
+def _digits_before(s: str, i: int) -> str:
+    j = i
+    while j > 0 and s[j - 1].isdigit():
+        j -= 1
+    return s[j:i]
+
+
+def _digit_run(s: str, i: int, leading: bool) -> tuple[int, int]:
+    """Where the digit run at `i` ends and its value (1 first when a non-zero digit precedes it)."""
+    n = 1 if leading else 0
+    j = i
+    while j < len(s) and s[j].isdigit():
+        n = n * 10 + int(s[j])
+        j += 1
+    return j, n
+
+
+def _yaml_ordered(v: Any, field_order: list[str], sort_unordered: bool) -> Any:
+    """Mappings in yaml.v3's key order; with options, `field_order` keys first, the rest sorted when
+    `sort_unordered` (plain string order) or left in yaml.v3's order."""
+    if isinstance(v, list):
+        return [_yaml_ordered(x, field_order, sort_unordered) for x in v]
+    if not isinstance(v, dict):
+        return v
+    keys = sorted(v, key=cmp_to_key(_natural_before))
+    rank = {name: i for i, name in enumerate(field_order)}
+    listed = sorted((k for k in keys if k in rank), key=rank.__getitem__)
+    rest = [k for k in keys if k not in rank]
+    if sort_unordered:
+        rest.sort()
+    return {k: _yaml_ordered(v[k], field_order, sort_unordered) for k in [*listed, *rest]}
 
 
 def open_yaml(sb: Sandbox) -> Any:
-    """yaml.encode/decode with json's error kinds: bad input Invalid, unusable documents Internal."""
+    """yaml.encode(table, options)/decode(text) with Wippy's error kinds and wording."""
 
-    def encode(value: Any = None) -> tuple[Any, Any]:
+    def options_of(opts: Any) -> tuple[list[str], bool, bool]:
+        if lua_type(opts) != "table":
+            return [], False, False
+        unordered = opts[b"sort_unordered"]
+        order = opts[b"field_order"]
+        names: list[str] = []
+        if lua_type(order) == "table":
+            names = [
+                bytes_to_text(x) for x in (order[i] for i in range(1, len(order) + 1)) if isinstance(x, bytes)
+            ]
+        sort_unordered = unordered is True
+        return names, sort_unordered, bool(names) or sort_unordered
+
+    def encode(value: Any = None, opts: Any = None) -> tuple[Any, Any]:
+        if lua_type(value) != "table":
+            return fail(sb, INVALID, "table expected")
+        field_order, sort_unordered, styled = options_of(opts)
         try:
             plain = _yaml_ready(sb.values.to_python(value))
         except EncodeError as exc:
-            return fail(sb, INTERNAL, f"yaml.encode: {exc}")
-        text = yaml.safe_dump(plain, sort_keys=True, allow_unicode=True, default_flow_style=False)
+            return fail(sb, INTERNAL, f"encode failed: {exc}")
+        text = yaml.dump(
+            _yaml_ordered(plain, field_order, sort_unordered),
+            Dumper=_YamlDumper,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+            indent=2 if styled else 4,
+            width=1 << 30,
+        )
         return text.removesuffix("...\n"), None
 
     def decode(text: Any = None) -> tuple[Any, Any]:
         if not isinstance(text, bytes):
-            return fail(sb, INVALID, f"yaml.decode: input must be a string, got {lua_type(text)}")
+            return fail(sb, INVALID, "string expected")
         if not text:
-            return fail(sb, INVALID, "yaml.decode: input is empty")
+            return fail(sb, INVALID, "input cannot be empty")
         try:
             return sb.values.to_lua(_from_yaml(yaml.safe_load(text))), None
         except yaml.YAMLError as exc:
-            return fail(sb, INTERNAL, f"yaml.decode: {exc}")
+            return fail(sb, INTERNAL, f"decode failed: {exc}")
         except (EncodeError, RecursionError) as exc:
-            return fail(sb, INTERNAL, f"yaml.decode: the document has no Lua form: {exc}")
+            return fail(sb, INTERNAL, f"convert to Lua failed: the document has no Lua form: {exc}")
 
     return module(sb, {"encode": encode, "decode": decode})
 
