@@ -276,13 +276,13 @@ def _zstd_encode(data: bytes, level: int, dictionary: bytes | None) -> bytes:
         raise _internal("zstd encode failed", exc) from None
 
 
-def _train_samples(samples: Any) -> list[bytes]:
+def _train_samples(samples: Any) -> list[bytes | bytearray | memoryview[int]]:
     if lua_type(samples) != "table":
         raise _invalid("samples must be a table of strings")
     n = len(samples)
     if n == 0:
         raise _invalid("samples table cannot be empty")
-    found: list[bytes] = []
+    found: list[bytes | bytearray | memoryview[int]] = []
     for i in range(1, n + 1):
         v = samples[i]
         if not isinstance(v, bytes):
