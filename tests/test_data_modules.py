@@ -385,26 +385,27 @@ def test_base64_encodes_with_the_standard_padded_alphabet(sb: Sandbox) -> None:
         local base64 = require("base64")
         return base64.encode("Hello, World!"), base64.encode(""), base64.encode("\\255\\254\\253")
         """,
-    ) == (b"SGVsbG8sIFdvcmxkIQ==", b"", b"//79", None)
+    ) == (b"SGVsbG8sIFdvcmxkIQ==", b"", b"//79")
 
 
 def test_base64_round_trips_binary(sb: Sandbox) -> None:
+    # Success is one value, as runtime/lua/modules/base64/module.go returns it.
     data = bytes(range(256))
-    assert run(sb, "local b = require('base64') return b.decode(b.encode(...))", data) == (data, None)
+    assert run(sb, "local b = require('base64') return b.decode(b.encode(...))", data) == (data,)
 
 
 def test_base64_decode_skips_line_breaks(sb: Sandbox) -> None:
-    assert run(sb, "local b = require('base64') return b.decode('SGVs\\r\\nbG8=')") == (b"Hello", None)
+    assert run(sb, "local b = require('base64') return b.decode('SGVs\\r\\nbG8=')") == (b"Hello",)
 
 
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        ("base64.decode('SGVsbG8')", b"base64.decode: illegal base64 data: "),
-        ("base64.decode('SG$sbG8=')", b"base64.decode: illegal base64 data: "),
-        ("base64.decode('SGVs-G8=')", b"base64.decode: illegal base64 data: "),
-        ("base64.decode(true)", b"base64.decode: input must be a string, got boolean"),
-        ("base64.encode({})", b"base64.encode: input must be a string, got table"),
+        ("base64.decode('SGVsbG8')", b"decode failed: illegal base64 data: "),
+        ("base64.decode('SG$sbG8=')", b"decode failed: illegal base64 data: "),
+        ("base64.decode('SGVs-G8=')", b"decode failed: illegal base64 data: "),
+        ("base64.decode(true)", b"string expected"),
+        ("base64.encode({})", b"string expected"),
     ],
 )
 def test_base64_errors_are_invalid(sb: Sandbox, call: str, message: bytes) -> None:

@@ -633,20 +633,21 @@ _KEYWORDS: dict[str, Callable[[Any, dict[str, Any], str], Validator]] = {
 
 
 def open_base64(sb: Sandbox) -> Any:
-    """base64.encode/decode; a non-string input or bad data is `nil, err(Invalid)` (per the docs)."""
+    """base64.encode/decode as runtime/lua/modules/base64/module.go: one value on success, `nil, err`
+    (Invalid) for a non-string or bad data."""
 
-    def encode(data: Any = None) -> tuple[Any, Any]:
+    def encode(data: Any = None) -> Any:
         if not isinstance(data, bytes):
-            return fail(sb, INVALID, f"base64.encode: input must be a string, got {lua_type(data)}")
-        return base64.b64encode(data), None
+            return fail(sb, INVALID, "string expected")
+        return base64.b64encode(data)
 
-    def decode(data: Any = None) -> tuple[Any, Any]:
+    def decode(data: Any = None) -> Any:
         if not isinstance(data, bytes):
-            return fail(sb, INVALID, f"base64.decode: input must be a string, got {lua_type(data)}")
+            return fail(sb, INVALID, "string expected")
         try:
-            return base64.b64decode(data.replace(b"\r", b"").replace(b"\n", b""), validate=True), None
+            return base64.b64decode(data.replace(b"\r", b"").replace(b"\n", b""), validate=True)
         except binascii.Error as exc:
-            return fail(sb, INVALID, f"base64.decode: illegal base64 data: {exc}")
+            return fail(sb, INVALID, f"decode failed: illegal base64 data: {exc}")
 
     return module(sb, {"encode": encode, "decode": decode})
 

@@ -33,7 +33,6 @@ from wftest.lua.modules.data import (
     check_table,
     fail,
     lua_arguments,
-    lua_type,
     module,
     optional_string,
     parse_json,
@@ -107,20 +106,17 @@ def variant_name(u: uuid.UUID) -> str:
 
 
 def describe_uuid(u: uuid.UUID) -> dict[str, Any]:
-    """`uuid.parse` fields: version, variant; Unix seconds for v1/v7; the node (12 hex digits) for v1."""
+    """`uuid.parse` fields as Wippy gives them (runtime/lua/modules/uuid/module.go): version and Unix
+    seconds as floats, the variant name, and for v1 the node as its 6 raw bytes (Go's NodeID())."""
     version = (u.int >> 76) & 0xF
-    info: dict[str, Any] = {"version": version, "variant": variant_name(u)}
+    info: dict[str, Any] = {"version": float(version), "variant": variant_name(u)}
     if version == 1:
         ticks = (u.time_hi_version & 0x0FFF) << 48 | u.time_mid << 32 | u.time_low
-        info["timestamp"] = (ticks - GREGORIAN_OFFSET) // 10_000_000
-        info["node"] = f"{u.node:012x}"
+        info["timestamp"] = float((ticks - GREGORIAN_OFFSET) // 10_000_000)
+        info["node"] = u.bytes[10:]
     elif version == 7:
-        info["timestamp"] = (u.int >> 80) // 1000
+        info["timestamp"] = float((u.int >> 80) // 1000)
     return info
-
-
-def _quoted(s: bytes) -> str:
-    return repr(s.decode("utf-8", "replace"))
 
 
 def open_uuid(sb: Sandbox) -> Any:
@@ -129,50 +125,49 @@ def open_uuid(sb: Sandbox) -> Any:
     def now() -> tuple[Any, ...]:
         return "ok", sb.options.clock_ns()
 
-    def parsed(fname: str, s: Any) -> uuid.UUID | tuple[None, Any]:
+    def parsed(s: Any) -> uuid.UUID | tuple[None, Any]:
         if not isinstance(s, bytes):
-            return fail(sb, INVALID, f"uuid.{fname}: expected a UUID string, got {lua_type(s)}")
+            return fail(sb, INVALID, "input must be a string")
         u = parse_uuid(s)
         if u is None:
-            return fail(sb, INVALID, f"uuid.{fname}: invalid UUID format {_quoted(s)}")
+            return fail(sb, INVALID, "invalid UUID format")
         return u
 
     def name_based(version: int, digest: Callable[[bytes], Any]) -> Callable[..., tuple[Any, Any]]:
         def run(namespace: Any = None, name: Any = None) -> tuple[Any, Any]:
-            ns = parsed(f"v{version}", namespace)
-            if isinstance(ns, tuple):
-                return ns
-            if not isinstance(name, bytes):
-                return fail(sb, INVALID, f"uuid.v{version}: name must be a string, got {lua_type(name)}")
+            if not isinstance(namespace, bytes) or not isinstance(name, bytes):
+                return fail(sb, INVALID, "namespace and name must be strings")
+            ns = parse_uuid(namespace)
+            if ns is None:
+                return fail(sb, INVALID, "invalid namespace UUID")
             raw = digest(ns.bytes + name).digest()[:16]
             return str(uuid.UUID(bytes=raw, version=version)), None
 
         return run
 
-    def validate(s: Any = None) -> bool:
-        return isinstance(s, bytes) and parse_uuid(s) is not None
+    def validate(s: Any = None) -> tuple[bool, None]:
+        return isinstance(s, bytes) and parse_uuid(s) is not None, None
 
     def version(s: Any = None) -> tuple[Any, Any]:
-        u = parsed("version", s)
+        u = parsed(s)
         return u if isinstance(u, tuple) else (describe_uuid(u)["version"], None)
 
     def variant(s: Any = None) -> tuple[Any, Any]:
-        u = parsed("variant", s)
+        u = parsed(s)
         return u if isinstance(u, tuple) else (variant_name(u), None)
 
     def parse(s: Any = None) -> tuple[Any, Any]:
-        u = parsed("parse", s)
+        u = parsed(s)
         return u if isinstance(u, tuple) else (sb.table(describe_uuid(u)), None)
 
     def format_uuid(s: Any = None, style: Any = None) -> tuple[Any, Any]:
-        u = parsed("format", s)
+        # A style that is not a string means "standard"; the id is checked before the style.
+        u = parsed(s)
         if isinstance(u, tuple):
             return u
-        if style is not None and not isinstance(style, bytes):
-            return fail(sb, INVALID, f"uuid.format: format must be a string, got {lua_type(style)}")
-        name = "standard" if style is None else style.decode("utf-8", "replace")
+        name = style.decode("utf-8", "replace") if isinstance(style, bytes) else "standard"
         if name not in FORMATS:
-            return fail(sb, INVALID, f"uuid.format: unsupported format {name!r} (use {', '.join(FORMATS)})")
+            return fail(sb, INVALID, "unsupported format")
         return {"standard": str(u), "simple": u.hex, "urn": u.urn}[name], None
 
     return module(
