@@ -534,6 +534,20 @@ def test_yaml_decode_gives_lua_values(sb: Sandbox) -> None:
     ) == (None, b"integer", 2.5, b"2024-01-02", True, None)
 
 
+def test_yaml_decode_reads_plain_scalars_as_yaml_v3_does(sb: Sandbox) -> None:
+    # yaml.v3 (runtime/lua/modules/yaml/module.go decodes into Go's any): YAML 1.1 words like yes/on
+    # and base-60 numbers are strings, timestamps keep their text, "09" is a float.
+    assert run(
+        sb,
+        """
+        local yaml = require("yaml")
+        local v = yaml.decode("a: yes\\nb: on\\nc: True\\nd: 2001-12-14t21:59:43.10-05:00\\n"
+            .. "e: 1:20\\nf: 0x1F\\ng: 09\\nh: 1e3")
+        return v.a, v.b, v.c, v.d, v.e, v.f, v.g, math.type(v.g), v.h
+        """,
+    ) == (b"yes", b"on", True, b"2001-12-14t21:59:43.10-05:00", b"1:20", 31, 9.0, b"float", 1000.0)
+
+
 def test_yaml_round_trip(sb: Sandbox) -> None:
     assert run(
         sb,

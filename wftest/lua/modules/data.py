@@ -789,6 +789,34 @@ def _yaml_ordered(v: Any, field_order: list[str], sort_unordered: bool) -> Any:
     return {k: _yaml_ordered(v[k], field_order, sort_unordered) for k in [*listed, *rest]}
 
 
+_BOOL, _INT, _FLOAT, _TIMESTAMP = (f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "timestamp"))
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """SafeLoader reading plain scalars as yaml.v3 does into Go's `any`: only true/false are booleans,
+    timestamps stay the strings they are written as, and there are no base-60 numbers."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in found if tag not in (_BOOL, _INT, _FLOAT, _TIMESTAMP)]
+    for first, found in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_YamlLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_YamlLoader.add_implicit_resolver(
+    _INT,
+    re.compile(r"^[-+]?(?:0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|0|[1-9][0-9_]*)$"),
+    list("-+0123456789"),
+)
+_YamlLoader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
 def open_yaml(sb: Sandbox) -> Any:
     """yaml.encode(table, options)/decode(text) with Wippy's error kinds and wording."""
 
@@ -830,7 +858,7 @@ def open_yaml(sb: Sandbox) -> Any:
         if not text:
             return fail(sb, INVALID, "input cannot be empty")
         try:
-            return sb.values.to_lua(_from_yaml(yaml.safe_load(text))), None
+            return sb.values.to_lua(_from_yaml(yaml.load(text, Loader=_YamlLoader))), None
         except yaml.YAMLError as exc:
             return fail(sb, INTERNAL, f"decode failed: {exc}")
         except (EncodeError, RecursionError) as exc:
