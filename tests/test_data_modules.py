@@ -518,6 +518,18 @@ def test_yaml_encode_options_order_fields_and_indent_by_two(sb: Sandbox) -> None
     ) == (b"m: 3\nz: 1\na: 4\nb:\n  a: 2\n  y: 1\n", b"m: 3\na: 4\nb:\n  a: 2\n  y: 1\nz: 1\n")
 
 
+def test_yaml_encode_converts_tables_as_wippy_does(sb: Sandbox) -> None:
+    # runtime/lua/engine/value ToGoAny: an array part makes a list (other keys dropped), any other
+    # table is a map, the empty one too; multi-line strings are literal blocks.
+    assert run(
+        sb,
+        """
+        local yaml = require("yaml")
+        return yaml.encode({items = {}, mixed = {1, x = 2}, text = "a\\nb", [5] = "five"})
+        """,
+    ) == (b"'5': five\nitems: {}\nmixed:\n    - 1\ntext: |-\n    a\n    b\n", None)
+
+
 @pytest.mark.parametrize("value", ["7", "nil", "'text'", "true"])
 def test_yaml_encode_refuses_what_is_not_a_table(sb: Sandbox, value: str) -> None:
     assert err_of(sb, f"yaml.encode({value})") == (b"Invalid", b"table expected", False)
@@ -568,7 +580,11 @@ def test_yaml_round_trip(sb: Sandbox) -> None:
         ("yaml.decode('? [1]\\n: x')", b"Internal", b"decode failed: while constructing a mapping"),
         ("yaml.decode('~: 1')", b"Internal", b"convert to Lua failed: the document has no Lua form"),
         ("yaml.decode('a: &x [*x]')", b"Internal", b"convert to Lua failed: the document has no Lua form"),
-        ("yaml.encode({1, x = 2})", b"Internal", b"encode failed: mixed-key table"),
+        (
+            "(function() local t = {} t.t = t return yaml.encode(t) end)()",
+            b"Internal",
+            b"encode failed: tables nested",
+        ),
     ],
 )
 def test_yaml_errors(sb: Sandbox, call: str, kind: bytes, message: bytes) -> None:

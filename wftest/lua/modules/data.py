@@ -735,6 +735,9 @@ class _YamlDumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+_YamlDumper.add_representer(str, lambda dumper, value: _yaml_str(dumper, value))
+
+
 def _natural_before(a: str, b: str) -> int:
     """yaml.v3's key order: letters after other characters, digit runs compared as numbers."""
     for i, (x, y) in enumerate(zip(a, b, strict=False)):
@@ -817,6 +820,44 @@ _YamlLoader.add_implicit_resolver(
 )
 
 
+_GO_DEPTH = 200
+
+
+def _go_value(v: Any, depth: int = 0) -> Any:
+    """A Lua value as Wippy's value.ToGoAny makes it for yaml.encode: a table with an array part is a
+    list of its items 1..#t (other keys dropped), any other table (the empty one too) a map with its keys
+    as strings; integers stay integers, floats floats."""
+    if isinstance(v, bytes):
+        return bytes_to_text(v)
+    if v is None or isinstance(v, (bool, int, float)):
+        return v
+    if lua_type(v) != "table":
+        raise EncodeError(f"cannot encode a {lua_type(v)}")
+    if depth >= _GO_DEPTH:
+        raise EncodeError(f"tables nested deeper than {_GO_DEPTH} levels (a cycle?)")
+    n = len(v)
+    if n:
+        return [_go_value(v[i], depth + 1) for i in range(1, n + 1)]
+    return {_go_key(k): _go_value(x, depth + 1) for k, x in v.items()}
+
+
+def _go_key(k: Any) -> str:
+    if isinstance(k, bytes):
+        return bytes_to_text(k)
+    if isinstance(k, bool):
+        return "true" if k else "false"
+    if isinstance(k, float):
+        return format(k, ".14g")
+    if isinstance(k, int):
+        return str(k)
+    raise EncodeError(f"cannot encode a {lua_type(k)} key")
+
+
+def _yaml_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    """Multi-line strings as literal blocks, as yaml.v3 writes them."""
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
 def open_yaml(sb: Sandbox) -> Any:
     """yaml.encode(table, options)/decode(text) with Wippy's error kinds and wording."""
 
@@ -838,7 +879,7 @@ def open_yaml(sb: Sandbox) -> Any:
             return fail(sb, INVALID, "table expected")
         field_order, sort_unordered, styled = options_of(opts)
         try:
-            plain = _yaml_ready(sb.values.to_python(value))
+            plain = _yaml_ready(_go_value(value))
         except EncodeError as exc:
             return fail(sb, INTERNAL, f"encode failed: {exc}")
         text = yaml.dump(
