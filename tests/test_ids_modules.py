@@ -696,7 +696,19 @@ def test_jwt_encode_of_an_unexportable_payload_is_internal(sb: Sandbox) -> None:
     assert run(
         sb,
         "local t = {} t.t = t local v, err = crypto.jwt.encode(t, 'k') return v, err:kind(), err:message()",
-    ) == (None, b"Internal", b"sign token: payload cannot be encoded: cycle detected")
+    ) == (
+        None,
+        b"Internal",
+        b"sign token: payload cannot be encoded: tables nested deeper than 200 levels (a cycle?)",
+    )
+
+
+def test_jwt_encode_reads_the_payload_as_wippy_does(sb: Sandbox) -> None:
+    # ToGoAny: a table with an array part is a list, so it is not a payload; its other keys are dropped.
+    assert err_of(sb, "crypto.jwt.encode({1, x = 2}, 'k')") == (
+        b"Invalid",
+        b"failed to convert payload to map",
+    )
 
 
 @pytest.mark.parametrize(

@@ -823,10 +823,10 @@ _YamlLoader.add_implicit_resolver(
 _GO_DEPTH = 200
 
 
-def _go_value(v: Any, depth: int = 0) -> Any:
-    """A Lua value as Wippy's value.ToGoAny makes it for yaml.encode: a table with an array part is a
-    list of its items 1..#t (other keys dropped), any other table (the empty one too) a map with its keys
-    as strings; integers stay integers, floats floats."""
+def go_value(v: Any, depth: int = 0) -> Any:
+    """A Lua value as Wippy's value.ToGoAny makes it (yaml.encode, jwt payloads): a table with an array
+    part is a list of its items 1..#t (other keys dropped), any other table (the empty one too) a map
+    with its keys as strings; integers stay integers, floats floats."""
     if isinstance(v, bytes):
         return bytes_to_text(v)
     if v is None or isinstance(v, (bool, int, float)):
@@ -837,8 +837,8 @@ def _go_value(v: Any, depth: int = 0) -> Any:
         raise EncodeError(f"tables nested deeper than {_GO_DEPTH} levels (a cycle?)")
     n = len(v)
     if n:
-        return [_go_value(v[i], depth + 1) for i in range(1, n + 1)]
-    return {_go_key(k): _go_value(x, depth + 1) for k, x in v.items()}
+        return [go_value(v[i], depth + 1) for i in range(1, n + 1)]
+    return {_go_key(k): go_value(x, depth + 1) for k, x in v.items()}
 
 
 def _go_key(k: Any) -> str:
@@ -879,7 +879,7 @@ def open_yaml(sb: Sandbox) -> Any:
             return fail(sb, INVALID, "table expected")
         field_order, sort_unordered, styled = options_of(opts)
         try:
-            plain = _yaml_ready(_go_value(value))
+            plain = _yaml_ready(go_value(value))
         except EncodeError as exc:
             return fail(sb, INTERNAL, f"encode failed: {exc}")
         text = yaml.dump(

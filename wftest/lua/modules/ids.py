@@ -32,6 +32,7 @@ from wftest.lua.modules.data import (
     check_string,
     check_table,
     fail,
+    go_value,
     lua_arguments,
     module,
     optional_string,
@@ -428,17 +429,15 @@ def _jwt(sb: Sandbox) -> Any:
         name = _text(optional_string(alg, 3, "encode") or b"HS256")
         method = name if name in JWT_ALGORITHMS or name == RS256 else "HS256"
         try:
-            claims = sb.values.to_python(payload)
+            claims = go_value(payload)
         except EncodeError as exc:
             return fail(sb, INTERNAL, f"sign token: payload cannot be encoded: {exc}")
-        claims = {} if claims == [] else claims
         if not isinstance(claims, dict):
             return fail(sb, INVALID, "failed to convert payload to map")
         header: dict[str, Any] = {"alg": method, "typ": "JWT"}
         extra = claims.get("_header")
-        if isinstance(extra, dict) or extra == []:
-            if isinstance(extra, dict):
-                header.update(extra)
+        if isinstance(extra, dict):
+            header.update(extra)
             del claims["_header"]
         signing_input = b".".join(_b64url(encode_json_python(part).encode()) for part in (header, claims))
         if method == RS256:
