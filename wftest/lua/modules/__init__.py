@@ -66,6 +66,7 @@ _SPECS = [
     ModuleSpec("yaml", DETERMINISTIC, "wftest.lua.modules.data:open_yaml"),
     ModuleSpec("uuid", DETERMINISTIC, "wftest.lua.modules.ids:open_uuid"),
     ModuleSpec("crypto", DETERMINISTIC, "wftest.lua.modules.ids:open_crypto"),
+    ModuleSpec("compress", DETERMINISTIC, "wftest.lua.modules.compress:open_compress"),
     ModuleSpec("ctx", DETERMINISTIC, "wftest.lua.modules.data:open_ctx"),
     ModuleSpec("time", WORKFLOW, "wftest.lua.modules.time:open_time"),
     ModuleSpec("funcs", WORKFLOW, None, _RUNTIME),
@@ -78,7 +79,7 @@ _SPECS = [
     ModuleSpec("channel", PROCESS, None, "it is a global of processes"),
     *(
         ModuleSpec(n, DETERMINISTIC, None, _NOT_BUILT)
-        for n in ("html", "text", "templates", "expr", "compress", "treesitter", "contract")
+        for n in ("html", "text", "templates", "expr", "treesitter", "contract")
     ),
     *(
         ModuleSpec(n, NONDETERMINISTIC, None, _OUTSIDE)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import inspect
 import json
 import re
-import zlib
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from fractions import Fraction
+from functools import cmp_to_key
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -119,42 +120,55 @@ def module(sb: Sandbox, functions: Mapping[str, Any]) -> Any:
 
 
 def open_json(sb: Sandbox) -> Any:
-    """json.encode/decode by the §3.2 rules of `sb.values`; validate/validate_string on a schema subset."""
+    """json.encode/decode by the §3.2 rules of `sb.values`; validate/validate_string on a schema subset.
+
+    Error kinds and wording follow runtime/lua/modules/json (module.go, json.go): bad input is Invalid
+    with Wippy's words, encoder/decoder failures are Internal "encode failed: ..." / "decode failed:
+    ...", and validation answers `false, err(Invalid)`."""
     values = sb.values
 
     def encode(value: Any = None) -> tuple[Any, Any]:
         try:
             return values.encode_json(value), None
         except EncodeError as exc:
-            return fail(sb, INTERNAL, str(exc))
+            return fail(sb, INTERNAL, f"encode failed: {exc}")
 
     def decode(text: Any = None) -> tuple[Any, Any]:
         if not isinstance(text, bytes):
-            return fail(sb, INVALID, f"json.decode: input must be a string, got {lua_type(text)}")
+            return fail(sb, INVALID, "string expected")
         if not text:
-            return fail(sb, INVALID, "json.decode: input is empty")
+            return fail(sb, INVALID, "empty string is not valid JSON")
         try:
             return values.decode_json(text), None
         except DecodeError as exc:
-            return fail(sb, INTERNAL, str(exc))
+            return fail(sb, INTERNAL, f"decode failed: {exc}")
+
+    def refused(message: str) -> tuple[bool, Any]:
+        return False, sb.error(INVALID, message, retryable=False)
+
+    def checked(schema: Any, data: Callable[[], Any]) -> tuple[Any, Any]:
+        try:
+            compiled = _lua_schema(sb, schema)
+        except SchemaError as exc:
+            return refused(str(exc))
+        try:
+            return _validate(compiled, data())
+        except ValidationError as exc:
+            return refused(f"validation failed: {exc}")
 
     def validate(schema: Any = None, data: Any = None) -> tuple[Any, Any]:
-        try:
-            return _validate(_lua_schema(sb, schema), _from_lua(sb, data, "data"))
-        except SchemaError as exc:
-            return False, sb.error(INVALID, f"invalid schema: {exc}", retryable=False)
-        except ValidationError as exc:
-            return False, sb.error(INVALID, f"validation failed: {exc}", retryable=False)
+        if schema is None:
+            return refused("schema is required")
+        if data is None:
+            return refused("data is required")
+        return checked(schema, lambda: _from_lua(sb, data, "data"))
 
     def validate_string(schema: Any = None, text: Any = None) -> tuple[Any, Any]:
-        try:
-            if not isinstance(text, bytes):
-                raise ValidationError(f"the JSON text must be a string, got {lua_type(text)}")
-            return _validate(_lua_schema(sb, schema), parse_json(text, ValidationError))
-        except SchemaError as exc:
-            return False, sb.error(INVALID, f"invalid schema: {exc}", retryable=False)
-        except ValidationError as exc:
-            return False, sb.error(INVALID, f"validation failed: {exc}", retryable=False)
+        if schema is None:
+            return refused("schema is required")
+        if not isinstance(text, bytes):
+            return refused("data must be a JSON string")
+        return checked(schema, lambda: parse_json(text, ValidationError))
 
     return module(
         sb, {"encode": encode, "decode": decode, "validate": validate, "validate_string": validate_string}
@@ -185,17 +199,27 @@ def _from_lua(sb: Sandbox, v: Any, what: str) -> Any:
     try:
         return _mark_empty(sb.values.to_python(v))
     except EncodeError as exc:
-        raise (SchemaError if what == "schema" else ValidationError)(
-            f"the {what} cannot be exported: {exc}"
-        ) from None
+        if what == "schema":
+            raise SchemaError(f"schema error: {exc}") from None
+        raise ValidationError(f"the {what} cannot be exported: {exc}") from None
 
 
 def _lua_schema(sb: Sandbox, schema: Any) -> Callable[[Any, str, list[str]], None]:
+    """The schema compiled; SchemaError with Wippy's prefix ("schema error" for a schema that cannot be
+    read, "compile schema" for one that is not a usable JSON Schema)."""
     if isinstance(schema, bytes):
-        return compile_schema(parse_json(schema, SchemaError))
-    if lua_type(schema) != "table":
-        raise SchemaError(f"the schema must be a table or a JSON string, got {lua_type(schema)}")
-    return compile_schema(_from_lua(sb, schema, "schema"))
+        try:
+            document = parse_json(schema, SchemaError)
+        except SchemaError as exc:
+            raise SchemaError(f"compile schema: {exc}") from None
+    elif lua_type(schema) == "table":
+        document = _from_lua(sb, schema, "schema")
+    else:
+        raise SchemaError("schema error: schema must be a string or table")
+    try:
+        return compile_schema(document)
+    except SchemaError as exc:
+        raise SchemaError(f"compile schema: {exc}") from None
 
 
 # -- a JSON Schema subset --------------------------------------------------------------------------
@@ -609,85 +633,277 @@ _KEYWORDS: dict[str, Callable[[Any, dict[str, Any], str], Validator]] = {
 
 
 def open_base64(sb: Sandbox) -> Any:
-    """base64.encode/decode; a non-string input or bad data is `nil, err(Invalid)` (per the docs)."""
+    """base64.encode/decode as runtime/lua/modules/base64/module.go: one value on success, `nil, err`
+    (Invalid) for a non-string or bad data."""
 
-    def encode(data: Any = None) -> tuple[Any, Any]:
+    def encode(data: Any = None) -> Any:
         if not isinstance(data, bytes):
-            return fail(sb, INVALID, f"base64.encode: input must be a string, got {lua_type(data)}")
-        return base64.b64encode(data), None
+            return fail(sb, INVALID, "string expected")
+        return base64.b64encode(data)
 
-    def decode(data: Any = None) -> tuple[Any, Any]:
+    def decode(data: Any = None) -> Any:
         if not isinstance(data, bytes):
-            return fail(sb, INVALID, f"base64.decode: input must be a string, got {lua_type(data)}")
+            return fail(sb, INVALID, "string expected")
         try:
-            return base64.b64decode(data.replace(b"\r", b"").replace(b"\n", b""), validate=True), None
+            return base64.b64decode(data.replace(b"\r", b"").replace(b"\n", b""), validate=True)
         except binascii.Error as exc:
-            return fail(sb, INVALID, f"base64.decode: illegal base64 data: {exc}")
+            return fail(sb, INVALID, f"decode failed: illegal base64 data: {exc}")
 
     return module(sb, {"encode": encode, "decode": decode})
 
 
 # ---------------------------------------------------------------------------------------------------
-# hash: digests as lowercase hex; FNV-1a (32/64-bit) and CRC-32 (IEEE) as zero-padded hex
+# hash (runtime/lua/modules/hash/module.go): digests as lowercase hex, or the raw bytes when the flag
+# is truthy; FNV-1 (not 1a, as Go's fnv.New32/New64) as a Lua float; HMACs take (data, secret).
+# A non-string argument is `nil, err(Invalid)`, not a raised error.
 
 
-def _fnv1a(data: bytes, basis: int, prime: int, bits: int) -> int:
+def _fnv1(data: bytes, basis: int, prime: int, bits: int) -> int:
     mask = (1 << bits) - 1
     h = basis
     for byte in data:
-        h = ((h ^ byte) * prime) & mask
+        h = ((h * prime) & mask) ^ byte
     return h
 
 
-_HASHES: dict[str, Callable[[bytes], str]] = {
-    "md5": lambda d: hashlib.md5(d, usedforsecurity=False).hexdigest(),
-    "sha1": lambda d: hashlib.sha1(d, usedforsecurity=False).hexdigest(),
-    "sha256": lambda d: hashlib.sha256(d).hexdigest(),
-    "sha512": lambda d: hashlib.sha512(d).hexdigest(),
-    "fnv32": lambda d: f"{_fnv1a(d, 0x811C9DC5, 0x01000193, 32):08x}",
-    "fnv64": lambda d: f"{_fnv1a(d, 0xCBF29CE484222325, 0x100000001B3, 64):016x}",
-    "crc32": lambda d: f"{zlib.crc32(d):08x}",
+_DIGESTS: dict[str, Callable[[], Any]] = {
+    "md5": lambda: hashlib.md5(usedforsecurity=False),
+    "sha1": lambda: hashlib.sha1(usedforsecurity=False),
+    "sha256": hashlib.sha256,
+    "sha512": hashlib.sha512,
+}
+_FNV: dict[str, tuple[int, int, int]] = {
+    "fnv32": (0x811C9DC5, 0x01000193, 32),
+    "fnv64": (0xCBF29CE484222325, 0x100000001B3, 64),
 }
 
 
-def open_hash(sb: Sandbox) -> Any:
-    """One function per entry of _HASHES; a non-string argument raises."""
+def _truthy(v: Any) -> bool:
+    return v is not None and v is not False
 
-    def hasher(name: str, digest: Callable[[bytes], str]) -> Callable[..., str]:
-        def run(data: Any = None) -> str:
-            return digest(check_string(data, 1, name))
+
+def open_hash(sb: Sandbox) -> Any:
+    """md5/sha1/sha256/sha512(data, raw), fnv32/fnv64(data), hmac_<digest>(data, secret, raw)."""
+
+    def digest(name: str) -> Callable[..., tuple[Any, Any]]:
+        def run(data: Any = None, raw: Any = None) -> tuple[Any, Any]:
+            if not isinstance(data, bytes):
+                return fail(sb, INVALID, "data must be a string")
+            h = _DIGESTS[name]()
+            h.update(data)
+            return (h.digest() if _truthy(raw) else h.hexdigest()), None
 
         return run
 
-    return module(sb, {name: hasher(name, digest) for name, digest in _HASHES.items()})
+    def fnv(name: str) -> Callable[..., tuple[Any, Any]]:
+        basis, prime, bits = _FNV[name]
+
+        def run(data: Any = None) -> tuple[Any, Any]:
+            if not isinstance(data, bytes):
+                return fail(sb, INVALID, "data must be a string")
+            # Wippy hands the unsigned sum to Lua as a float64 (fnv64 rounds, as Go's conversion does).
+            return float(_fnv1(data, basis, prime, bits)), None
+
+        return run
+
+    def mac(name: str) -> Callable[..., tuple[Any, Any]]:
+        def run(data: Any = None, secret: Any = None, raw: Any = None) -> tuple[Any, Any]:
+            if not isinstance(data, bytes):
+                return fail(sb, INVALID, "data must be a string")
+            if not isinstance(secret, bytes):
+                return fail(sb, INVALID, "secret must be a string")
+            h = hmac.new(secret, data, name)
+            return (h.digest() if _truthy(raw) else h.hexdigest()), None
+
+        return run
+
+    functions: dict[str, Any] = {name: digest(name) for name in _DIGESTS}
+    functions.update({name: fnv(name) for name in _FNV})
+    functions.update({f"hmac_{name}": mac(name) for name in ("sha256", "sha512", "sha1", "md5")})
+    return module(sb, functions)
 
 
 # ---------------------------------------------------------------------------------------------------
-# yaml: PyYAML safe_load / safe_dump with sorted keys
+# yaml (runtime/lua/modules/yaml/module.go): PyYAML, laid out as Go's yaml.v3 lays it out (keys in its
+# natural order, 4-space indent, or 2 with options; sequences indented under their key).
+
+
+class _YamlDumper(yaml.SafeDumper):
+    """SafeDumper that indents a sequence under its mapping key, as yaml.v3 does."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+_YamlDumper.add_representer(str, lambda dumper, value: _yaml_str(dumper, value))
+
+
+def _natural_before(a: str, b: str) -> int:
+    """yaml.v3's key order: letters after other characters, digit runs compared as numbers."""
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x == y:
+            continue
+        if x.isalpha() and y.isalpha():
+            return -1 if x < y else 1
+        if x.isalpha() or y.isalpha():
+            return 1 if x.isalpha() else -1
+        if x.isdigit() or y.isdigit():
+            leading = (x == "0" or y == "0") and any(c != "0" for c in _digits_before(a, i))
+            xa, xn = _digit_run(a, i, leading)
+            yb, yn = _digit_run(b, i, leading)
+            if xn != yn:
+                return -1 if xn < yn else 1
+            if xa != yb:
+                return -1 if xa < yb else 1
+        return -1 if x < y else 1
+    return (len(a) > len(b)) - (len(a) < len(b))
+
+
+def _digits_before(s: str, i: int) -> str:
+    j = i
+    while j > 0 and s[j - 1].isdigit():
+        j -= 1
+    return s[j:i]
+
+
+def _digit_run(s: str, i: int, leading: bool) -> tuple[int, int]:
+    """Where the digit run at `i` ends and its value (1 first when a non-zero digit precedes it)."""
+    n = 1 if leading else 0
+    j = i
+    while j < len(s) and s[j].isdigit():
+        n = n * 10 + int(s[j])
+        j += 1
+    return j, n
+
+
+def _yaml_ordered(v: Any, field_order: list[str], sort_unordered: bool) -> Any:
+    """Mappings in yaml.v3's key order; with options, `field_order` keys first, the rest sorted when
+    `sort_unordered` (plain string order) or left in yaml.v3's order."""
+    if isinstance(v, list):
+        return [_yaml_ordered(x, field_order, sort_unordered) for x in v]
+    if not isinstance(v, dict):
+        return v
+    keys = sorted(v, key=cmp_to_key(_natural_before))
+    rank = {name: i for i, name in enumerate(field_order)}
+    listed = sorted((k for k in keys if k in rank), key=rank.__getitem__)
+    rest = [k for k in keys if k not in rank]
+    if sort_unordered:
+        rest.sort()
+    return {k: _yaml_ordered(v[k], field_order, sort_unordered) for k in [*listed, *rest]}
+
+
+_BOOL, _INT, _FLOAT, _TIMESTAMP = (f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "timestamp"))
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """SafeLoader reading plain scalars as yaml.v3 does into Go's `any`: only true/false are booleans,
+    timestamps stay the strings they are written as, and there are no base-60 numbers."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in found if tag not in (_BOOL, _INT, _FLOAT, _TIMESTAMP)]
+    for first, found in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_YamlLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_YamlLoader.add_implicit_resolver(
+    _INT,
+    re.compile(r"^[-+]?(?:0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|0|[1-9][0-9_]*)$"),
+    list("-+0123456789"),
+)
+_YamlLoader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+_GO_DEPTH = 200
+
+
+def go_value(v: Any, depth: int = 0) -> Any:
+    """A Lua value as Wippy's value.ToGoAny makes it (yaml.encode, jwt payloads): a table with an array
+    part is a list of its items 1..#t (other keys dropped), any other table (the empty one too) a map
+    with its keys as strings; integers stay integers, floats floats."""
+    if isinstance(v, bytes):
+        return bytes_to_text(v)
+    if v is None or isinstance(v, (bool, int, float)):
+        return v
+    if lua_type(v) != "table":
+        raise EncodeError(f"cannot encode a {lua_type(v)}")
+    if depth >= _GO_DEPTH:
+        raise EncodeError(f"tables nested deeper than {_GO_DEPTH} levels (a cycle?)")
+    n = len(v)
+    if n:
+        return [go_value(v[i], depth + 1) for i in range(1, n + 1)]
+    return {_go_key(k): go_value(x, depth + 1) for k, x in v.items()}
+
+
+def _go_key(k: Any) -> str:
+    if isinstance(k, bytes):
+        return bytes_to_text(k)
+    if isinstance(k, bool):
+        return "true" if k else "false"
+    if isinstance(k, float):
+        return format(k, ".14g")
+    if isinstance(k, int):
+        return str(k)
+    raise EncodeError(f"cannot encode a {lua_type(k)} key")
+
+
+def _yaml_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    """Multi-line strings as literal blocks, as yaml.v3 writes them."""
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
 
 
 def open_yaml(sb: Sandbox) -> Any:
-    """yaml.encode/decode with json's error kinds: bad input Invalid, unusable documents Internal."""
+    """yaml.encode(table, options)/decode(text) with Wippy's error kinds and wording."""
 
-    def encode(value: Any = None) -> tuple[Any, Any]:
+    def options_of(opts: Any) -> tuple[list[str], bool, bool]:
+        if lua_type(opts) != "table":
+            return [], False, False
+        unordered = opts[b"sort_unordered"]
+        order = opts[b"field_order"]
+        names: list[str] = []
+        if lua_type(order) == "table":
+            names = [
+                bytes_to_text(x) for x in (order[i] for i in range(1, len(order) + 1)) if isinstance(x, bytes)
+            ]
+        sort_unordered = unordered is True
+        return names, sort_unordered, bool(names) or sort_unordered
+
+    def encode(value: Any = None, opts: Any = None) -> tuple[Any, Any]:
+        if lua_type(value) != "table":
+            return fail(sb, INVALID, "table expected")
+        field_order, sort_unordered, styled = options_of(opts)
         try:
-            plain = _yaml_ready(sb.values.to_python(value))
+            plain = _yaml_ready(go_value(value))
         except EncodeError as exc:
-            return fail(sb, INTERNAL, f"yaml.encode: {exc}")
-        text = yaml.safe_dump(plain, sort_keys=True, allow_unicode=True, default_flow_style=False)
+            return fail(sb, INTERNAL, f"encode failed: {exc}")
+        text = yaml.dump(
+            _yaml_ordered(plain, field_order, sort_unordered),
+            Dumper=_YamlDumper,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+            indent=2 if styled else 4,
+            width=1 << 30,
+        )
         return text.removesuffix("...\n"), None
 
     def decode(text: Any = None) -> tuple[Any, Any]:
         if not isinstance(text, bytes):
-            return fail(sb, INVALID, f"yaml.decode: input must be a string, got {lua_type(text)}")
+            return fail(sb, INVALID, "string expected")
         if not text:
-            return fail(sb, INVALID, "yaml.decode: input is empty")
+            return fail(sb, INVALID, "input cannot be empty")
         try:
-            return sb.values.to_lua(_from_yaml(yaml.safe_load(text))), None
+            return sb.values.to_lua(_from_yaml(yaml.load(text, Loader=_YamlLoader))), None
         except yaml.YAMLError as exc:
-            return fail(sb, INTERNAL, f"yaml.decode: {exc}")
+            return fail(sb, INTERNAL, f"decode failed: {exc}")
         except (EncodeError, RecursionError) as exc:
-            return fail(sb, INTERNAL, f"yaml.decode: the document has no Lua form: {exc}")
+            return fail(sb, INTERNAL, f"convert to Lua failed: the document has no Lua form: {exc}")
 
     return module(sb, {"encode": encode, "decode": decode})
 
