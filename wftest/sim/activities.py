@@ -114,6 +114,11 @@ class UnmockedActivityError(UserError):
     """A strict world met an activity call that no mock and no Lua function entry serves."""
 
 
+class ActivityDoesNotLoad(UserError):
+    """A strict world called an activity whose Lua entry does not load (no such method, a bad import):
+    a mistake in the app, which fails the test rather than reading as the activity's own failure."""
+
+
 class ActivityNeedsMock(UserError):
     """A strict world ran an activity's Lua, and it needed a module wftest does not provide: a limit of
     the test environment, not a failure of the app, so it fails the test rather than the activity."""
@@ -149,6 +154,15 @@ class ActivityRunner:
         self.rng = rng
         self.strict = strict
         self.calls: list[ServedCall] = []
+
+    def advice(self, activity_type: str) -> str:
+        """What to do about an activity that keeps failing: a did-you-mean when nothing serves it."""
+        served = activity_type in self.mocks or isinstance(self.app.entries.get(activity_type), LuaEntry)
+        if not served:
+            close = difflib.get_close_matches(activity_type, self.known_activity_ids(), n=1, cutoff=0.85)
+            if close:
+                return f"No entry or mock is called '{activity_type}': did you mean '{close[0]}'?"
+        return "Set activity.retry_policy.maximum_attempts, or mock the activity."
 
     def known_activity_ids(self) -> list[str]:
         ids = {e.id for e in self.app.activities()} | set(self.mocks)
@@ -187,14 +201,14 @@ class ActivityRunner:
         )
         if self.strict:
             close = difflib.get_close_matches(activity_type, self.known_activity_ids(), n=1, cutoff=0.85)
-            advice = (
+            hint = (
                 f"did you mean '{close[0]}'?"
                 if close
                 else f"if it lives outside this app, mock it (wippy.mock({activity_type!r}).returns(...))."
             )
             raise UnmockedActivityError(
                 f"workflow {info.workflow_id} called activity '{activity_type}', which has no mock and no "
-                f"function entry in the app; {advice} Activities the app has: {known}"
+                f"function entry in the app; {hint} Activities the app has: {known}"
             )
         return Attempt(error=ErrorInfo("NotFound", message, True, None, None, None))
 
@@ -269,6 +283,8 @@ class ActivityRunner:
                 logs=tuple(sb.logs),
             )
         except (LoadError, NoHostError) as exc:
+            if self.strict and isinstance(exc, LoadError):
+                raise ActivityDoesNotLoad(f"activity '{entry.id}' cannot run: {exc}") from None
             return Attempt(
                 error=ErrorInfo("Internal", str(exc), False, None, None, None), logs=tuple(sb.logs)
             )

@@ -140,8 +140,8 @@ class ActivityTasks:
                 raise SimulationError(
                     f"activity {c.activity_type} (id {c.activity_id}) of workflow {wf.info.workflow_id} "
                     f"failed {state.attempt} times and its retry policy allows more; the world stops at "
-                    f"{self.attempt_cap} attempts. Last error: {error.kind}: {error.message}. Set "
-                    "activity.retry_policy.maximum_attempts, or mock the activity."
+                    f"{self.attempt_cap} attempts. Last error: {error.kind}: {error.message}. "
+                    + self.runner.advice(c.activity_type)
                 )
             state.attempt += 1
             state.last_failure = failure
