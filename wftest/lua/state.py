@@ -188,7 +188,7 @@ class StatePool:
     def give_back(self, state: LuaState) -> None:
         """Keep a released state for a later acquire; states that are busy, not reusable or holding much
         memory are dropped."""
-        if state.busy or not state.reusable:
+        if state.busy or not state.reusable or len(self._idle) >= self.size:
             return
         state.collect()  # frees what earlier sandboxes left, Python object handles included
         if state.memory_used() > REUSE_MEMORY_LIMIT:
