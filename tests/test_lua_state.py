@@ -268,6 +268,34 @@ def test_the_pool_matches_memory_limits_and_drops_big_states() -> None:
     del keep
 
 
+
+def test_a_python_object_handed_to_lua_again_stays_itself() -> None:
+    """A dead handle's slot in lupa's table of Python object handles, cleared by a collection cycle whose
+    finalizers have not run yet, must not go to another object (lupa would then hand that other object
+    to Lua in place of the first one: a workflow's section loader once became a host function)."""
+    state = LuaState(SandboxOptions().memory_limit, reusable=True)
+    pristine = state.lua.globals()  # no sandbox yet: the state's own globals, with the full library
+    collect = pristine[b"collectgarbage"]
+    handles = pristine[b"debug"][b"getregistry"]()[b"LUPA_PYTHON_REFERENCES_TABLE"]
+
+    def first() -> None: ...
+
+    holder = state.lua.table_from({b"f": first})
+    slot = max(k for k, v in handles.items() if v is first)
+    del holder  # the handle's last owner in Lua
+    collect(b"stop")
+    try:
+        cycles = 0
+        while handles[slot] is first and cycles < 2:  # until a cycle clears it (or two cycles did not)
+            cycles += collect(b"step", 0)
+        newcomers = []
+        while handles[slot] is None and len(newcomers) < 1000:  # new objects take free slots
+            newcomers.append(state.lua.table_from({b"f": lambda: None}))
+        assert state.lua.table_from({b"f": first})[b"f"] is first
+    finally:
+        collect(b"restart")
+
+
 # -- replays --------------------------------------------------------------------------------------
 
 VANDAL_FLOW = """

@@ -34,12 +34,43 @@ _NEXT_ID = itertools.count()
 _PRISTINE_SIZES: list[tuple[int, ...]] = []  # field counts of a fresh state's tables (same in every state)
 # A state holding more than this after its sandbox is released is dropped instead of reused.
 REUSE_MEMORY_LIMIT = 8 * 1024 * 1024
+_LUPA_HANDLES = b"LUPA_PYTHON_REFERENCES_TABLE"  # lupa's registry table of Python object handles
 POOL_SIZE = 4
 
 
 @lru_cache(maxsize=1)
 def _boot_bytecode() -> bytes:
     return bytecode(_BOOT.read_bytes(), "=state.lua")
+
+
+def _hold_python_handles(lua: Any) -> Any:
+    """Keep the state's Lua handles on Python objects alive; a function that frees the dead ones.
+
+    lupa finds the handle of a Python object it hands to Lua again through a weak table filled by
+    `luaL_ref`. A collection cycle clears a dead handle's entry there before it runs the handle's
+    finalizer, which only then forgets the handle (by the object's address) and frees the slot. In
+    between, `luaL_ref` can give the cleared slot to another object's handle: handing the first object
+    to Lua again then yields the other one, and the late finalizer frees a slot that is in use. A state
+    that hosts sandbox after sandbox drops and hands out the same objects (the bundled code fetchers, the
+    workflow section loader) again and again, so it met this: a section loader came back as a host
+    function. So the table is strong, and weak only during a full collection (which clears entries and
+    runs every finalizer before any Python object can be handed to Lua again)."""
+    pristine = lua.globals()
+    handles = pristine[b"debug"][b"getregistry"]()[_LUPA_HANDLES]
+    weak = pristine[b"getmetatable"](handles)
+    if pristine[b"type"](handles) != b"table" or weak is None:
+        raise InternalError("wftest: this lupa build keeps no weak table of Python object handles")
+    set_metatable = pristine[b"setmetatable"]
+    set_metatable(handles, None)
+
+    def collect() -> None:
+        set_metatable(handles, weak)
+        try:
+            lua.gccollect()
+        finally:
+            set_metatable(handles, None)
+
+    return collect
 
 
 class StateBusy(InternalError):
@@ -60,6 +91,7 @@ class LuaState:
         self.reusable = reusable
         self.own_globals = own_globals
         self.lua = engine.new_runtime(memory_limit)
+        self.collect = _hold_python_handles(self.lua)
         self._loaded: set[int] = set()  # ids of the chunks a reusable state has kept
         self.busy = False
         self.sandboxes = 0  # how many sandboxes it has hosted
@@ -156,7 +188,10 @@ class StatePool:
     def give_back(self, state: LuaState) -> None:
         """Keep a released state for a later acquire; states that are busy, not reusable or holding much
         memory are dropped."""
-        if state.busy or not state.reusable or state.memory_used() > REUSE_MEMORY_LIMIT:
+        if state.busy or not state.reusable or len(self._idle) >= self.size:
+            return
+        state.collect()  # frees what earlier sandboxes left, Python object handles included
+        if state.memory_used() > REUSE_MEMORY_LIMIT:
             return
         with self._lock:
             if len(self._idle) < self.size:
