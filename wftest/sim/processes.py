@@ -229,9 +229,15 @@ class ProcessTable:
         parsed = parse_pid(pid)
         run = self.world.find_run(parsed[2]) if parsed is not None else None
         if run is None or run.closed:
-            return ErrorInfo("NotFound", f"process not found: {pid}", False)
+            if parsed is not None and self._is_process_host(parsed[1]):
+                return ErrorInfo("NotFound", f"process not found: {pid}", False)
+            return ErrorInfo("NotFound", f"could not resolve '{dest}' as PID or registered name", False)
         self.world.signal(run, topic, *values, sender=sender)
         return None
+
+    def _is_process_host(self, host: str) -> bool:
+        entry = self.world.app.entries.get(host)
+        return host == TEST_HOST or (entry is not None and entry.kind == PROCESS_HOST)
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -646,8 +652,8 @@ class PlainProcess:
             what = f"a {kind} entry" if kind else "not an entry of this app"
             return self._reply_error(
                 task,
-                "NotFound",
-                f"host not found: '{host_id}' is {what} (processes run on process.host entries, "
+                "Invalid",
+                f"host '{host_id}' is {what} (processes run on process.host entries, "
                 "workflows on temporal.worker entries)",
             )
         return self._start_workflow(task, t, wait=wait)
@@ -916,5 +922,6 @@ _HANDLERS: dict[str, Callable[[PlainProcess, int, Any], bool]] = {
 def unknown_process_entry(world: World, entry_id: str) -> SimulationError:
     known = ", ".join(e.id for e in world.app.entries.values() if runnable_kind(e.kind)) or "none"
     return SimulationError(
-        f"'{entry_id}' is not a process.lua or function.lua entry of this app (such entries: {known})"
+        f"'{entry_id}' is not a function or process entry of this app (process.lua and function.lua "
+        f"entries: {known})"
     )
