@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -114,7 +114,7 @@ class Mailbox:
 
 
 def _rfc3339(now_ns: int) -> str:
-    moment = dt.datetime.fromtimestamp(now_ns / 1e9, tz=dt.UTC)
+    moment = dt.datetime.fromtimestamp(now_ns / 1e9, tz=dt.timezone.utc)
     return moment.isoformat().replace("+00:00", "Z")
 
 
@@ -195,12 +195,14 @@ class ProcessTable:
                 "a spawn loop that never lets its processes finish?",
                 False,
             )
-        return self.start(entry, args, host=host_id, context=context, parent=parent, name=name, messages=messages)
+        return self.start(
+            entry, args, host=host_id, context=context, parent=parent, name=name, messages=messages
+        )
 
     def max_processes(self, host_id: str) -> int:
         host = self.world.app.entries.get(host_id)
         config = host.config.get("host") if host is not None else None
-        value = config.get("max_processes") if isinstance(config, dict) or hasattr(config, "get") else None
+        value = config.get("max_processes") if isinstance(config, Mapping) else None
         return int(value) if isinstance(value, int) and value > 0 else DEFAULT_MAX_PROCESSES
 
     # -- addressing ----------------------------------------------------------------------------------
@@ -403,7 +405,9 @@ class PlainProcess:
         if isinstance(result, dict):
             error = result.get("error")
             lua_result = (
-                {"error": self._lua_error(error)} if isinstance(error, ErrorInfo) else {"value": result.get("value")}
+                {"error": self._lua_error(error)}
+                if isinstance(error, ErrorInfo)
+                else {"value": result.get("value")}
             )
             event = {**event, "result": lua_result}
         self.rt.deliver_event(self._event_table(event))
@@ -606,7 +610,9 @@ class PlainProcess:
         if target not in self.world.mocks and isinstance(entry, LuaEntry) and runnable_kind(entry.kind):
             extra = self.sb.values.to_python(t.context) if t.context is not None else None
             context = {**self.context, **(extra if isinstance(extra, dict) else {})}
-            callee = self.table.start(entry, self._args(args), host=TEST_HOST, context=context, parent=self.run.pid)
+            callee = self.table.start(
+                entry, self._args(args), host=TEST_HOST, context=context, parent=self.run.pid
+            )
 
             def finished(run: ProcessRun) -> None:
                 if run.exit_error is not None:

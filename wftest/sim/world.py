@@ -68,7 +68,6 @@ from wftest.worker.execution import (
     UpdateRequest,
     WorkflowExecution,
     WorkflowInfo,
-    parse_pid,
     search_attribute_payloads,
     workflow_identity,
 )
@@ -725,9 +724,18 @@ class World:
 
     # -- plain processes (§2.12) --------------------------------------------------------------------
 
-    def run_process(self, entry_id: str, *args: Any, host: str | None = None) -> ProcessRun:
+    def run_process(
+        self,
+        entry_id: str,
+        *args: Any,
+        host: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        parent: str = "",
+        monitor: bool = False,
+    ) -> ProcessRun:
         """Run a `process.lua` or `function.lua` entry as a plain Wippy process (as a Wippy test runs, or
-        on the `process.host` entry `host`); it goes on as virtual time passes, e.g. with
+        on the `process.host` entry `host`), with `ctx` values `context`; `parent` (a mailbox PID) is its
+        parent and, with `monitor`, hears its EXIT. It goes on as virtual time passes, e.g. with
         `run_until_idle()`."""
         entry = self.app.entries.get(entry_id)
         if not isinstance(entry, LuaEntry) or not runnable_kind(entry.kind):
@@ -739,14 +747,43 @@ class World:
                 raise SimulationError(
                     f"'{host}' is not a process.host entry of this app (process hosts: {hosts})"
                 )
-        process = self.processes.start(entry, args, host=host or "process.host")
+        process = self.processes.start(
+            entry, args, host=host or "process.host", context=dict(context or {}), parent=parent
+        )
+        if monitor and parent:
+            process.monitors[parent] = None
         self._dispatch_due()
         return process.run
+
+    def terminate_process(self, pid: str) -> None:
+        """Kill a plain process now (its links hear LINK_DOWN, its monitors EXIT)."""
+        if self.processes.process(pid) is None:
+            raise SimulationError(f"no running process {pid} in this world")
+        self.processes.terminate(pid)
+        self._dispatch_due()
+
+    def cancel_process(self, pid: str, reason: str = "", sender: str = "") -> None:
+        """Ask a plain process to stop: a CANCEL event on its `process.events()`."""
+        if self.processes.process(pid) is None:
+            raise SimulationError(f"no running process {pid} in this world")
+        self.processes.cancel(pid, sender, reason or None)
+        self._dispatch_due()
+
+    def send(self, dest: str, topic: str, *values: Any, sender: str = "") -> None:
+        """Send a message to a process, mailbox or workflow (PID or registered name) now."""
+        error = self.processes.send(dest, topic, values, sender)
+        if error is not None:
+            raise SimulationError(f"cannot send {topic!r} to {dest}: {error.message}")
+        self._dispatch_due()
 
     def process_waiting(self, pid: str) -> str:
         """Where a plain process's coroutines wait (empty when it is not a running process)."""
         process = self.processes.process(pid)
         return process.proc.waiting() if process is not None else ""
+
+    def processes_waiting(self) -> list[str]:
+        """Where every live plain process waits, one line each (for reports of a blocked test)."""
+        return self.processes.blocked()
 
     def mailbox(self) -> Mailbox:
         """A new PID for test code: give it as a signal's sender, and read what is sent back to it."""
