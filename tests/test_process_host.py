@@ -1,0 +1,247 @@
+"""Plain processes on `process.host` entries, beside the workflows: spawning, messages, events, monitors,
+links, cancel/terminate, the name registry, context, process-backed functions, bad input, and the test
+API's `wippy.spawn`. Each scenario is a driver in fixtures/process_host/drivers.lua.
+
+Behaviour follows Wippy's Go code: runtime/lua/modules/process/module.go (the module, its error kinds and
+messages), runtime/lua/engine/process.go (main's `v, err` return read as a failed exit; LINK_DOWN without
+trap_links ends the process with "linked process failed"; inbox fallback), service/host/host.go (spawn
+by name routes the startup messages to the running process), service/processfunc (functions backed by
+processes), runtime/lua/modules/funcs (futures), and service/temporal/workflow/handler_process.go
+(what workflows may not do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wftest import load_app
+from wftest.sim import SimulationError, World
+from wftest.testing import ProcessBlocked, ProcessFailed, Wippy
+
+APP = load_app(Path(__file__).resolve().parent.parent / "fixtures" / "process_host")
+
+
+def scenario(name: str, *, seed: int = 0) -> tuple[World, Any]:
+    world = World(APP, seed=seed)
+    process = world.run_process(f"app:{name}")
+    world.run_until_idle(limit_ns=3600 * 10**9)
+    assert process.status == "finished", process.failure
+    return world, process.result
+
+
+def test_spawned_process_answers_messages_by_sender() -> None:
+    """module.go send/listen: `{message = true}` gives Message objects whose `from` is the sender."""
+    _, result = scenario("echo_roundtrip")
+    assert result == {"pid": "{wftest@app:processes|0x00002}", "first": "A", "second": "B", "from": True}
+
+
+def test_exit_events_carry_value_or_error_and_dead_pids_are_not_found() -> None:
+    """EXIT `result` holds `value`, or `error` for a raise and for a returned `nil, err`
+    (engine/process.go extractReturnError); a send to a finished process is NotFound."""
+    _, result = scenario("exits")
+    assert result == {
+        "ok": {"kind": "pid.exit", "value": "stopped", "same": True, "at": "number"},
+        "crash": {"kind": "pid.exit", "error": "workers.lua:14: boom", "has_value": False},
+        "returned": {"error": "bad input"},
+        "dead": {"kind": "NotFound", "message": "process not found: {wftest@app:processes|0x00003}"},
+    }
+
+
+def test_links_deliver_link_down_only_on_abnormal_exit_and_not_after_unlink() -> None:
+    """A trapping process gets LINK_DOWN for a linked crash, nothing for a normal exit, nothing after
+    unlink (engine/process.go deliverMessage)."""
+    _, result = scenario("links")
+    assert result == {
+        "first": ["pid.link.down", True],
+        "second": "pid.exit",
+        "third": "pid.exit",
+        "opts": True,
+    }
+
+
+def test_terminate_cascades_to_linked_processes_that_do_not_trap() -> None:
+    """engine/process.go: LINK_DOWN with trap_links off ends the process ("linked process failed");
+    with trap_links on it is an event."""
+    _, result = scenario("terminate_cascade")
+    assert result == {
+        "ok": True,
+        "target": "process terminated",
+        "plain": "linked process failed",
+        "trapping": "pid.link.down",
+    }
+
+
+def test_cancel_delivers_a_cancel_event_with_sender_and_reason() -> None:
+    """module.go cancel(dest, reason): the target sees CANCEL on its events channel."""
+    _, result = scenario("cancel")
+    assert result["kind"] == "pid.exit" and result["ok"] is True
+    assert result["result"] == {
+        "kind": "pid.cancel",
+        "from": "{wftest@process.host|0x00001}",
+        "reason": "shutting down",
+    }
+
+
+def test_registry_register_lookup_send_by_name_and_release_on_exit() -> None:
+    """module.go registryLookup: NotFound "name not registered"; names are released when their
+    process exits; unregister returns whether a name was removed."""
+    _, result = scenario("registry")
+    assert result == {
+        "ok": True,
+        "mine": True,
+        "missing": ["NotFound", "name not registered"],
+        "found": True,
+        "sent": True,
+        "hello": "svc",
+        "exit": "pid.exit",
+        "gone": "NotFound",
+        "to_name": "NotFound",
+        "dropped": True,
+        "dropped_again": False,
+    }
+
+
+def test_context_flows_into_spawned_processes_and_called_functions() -> None:
+    """context.go spawner values and funcs executor context reach `ctx` in the target."""
+    _, result = scenario("context")
+    assert result == {"spawned": {"tenant": "t1", "n": 7}, "called": "k1", "pid": True}
+
+
+def test_process_backed_functions_and_futures() -> None:
+    """funcs.call on function and process entries (multiple args, raised and returned errors); a
+    future's response channel gives a Payload with :data(), then result()/error()/is_complete()."""
+    world, result = scenario("functions")
+    assert result == {
+        "sum": 6,
+        "crash": "workers.lua:14: boom",
+        "returned": "bad input",
+        "before": False,
+        "data": {"slept": "2s"},
+        "ok": True,
+        "result": {"slept": "2s"},
+        "has_error": False,
+        "after": True,
+    }
+    assert world.now_ns - World(APP).now_ns == 2 * 10**9  # the function slept on the virtual clock
+
+
+def test_a_spawn_loop_stops_at_the_hosts_max_processes() -> None:
+    _, result = scenario("spawn_loop")
+    assert result["spawned"] == 3 and result["kind"] == "Unavailable"
+    assert "host 'app:small' is at its limit of 3 processes (host.max_processes)" in result["message"]
+
+
+def test_bad_spawns_and_sends_give_clear_errors() -> None:
+    _, result = scenario("bad_spawns")
+    assert result == {
+        "unknown_host": "Invalid",
+        "not_a_host": "Invalid",
+        "library": [
+            "Invalid",
+            "unsupported entry kind: 'app:a_library' is a library.lua entry; a process host runs "
+            "process.lua and function.lua entries",
+        ],
+        "missing": "NotFound",
+        "dead": "NotFound",
+    }
+
+
+def test_workflows_send_to_processes_and_get_wippys_refusals() -> None:
+    """handler_process.go: a workflow's send to a local PID reaches the process; link/monitor in a
+    workflow context are refused with Wippy's words; EXIT about a workflow carries result.value."""
+    world, result = scenario("with_workflow")
+    assert result == {
+        "topic": "done",
+        "from": True,
+        "data": {"from": "workflow"},
+        "exit": "pid.exit",
+        "value": "notified",
+        "refused": {
+            "link": [
+                "Internal",
+                "process.link not supported in workflow context: "
+                "Temporal doesn't support bidirectional linking",
+            ],
+            "monitor": [
+                "Internal",
+                "process.monitor not supported in workflow context: "
+                "child workflows are automatically monitored",
+            ],
+        },
+    }
+    for run in world.all_runs():
+        world.check_replay(run)
+
+
+def test_spawn_with_a_taken_name_routes_the_messages_to_the_running_process() -> None:
+    """service/host/host.go Run: spawn-or-signal by name."""
+    _, result = scenario("with_message")
+    assert result == {"same": True, "replies": ["FIRST", "SECOND"]}
+
+
+def test_mixed_runs_are_identical_under_the_same_seed() -> None:
+    world1, first = scenario("with_workflow", seed=3)
+    world2, second = scenario("with_workflow", seed=3)
+    assert first == second
+    assert [r.history.SerializeToString() for r in world1.all_runs()] == [
+        r.history.SerializeToString() for r in world2.all_runs()
+    ]
+
+
+def test_run_process_refuses_other_kinds_and_hosts() -> None:
+    world = World(APP)
+    with pytest.raises(SimulationError, match="'app:notify' is not a function or process entry"):
+        world.run_process("app:notify")
+    with pytest.raises(SimulationError, match="'app:worker' is not a process.host entry"):
+        world.run_process("app:echo", host="app:worker")
+
+
+# -- the pytest API ---------------------------------------------------------------------------------
+
+
+def test_wippy_spawn_send_messages_result() -> None:
+    async def body() -> None:
+        wippy = Wippy(APP)
+        echo = wippy.spawn("app:echo", host="app:processes")
+        assert echo.pid.startswith("{wftest@app:processes|")
+        await echo.send("ping", "hi")
+        await wippy.sleep("1s")
+        assert [(m.topic, m.payload) for m in echo.messages] == [("pong", "HI")]
+        wippy.at("5s").send(echo, "stop")
+        assert await echo.result() == "stopped"
+        assert echo.status == "finished"
+        assert [e["kind"] for e in echo.mailbox.events] == ["pid.exit"]
+
+    asyncio.run(body())
+
+
+def test_wippy_spawn_terminate_and_failures() -> None:
+    async def body() -> None:
+        wippy = Wippy(APP)
+        waiter = wippy.spawn("app:forever", host="app:processes")
+        await waiter.terminate()
+        with pytest.raises(ProcessFailed, match="process terminated"):
+            await waiter.result()
+        crash = wippy.spawn("app:crash")
+        with pytest.raises(ProcessFailed, match="boom"):
+            await crash.result()
+        ctx = wippy.spawn("app:ctx_echo", context={"a": "b"})
+        assert await ctx.result() == {"a": "b"}
+
+    asyncio.run(body())
+
+
+def test_a_process_waiting_forever_is_reported_blocked_with_where_it_waits() -> None:
+    async def body() -> None:
+        wippy = Wippy(APP)
+        stuck = wippy.spawn("app:forever", host="app:processes")
+        with pytest.raises(ProcessBlocked) as info:
+            await stuck.result()
+        assert "can never finish" in str(info.value)
+        assert f"process {stuck.pid} (app:forever): main waits on channel receive" in str(info.value)
+
+    asyncio.run(body())
