@@ -177,6 +177,21 @@ def test_workflows_send_to_processes_and_get_wippys_refusals() -> None:
         world.check_replay(run)
 
 
+def test_workflows_send_to_registered_names_and_replay_from_the_marker() -> None:
+    """module.go send resolves a name to a PID; in a workflow the local send is a SideEffect marker
+    (handler_process.go routeToLocalProcess) whose data is that PID, so a replay needs no registry."""
+    world, result = scenario("workflow_to_name")
+    assert result["topic"] == "done" and result["value"] == "notified"
+    assert "could not resolve 'nobody' as PID or registered name" in result["nobody"]
+    runs = world.all_runs()
+    assert len(runs) == 2
+    for run in runs:
+        world.check_replay(run)
+    markers = [e.marker_recorded_event_attributes for e in runs[0].history.events if e.HasField(
+        "marker_recorded_event_attributes")]
+    assert [m.details["data"].payloads[0].data for m in markers] == [b'"{wftest@process.host|0x00001}"']
+
+
 def test_spawn_with_a_taken_name_routes_the_messages_to_the_running_process() -> None:
     """service/host/host.go Run: spawn-or-signal by name."""
     _, result = scenario("with_message")

@@ -82,10 +82,13 @@ DEFAULT_ATTEMPT_CAP = 100
 class _Resolver:
     """Side-effect values from the world's seeded generator; versions are always the newest."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, names: Callable[[str], str | None] = lambda name: None) -> None:
         self.rng = rng
+        self.names = names  # a registered process name -> its PID
 
     def side_effect(self, side_effect_id: int, name: str, args: tuple[Any, ...]) -> Payload:
+        if name == "process.send":  # a workflow sends to a registered name: the PID it stands for
+            return python_to_payload(self.names(str(args[0])))
         return python_to_payload(produce(name, self.rng, args))
 
     def version(self, change_id: str, min_version: int, max_version: int) -> tuple[int, bool]:
@@ -130,7 +133,7 @@ class World:
         self._watchers: dict[str, list[Callable[[WorkflowRun], None]]] = {}
         self._worker_uuid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         self._generated_ids = itertools.count(1)
-        self._resolver = _Resolver(self.rng)
+        self._resolver = _Resolver(self.rng, lambda name: self.processes.names.get(name))
 
     # -- setup -------------------------------------------------------------------------------------
 

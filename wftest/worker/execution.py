@@ -39,7 +39,7 @@ from wftest.lua.modules.time import duration_ns, new_time
 from wftest.lua.process import HostCommand, LuaProcess, StepOutcome
 from wftest.lua.sandbox import LIB, LuaFailure, Sandbox, SandboxOptions, text
 from wftest.lua.state import LuaState
-from wftest.lua.values import EncodeError, encode_json_python, python_to_payload
+from wftest.lua.values import EncodeError, encode_json_python, payload_to_python, python_to_payload
 from wftest.worker.errors import error_info
 from wftest.worker.options import OptionError, activity_options, child_options
 
@@ -742,6 +742,8 @@ class WorkflowExecution:
         local process gets a SideEffect marker; anything that is not a PID is NotFound."""
         dest, topic = text(t.dest), text(t.topic)
         target = parse_pid(dest)
+        if target is None and dest and self._send_to_name(task, t, where, dest):
+            return True
         if target is None:
             self.proc.reply(
                 task,
@@ -798,6 +800,34 @@ class WorkflowExecution:
                 tuple(self.sb.values.to_python(args[i]) for i in range(1, int(args.n) + 1)),
                 self.info.pid,
             )
+        self.proc.reply(task, True, None)
+        return True
+
+    def _send_to_name(self, task: int, t: Any, where: str, name: str) -> bool:
+        """A registered name of a local process: the PID it resolves to is recorded as the data of the
+        send's SideEffect marker, so a replay reads it from the history (the registry is not there). A
+        name that does not resolve records nothing (False)."""
+        assert self._resolver is not None
+        sid = self._side_effects + 1
+        try:
+            payload = self._resolver.side_effect(sid, "process.send", (name,))
+        except WorkflowTaskError:
+            return False  # replay: nothing recorded here, the name did not resolve
+        pid = payload_to_python(payload)
+        if not isinstance(pid, str) or parse_pid(pid) is None:
+            return False
+        self._side_effects = sid
+        self._emit(
+            cmd.RecordMarker,
+            where,
+            marker_name=SIDE_EFFECT_MARKER,
+            details={"side-effect-id": python_to_payload(sid), "data": payload},
+            summary="process.send",
+        )
+        if self.local_send is not None:
+            args = t.args
+            values = tuple(self.sb.values.to_python(args[i]) for i in range(1, int(args.n) + 1))
+            self.local_send(pid, text(t.topic), values, self.info.pid)
         self.proc.reply(task, True, None)
         return True
 
