@@ -466,6 +466,14 @@ class Wippy:
         """A PID of the test's own: pass it as a signal's `sender`; `messages` holds what comes back."""
         return self.world.mailbox()
 
+    async def send(
+        self, dest: ProcessHandle | str, topic: str, *args: Any, sender: Sender = None
+    ) -> None:
+        """Send a message now to a process (handle, PID or registered name), a mailbox or a workflow;
+        with `sender` (a mailbox or PID) the receiver can answer it."""
+        pid = dest.pid if isinstance(dest, ProcessHandle) else dest
+        self.world.send(pid, topic, *args, sender=_pid(sender) or "")
+
     def spawn(
         self, entry: str, *args: Any, host: str | None = None, context: Mapping[str, Any] | None = None
     ) -> ProcessHandle:

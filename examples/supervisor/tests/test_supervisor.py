@@ -18,8 +18,8 @@ async def test_each_submitted_job_runs_as_a_workflow_and_is_reported(wippy: Wipp
     wippy.mock("app:process_job").calls(lambda job, info: job["text"].upper())
     service = await start_service(wippy)
     client = wippy.mailbox()
-    wippy.world.send("jobs", "submit", {"id": "a", "input": {"text": "one"}}, sender=client.pid)
-    wippy.world.send("jobs", "submit", {"id": "b", "input": {"text": "two"}}, sender=client.pid)
+    await wippy.send("jobs", "submit", {"id": "a", "input": {"text": "one"}}, sender=client)
+    await wippy.send("jobs", "submit", {"id": "b", "input": {"text": "two"}}, sender=client)
     await wippy.sleep("1h")
     assert sorted((m.topic, m.payload["id"], m.payload["result"]["output"]) for m in client.messages) == [
         ("done", "a", "ONE"),
@@ -49,7 +49,7 @@ async def test_a_job_that_keeps_failing_is_reported_failed(wippy: Wippy) -> None
     wippy.mock("app:process_job").fails("Unavailable", "scanner broken", retryable=False)
     service = await start_service(wippy)
     client = wippy.mailbox()
-    wippy.world.send("jobs", "submit", {"id": "d", "input": {"text": "x"}}, sender=client.pid)
+    await wippy.send("jobs", "submit", {"id": "d", "input": {"text": "x"}}, sender=client)
     await wippy.sleep("1h")
     [message] = client.messages
     assert message.topic == "failed" and message.payload["id"] == "d"
