@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from wftest.app import LuaEntry
 from wftest.history.failures import ErrorInfo, error_from_failure
-from wftest.lua.compiler import bytecode
+from wftest.lua.compiler import CompileError, bytecode
 from wftest.lua.modules.time import duration_ns, new_time
 from wftest.lua.process import HostCommand, LuaProcess
-from wftest.lua.sandbox import LIB, LuaFailure, Sandbox, SandboxOptions, text
+from wftest.lua.sandbox import LIB, LoadError, LuaFailure, Sandbox, SandboxOptions, text
+from wftest.lua.state import STATES
 from wftest.lua.values import GO_NIL, EncodeError, payload_to_python
 from wftest.sim.activities import ActivityInfo
 from wftest.sim.state import SimulationError, WorkflowRun
@@ -195,9 +196,12 @@ class ProcessTable:
                 "a spawn loop that never lets its processes finish?",
                 False,
             )
-        return self.start(
-            entry, args, host=host_id, context=context, parent=parent, name=name, messages=messages
-        )
+        try:
+            return self.start(
+                entry, args, host=host_id, context=context, parent=parent, name=name, messages=messages
+            )
+        except (LoadError, CompileError, LuaFailure) as exc:
+            return ErrorInfo("Internal", f"spawn failed: {entry_id}: {exc}", False)
 
     def max_processes(self, host_id: str) -> int:
         host = self.world.app.entries.get(host_id)
@@ -338,7 +342,14 @@ class PlainProcess:
             options.memory_limit = world.memory_limit
         if world.instruction_budget is not None:
             options.instruction_budget = world.instruction_budget
-        self.sb = Sandbox(options)
+        self.sb = Sandbox(options, state=STATES.acquire(options.memory_limit))
+        try:
+            self._load(args)
+        except BaseException:
+            self._release()
+            raise
+
+    def _load(self, args: tuple[Any, ...]) -> None:
         self.proc = LuaProcess(self.sb)
         host_table = self.sb.lua.table_from(
             {
@@ -352,8 +363,14 @@ class PlainProcess:
         self._channels: dict[int, int] = {}  # handle -> the channel it fires into
         self._next_handle = 0
         self._watching: set[str] = set()  # workflow PIDs whose close this process hears of (monitor/link)
-        main = self.sb.load_entry(world.app, entry)
+        main = self.sb.load_entry(self.world.app, self.entry)
         self.proc.start(main, *(self.sb.table(a) for a in args))
+
+    def _release(self) -> None:
+        """The Lua state goes back to the shared pool (processes come and go by the thousand)."""
+        state = self.sb.state
+        if self.sb.release():
+            STATES.give_back(state)
 
     # -- plumbing ------------------------------------------------------------------------------------
 
@@ -484,6 +501,7 @@ class PlainProcess:
         for item in self._timers.values():
             item.cancelled = True
         self.proc.kill_all()
+        self._release()
         self.table.closed(self)
         callbacks, self.on_close = self.on_close, []
         for callback in callbacks:
@@ -511,6 +529,8 @@ class PlainProcess:
 
     def _execute(self, host: HostCommand) -> bool:
         """Serve one command; True when the process can run on at once."""
+        if self.run.closed:  # an earlier command of the same step ended this process
+            return False
         t = host.table
         kind = text(t.kind)
         handler = _HANDLERS.get(kind)
