@@ -64,3 +64,32 @@ async def test_the_service_waits_for_work_until_cancelled(wippy: Wippy) -> None:
     assert service.status == "running"
     await service.terminate()
     assert service.status == "failed"
+
+
+async def test_jobs_end_the_same_under_explored_timing_and_worker_crashes(wippy: Wippy) -> None:
+    # Each seed varies how long the activity takes and crashes the worker after workflow tasks (the
+    # workflow resumes from its history); the service's replies must not change. A seed run twice
+    # gives the same histories.
+    histories: dict[int, list[bytes]] = {}
+
+    async def scenario(w: Wippy) -> None:
+        w.mock("app:process_job").takes_between("1s", "4m").calls(lambda job, info: job["text"].upper())
+        service = await start_service(w)
+        client = w.mailbox()
+        for job_id in ("a", "b", "c"):
+            await w.send("jobs", "submit", {"id": job_id, "input": {"text": job_id}}, sender=client)
+        await w.sleep("2h")
+        assert sorted((m.topic, m.payload["id"]) for m in client.messages) == [
+            ("done", "a"), ("done", "b"), ("done", "c"),
+        ]
+        await service.cancel()
+        assert (await service.result())["done"] == 3
+        runs = w.world.all_runs()
+        histories.setdefault(len(histories), [r.history.SerializeToString() for r in runs])
+
+    report = await wippy.explore(scenario, seeds=[1, 2, 3], crashes="every")
+    assert report.ok
+    first = dict(histories)
+    histories.clear()
+    await wippy.explore(scenario, seeds=[1, 2, 3], crashes="every")
+    assert histories == first
