@@ -192,6 +192,16 @@ def test_workflows_send_to_registered_names_and_replay_from_the_marker() -> None
     assert [m.details["data"].payloads[0].data for m in markers] == [b'"{wftest@process.host|0x00001}"']
 
 
+def test_links_to_workflows_hear_link_down_with_the_error_or_exit_with_the_value() -> None:
+    """service/temporal/peer/receiver.go: monitors get EXIT; links get LINK_DOWN when the workflow
+    failed and EXIT when it completed, each with `result`."""
+    _, result = scenario("workflow_links")
+    assert result["down"][:2] == ["pid.link.down", True]
+    assert "workflow gave up" in result["down"][2]
+    assert result["exit"] == ["pid.exit", True, "notified"]
+    assert result["both"] == ["pid.exit", "pid.link.down"]
+
+
 def test_spawn_with_a_taken_name_routes_the_messages_to_the_running_process() -> None:
     """service/host/host.go Run: spawn-or-signal by name."""
     _, result = scenario("with_message")

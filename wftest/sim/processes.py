@@ -752,7 +752,7 @@ class PlainProcess:
             self.world.watch(run, lambda closed: self._exec_done(task, closed))
             return False
         if bool(t.monitor) or bool(t.link):
-            self._monitor(run, pid, link=bool(t.link))
+            self._monitor(run, pid, monitor=bool(t.monitor), link=bool(t.link))
         self.proc.reply(task, pid.encode(), None)
         return True
 
@@ -782,27 +782,30 @@ class PlainProcess:
 
     # -- monitors and links --------------------------------------------------------------------------
 
-    def _monitor(self, run: WorkflowRun, pid: str, *, link: bool) -> None:
-        """Monitor (or link to) a workflow: its close arrives as EXIT (or LINK_DOWN when it failed)."""
+    def _monitor(self, run: WorkflowRun, pid: str, *, monitor: bool = True, link: bool = False) -> None:
+        """Monitor and/or link to a workflow. Its close reaches a monitor as EXIT; a link hears LINK_DOWN
+        when it failed and EXIT when it completed, each with `result` (value or error), as Wippy's
+        Temporal peer reports a workflow's end (service/temporal/peer/receiver.go)."""
 
         def closed(final: WorkflowRun) -> None:
             if pid not in self._watching or self.run.closed:
                 return
             value, err = self._outcome(final)
             at = self.world.now_ns // 10**9
-            if link and final.status != "completed":
-                self._link_down = True
-                self.rt.deliver_event(self._event_table({"kind": LINK_DOWN, "from": pid, "at": at}))
-                self.wake()
-                return
-            out = self.sb.lua.table()
-            if err is None:
-                out.value = value
-            else:
-                out.error = err
-            table = self.sb.table({"kind": EXIT, "from": pid, "at": at})
-            table.result = out
-            self.rt.deliver_event(table)
+            kinds = [EXIT] if monitor else []
+            if link:
+                kinds.append(EXIT if err is None else LINK_DOWN)
+            for kind in kinds:
+                out = self.sb.lua.table()
+                if err is None:
+                    out.value = value
+                else:
+                    out.error = err
+                table = self.sb.table({"kind": kind, "from": pid, "at": at})
+                table.result = out
+                if kind == LINK_DOWN:
+                    self._link_down = True
+                self.rt.deliver_event(table)
             self.wake()
 
         self._watching.add(pid)
@@ -843,7 +846,7 @@ class PlainProcess:
                 target.monitors.pop(self.run.pid, None)
         elif isinstance(target, WorkflowRun) and not target.closed:
             if on:
-                self._monitor(target, pid, link=link)
+                self._monitor(target, pid, monitor=not link, link=link)
             else:
                 self._watching.discard(pid)
         elif on:
