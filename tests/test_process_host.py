@@ -20,7 +20,7 @@ import pytest
 
 from wftest import load_app
 from wftest.sim import SimulationError, World
-from wftest.testing import ProcessBlocked, ProcessFailed, Wippy
+from wftest.testing import ProcessBlocked, ProcessFailed, Wippy, WorkflowBlocked
 
 APP = load_app(Path(__file__).resolve().parent.parent / "fixtures" / "process_host")
 
@@ -268,5 +268,18 @@ def test_a_process_waiting_forever_is_reported_blocked_with_where_it_waits() -> 
             await stuck.result()
         assert "can never finish" in str(info.value)
         assert f"process {stuck.pid} (app:forever): main waits on channel receive" in str(info.value)
+
+    asyncio.run(body())
+
+
+def test_a_blocked_workflow_report_says_where_live_processes_wait() -> None:
+    async def body() -> None:
+        wippy = Wippy(APP)
+        handle = await wippy.start("app:waits")
+        proc = wippy.spawn("app:forever", host="app:processes")
+        with pytest.raises(WorkflowBlocked) as info:
+            await handle.result()
+        expected = f"live processes wait at:\nprocess {proc.pid} (app:forever): main waits on channel receive"
+        assert expected in str(info.value)
 
     asyncio.run(body())

@@ -162,11 +162,13 @@ class WorkflowHandle:
         run = self.run
         if not run.closed:
             waiting = world.waiting(run.workflow_id)
+            processes = "\n".join(world.processes_waiting())
             raise WorkflowBlocked(
                 f"workflow {run.workflow_id} can never close: nothing is left to happen at "
                 f"{offset(world.now_ns - self._wippy.start_ns)} of virtual time"
                 + (f"; it waits at:\n{waiting}" if waiting else "")
                 + _unheard_text(*world.unheard(run.workflow_id))
+                + (f"\nlive processes wait at:\n{processes}" if processes else "")
             )
         if run.status == "completed":
             return run.result
@@ -491,7 +493,11 @@ class Wippy:
         while not process.closed and (due := self.world.agenda.next_due()) is not None:
             self.world.advance(due - self.world.now_ns)
         if not process.closed:
-            raise ProcessFailed(f"process {entry} can never finish: nothing is left to happen")
+            processes = "\n".join(self.world.processes_waiting())
+            raise ProcessBlocked(
+                f"process {entry} can never finish: nothing is left to happen; live processes wait at:\n"
+                f"{processes}"
+            )
         if process.failure is not None:
             raise ProcessFailed(f"process {entry} failed: {process.failure}")
         if process.error is not None:
