@@ -202,6 +202,19 @@ def test_links_to_workflows_hear_link_down_with_the_error_or_exit_with_the_value
     assert result["both"] == ["pid.exit", "pid.link.down"]
 
 
+def test_argument_errors_are_wippys() -> None:
+    """module.go listen/send/setOptions: Invalid errors with Wippy's messages."""
+    _, result = scenario("argument_errors")
+    assert result == {
+        "empty": ["Invalid", "topic cannot be empty"],
+        "at": "cannot listen to @ topics",
+        "send_at": "cannot send to @ topics",
+        "bad_type": [False, "trap_links must be a boolean"],
+        "unknown": [False, "option upgradable is not supported"],
+        "not_table": [False, "options parameter must be a table"],
+    }
+
+
 def test_spawn_with_a_taken_name_routes_the_messages_to_the_running_process() -> None:
     """service/host/host.go Run: spawn-or-signal by name."""
     _, result = scenario("with_message")

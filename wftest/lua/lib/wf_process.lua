@@ -30,7 +30,7 @@ process.unlink = not_in_workflow("process.unlink not supported in workflow conte
 function process.send(dest, topic, ...)
     if raw_type(dest) ~= "string" then raw_error("process.send: destination must be a string", 2) end
     if raw_type(topic) ~= "string" or topic == "" then raw_error("process.send: topic must be a non-empty string", 2) end
-    if topic:sub(1, 1) == "@" then return nil, invalid("topic must not start with '@'") end
+    if topic:sub(1, 1) == "@" then return nil, invalid("cannot send to @ topics") end
     if dest == host.info().pid then return true, nil end
     return hc({kind = "process.send", dest = dest, topic = topic, args = tbl_pack(...)})
 end
