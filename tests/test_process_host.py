@@ -22,6 +22,8 @@ from wftest import load_app
 from wftest.sim import SimulationError, World
 from wftest.testing import ProcessBlocked, ProcessFailed, Wippy, WorkflowBlocked
 
+pytest_plugins = ["pytester"]
+
 APP = load_app(Path(__file__).resolve().parent.parent / "fixtures" / "process_host")
 
 
@@ -296,3 +298,44 @@ def test_a_blocked_workflow_report_says_where_live_processes_wait() -> None:
         assert expected in str(info.value)
 
     asyncio.run(body())
+
+
+SUPERVISOR = Path(__file__).resolve().parent.parent / "examples" / "supervisor"
+
+EXPLORED_TEST = """
+from pathlib import Path
+
+
+async def test_service_and_jobs(wippy, request):
+    wippy.mock("app:process_job").takes_between("1s", "4m").calls(lambda job, info: job["text"].upper())
+    service = wippy.spawn("app:dispatcher", host="app:services")
+    await wippy.sleep("1s")
+    client = wippy.mailbox()
+    for job_id in ("a", "b"):
+        await wippy.send("jobs", "submit", {"id": job_id, "input": {"text": job_id}}, sender=client)
+    await wippy.sleep("1h")
+    assert sorted(m.payload["id"] for m in client.messages if m.topic == "done") == ["a", "b"]
+    await service.cancel()
+    assert (await service.result())["done"] == 2
+    out = Path(request.config.rootpath) / "histories" / (request.node.name + ".txt")
+    out.parent.mkdir(exist_ok=True)
+    out.write_text("\\n".join(h.history.json() for h in (wippy.get("a-1"), wippy.get("b-1"))))
+"""
+
+
+def test_a_process_service_and_its_workflows_explored_give_the_same_histories_on_rerun(
+    pytester: pytest.Pytester,
+) -> None:
+    """`--lua-explore`: each seed varies activity durations and crashes the worker; a process service and
+    the workflows it starts give identical histories when the same seeds run again."""
+    pytester.makeini(
+        f"[pytest]\nwippy_app = {SUPERVISOR}\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    pytester.makepyfile(test_it=EXPLORED_TEST)
+    args = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--lua-explore", "3")
+    pytester.runpytest(*args).assert_outcomes(passed=3)
+    first = {p.name: p.read_text() for p in (pytester.path / "histories").iterdir()}
+    assert len(first) == 3 and len(set(first.values())) > 1  # the seeds differ
+    pytester.runpytest(*args).assert_outcomes(passed=3)
+    again = {p.name: p.read_text() for p in (pytester.path / "histories").iterdir()}
+    assert again == first
