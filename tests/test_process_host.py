@@ -24,7 +24,8 @@ from wftest.testing import ProcessBlocked, ProcessFailed, Wippy, WorkflowBlocked
 
 pytest_plugins = ["pytester"]
 
-APP = load_app(Path(__file__).resolve().parent.parent / "fixtures" / "process_host")
+APP_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "process_host"
+APP = load_app(APP_DIR)
 
 
 def scenario(name: str, *, seed: int = 0) -> tuple[World, Any]:
@@ -339,3 +340,28 @@ def test_a_process_service_and_its_workflows_explored_give_the_same_histories_on
     pytester.runpytest(*args).assert_outcomes(passed=3)
     again = {p.name: p.read_text() for p in (pytester.path / "histories").iterdir()}
     assert again == first
+
+
+def test_a_failing_test_reports_its_processes(pytester: pytest.Pytester) -> None:
+    pytester.makeini(f"[pytest]\nwippy_app = {APP_DIR}\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        test_it="""
+async def test_fails(wippy):
+    wippy.spawn("app:forever", host="app:processes")
+    crash = wippy.spawn("app:crash", host="app:processes")
+    await wippy.sleep("1s")
+    assert False, "look at the processes"
+"""
+    )
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--wippy-timeline", "off"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*wftest processes*",
+            "process {wftest@app:processes|0x00002} (app:forever): running; main waits on "
+            "channel receive",
+            "process {wftest@app:processes|0x00004} (app:crash): failed: Internal: workers.lua:14: boom",
+        ]
+    )

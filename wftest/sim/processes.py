@@ -291,6 +291,20 @@ class ProcessTable:
                 event["reason"] = reason
             process.event(event)
 
+    def report(self) -> list[str]:
+        """One line per process the world ran: how it ended, or where it waits."""
+        lines = []
+        for run in self.started:
+            live = self.process(run.pid)
+            if live is not None:
+                state = f"running; {live.proc.waiting() or 'nothing can wake it'}"
+            elif run.exit_error is not None:
+                state = f"{run.status}: {run.exit_error.kind}: {run.exit_error.full_message()}"
+            else:
+                state = f"{run.status}, returned {run.result!r}"
+            lines.append(f"process {run.pid} ({run.entry_id}): {state}")
+        return lines
+
     def blocked(self) -> list[str]:
         """Where every live process waits, one line each."""
         lines = []

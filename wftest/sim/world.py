@@ -784,6 +784,10 @@ class World:
         process = self.processes.process(pid)
         return process.proc.waiting() if process is not None else ""
 
+    def processes_report(self) -> list[str]:
+        """Every plain process the world ran: how it ended or where it waits (for failure reports)."""
+        return self.processes.report()
+
     def processes_waiting(self) -> list[str]:
         """Where every live plain process waits, one line each (for reports of a blocked test)."""
         return self.processes.blocked()
