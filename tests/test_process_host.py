@@ -361,7 +361,7 @@ async def test_fails(wippy):
         [
             "*wftest processes*",
             "process {wftest@app:processes|0x00002} (app:forever): running; main waits on "
-            "channel receive",
+            "channel receive*",
             "process {wftest@app:processes|0x00004} (app:crash): failed: Internal: workers.lua:14: boom",
         ]
     )

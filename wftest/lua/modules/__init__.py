@@ -69,7 +69,6 @@ _SPECS = [
     ModuleSpec("compress", DETERMINISTIC, "wftest.lua.modules.compress:open_compress"),
     ModuleSpec("ctx", DETERMINISTIC, "wftest.lua.modules.data:open_ctx"),
     ModuleSpec("time", WORKFLOW, "wftest.lua.modules.time:open_time"),
-    ModuleSpec("os", DETERMINISTIC, "wftest.lua.modules.os_module:open_os"),
     ModuleSpec("funcs", WORKFLOW, None, _RUNTIME),
     ModuleSpec("workflow", WORKFLOW, None, _RUNTIME),
     ModuleSpec("process", WORKFLOW, None, _RUNTIME),
