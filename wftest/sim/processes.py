@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from wftest.app import LuaEntry
 from wftest.history.failures import ErrorInfo, error_from_failure
-from wftest.lua.compiler import CompileError, bytecode
-from wftest.lua.modules.time import duration_ns, new_time
-from wftest.lua.process import HostCommand, LuaProcess
-from wftest.lua.sandbox import LIB, LoadError, LuaFailure, Sandbox, SandboxOptions, text
+from wftest.lua.compiler import CompileError
+from wftest.lua.host import LuaHost, sections
+from wftest.lua.modules.time import new_time
+from wftest.lua.process import HostCommand
+from wftest.lua.sandbox import LoadError, LuaFailure, SandboxOptions, text
 from wftest.lua.state import STATES
 from wftest.lua.values import GO_NIL, EncodeError, payload_to_python
 from wftest.sim.activities import ActivityInfo
@@ -35,15 +36,10 @@ from wftest.worker.execution import parse_pid
 if TYPE_CHECKING:
     from wftest.sim.world import World
 
-_SECTIONS = {
-    name.encode(): bytecode((LIB / f"{file}.lua").read_bytes(), f"={file}.lua")
-    for name, file in (
-        ("funcs", "wf_funcs"),
-        ("timers", "wf_timers"),
-        ("process", "proc_process"),
-        ("messaging", "wf_messaging"),
-    )
-}
+# The plain-process flavour of the runtime sections: its own `process` module, the rest shared.
+_SECTION_CODE = sections(
+    {"funcs": "wf_funcs", "timers": "wf_timers", "process": "proc_process", "messaging": "wf_messaging"}
+)
 
 PROCESS_HOST = "process.host"
 TEMPORAL_WORKER = "temporal.worker"
@@ -314,7 +310,7 @@ class ProcessTable:
         return lines
 
 
-class PlainProcess:
+class PlainProcess(LuaHost):
     """Drives one plain process: steps it when something it waits for happens, serves its commands."""
 
     def __init__(
@@ -356,7 +352,7 @@ class PlainProcess:
             options.memory_limit = world.memory_limit
         if world.instruction_budget is not None:
             options.instruction_budget = world.instruction_budget
-        self.sb = Sandbox(options, state=STATES.acquire(options.memory_limit))
+        self._start_host(options, STATES.acquire(options.memory_limit), _SECTION_CODE)
         try:
             self._load(args)
         except BaseException:
@@ -364,15 +360,6 @@ class PlainProcess:
             raise
 
     def _load(self, args: tuple[Any, ...]) -> None:
-        self.proc = LuaProcess(self.sb)
-        host_table = self.sb.lua.table_from(
-            {
-                b"duration_ns": self.sb.host_function(self._duration),
-                b"info": self.sb.host_function(self._info),
-                b"sections": self.sb.lua.table_from(_SECTIONS),
-            }
-        )
-        self.rt = self.sb.library_api("workflow_runtime.lua", self.proc.table, host_table)
         self._timers: dict[int, Any] = {}  # handle -> agenda item of its next fire
         self._channels: dict[int, int] = {}  # handle -> the channel it fires into
         self._next_handle = 0
@@ -391,19 +378,6 @@ class PlainProcess:
     @property
     def table(self) -> ProcessTable:
         return self.world.processes
-
-    def _open_time(self, sb: Sandbox) -> Any:
-        from wftest.lua.modules.time import open_time
-
-        module = open_time(sb)
-        self.rt.extend(module, self.rt.section(b"timers"))
-        return module
-
-    def _duration(self, value: Any) -> tuple[Any, ...]:
-        try:
-            return (duration_ns(self.sb, value),)
-        except ValueError as exc:
-            return None, str(exc)
 
     def _info(self) -> Any:
         return self.sb.table({"pid": self.run.pid, "entry_id": self.entry.id})

@@ -34,10 +34,10 @@ from wftest.history.failures import (
     timeout_failure,
     wippy_failure,
 )
-from wftest.lua.compiler import bytecode
-from wftest.lua.modules.time import duration_ns, new_time
-from wftest.lua.process import HostCommand, LuaProcess, StepOutcome
-from wftest.lua.sandbox import LIB, LuaFailure, Sandbox, SandboxOptions, text
+from wftest.lua.host import LuaHost, sections
+from wftest.lua.modules.time import new_time
+from wftest.lua.process import HostCommand, StepOutcome
+from wftest.lua.sandbox import LuaFailure, Sandbox, SandboxOptions, text
 from wftest.lua.state import LuaState
 from wftest.lua.values import EncodeError, encode_json_python, payload_to_python, python_to_payload
 from wftest.worker.errors import error_info
@@ -152,7 +152,7 @@ class _Task:
     commands: list[cmd.Command] = field(default_factory=list)
 
 
-class WorkflowExecution:
+class WorkflowExecution(LuaHost):
     """A live workflow: a sandbox, its process, and what its commands are waiting for."""
 
     def __init__(
@@ -194,16 +194,7 @@ class WorkflowExecution:
             options.memory_limit = memory_limit
         if instruction_budget is not None:
             options.instruction_budget = instruction_budget
-        self.sb = Sandbox(options, state=lua_state)
-        self.proc = LuaProcess(self.sb)
-        host = self.sb.lua.table_from(
-            {
-                b"duration_ns": self.sb.host_function(self._duration),
-                b"info": self.sb.host_function(self._info),
-                b"sections": _section_code,
-            }
-        )
-        self.rt = self.sb.library_api("workflow_runtime.lua", self.proc.table, host)
+        self._start_host(options, lua_state, _SECTION_CODE)
         self._main = self.sb.load_entry(app, entry)
         self._input = list(input)
         self._started = False
@@ -231,17 +222,6 @@ class WorkflowExecution:
 
     def _open_workflow(self, sb: Sandbox) -> Any:
         return self.rt.section(b"workflow")
-
-    def _open_time(self, sb: Sandbox) -> Any:
-        from wftest.lua.modules.time import open_time
-
-        return self.rt.lazy_time(self.rt.section(b"timers"), sb.host_function(lambda: open_time(sb)))
-
-    def _duration(self, value: Any) -> tuple[Any, ...]:
-        try:
-            return (duration_ns(self.sb, value),)
-        except ValueError as exc:
-            return None, str(exc)
 
     def _info(self) -> Any:
         return self.sb.table(
@@ -1040,15 +1020,10 @@ def search_attribute_payloads(values: Any) -> dict[str, Payload]:
     return out
 
 
-_SECTIONS = {
-    name.encode(): bytecode((LIB / f"wf_{name}.lua").read_bytes(), f"=wf_{name}.lua")
-    for name in ("funcs", "timers", "workflow", "process", "messaging")
-}
-
-
-def _section_code(name: bytes) -> bytes:
-    """The code of a workflow runtime section, asked for when the section is first used."""
-    return _SECTIONS[name]
+# The workflow flavour of the runtime sections, each loaded when first used.
+_SECTION_CODE = sections(
+    {name: f"wf_{name}" for name in ("funcs", "timers", "workflow", "process", "messaging")}
+)
 
 _HANDLERS: dict[str, Callable[[WorkflowExecution, int, Any, str], bool]] = {
     "activity.call": WorkflowExecution._activity_call,
