@@ -365,3 +365,15 @@ async def test_fails(wippy):
             "process {wftest@app:processes|0x00004} (app:crash): failed: Internal: workers.lua:14: boom",
         ]
     )
+
+
+def test_workflows_and_processes_take_turns_on_pooled_lua_states() -> None:
+    """Both kinds lease states from one pool; each finds its own `process` section there (they are
+    cached by file name), whichever ran in the state before."""
+    for _ in range(3):
+        world = World(APP)
+        run = world.start("app:notify", world.mailbox().pid)
+        world.run_until_closed(run)
+        assert run.result == "notified"
+        _, result = scenario("echo_roundtrip")
+        assert result["first"] == "A"
