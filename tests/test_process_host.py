@@ -377,3 +377,17 @@ def test_workflows_and_processes_take_turns_on_pooled_lua_states() -> None:
         assert run.result == "notified"
         _, result = scenario("echo_roundtrip")
         assert result["first"] == "A"
+
+
+def test_a_function_calling_itself_without_end_gets_an_error_at_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from wftest.sim import processes
+
+    monkeypatch.setattr(processes, "MAX_LIVE_PROCESSES", 20)
+    world = World(APP)
+    run = world.run_process("app:recurse", 0)
+    world.run_until_idle()
+    assert run.status == "finished"
+    assert run.result["kind"] == "Unavailable" and run.result["depth"] == 19
+    assert "a function that calls itself without end?" in run.result["message"]

@@ -45,6 +45,7 @@ PROCESS_HOST = "process.host"
 TEMPORAL_WORKER = "temporal.worker"
 EXIT, LINK_DOWN, CANCEL = "pid.exit", "pid.link.down", "pid.cancel"
 DEFAULT_MAX_PROCESSES = 10_000  # a process.host without `host.max_processes`
+MAX_LIVE_PROCESSES = 20_000  # functions called from processes run as processes too: calls in flight
 TEST_HOST = "process.host"  # the host part of the PIDs of processes a test starts
 
 
@@ -616,6 +617,16 @@ class PlainProcess(LuaHost):
         target = text(t.target)
         entry = self.world.app.entries.get(target)
         if target not in self.world.mocks and isinstance(entry, LuaEntry) and runnable_kind(entry.kind):
+            running = sum(1 for p in self.table.live.values() if isinstance(p, PlainProcess))
+            if running >= MAX_LIVE_PROCESSES:
+                return None, self._lua_error(
+                    ErrorInfo(
+                        "Unavailable",
+                        f"cannot call {target}: {running} processes are running (the limit is "
+                        f"{MAX_LIVE_PROCESSES}); a function that calls itself without end?",
+                        False,
+                    )
+                )
             extra = self.sb.values.to_python(t.context) if t.context is not None else None
             context = {**self.context, **(extra if isinstance(extra, dict) else {})}
             callee = self.table.start(
