@@ -370,8 +370,8 @@ def test_replay_pulls_histories_from_a_temporal_frontend() -> None:
     grpc = pytest.importorskip("grpc")
     assert grpc
     from click.testing import CliRunner
-
     from temporal_standin import TemporalStandIn
+
     from wftest.cli import main
 
     hello, ordering = record("app.wf:hello"), record("app.wf:ordering")

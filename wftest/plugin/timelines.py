@@ -23,6 +23,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     mode = item.config.getoption("wippy_timeline") or item.config.getini("wippy_timeline")
     harness = item.stash.get(HARNESS_KEY, None)
+    processes = harness.world.processes_report() if harness is not None else []
+    if processes:
+        report.sections.append(("wftest processes", "\n".join(processes)))
     runs = harness.runs_with_code() if harness is not None else item.stash.get(RUNS_KEY, [])
     if mode == "off" or not runs:
         return report

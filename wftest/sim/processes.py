@@ -1,51 +1,71 @@
-"""Plain Lua processes in the simulated world: a function or process entry run as a Wippy process (as a
-Wippy test runs), on the virtual clock. From one, code starts workflows on a `temporal.worker` host,
-signals them, monitors them and receives their replies (spec §1.5, §2.7, §2.12).
+"""Plain Lua processes in the simulated world: `process.lua` and `function.lua` entries run as Wippy
+processes on the virtual clock, beside the workflows (spec §1.5, §2.7, §2.12).
 
-Unlike workflows, a process is not recorded anywhere: its commands are served on the spot.
+A process is started by a test (`World.run_process`), spawned by another process on a `process.host`
+entry, or called as a function (`funcs.call` from a process runs the target as a process of its own). It
+starts workflows on a `temporal.worker` host, sends and receives messages, monitors and links to other
+processes and to workflows, and registers names. Unlike workflows, a process is not recorded anywhere:
+its commands are served on the spot, in the world's one agenda, so a run stays deterministic.
+
+The process table (`ProcessTable`) keeps what Wippy's process host and topology keep: PIDs, the name
+registry, monitors and links, and who is gone (a message to a finished process fails with NotFound).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+import itertools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wftest.app import LuaEntry
 from wftest.history.failures import ErrorInfo, error_from_failure
-from wftest.lua.compiler import bytecode
-from wftest.lua.modules.time import duration_ns, new_time
-from wftest.lua.process import HostCommand, LuaProcess
-from wftest.lua.sandbox import LIB, LuaFailure, Sandbox, SandboxOptions, text
+from wftest.lua.compiler import CompileError
+from wftest.lua.host import LuaHost, sections
+from wftest.lua.modules.time import new_time
+from wftest.lua.process import HostCommand
+from wftest.lua.sandbox import LoadError, LuaFailure, SandboxOptions, text
+from wftest.lua.state import STATES
 from wftest.lua.values import GO_NIL, EncodeError, payload_to_python
 from wftest.sim.activities import ActivityInfo
-from wftest.sim.state import WorkflowRun
+from wftest.sim.state import SimulationError, WorkflowRun
+from wftest.worker.errors import error_info
 from wftest.worker.execution import parse_pid
 
 if TYPE_CHECKING:
     from wftest.sim.world import World
 
-_SECTIONS = {
-    name.encode(): bytecode((LIB / f"{file}.lua").read_bytes(), f"={file}.lua")
-    for name, file in (
-        ("funcs", "wf_funcs"),
-        ("timers", "wf_timers"),
-        ("process", "proc_process"),
-        ("messaging", "wf_messaging"),
-    )
-}
+# The plain-process flavour of the runtime sections: its own `process` module, the rest shared.
+_SECTION_CODE = sections(
+    {"funcs": "wf_funcs", "timers": "wf_timers", "process": "proc_process", "messaging": "wf_messaging"}
+)
+
+PROCESS_HOST = "process.host"
+TEMPORAL_WORKER = "temporal.worker"
+EXIT, LINK_DOWN, CANCEL = "pid.exit", "pid.link.down", "pid.cancel"
+DEFAULT_MAX_PROCESSES = 10_000  # a process.host without `host.max_processes`
+MAX_LIVE_PROCESSES = 20_000  # functions called from processes run as processes too: calls in flight
+TEST_HOST = "process.host"  # the host part of the PIDs of processes a test starts
+
+
+def runnable_kind(kind: str) -> bool:
+    """Entry kinds a process host runs: Lua processes and Lua functions."""
+    return kind.startswith("process.lua") or kind.startswith("function.lua")
 
 
 @dataclass
 class ProcessRun:
-    """A plain process started in the world."""
+    """A plain process of the world and how it ended."""
 
     pid: str
     entry_id: str
+    host: str = TEST_HOST
     status: str = "running"  # "running" | "finished" | "failed"
     values: tuple[Any, ...] = ()
     failure: LuaFailure | None = None
     logs: list[str] = field(default_factory=list)
+    exit_error: ErrorInfo | None = None  # why it ended abnormally (error, `nil, err` return, kill)
 
     @property
     def closed(self) -> bool:
@@ -82,20 +102,243 @@ class Mailbox:
 
     pid: str
     messages: list[Message] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     def deliver(self, topic: str, sender: str, values: tuple[Any, ...]) -> None:
         self.messages.append(Message(topic, tuple(values), sender))
 
+    def event(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
 
-class PlainProcess:
+
+def _rfc3339(now_ns: int) -> str:
+    moment = dt.datetime.fromtimestamp(now_ns / 1e9, tz=dt.timezone.utc)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+class ProcessTable:
+    """The world's process host side: PIDs, names, monitors, links, and the processes that are gone."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.live: dict[str, PlainProcess | Mailbox] = {}
+        self.gone: set[str] = set()
+        self.names: dict[str, str] = {}  # registered name -> PID
+        self.started: list[ProcessRun] = []  # every process, in start order (for reports)
+        self._ids = itertools.count(1)
+
+    def new_pid(self, host: str) -> str:
+        return f"{{wftest@{host}|0x{next(self._ids):05x}}}"
+
+    # -- starting ------------------------------------------------------------------------------------
+
+    def start(
+        self,
+        entry: LuaEntry,
+        args: tuple[Any, ...],
+        *,
+        host: str = TEST_HOST,
+        context: dict[str, Any] | None = None,
+        parent: str = "",
+        name: str | None = None,
+        messages: list[tuple[str, tuple[Any, ...]]] | None = None,
+    ) -> PlainProcess:
+        """A new process of `entry`, first stepped at the current instant (after what is due now)."""
+        pid = self.new_pid(host)
+        process = PlainProcess(self.world, entry, args, pid, host=host, context=context or {}, parent=parent)
+        self.live[pid] = process
+        self.started.append(process.run)
+        if name:
+            self.names[name] = pid
+            process.names.append(name)
+        for topic, values in messages or []:
+            process.deliver(topic, parent, values)
+        process.wake()
+        return process
+
+    def spawn(
+        self,
+        entry_id: str,
+        host_id: str,
+        args: tuple[Any, ...],
+        *,
+        context: dict[str, Any],
+        parent: str,
+        name: str | None,
+        messages: list[tuple[str, tuple[Any, ...]]],
+    ) -> PlainProcess | str | ErrorInfo:
+        """`process.spawn*` on a `process.host`: the new process, the PID a name already holds (Wippy's
+        spawn-or-signal: the messages go to it), or the error."""
+        if name and name in self.names:
+            existing = self.names[name]
+            for topic, values in messages:
+                self.send(existing, topic, values, parent)
+            return existing
+        entry = self.world.app.entries.get(entry_id)
+        if not isinstance(entry, LuaEntry) or not runnable_kind(entry.kind):
+            if entry is None:
+                return ErrorInfo("NotFound", f"entry not found: {entry_id}", False)
+            return ErrorInfo(
+                "Invalid",
+                f"unsupported entry kind: '{entry_id}' is a {entry.kind} entry; a process host runs "
+                "process.lua and function.lua entries",
+                False,
+            )
+        cap = self.max_processes(host_id)
+        running = sum(1 for p in self.live.values() if isinstance(p, PlainProcess) and p.run.host == host_id)
+        if running >= cap:
+            return ErrorInfo(
+                "Unavailable",
+                f"host '{host_id}' is at its limit of {cap} processes (host.max_processes): "
+                "a spawn loop that never lets its processes finish?",
+                False,
+            )
+        try:
+            return self.start(
+                entry, args, host=host_id, context=context, parent=parent, name=name, messages=messages
+            )
+        except (LoadError, CompileError, LuaFailure) as exc:
+            return ErrorInfo("Internal", f"spawn failed: {entry_id}: {exc}", False)
+
+    def max_processes(self, host_id: str) -> int:
+        host = self.world.app.entries.get(host_id)
+        config = host.config.get("host") if host is not None else None
+        value = config.get("max_processes") if isinstance(config, Mapping) else None
+        return int(value) if isinstance(value, int) and value > 0 else DEFAULT_MAX_PROCESSES
+
+    # -- addressing ----------------------------------------------------------------------------------
+
+    def resolve(self, dest: str) -> str | None:
+        """A PID or a registered name → the PID (None: neither)."""
+        if dest in self.names:
+            return self.names[dest]
+        return dest if parse_pid(dest) is not None else None
+
+    def process(self, pid: str) -> PlainProcess | None:
+        found = self.live.get(pid)
+        return found if isinstance(found, PlainProcess) else None
+
+    def send(self, dest: str, topic: str, values: tuple[Any, ...], sender: str) -> ErrorInfo | None:
+        """A message to a process or mailbox by PID or name, or as a signal to a workflow."""
+        pid = self.resolve(dest)
+        if pid is None:
+            return ErrorInfo("NotFound", f"could not resolve '{dest}' as PID or registered name", False)
+        target = self.live.get(pid)
+        if target is not None:
+            target.deliver(topic, sender, values)
+            return None
+        if pid in self.gone:
+            return ErrorInfo("NotFound", f"process not found: {pid}", False)
+        parsed = parse_pid(pid)
+        run = self.world.find_run(parsed[2]) if parsed is not None else None
+        if run is None or run.closed:
+            if parsed is not None and self._is_process_host(parsed[1]):
+                return ErrorInfo("NotFound", f"process not found: {pid}", False)
+            return ErrorInfo("NotFound", f"could not resolve '{dest}' as PID or registered name", False)
+        self.world.signal(run, topic, *values, sender=sender)
+        return None
+
+    def _is_process_host(self, host: str) -> bool:
+        entry = self.world.app.entries.get(host)
+        return host == TEST_HOST or (entry is not None and entry.kind == PROCESS_HOST)
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def closed(self, process: PlainProcess) -> None:
+        """A process ended: its names are released, monitors hear EXIT, links hear LINK_DOWN when it
+        ended abnormally (and die of it unless they trap links)."""
+        pid = process.run.pid
+        self.live.pop(pid, None)
+        self.gone.add(pid)
+        for name in process.names:
+            if self.names.get(name) == pid:
+                del self.names[name]
+        process.names.clear()
+        result: dict[str, Any] = (
+            {"error": process.run.exit_error}
+            if process.run.exit_error is not None
+            else {"value": process.run.result}
+        )
+        at = self.world.now_ns // 10**9
+        for watcher in list(process.monitors):
+            target = self.live.get(watcher)
+            if target is not None:
+                target.event({"kind": EXIT, "from": pid, "at": at, "result": result})
+        process.monitors.clear()
+        links = list(process.links)
+        process.links.clear()
+        for other in links:
+            peer = self.process(other)
+            if peer is None:
+                continue
+            peer.links.pop(pid, None)
+            if process.run.exit_error is not None:
+                peer.event({"kind": LINK_DOWN, "from": pid, "at": at, "result": result})
+
+    def terminate(self, pid: str) -> None:
+        process = self.process(pid)
+        if process is not None:
+            process.kill(ErrorInfo("Canceled", "process terminated", False))
+
+    def cancel(self, pid: str, sender: str, reason: str | None) -> None:
+        process = self.process(pid)
+        if process is not None:
+            event: dict[str, Any] = {"kind": CANCEL, "from": sender, "at": _rfc3339(self.world.now_ns)}
+            if reason:
+                event["reason"] = reason
+            process.event(event)
+
+    def report(self) -> list[str]:
+        """One line per process the world ran: how it ended, or where it waits."""
+        lines = []
+        for run in self.started:
+            live = self.process(run.pid)
+            if live is not None:
+                state = f"running; {live.proc.waiting() or 'nothing can wake it'}"
+            elif run.exit_error is not None:
+                state = f"{run.status}: {run.exit_error.kind}: {run.exit_error.full_message()}"
+            else:
+                state = f"{run.status}, returned {run.result!r}"
+            lines.append(f"process {run.pid} ({run.entry_id}): {state}")
+        return lines
+
+    def blocked(self) -> list[str]:
+        """Where every live process waits, one line each."""
+        lines = []
+        for pid, process in self.live.items():
+            if isinstance(process, PlainProcess):
+                lines.append(f"process {pid} ({process.entry.id}): {process.proc.waiting() or 'nothing'}")
+        return lines
+
+
+class PlainProcess(LuaHost):
     """Drives one plain process: steps it when something it waits for happens, serves its commands."""
 
-    def __init__(self, world: World, entry: LuaEntry, args: tuple[Any, ...], pid: str) -> None:
+    def __init__(
+        self,
+        world: World,
+        entry: LuaEntry,
+        args: tuple[Any, ...],
+        pid: str,
+        *,
+        host: str = TEST_HOST,
+        context: dict[str, Any] | None = None,
+        parent: str = "",
+    ) -> None:
         self.world = world
         self.entry = entry
-        self.run = ProcessRun(pid, entry.id)
+        self.parent = parent
+        self.context: dict[str, Any] = dict(context or {})
+        self.run = ProcessRun(pid, entry.id, host)
+        self.monitors: dict[str, None] = {}  # PIDs that hear EXIT when this process ends (ordered set)
+        self.links: dict[str, None] = {}  # linked process PIDs (ordered set)
+        self.names: list[str] = []
+        self.on_close: list[Callable[[ProcessRun], None]] = []
+        self._link_down = False
+        self._wake_pending = False
         options = SandboxOptions(
             clock_ns=lambda: world.now_ns,
+            context=self.context,
             deterministic=False,
             seed=world.rng.getrandbits(63),
             log=self.run.logs.append,
@@ -110,67 +353,98 @@ class PlainProcess:
             options.memory_limit = world.memory_limit
         if world.instruction_budget is not None:
             options.instruction_budget = world.instruction_budget
-        self.sb = Sandbox(options)
-        self.proc = LuaProcess(self.sb)
-        host = self.sb.lua.table_from(
-            {
-                b"duration_ns": self.sb.host_function(self._duration),
-                b"info": self.sb.host_function(self._info),
-                b"sections": self.sb.lua.table_from(_SECTIONS),
-            }
-        )
-        self.rt = self.sb.library_api("workflow_runtime.lua", self.proc.table, host)
+        self._start_host(options, STATES.acquire(options.memory_limit), _SECTION_CODE)
+        try:
+            self._load(args)
+        except BaseException:
+            self._release()
+            raise
+
+    def _load(self, args: tuple[Any, ...]) -> None:
         self._timers: dict[int, Any] = {}  # handle -> agenda item of its next fire
         self._channels: dict[int, int] = {}  # handle -> the channel it fires into
         self._next_handle = 0
-        self._watching: set[str] = set()  # PIDs whose close this process hears of (monitor/link)
-        main = self.sb.load_entry(world.app, entry)
+        self._watching: set[str] = set()  # workflow PIDs whose close this process hears of (monitor/link)
+        main = self.sb.load_entry(self.world.app, self.entry)
         self.proc.start(main, *(self.sb.table(a) for a in args))
-        self.wake()
+
+    def _release(self) -> None:
+        """The Lua state goes back to the shared pool (processes come and go by the thousand)."""
+        state = self.sb.state
+        if self.sb.release():
+            STATES.give_back(state)
 
     # -- plumbing ------------------------------------------------------------------------------------
 
-    def _open_time(self, sb: Sandbox) -> Any:
-        from wftest.lua.modules.time import open_time
-
-        module = open_time(sb)
-        self.rt.extend(module, self.rt.section(b"timers"))
-        return module
-
-    def _duration(self, value: Any) -> tuple[Any, ...]:
-        try:
-            return (duration_ns(self.sb, value),)
-        except ValueError as exc:
-            return None, str(exc)
+    @property
+    def table(self) -> ProcessTable:
+        return self.world.processes
 
     def _info(self) -> Any:
         return self.sb.table({"pid": self.run.pid, "entry_id": self.entry.id})
 
     def wake(self) -> None:
         """Step at the current instant (after whatever else is due now)."""
-        if not self.run.closed:
-            self.world.agenda.at(self.world.now_ns, self.step)
+        if not self.run.closed and not self._wake_pending:
+            self._wake_pending = True
+            self.world.agenda.at(self.world.now_ns, self._woken)
+
+    def _woken(self) -> None:
+        self._wake_pending = False
+        self.step()
 
     def deliver(self, topic: str, sender: str, values: tuple[Any, ...]) -> None:
-        """A message from a workflow or another process."""
+        """A message from a workflow, another process or the test."""
         if self.run.closed:
             return
         self.rt.deliver(topic.encode(), sender.encode(), *(self.sb.table(v) for v in values))
         self.wake()
 
     def event(self, event: dict[str, Any]) -> None:
+        """A lifecycle event for `process.events()`; a LINK_DOWN kills a process that does not trap
+        links (at its next step, as Wippy checks when it flushes the mailbox)."""
         if self.run.closed:
             return
-        self.rt.deliver_event(self.sb.table(event))
+        if event.get("kind") == LINK_DOWN:
+            self._link_down = True
+        result = event.get("result")
+        if isinstance(result, dict):
+            error = result.get("error")
+            lua_result = (
+                {"error": self._lua_error(error)}
+                if isinstance(error, ErrorInfo)
+                else {"value": result.get("value")}
+            )
+            event = {**event, "result": lua_result}
+        self.rt.deliver_event(self._event_table(event))
         self.wake()
+
+    def _event_table(self, event: dict[str, Any]) -> Any:
+        result = event.get("result")
+        plain = {k: v for k, v in event.items() if k != "result"}
+        table = self.sb.table(plain)
+        if isinstance(result, dict):
+            out = self.sb.lua.table()
+            for key, value in result.items():
+                out[key.encode()] = value if key == "error" else self.sb.table(value)
+            table.result = out
+        return table
+
+    def _traps_links(self) -> bool:
+        return bool(self.sb.values.to_python(self.rt.section(b"messaging").options.trap_links))
 
     # -- stepping ------------------------------------------------------------------------------------
 
     def step(self) -> None:
         while not self.run.closed:
+            if self._link_down:
+                self._link_down = False
+                if not self._traps_links():
+                    self.kill(ErrorInfo("Internal", "linked process failed", False))
+                    return
             outcome = self.proc.step()
             if outcome.status == "finished":
-                self._close("finished", values=tuple(self._python(v) for v in outcome.values))
+                self._finish(outcome.values)
                 return
             if outcome.status == "failed":
                 self._close("failed", failure=outcome.failure)
@@ -181,11 +455,46 @@ class PlainProcess:
             if not any([self._execute(c) for c in outcome.commands]):
                 return
 
-    def _close(self, status: str, *, values: tuple[Any, ...] = (), failure: LuaFailure | None = None) -> None:
+    def _finish(self, values: tuple[Any, ...]) -> None:
+        """Main returned: `v, err` with an error (or an error string) second is a failed exit (as Wippy's
+        process engine reads a main's return values)."""
+        exit_error = None
+        if len(values) >= 2 and values[1] is not None:
+            second = values[1]
+            if bool(self.sb.api.is_error(second)):
+                exit_error = error_info(self.sb, second)
+            elif isinstance(second, bytes):
+                exit_error = ErrorInfo("Internal", text(second), False)
+        self._close("finished", values=tuple(self._python(v) for v in values), exit_error=exit_error)
+
+    def kill(self, why: ErrorInfo) -> None:
+        """Ended from outside (terminate, a linked process's failure): no more Lua runs."""
+        if not self.run.closed:
+            self._close("failed", failure=LuaFailure(why.message, kind=why.kind), exit_error=why)
+
+    def _close(
+        self,
+        status: str,
+        *,
+        values: tuple[Any, ...] = (),
+        failure: LuaFailure | None = None,
+        exit_error: ErrorInfo | None = None,
+    ) -> None:
         self.run.status, self.run.values, self.run.failure = status, values, failure
+        if exit_error is None and failure is not None:
+            if failure.error is not None:
+                exit_error = error_info(self.sb, failure.error)
+            else:
+                exit_error = ErrorInfo(failure.kind or "Internal", str(failure), failure.retryable)
+        self.run.exit_error = exit_error
         for item in self._timers.values():
             item.cancelled = True
         self.proc.kill_all()
+        self._release()
+        self.table.closed(self)
+        callbacks, self.on_close = self.on_close, []
+        for callback in callbacks:
+            callback(self.run)
 
     def _python(self, value: Any) -> Any:
         """A returned value as Python: errors as their message, tables that JSON cannot hold as text."""
@@ -196,12 +505,21 @@ class PlainProcess:
         except EncodeError as exc:
             return f"<unencodable value: {exc}>"
 
+    def _args(self, args: Any) -> tuple[Any, ...]:
+        return tuple(self._python(args[i]) for i in range(1, int(args.n) + 1))
+
     def _reply_error(self, task: int, kind: str, message: str) -> bool:
         self.proc.reply(task, None, self.sb.error(kind, message, False))
         return True
 
+    def _reply_info(self, task: int, info: ErrorInfo) -> bool:
+        self.proc.reply(task, None, self._lua_error(info))
+        return True
+
     def _execute(self, host: HostCommand) -> bool:
         """Serve one command; True when the process can run on at once."""
+        if self.run.closed:  # an earlier command of the same step ended this process
+            return False
         t = host.table
         kind = text(t.kind)
         handler = _HANDLERS.get(kind)
@@ -213,10 +531,13 @@ class PlainProcess:
 
     def _sleep(self, task: int, t: Any) -> bool:
         def done() -> None:
-            self.proc.reply(task)
-            self.step()
+            if self.proc.reply(task):
+                self.step()
 
-        self.world.agenda.at(self.world.now_ns + max(int(t.duration), 0), done)
+        self._next_handle += 1
+        self._timers[-self._next_handle] = self.world.agenda.at(
+            self.world.now_ns + max(int(t.duration), 0), done
+        )
         return False
 
     def _arm(self, handle: int, channel: int, duration: int, *, repeat: bool) -> None:
@@ -262,29 +583,67 @@ class PlainProcess:
     # -- functions -----------------------------------------------------------------------------------
 
     def _call(self, task: int, t: Any) -> bool:
-        value, err = self._run_function(t)
-        self.proc.reply(task, value, err)
+        def done(value: Any, err: Any) -> None:
+            if not self.run.closed and self.proc.reply(task, value, err):
+                self.wake()
+
+        now = self._run_function(t, done)
+        if now is None:
+            return False
+        self.proc.reply(task, *now)
         return True
 
     def _async(self, task: int, t: Any) -> bool:
-        value, err = self._run_function(t)
         self._next_handle += 1
         future = self._next_handle
         self.proc.reply(task, future)
 
-        def resolve() -> None:
-            self.rt.resolve_future(future, value, err)
-            self.step()
+        def done(value: Any, err: Any) -> None:
+            if not self.run.closed:
+                self.rt.resolve_future(future, value, err)
+                self.wake()
 
-        self.world.agenda.at(self.world.now_ns, resolve)
+        now = self._run_function(t, done)
+        if now is not None:
+            self.world.agenda.at(self.world.now_ns, lambda: done(*now))
         return True
 
-    def _run_function(self, t: Any) -> tuple[Any, Any]:
-        """`funcs.call` from a process runs the function now: a mock, else the app's entry (one attempt)."""
+    def _run_function(self, t: Any, done: Callable[[Any, Any], None]) -> tuple[Any, Any] | None:
+        """`funcs.call` from a process: a mock answers at once (the value and error are returned); a Lua
+        function or process entry of the app runs as a process of its own on the virtual clock (so it can
+        sleep, call functions, spawn), with this process's context plus the executor's, as Wippy's
+        process-backed functions do, and `done` gets its outcome (None is returned)."""
         args = t.args
-        payloads = [self.sb.values.to_payload(args[i]) for i in range(1, int(args.n) + 1)]
         target = text(t.target)
-        info = ActivityInfo(target, target, 1, self.world.now_ns, {}, "")
+        entry = self.world.app.entries.get(target)
+        if target not in self.world.mocks and isinstance(entry, LuaEntry) and runnable_kind(entry.kind):
+            running = sum(1 for p in self.table.live.values() if isinstance(p, PlainProcess))
+            if running >= MAX_LIVE_PROCESSES:
+                return None, self._lua_error(
+                    ErrorInfo(
+                        "Unavailable",
+                        f"cannot call {target}: {running} processes are running (the limit is "
+                        f"{MAX_LIVE_PROCESSES}); a function that calls itself without end?",
+                        False,
+                    )
+                )
+            extra = self.sb.values.to_python(t.context) if t.context is not None else None
+            context = {**self.context, **(extra if isinstance(extra, dict) else {})}
+            callee = self.table.start(
+                entry, self._args(args), host=TEST_HOST, context=context, parent=self.run.pid
+            )
+
+            def finished(run: ProcessRun) -> None:
+                if run.exit_error is not None:
+                    done(None, self._lua_error(run.exit_error))
+                else:
+                    value = run.result
+                    done(None if value is None else self.sb.table(value), None)
+
+            callee.on_close.append(finished)
+            return None
+        payloads = [self.sb.values.to_payload(args[i]) for i in range(1, int(args.n) + 1)]
+        info = ActivityInfo(target, target, 1, self.world.now_ns, dict(self.context), "")
         outcome = self.world.activity_runner.attempt(target, payloads, info)
         if outcome.error is not None:
             return None, self._lua_error(outcome.error)
@@ -293,41 +652,96 @@ class PlainProcess:
     def _lua_error(self, info: ErrorInfo) -> Any:
         return self.sb.error(info.kind, info.full_message(), info.retryable, info.details)
 
-    # -- messages and workflows ----------------------------------------------------------------------
+    # -- messages ------------------------------------------------------------------------------------
 
     def _send(self, task: int, t: Any) -> bool:
-        args = t.args
-        values = tuple(self.sb.values.to_python(args[i]) for i in range(1, int(args.n) + 1))
-        ok, message = self.world.route_message(text(t.dest), text(t.topic), values, self.run.pid)
-        if ok:
-            self.proc.reply(task, True, None)
-            return True
-        return self._reply_error(task, "NotFound", message)
+        values = self._args(t.args)
+        error = self.table.send(text(t.dest), text(t.topic), values, self.run.pid)
+        if error is not None:
+            return self._reply_info(task, error)
+        self.proc.reply(task, True, None)
+        return True
+
+    # -- spawning ------------------------------------------------------------------------------------
+
+    def _host_kind(self, host_id: str) -> str | None:
+        host = self.world.app.entries.get(host_id)
+        return host.kind if host is not None else None
 
     def _start(self, task: int, t: Any, *, wait: bool) -> bool:
-        options = self.sb.values.to_python(t.options) if t.options is not None else {}
-        context = self.sb.values.to_python(t.context) if t.context is not None else {}
-        args = t.args
-        payloads = [self.sb.values.to_payload(args[i]) for i in range(1, int(args.n) + 1)]
+        host_id = text(t.host)
+        kind = self._host_kind(host_id)
+        if kind == PROCESS_HOST:
+            return self._spawn_process(task, t, wait=wait)
+        if kind != TEMPORAL_WORKER:
+            what = f"a {kind} entry" if kind else "not an entry of this app"
+            return self._reply_error(
+                task,
+                "Invalid",
+                f"host '{host_id}' is {what} (processes run on process.host entries, "
+                "workflows on temporal.worker entries)",
+            )
+        return self._start_workflow(task, t, wait=wait)
+
+    def _spawn_messages(self, t: Any) -> list[tuple[str, tuple[Any, ...]]]:
         messages = []
         if t.messages is not None:
             for i in range(1, len(t.messages) + 1):
                 m = t.messages[i]
-                margs = m.args
-                messages.append(
-                    (
-                        text(m.topic),
-                        tuple(self.sb.values.to_python(margs[j]) for j in range(1, int(margs.n) + 1)),
-                    )
-                )
+                messages.append((text(m.topic), self._args(m.args)))
+        return messages
+
+    def _spawn_process(self, task: int, t: Any, *, wait: bool) -> bool:
+        extra = self.sb.values.to_python(t.context) if t.context is not None else None
+        context = {**self.context, **(extra if isinstance(extra, dict) else {})}
+        spawned = self.table.spawn(
+            text(t.target),
+            text(t.host),
+            self._args(t.args),
+            context=context,
+            parent=self.run.pid,
+            name=text(t.name) if t.name is not None else None,
+            messages=self._spawn_messages(t),
+        )
+        if isinstance(spawned, ErrorInfo):
+            return self._reply_info(task, spawned)
+        if isinstance(spawned, str):  # a registered name's process took the messages
+            self.proc.reply(task, spawned.encode(), None)
+            return True
+        if wait:
+
+            def finished(run: ProcessRun) -> None:
+                if run.exit_error is not None:
+                    reply = (None, self._lua_error(run.exit_error))
+                else:
+                    reply = (None if run.result is None else self.sb.table(run.result), None)
+                if not self.run.closed and self.proc.reply(task, *reply):
+                    self.wake()
+
+            spawned.on_close.append(finished)
+            return False
+        if bool(t.monitor):
+            spawned.monitors[self.run.pid] = None
+        if bool(t.link):
+            spawned.links[self.run.pid] = None
+            self.links[spawned.run.pid] = None
+        self.proc.reply(task, spawned.run.pid.encode(), None)
+        return True
+
+    def _start_workflow(self, task: int, t: Any, *, wait: bool) -> bool:
+        options = self.sb.values.to_python(t.options) if t.options is not None else {}
+        extra = self.sb.values.to_python(t.context) if t.context is not None else None
+        context = {**self.context, **(extra if isinstance(extra, dict) else {})}
+        args = t.args
+        payloads = [self.sb.values.to_payload(args[i]) for i in range(1, int(args.n) + 1)]
         started = self.world.start_from_process(
             text(t.target),
             text(t.host),
             payloads,
             options if isinstance(options, dict) else {},
-            context if isinstance(context, dict) else {},
+            context,
             text(t.name) if t.name is not None else None,
-            messages,
+            self._spawn_messages(t),
             self.run.pid,
         )
         if isinstance(started, str):
@@ -337,7 +751,7 @@ class PlainProcess:
             self.world.watch(run, lambda closed: self._exec_done(task, closed))
             return False
         if bool(t.monitor) or bool(t.link):
-            self._monitor(run, pid, link=bool(t.link))
+            self._monitor(run, pid, monitor=bool(t.monitor), link=bool(t.link))
         self.proc.reply(task, pid.encode(), None)
         return True
 
@@ -348,9 +762,11 @@ class PlainProcess:
         return self._start(task, t, wait=True)
 
     def _exec_done(self, task: int, run: WorkflowRun) -> None:
+        if self.run.closed:
+            return
         value, err = self._outcome(run)
-        self.proc.reply(task, value, err)
-        self.step()
+        if self.proc.reply(task, value, err):
+            self.step()
 
     def _outcome(self, run: WorkflowRun) -> tuple[Any, Any]:
         if run.status == "completed":
@@ -363,60 +779,150 @@ class PlainProcess:
         assert run.failure is not None
         return None, self._lua_error(error_from_failure(run.failure))
 
-    def _monitor(self, run: WorkflowRun, pid: str, *, link: bool) -> None:
+    # -- monitors and links --------------------------------------------------------------------------
+
+    def _monitor(self, run: WorkflowRun, pid: str, *, monitor: bool = True, link: bool = False) -> None:
+        """Monitor and/or link to a workflow. Its close reaches a monitor as EXIT; a link hears LINK_DOWN
+        when it failed and EXIT when it completed, each with `result` (value or error), as Wippy's
+        Temporal peer reports a workflow's end (service/temporal/peer/receiver.go)."""
+
         def closed(final: WorkflowRun) -> None:
-            if pid not in self._watching:
+            if pid not in self._watching or self.run.closed:
                 return
             value, err = self._outcome(final)
-            if link and final.status != "completed":
-                trap = bool(self.sb.values.to_python(self.rt.section(b"messaging").options.trap_links))
-                if not trap:
-                    self._close(
-                        "failed", failure=LuaFailure(f"linked process {pid} terminated", kind="Canceled")
-                    )
-                    return
-                self.event({"kind": "pid.link.down", "from": pid, "at": self.world.now_ns // 10**9})
-                return
-            result = {"value": value} if err is None else {"error": err}
-            self.event({"kind": "pid.exit", "from": pid, "at": self.world.now_ns // 10**9, "result": result})
+            at = self.world.now_ns // 10**9
+            kinds = [EXIT] if monitor else []
+            if link:
+                kinds.append(EXIT if err is None else LINK_DOWN)
+            for kind in kinds:
+                out = self.sb.lua.table()
+                if err is None:
+                    out.value = value
+                else:
+                    out.error = err
+                table = self.sb.table({"kind": kind, "from": pid, "at": at})
+                table.result = out
+                if kind == LINK_DOWN:
+                    self._link_down = True
+                self.rt.deliver_event(table)
+            self.wake()
 
         self._watching.add(pid)
         self.world.watch(run, closed)
 
-    def _monitor_cmd(self, task: int, t: Any, *, link: bool = False) -> bool:
+    def _target(self, task: int, t: Any) -> tuple[str, PlainProcess | WorkflowRun | None] | None:
+        """The command's destination (PID or name) as a live process or a workflow run; replies the
+        NotFound error and returns None when it names nothing."""
         dest = text(t.dest)
-        target = parse_pid(dest)
-        run = self.world.find_run(target[2]) if target is not None else None
-        if run is None:
-            return self._reply_error(task, "NotFound", f"could not resolve '{dest}' as a running process")
-        if bool(t.on):
-            self._monitor(run, dest, link=link)
-        else:
-            self._watching.discard(dest)
+        pid = self.table.resolve(dest)
+        if pid is None:
+            self._reply_error(task, "NotFound", f"could not resolve '{dest}' as PID or registered name")
+            return None
+        process = self.table.process(pid)
+        if process is not None:
+            return pid, process
+        parsed = parse_pid(pid)
+        run = self.world.find_run(parsed[2]) if parsed is not None and pid not in self.table.gone else None
+        return pid, run
+
+    def _monitor_cmd(self, task: int, t: Any, *, link: bool = False) -> bool:
+        found = self._target(task, t)
+        if found is None:
+            return True
+        pid, target = found
+        on = bool(t.on)
+        if isinstance(target, PlainProcess):
+            if link:
+                if on:
+                    target.links[self.run.pid] = None
+                    self.links[pid] = None
+                else:
+                    target.links.pop(self.run.pid, None)
+                    self.links.pop(pid, None)
+            elif on:
+                target.monitors[self.run.pid] = None
+            else:
+                target.monitors.pop(self.run.pid, None)
+        elif isinstance(target, WorkflowRun) and not target.closed:
+            if on:
+                self._monitor(target, pid, monitor=not link, link=link)
+            else:
+                self._watching.discard(pid)
+        elif on:
+            # Wippy reports a process that is already gone at once: EXIT (or LINK_DOWN) with noproc.
+            at = self.world.now_ns // 10**9
+            gone = ErrorInfo("NotFound", f"process not found: {pid}", False)
+            kind = LINK_DOWN if link else EXIT
+            self.event({"kind": kind, "from": pid, "at": at, "result": {"error": gone}})
         self.proc.reply(task, True, None)
         return True
 
     def _link_cmd(self, task: int, t: Any) -> bool:
         return self._monitor_cmd(task, t, link=True)
 
-    def _stop_workflow(self, task: int, t: Any, *, terminate: bool) -> bool:
-        dest = text(t.dest)
-        target = parse_pid(dest)
-        run = self.world.find_run(target[2]) if target is not None else None
-        if run is None or run.closed:
-            return self._reply_error(task, "NotFound", f"could not resolve '{dest}' as a running workflow")
-        if terminate:
-            self.world.terminate(run, "process.terminate")
+    def _stop(self, task: int, t: Any, *, terminate: bool) -> bool:
+        found = self._target(task, t)
+        if found is None:
+            return True
+        pid, target = found
+        if isinstance(target, PlainProcess):
+            if terminate:
+                self.table.terminate(pid)
+            else:
+                reason = text(t.arg) if isinstance(t.arg, bytes) else None
+                self.table.cancel(pid, self.run.pid, reason)
+        elif isinstance(target, WorkflowRun) and not target.closed:
+            if terminate:
+                self.world.terminate(target, "process.terminate")
+            else:
+                self.world.request_cancel(target)
         else:
-            self.world.request_cancel(run)
-        self.proc.reply(task, True, None)
+            return self._reply_error(task, "NotFound", f"process not found: {pid}")
+        if not self.run.closed:
+            self.proc.reply(task, True, None)
         return True
 
     def _terminate(self, task: int, t: Any) -> bool:
-        return self._stop_workflow(task, t, terminate=True)
+        return self._stop(task, t, terminate=True)
 
     def _cancel(self, task: int, t: Any) -> bool:
-        return self._stop_workflow(task, t, terminate=False)
+        return self._stop(task, t, terminate=False)
+
+    # -- the name registry ---------------------------------------------------------------------------
+
+    def _register(self, task: int, t: Any) -> bool:
+        name = text(t.name)
+        pid = text(t.pid) if t.pid is not None else self.run.pid
+        holder = self.table.names.get(name)
+        if holder is not None and holder != pid:
+            return self._reply_error(task, "AlreadyExists", f"name already registered: {name}")
+        target = self.table.process(pid)
+        if target is None and pid != self.run.pid:
+            return self._reply_error(task, "NotFound", f"process not found: {pid}")
+        self.table.names[name] = pid
+        owner = target if target is not None else self
+        if name not in owner.names:
+            owner.names.append(name)
+        self.proc.reply(task, True, None)
+        return True
+
+    def _lookup(self, task: int, t: Any) -> bool:
+        name = text(t.name)
+        pid = self.table.names.get(name)
+        if pid is None:
+            return self._reply_error(task, "NotFound", "name not registered")
+        self.proc.reply(task, pid.encode(), None)
+        return True
+
+    def _unregister(self, task: int, t: Any) -> bool:
+        name = text(t.name)
+        pid = self.table.names.pop(name, None)
+        if pid is not None:
+            owner = self.table.process(pid)
+            if owner is not None and name in owner.names:
+                owner.names.remove(name)
+        self.proc.reply(task, pid is not None)
+        return True
 
 
 _HANDLERS: dict[str, Callable[[PlainProcess, int, Any], bool]] = {
@@ -435,4 +941,15 @@ _HANDLERS: dict[str, Callable[[PlainProcess, int, Any], bool]] = {
     "proc.link": PlainProcess._link_cmd,
     "proc.terminate": PlainProcess._terminate,
     "proc.cancel": PlainProcess._cancel,
+    "proc.register": PlainProcess._register,
+    "proc.lookup": PlainProcess._lookup,
+    "proc.unregister": PlainProcess._unregister,
 }
+
+
+def unknown_process_entry(world: World, entry_id: str) -> SimulationError:
+    known = ", ".join(e.id for e in world.app.entries.values() if runnable_kind(e.kind)) or "none"
+    return SimulationError(
+        f"'{entry_id}' is not a function or process entry of this app (process.lua and function.lua "
+        f"entries: {known})"
+    )

@@ -44,7 +44,13 @@ from wftest.sim.activities import (
 from wftest.sim.activity_tasks import ActivityTasks, retry_policy_proto
 from wftest.sim.cron import parse_cron
 from wftest.sim.links import first_positive, header_context
-from wftest.sim.processes import Mailbox, PlainProcess, ProcessRun
+from wftest.sim.processes import (
+    Mailbox,
+    ProcessRun,
+    ProcessTable,
+    runnable_kind,
+    unknown_process_entry,
+)
 from wftest.sim.resources import Resources
 from wftest.sim.state import (
     IDENTITY,
@@ -62,7 +68,6 @@ from wftest.worker.execution import (
     UpdateRequest,
     WorkflowExecution,
     WorkflowInfo,
-    parse_pid,
     search_attribute_payloads,
     workflow_identity,
 )
@@ -77,10 +82,13 @@ DEFAULT_ATTEMPT_CAP = 100
 class _Resolver:
     """Side-effect values from the world's seeded generator; versions are always the newest."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, names: Callable[[str], str | None] = lambda name: None) -> None:
         self.rng = rng
+        self.names = names  # a registered process name -> its PID
 
     def side_effect(self, side_effect_id: int, name: str, args: tuple[Any, ...]) -> Payload:
+        if name == "process.send":  # a workflow sends to a registered name: the PID it stands for
+            return python_to_payload(self.names(str(args[0])))
         return python_to_payload(produce(name, self.rng, args))
 
     def version(self, change_id: str, min_version: int, max_version: int) -> tuple[int, bool]:
@@ -121,11 +129,11 @@ class World:
         self._activities = ActivityTasks(
             self.agenda, self.activity_runner, attempt_cap, lambda: self.now_ns, perturbation
         )
-        self._processes: dict[str, PlainProcess | Mailbox] = {}
+        self.processes = ProcessTable(self)  # plain processes, mailboxes, names, monitors, links
         self._watchers: dict[str, list[Callable[[WorkflowRun], None]]] = {}
         self._worker_uuid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         self._generated_ids = itertools.count(1)
-        self._resolver = _Resolver(self.rng)
+        self._resolver = _Resolver(self.rng, lambda name: self.processes.names.get(name))
 
     # -- setup -------------------------------------------------------------------------------------
 
@@ -719,32 +727,75 @@ class World:
 
     # -- plain processes (§2.12) --------------------------------------------------------------------
 
-    def run_process(self, entry_id: str, *args: Any) -> ProcessRun:
-        """Run a function or process entry as a plain Wippy process (as a Wippy test runs); it goes
-        on as virtual time passes, e.g. with `run_until_idle()`."""
+    def run_process(
+        self,
+        entry_id: str,
+        *args: Any,
+        host: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        parent: str = "",
+        monitor: bool = False,
+    ) -> ProcessRun:
+        """Run a `process.lua` or `function.lua` entry as a plain Wippy process (as a Wippy test runs, or
+        on the `process.host` entry `host`), with `ctx` values `context`; `parent` (a mailbox PID) is its
+        parent and, with `monitor`, hears its EXIT. It goes on as virtual time passes, e.g. with
+        `run_until_idle()`."""
         entry = self.app.entries.get(entry_id)
-        if not isinstance(entry, LuaEntry) or not (
-            entry.kind.startswith("function.") or entry.kind.startswith("process.")
-        ):
-            known = ", ".join(e.id for e in self.app.functions()) or "none"
-            raise SimulationError(
-                f"'{entry_id}' is not a function or process entry of this app (functions: {known})"
-            )
-        pid = f"{{wftest@process.host|0x{len(self._processes) + 1:05x}}}"
-        process = PlainProcess(self, entry, args, pid)
-        self._processes[pid] = process
+        if not isinstance(entry, LuaEntry) or not runnable_kind(entry.kind):
+            raise unknown_process_entry(self, entry_id)
+        if host is not None:
+            kind = self.app.entries[host].kind if host in self.app.entries else None
+            if kind != "process.host":
+                hosts = ", ".join(e.id for e in self.app.by_kind("process.host")) or "none"
+                raise SimulationError(
+                    f"'{host}' is not a process.host entry of this app (process hosts: {hosts})"
+                )
+        process = self.processes.start(
+            entry, args, host=host or "process.host", context=dict(context or {}), parent=parent
+        )
+        if monitor and parent:
+            process.monitors[parent] = None
         self._dispatch_due()
         return process.run
 
+    def terminate_process(self, pid: str) -> None:
+        """Kill a plain process now (its links hear LINK_DOWN, its monitors EXIT)."""
+        if self.processes.process(pid) is None:
+            raise SimulationError(f"no running process {pid} in this world")
+        self.processes.terminate(pid)
+        self._dispatch_due()
+
+    def cancel_process(self, pid: str, reason: str = "", sender: str = "") -> None:
+        """Ask a plain process to stop: a CANCEL event on its `process.events()`."""
+        if self.processes.process(pid) is None:
+            raise SimulationError(f"no running process {pid} in this world")
+        self.processes.cancel(pid, sender, reason or None)
+        self._dispatch_due()
+
+    def send(self, dest: str, topic: str, *values: Any, sender: str = "") -> None:
+        """Send a message to a process, mailbox or workflow (PID or registered name) now."""
+        error = self.processes.send(dest, topic, values, sender)
+        if error is not None:
+            raise SimulationError(f"cannot send {topic!r} to {dest}: {error.message}")
+        self._dispatch_due()
+
     def process_waiting(self, pid: str) -> str:
         """Where a plain process's coroutines wait (empty when it is not a running process)."""
-        process = self._processes.get(pid)
-        return process.proc.waiting() if isinstance(process, PlainProcess) and not process.run.closed else ""
+        process = self.processes.process(pid)
+        return process.proc.waiting() if process is not None else ""
+
+    def processes_report(self) -> list[str]:
+        """Every plain process the world ran: how it ended or where it waits (for failure reports)."""
+        return self.processes.report()
+
+    def processes_waiting(self) -> list[str]:
+        """Where every live plain process waits, one line each (for reports of a blocked test)."""
+        return self.processes.blocked()
 
     def mailbox(self) -> Mailbox:
         """A new PID for test code: give it as a signal's sender, and read what is sent back to it."""
-        pid = f"{{wftest@process.host|0x{len(self._processes) + 1:05x}}}"
-        box = self._processes[pid] = Mailbox(pid)
+        box = Mailbox(self.processes.new_pid("process.host"))
+        self.processes.live[box.pid] = box
         return box
 
     def run_until_idle(self, *, limit_ns: int | None = None) -> None:
@@ -783,22 +834,14 @@ class World:
         self._watchers.setdefault(run.workflow_id + "/" + run.run_id, []).append(callback)
 
     def _local_send(self, dest: str, topic: str, values: tuple[Any, ...], sender: str) -> None:
-        process = self._processes.get(dest)
-        if process is not None:
-            process.deliver(topic, sender, values)
+        target = self.processes.live.get(dest)
+        if target is not None:
+            target.deliver(topic, sender, values)
 
     def route_message(self, dest: str, topic: str, values: tuple[Any, ...], sender: str) -> tuple[bool, str]:
-        """`process.send` from a plain process: to another process, or as a signal to a workflow."""
-        process = self._processes.get(dest)
-        if process is not None:
-            process.deliver(topic, sender, values)
-            return True, ""
-        target = parse_pid(dest)
-        wf = self._workflows.get(target[2]) if target is not None else None
-        if wf is None or wf.run.latest.closed:
-            return False, f"could not resolve '{dest}' as PID or registered name"
-        self.signal(wf.run.latest, topic, *values, sender=sender)
-        return True, ""
+        """A message to a process, mailbox or workflow by PID or registered name."""
+        error = self.processes.send(dest, topic, values, sender)
+        return (True, "") if error is None else (False, error.message)
 
     def start_from_process(
         self,

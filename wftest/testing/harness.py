@@ -24,7 +24,7 @@ from wftest.lua.values import GO_NIL, EncodeError, payload_to_python, python_to_
 from wftest.replay import ReplayResult
 from wftest.sim import World
 from wftest.sim.activities import ActivityInfo, Mock, ServedCall
-from wftest.sim.processes import Mailbox
+from wftest.sim.processes import Mailbox, Message, ProcessRun
 from wftest.sim.resources import ResourceError, ResourceMisuse
 from wftest.sim.state import SimulationError, UpdateHandle, WorkflowRun
 from wftest.sim.timing import DEFAULT_START_NS
@@ -64,6 +64,11 @@ class ActivityFailed(RunOutcome):
         self.message = message
         self.retryable = retryable
         self.details = details
+
+
+class ProcessBlocked(ProcessFailed):
+    """`result()` of a process that can never finish: nothing is left to happen in the world. The
+    message says where every live process waits."""
 
 
 class UpdateRejected(RunOutcome):
@@ -157,11 +162,13 @@ class WorkflowHandle:
         run = self.run
         if not run.closed:
             waiting = world.waiting(run.workflow_id)
+            processes = "\n".join(world.processes_waiting())
             raise WorkflowBlocked(
                 f"workflow {run.workflow_id} can never close: nothing is left to happen at "
                 f"{offset(world.now_ns - self._wippy.start_ns)} of virtual time"
                 + (f"; it waits at:\n{waiting}" if waiting else "")
                 + _unheard_text(*world.unheard(run.workflow_id))
+                + (f"\nlive processes wait at:\n{processes}" if processes else "")
             )
         if run.status == "completed":
             return run.result
@@ -191,6 +198,76 @@ class WorkflowHandle:
 
     def __repr__(self) -> str:
         return f"<WorkflowHandle {self.id} {self.status}>"
+
+
+class ProcessHandle:
+    """A plain process a test spawned (`wippy.spawn`): its PID, messages to and from it, its result.
+
+    The test has a mailbox of its own for each spawned process: it is the process's parent, hears its
+    EXIT, and is the sender of `send`, so the process can answer with `process.send(msg:from(), ...)`."""
+
+    def __init__(self, wippy: Wippy, run: ProcessRun, box: Mailbox) -> None:
+        self._wippy = wippy
+        self._run = run
+        self.mailbox = box
+
+    @property
+    def pid(self) -> str:
+        return self._run.pid
+
+    @property
+    def entry_id(self) -> str:
+        return self._run.entry_id
+
+    @property
+    def status(self) -> str:
+        """"running", "finished" or "failed"."""
+        return self._run.status
+
+    @property
+    def messages(self) -> list[Message]:
+        """What the process (or anyone) sent to the test's mailbox for it, in order."""
+        return self.mailbox.messages
+
+    @property
+    def logs(self) -> list[str]:
+        return self._run.logs
+
+    async def send(self, topic: str, *args: Any) -> None:
+        """Send a message now (from the test's mailbox, so the process can reply)."""
+        self._wippy.world.send(self.pid, topic, *args, sender=self.mailbox.pid)
+
+    async def result(self) -> Any:
+        """Run virtual time until the process ends; its first return value, or ProcessFailed (it raised,
+        returned `nil, err` or was killed), or ProcessBlocked (it can never end)."""
+        world = self._wippy.world
+        while not self._run.closed and (due := world.agenda.next_due()) is not None:
+            world.advance(due - world.now_ns)
+        return _process_result(self._wippy, self._run)
+
+    async def terminate(self) -> None:
+        self._wippy.world.terminate_process(self.pid)
+
+    async def cancel(self, reason: str = "") -> None:
+        self._wippy.world.cancel_process(self.pid, reason, sender=self.mailbox.pid)
+
+    def __repr__(self) -> str:
+        return f"<ProcessHandle {self.entry_id} {self.pid} {self.status}>"
+
+
+def _process_result(wippy: Wippy, process: ProcessRun) -> Any:
+    world = wippy.world
+    if not process.closed:
+        blocked = "\n".join(world.processes_waiting())
+        raise ProcessBlocked(
+            f"process {process.entry_id} {process.pid} can never finish: nothing is left to happen at "
+            f"{offset(world.now_ns - wippy.start_ns)} of virtual time; live processes wait at:\n{blocked}"
+        )
+    if process.failure is not None:
+        raise ProcessFailed(f"process {process.entry_id} failed: {process.failure}")
+    if process.error is not None:
+        raise ProcessFailed(f"process {process.entry_id} returned an error: {process.error}")
+    return process.result
 
 
 Target = WorkflowHandle | str
@@ -252,6 +329,16 @@ class Scheduled:
     def terminate(self, target: Target, reason: str = "") -> Scheduled:
         world = self._wippy.world
         return self._at("terminate", lambda: world.terminate(_id(target), reason))
+
+    def send(self, target: ProcessHandle | str, topic: str, *args: Any, sender: Sender = None) -> Scheduled:
+        """Send a message to a process (handle, PID or registered name), a mailbox or a workflow."""
+        world = self._wippy.world
+        dest = target.pid if isinstance(target, ProcessHandle) else target
+        if sender is None and isinstance(target, ProcessHandle):
+            sender = target.mailbox
+        return self._at(
+            f"send {topic!r}", lambda: world.send(dest, topic, *args, sender=_pid(sender) or "")
+        )
 
     def call(self, fn: Callable[[], Any]) -> Scheduled:
         """Run `fn()` then (Python's clocks read the virtual time while it runs)."""
@@ -381,6 +468,24 @@ class Wippy:
         """A PID of the test's own: pass it as a signal's `sender`; `messages` holds what comes back."""
         return self.world.mailbox()
 
+    async def send(
+        self, dest: ProcessHandle | str, topic: str, *args: Any, sender: Sender = None
+    ) -> None:
+        """Send a message now to a process (handle, PID or registered name), a mailbox or a workflow;
+        with `sender` (a mailbox or PID) the receiver can answer it."""
+        pid = dest.pid if isinstance(dest, ProcessHandle) else dest
+        self.world.send(pid, topic, *args, sender=_pid(sender) or "")
+
+    def spawn(
+        self, entry: str, *args: Any, host: str | None = None, context: Mapping[str, Any] | None = None
+    ) -> ProcessHandle:
+        """Start a `process.lua` or `function.lua` entry as a plain process (on the `process.host` entry
+        `host`, with `ctx` values `context`); it runs as virtual time passes (`await handle.result()`,
+        `await wippy.sleep(...)`)."""
+        box = self.world.mailbox()
+        run = self.world.run_process(entry, *args, host=host, context=context, parent=box.pid, monitor=True)
+        return ProcessHandle(self, run, box)
+
     async def run_process(self, entry: str, *args: Any) -> Any:
         """Run a function entry as a plain Wippy process (as Wippy's own tests run) until it finishes;
         its first return value, or ProcessFailed (a raised error, or a returned `nil, err`)."""
@@ -388,7 +493,11 @@ class Wippy:
         while not process.closed and (due := self.world.agenda.next_due()) is not None:
             self.world.advance(due - self.world.now_ns)
         if not process.closed:
-            raise ProcessFailed(f"process {entry} can never finish: nothing is left to happen")
+            processes = "\n".join(self.world.processes_waiting())
+            raise ProcessBlocked(
+                f"process {entry} can never finish: nothing is left to happen; live processes wait at:\n"
+                f"{processes}"
+            )
         if process.failure is not None:
             raise ProcessFailed(f"process {entry} failed: {process.failure}")
         if process.error is not None:

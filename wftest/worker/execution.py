@@ -34,12 +34,12 @@ from wftest.history.failures import (
     timeout_failure,
     wippy_failure,
 )
-from wftest.lua.compiler import bytecode
-from wftest.lua.modules.time import duration_ns, new_time
-from wftest.lua.process import HostCommand, LuaProcess, StepOutcome
-from wftest.lua.sandbox import LIB, LuaFailure, Sandbox, SandboxOptions, text
+from wftest.lua.host import LuaHost, sections
+from wftest.lua.modules.time import new_time
+from wftest.lua.process import HostCommand, StepOutcome
+from wftest.lua.sandbox import LuaFailure, Sandbox, SandboxOptions, text
 from wftest.lua.state import LuaState
-from wftest.lua.values import EncodeError, encode_json_python, python_to_payload
+from wftest.lua.values import EncodeError, encode_json_python, payload_to_python, python_to_payload
 from wftest.worker.errors import error_info
 from wftest.worker.options import OptionError, activity_options, child_options
 
@@ -152,7 +152,7 @@ class _Task:
     commands: list[cmd.Command] = field(default_factory=list)
 
 
-class WorkflowExecution:
+class WorkflowExecution(LuaHost):
     """A live workflow: a sandbox, its process, and what its commands are waiting for."""
 
     def __init__(
@@ -194,16 +194,7 @@ class WorkflowExecution:
             options.memory_limit = memory_limit
         if instruction_budget is not None:
             options.instruction_budget = instruction_budget
-        self.sb = Sandbox(options, state=lua_state)
-        self.proc = LuaProcess(self.sb)
-        host = self.sb.lua.table_from(
-            {
-                b"duration_ns": self.sb.host_function(self._duration),
-                b"info": self.sb.host_function(self._info),
-                b"sections": _section_code,
-            }
-        )
-        self.rt = self.sb.library_api("workflow_runtime.lua", self.proc.table, host)
+        self._start_host(options, lua_state, _SECTION_CODE)
         self._main = self.sb.load_entry(app, entry)
         self._input = list(input)
         self._started = False
@@ -231,17 +222,6 @@ class WorkflowExecution:
 
     def _open_workflow(self, sb: Sandbox) -> Any:
         return self.rt.section(b"workflow")
-
-    def _open_time(self, sb: Sandbox) -> Any:
-        from wftest.lua.modules.time import open_time
-
-        return self.rt.lazy_time(self.rt.section(b"timers"), sb.host_function(lambda: open_time(sb)))
-
-    def _duration(self, value: Any) -> tuple[Any, ...]:
-        try:
-            return (duration_ns(self.sb, value),)
-        except ValueError as exc:
-            return None, str(exc)
 
     def _info(self) -> Any:
         return self.sb.table(
@@ -742,6 +722,8 @@ class WorkflowExecution:
         local process gets a SideEffect marker; anything that is not a PID is NotFound."""
         dest, topic = text(t.dest), text(t.topic)
         target = parse_pid(dest)
+        if target is None and dest and self._send_to_name(task, t, where, dest):
+            return True
         if target is None:
             self.proc.reply(
                 task,
@@ -798,6 +780,34 @@ class WorkflowExecution:
                 tuple(self.sb.values.to_python(args[i]) for i in range(1, int(args.n) + 1)),
                 self.info.pid,
             )
+        self.proc.reply(task, True, None)
+        return True
+
+    def _send_to_name(self, task: int, t: Any, where: str, name: str) -> bool:
+        """A registered name of a local process: the PID it resolves to is recorded as the data of the
+        send's SideEffect marker, so a replay reads it from the history (the registry is not there). A
+        name that does not resolve records nothing (False)."""
+        assert self._resolver is not None
+        sid = self._side_effects + 1
+        try:
+            payload = self._resolver.side_effect(sid, "process.send", (name,))
+        except WorkflowTaskError:
+            return False  # replay: nothing recorded here, the name did not resolve
+        pid = payload_to_python(payload)
+        if not isinstance(pid, str) or parse_pid(pid) is None:
+            return False
+        self._side_effects = sid
+        self._emit(
+            cmd.RecordMarker,
+            where,
+            marker_name=SIDE_EFFECT_MARKER,
+            details={"side-effect-id": python_to_payload(sid), "data": payload},
+            summary="process.send",
+        )
+        if self.local_send is not None:
+            args = t.args
+            values = tuple(self.sb.values.to_python(args[i]) for i in range(1, int(args.n) + 1))
+            self.local_send(pid, text(t.topic), values, self.info.pid)
         self.proc.reply(task, True, None)
         return True
 
@@ -1010,15 +1020,10 @@ def search_attribute_payloads(values: Any) -> dict[str, Payload]:
     return out
 
 
-_SECTIONS = {
-    name.encode(): bytecode((LIB / f"wf_{name}.lua").read_bytes(), f"=wf_{name}.lua")
-    for name in ("funcs", "timers", "workflow", "process", "messaging")
-}
-
-
-def _section_code(name: bytes) -> bytes:
-    """The code of a workflow runtime section, asked for when the section is first used."""
-    return _SECTIONS[name]
+# The workflow flavour of the runtime sections, each loaded when first used.
+_SECTION_CODE = sections(
+    {name: f"wf_{name}" for name in ("funcs", "timers", "workflow", "process", "messaging")}
+)
 
 _HANDLERS: dict[str, Callable[[WorkflowExecution, int, Any, str], bool]] = {
     "activity.call": WorkflowExecution._activity_call,

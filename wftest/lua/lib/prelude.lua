@@ -366,6 +366,16 @@ raw_setmetatable(_G, {__index = function(_, k)
     raw_rawset(_G, k, v)
     return v
 end})
+-- Wippy's VM reads an error object where a string is expected as its message (`string.find(err, "x")`).
+for _, name in ipairs({"find", "match", "gmatch", "gsub", "sub", "len", "lower", "upper"}) do
+    local f = string[name]
+    if dbg_getinfo(f, "S").what == "C" then   -- once per Lua state: the string library is shared
+        string[name] = function(s, ...)
+            if raw_getmetatable(s) == ERROR_MT then s = s._message end
+            return f(s, ...)
+        end
+    end
+end
 raw_setmetatable(string, {__call = function(_, ...)
     load_types()
     return string(...)

@@ -12,7 +12,7 @@ local process = M.process_base()
 function process.send(dest, topic, ...)
     if raw_type(dest) ~= "string" then raw_error("process.send: destination must be a string", 2) end
     if raw_type(topic) ~= "string" or topic == "" then raw_error("process.send: topic must be a non-empty string", 2) end
-    if topic:sub(1, 1) == "@" then return nil, invalid("topic must not start with '@'") end
+    if topic:sub(1, 1) == "@" then return nil, invalid("cannot send to @ topics") end
     return hc({kind = "process.send", dest = dest, topic = topic, args = tbl_pack(...)})
 end
 
@@ -86,6 +86,29 @@ process.link = on_pid("proc.link", true)
 process.unlink = on_pid("proc.link", false)
 process.terminate = on_pid("proc.terminate", true)
 process.cancel = on_pid("proc.cancel", true)
+-- The name registry (one node: every scope is the local registry).
+local registry = {LOCAL = 0, EVENTUAL = 1, CONSISTENT = 2, STRONG = 3}
+local function check_name(name, fn)
+    if raw_type(name) ~= "string" then raw_error("process.registry." .. fn .. ": name must be a string", 3) end
+end
+function registry.register(name, pid, scope)
+    check_name(name, "register")
+    if pid ~= nil and raw_type(pid) ~= "string" then return nil, invalid("pid must be a string") end
+    if scope ~= nil and raw_type(scope) ~= "number" then
+        return nil, invalid("scope must be a number (process.registry.LOCAL|EVENTUAL|CONSISTENT|STRONG)")
+    end
+    return hc({kind = "proc.register", name = name, pid = pid})
+end
+function registry.lookup(name)
+    check_name(name, "lookup")
+    return hc({kind = "proc.lookup", name = name})
+end
+function registry.unregister(name)
+    check_name(name, "unregister")
+    return hc({kind = "proc.unregister", name = name})
+end
+process.registry = registry
+
 function process.upgrade()
     raw_error("process.upgrade is for workflows (continue-as-new)", 2)
 end

@@ -52,17 +52,18 @@ local function resolve_future(id, value, err)
     P.close(ch)
 end
 
-local function do_call(options, target, ...)
+local function do_call(options, context, target, ...)
     local bad = check_target(target)
     if bad then return nil, invalid(bad) end
-    return hc({kind = "activity.call", target = target, args = tbl_pack(...), options = options})
+    return hc({kind = "activity.call", target = target, args = tbl_pack(...), options = options, context = context})
 end
 
-local function do_async(options, target, ...)
+local function do_async(options, context, target, ...)
     local bad = check_target(target)
     if bad then return nil, invalid(bad) end
     local ch = P.external_channel(1)
-    local id, err = hc({kind = "activity.start", target = target, args = tbl_pack(...), options = options})
+    local id, err = hc({kind = "activity.start", target = target, args = tbl_pack(...), options = options,
+                        context = context})
     if id == nil then return nil, err end
     local f = raw_setmetatable({_id = id, _ch = ch, _done = false, _canceled = false}, FUTURE_MT)
     futures[id] = f
@@ -89,12 +90,13 @@ function executor_methods:with_context(t)
 end
 function executor_methods:with_actor() return self end
 function executor_methods:with_scope() return self end
-function executor_methods:call(target, ...) return do_call(self._options, target, ...) end
-function executor_methods:async(target, ...) return do_async(self._options, target, ...) end
+-- The executor's context goes with the command: workflows leave it out (§8.5), processes pass it on.
+function executor_methods:call(target, ...) return do_call(self._options, self._context, target, ...) end
+function executor_methods:async(target, ...) return do_async(self._options, self._context, target, ...) end
 
 local funcs = {
-    call = function(target, ...) return do_call(nil, target, ...) end,
-    async = function(target, ...) return do_async(nil, target, ...) end,
+    call = function(target, ...) return do_call(nil, nil, target, ...) end,
+    async = function(target, ...) return do_async(nil, nil, target, ...) end,
     new = function() return new_executor({}, {}) end,
 }
 

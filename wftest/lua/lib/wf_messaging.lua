@@ -73,8 +73,9 @@ local options = {trap_links = false}
 M.options = options
 
 function M.listen(topic, opts)
-    if raw_type(topic) ~= "string" or topic == "" then raw_error("process.listen: topic must be a non-empty string", 2) end
-    if topic:sub(1, 1) == "@" then raw_error("process.listen: topic must not start with '@'", 2) end
+    if raw_type(topic) ~= "string" then raw_error("process.listen: topic must be a string", 2) end
+    if topic == "" then return nil, invalid("topic cannot be empty") end
+    if topic:sub(1, 1) == "@" then return nil, invalid("cannot listen to @ topics") end
     local sub = listeners[topic]
     if sub == nil then
         sub = {ch = P.external_channel(1), message = raw_type(opts) == "table" and opts.message == true}
@@ -106,12 +107,25 @@ function M.events()
 end
 
 function M.get_options() return {trap_links = options.trap_links} end
+-- As Wippy's setOptions (runtime/lua/modules/process/module.go): string keys only, trap_links must be a
+-- boolean, the first other key is reported; valid options before a bad one still apply.
 function M.set_options(t)
-    if raw_type(t) ~= "table" then return false, invalid("set_options expects a table") end
+    if raw_type(t) ~= "table" then return false, invalid("options parameter must be a table") end
+    local problem = nil
     for k, v in pairs(t) do
-        if k ~= "trap_links" then return false, invalid("unknown process option '" .. tostring(k) .. "'") end
-        options.trap_links = v and true or false
+        if raw_type(k) == "string" then
+            if k == "trap_links" then
+                if raw_type(v) ~= "boolean" then
+                    problem = "trap_links must be a boolean"
+                else
+                    options.trap_links = v
+                end
+            elseif problem == nil then
+                problem = "option " .. k .. " is not supported"
+            end
+        end
     end
+    if problem then return false, invalid(problem) end
     return true, nil
 end
 

@@ -9,20 +9,28 @@ local invalid, check_target, copy, new_payload = common.invalid, common.check_ta
 local M = common.section("messaging")
 local process = M.process_base()
 
-local function not_in_workflow(name)
-    return function()
-        return nil, new_error("Internal", "process." .. name .. " is not supported in workflows", false, nil)
+-- Wippy's workflow handler refuses these (service/temporal/workflow/handler_process.go); the yield's
+-- result handler reports the refusal as Internal.
+local function not_in_workflow(message)
+    return function(dest)
+        if raw_type(dest) ~= "string" then raw_error("bad argument #1 (string expected, got " .. raw_type(dest) .. ")", 2) end
+        if not string.match(dest, "^{.*|.*}$") then
+            return nil, new_error("NotFound", "could not resolve '" .. dest .. "' as PID or registered name", false, nil)
+        end
+        return nil, new_error("Internal", message, false, nil)
     end
 end
-process.monitor = not_in_workflow("monitor")
-process.unmonitor = not_in_workflow("unmonitor")
-process.link = not_in_workflow("link")
-process.unlink = not_in_workflow("unlink")
+process.monitor = not_in_workflow(
+    "process.monitor not supported in workflow context: child workflows are automatically monitored")
+process.unmonitor = not_in_workflow("process.unmonitor not supported in workflow context")
+process.link = not_in_workflow(
+    "process.link not supported in workflow context: Temporal doesn't support bidirectional linking")
+process.unlink = not_in_workflow("process.unlink not supported in workflow context")
 
 function process.send(dest, topic, ...)
     if raw_type(dest) ~= "string" then raw_error("process.send: destination must be a string", 2) end
     if raw_type(topic) ~= "string" or topic == "" then raw_error("process.send: topic must be a non-empty string", 2) end
-    if topic:sub(1, 1) == "@" then return nil, invalid("topic must not start with '@'") end
+    if topic:sub(1, 1) == "@" then return nil, invalid("cannot send to @ topics") end
     if dest == host.info().pid then return true, nil end
     return hc({kind = "process.send", dest = dest, topic = topic, args = tbl_pack(...)})
 end

@@ -34,14 +34,16 @@ function payload_methods:unmarshal() return self._value, nil end
 function common.new_payload(value) return raw_setmetatable({_value = value}, PAYLOAD_MT) end
 
 -- host.sections: a table of the sections' codes by name, or a host function giving the code of a name
--- (then nothing holds the codes once loaded).
-local codes, loaded = host.sections, {}
+-- (then nothing holds the codes once loaded). host.files names each section's file (the chunk name a
+-- Lua state caches it under: workflows and plain processes have different `process` sections).
+local codes, files, loaded = host.sections, host.files, {}
 local function section(name)
     local s = loaded[name]
     if s == nil then
         local code = function() return codes(name) end
         if raw_type(codes) == "table" then code = codes[name] end
-        s = api.load_code(code, "=wf_" .. name .. ".lua")(api, P, host, common)
+        local file = files and files[name] or ("wf_" .. name)
+        s = api.load_code(code, "=" .. file .. ".lua")(api, P, host, common)
         loaded[name] = s
     end
     return s
