@@ -445,14 +445,17 @@ def test_a_user_project_runs_with_warnings_as_errors(pytester: pytest.Pytester) 
     assert result.ret == 0
 
 
-def test_a_session_starts_with_the_apps_lint_warnings(pytester: pytest.Pytester) -> None:
+def test_a_session_reports_what_wftest_check_finds(pytester: pytest.Pytester) -> None:
     write_tests(pytester, "def test_nothing():\n    pass\n")
-    result = run(pytester)
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines([
-        "*WippyAppWarning: */fixtures/sim/workflows/parent_exec.lua:6: workflow.exec('app.wf:nope'): "
-        "no entry 'app.wf:nope' in this app*"
-    ])
+    for extra in ((), ("-W", "error")):  # findings are never turned into errors that abort the session
+        result = run(pytester, *extra)
+        result.assert_outcomes(passed=1)
+        assert result.ret == 0
+        result.stdout.fnmatch_lines([
+            "*wftest check*",
+            "*/fixtures/sim/workflows/parent_exec.lua:6: workflow.exec('app.wf:nope'): "
+            "no entry 'app.wf:nope' in this app*",
+        ])
 
 
 # -- the replay check --------------------------------------------------------------------------------

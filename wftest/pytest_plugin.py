@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wftest.app import App, AppError, AppLoadError
-from wftest.lint import lint_app
+from wftest.check import check_app
 from wftest.plugin import roundtrip
 from wftest.plugin.config import (
     APPS_KEY,
@@ -57,23 +58,30 @@ def pytest_configure(config: pytest.Config) -> None:
     roundtrip.configure(config)
 
 
-class WippyAppWarning(pytest.PytestWarning):
-    """A problem `wftest check` finds in a configured app, shown when a session starts."""
+APP_PROBLEMS_KEY = pytest.StashKey[list[str]]()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Lint the configured apps once, so a misspelled entry id shows before any test meets it."""
-    if hasattr(session.config, "workerinput"):
-        return  # under xdist the controller already warned
-    for path in configured_apps(session.config):
-        try:
-            app = app_at(session.config, path)
-        except (AppError, AppLoadError):
-            continue  # the load error itself is reported where the app is used
-        for problem in lint_app(app):
-            where = path / problem.file if problem.file else path
-            message = f"{where}:{problem.line}: {problem.message}" if problem.file else f"{where}: {problem}"
-            session.config.issue_config_time_warning(WippyAppWarning(message), stacklevel=2)
+    """Check the configured apps once (what `wftest check` reports), so a misspelled entry id or a Lua
+    syntax error shows in the session's report even before a test meets it."""
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return  # under xdist the controller reports
+    lines: list[str] = []
+    for path in configured_apps(config):
+        if not path.is_dir():
+            continue  # the missing app is reported where it is used
+        for problem in check_app(path).problems:
+            lines.append(f"{path / str(problem)}" if problem.file else f"{path}: {problem}")
+    config.stash[APP_PROBLEMS_KEY] = lines
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    lines = config.stash.get(APP_PROBLEMS_KEY, [])
+    if lines:
+        terminalreporter.section("wftest check")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture
