@@ -52,3 +52,10 @@ def test_usage_errors_exit_2() -> None:
     assert check(ROOT / "README.md")[0] == 2
     result = CliRunner().invoke(main, ["check"])
     assert result.exit_code == 2
+
+
+def test_a_directory_without_registry_files_is_not_an_app(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    code, _, err = check(tmp_path)
+    assert code == 2
+    assert "no registry files (_index.yaml) in this directory: it is not a Wippy app" in err

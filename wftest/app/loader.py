@@ -57,7 +57,11 @@ def load_app(path: str | os.PathLike[str]) -> App:
         problem = "is not a directory" if root.exists() else "does not exist"
         raise AppError(f"app directory {problem}", file=os.fspath(path))
     loader = _AppLoader(root.resolve())
-    for file in _registry_files(loader.root):
+    files = _registry_files(loader.root)
+    if not files:
+        raise AppError("no registry files (_index.yaml) in this directory: it is not a Wippy app",
+                       file=os.fspath(path))
+    for file in files:
         loader.read_file(file)
     return loader.finish()
 
