@@ -1,6 +1,16 @@
 """The test API behind the `wippy` pytest fixture (usable without pytest too)."""
 
-from wftest.sim.activities import ActivityError, ActivityInfo
+from wftest.errors import RunOutcome, UserError, WftestError
+from wftest.lua.compiler import CompileError
+from wftest.lua.sandbox import LuaFailure
+from wftest.replay import NondeterminismError
+from wftest.sim.activities import (
+    ActivityDoesNotLoad,
+    ActivityError,
+    ActivityInfo,
+    ActivityNeedsMock,
+    UnmockedActivityError,
+)
 from wftest.sim.processes import Mailbox, Message
 from wftest.testing.harness import (
     ActivityFailed,
@@ -20,6 +30,15 @@ from wftest.testing.harness import (
 from wftest.testing.mocks import ActivityMock, Call, MockMismatchError, Rule
 
 __all__ = [
+    "ActivityDoesNotLoad",
+    "ActivityNeedsMock",
+    "CompileError",
+    "LuaFailure",
+    "NondeterminismError",
+    "RunOutcome",
+    "UnmockedActivityError",
+    "UserError",
+    "WftestError",
     "ActivityFailed",
     "ActivityError",
     "ActivityInfo",
