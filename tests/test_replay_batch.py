@@ -101,7 +101,8 @@ def mutated_app(tmp_path: Path) -> Path:
     app = tmp_path / "app"
     shutil.copytree(SIM, app)
     lua = app / "workflows" / "hello.lua"
-    lua.write_text(lua.read_text().replace('time.sleep("100ms")', 'time.sleep("100ms")\n    time.sleep("1s")'))
+    slept = 'time.sleep("100ms")'
+    lua.write_text(lua.read_text().replace(slept, slept + '\n    time.sleep("1s")'))
     return app
 
 

@@ -16,12 +16,14 @@ protobuf messages around them); every other message is a view.
 from __future__ import annotations
 
 import base64
+import gc
 import gzip
 import json
 import os
 import re
 import struct
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -53,6 +55,14 @@ class EventHistory:
 
 class _Bad(Exception):
     """Internal: this document leaves the fast path (the protobuf reader decides what it is)."""
+
+
+class _Alias(Exception):
+    """Internal: an object spells a field the proto way (`event_id`); it is read the careful way."""
+
+
+def _alias(value: Any) -> Any:
+    raise _Alias
 
 
 class _View:
@@ -100,13 +110,10 @@ class _Spec:
     def __init__(self, descriptor: Descriptor) -> None:
         self.descriptor = descriptor
         self.fields: dict[str, tuple[str, Convert]] = {}
+        self.all_fields: dict[str, tuple[str, Convert]] = {}
         self.oneofs = tuple(frozenset(f.name for f in o.fields) for o in descriptor.oneofs)
         self.oneof_fields = frozenset().union(*self.oneofs)
         self.references: tuple[str, ...] = ()
-        # Field names other than the JSON names; an object that uses them is read the careful way.
-        self.aliases = frozenset(
-            name for f in descriptor.fields for name in (f.name, f.camelcase_name) if name != f.json_name
-        )
         self.cls: type[_View] = type(descriptor.name + "View", (_View,), {})
         self.cls._full_name = descriptor.full_name
         self.cls._oneofs = {o.name: tuple(f.name for f in o.fields) for o in descriptor.oneofs}
@@ -121,9 +128,12 @@ def _spec(descriptor: Descriptor) -> _Spec:
         return found
     spec = _SPECS[descriptor.full_name] = _Spec(descriptor)
     for field in descriptor.fields:
-        entry = (field.name, _converter(field))
+        convert = _converter(field)
         for key in {field.name, field.json_name, field.camelcase_name}:
-            spec.fields[key] = entry
+            spec.all_fields[key] = (field.name, convert)
+            # Other spellings than the JSON name are rare: the fast loop hands such objects over.
+            spec.fields[key] = (field.name, _alias)
+        spec.fields[field.json_name] = (field.name, _fast_converter(field, convert))
         setattr(spec.cls, field.name, _default(field))
     spec.references = tuple(
         f.name
@@ -137,6 +147,18 @@ def _spec(descriptor: Descriptor) -> _Spec:
 
 def _is_map(field: FieldDescriptor) -> bool:
     return field.message_type is not None and field.message_type.GetOptions().map_entry
+
+
+def _fast_converter(field: FieldDescriptor, convert: Convert) -> Convert:
+    """Builtins for the commonest values: they raise TypeError or KeyError on anything else, and the
+    message is then read again with the full converters."""
+    if field.is_repeated:
+        return convert
+    if field.type == FieldDescriptor.TYPE_STRING:
+        return str.__str__  # the string itself; TypeError for other JSON values
+    if field.enum_type is not None:
+        return _enum(field.enum_type).names.__getitem__  # the full names; KeyError for others
+    return convert
 
 
 def _converter(field: FieldDescriptor) -> Convert:
@@ -176,7 +198,7 @@ def _item_converter(field: FieldDescriptor) -> Convert:
     if kind == FieldDescriptor.TYPE_FLOAT:
         return _float32
     if field.enum_type is not None:
-        return _Enum(field.enum_type).value
+        return _enum(field.enum_type).value
     message = field.message_type
     assert message is not None
     name = message.full_name
@@ -190,18 +212,17 @@ def _item_converter(field: FieldDescriptor) -> Convert:
         return _failure
     if name.startswith("google.protobuf."):
         raise AssertionError(f"history messages hold no {name}")  # the reader would need to learn it
-    return _view_converter(message)
+    return partial(_message, _spec(message))
 
 
-def _view_converter(descriptor: Descriptor) -> Convert:
-    found: list[_Spec] = []  # resolved on first use: message types refer to each other
+_ENUMS: dict[str, _Enum] = {}
 
-    def convert(value: Any) -> _View:
-        if not found:
-            found.append(_spec(descriptor))
-        return _message(found[0], value)
 
-    return convert
+def _enum(enum: EnumDescriptor) -> _Enum:
+    found = _ENUMS.get(enum.full_name)
+    if found is None:
+        found = _ENUMS[enum.full_name] = _Enum(enum)
+    return found
 
 
 def _default(field: FieldDescriptor) -> object:
@@ -270,14 +291,15 @@ def _message(spec: _Spec, raw: Any) -> _View:
     """A JSON object of message `spec` as a view."""
     if type(raw) is not dict:
         raise _Bad
-    if not spec.aliases.isdisjoint(raw):
-        return _message_with_aliases(spec, raw)
     out: dict[str, Any] = {}
     fields = spec.fields
-    for key, value in raw.items():
-        entry = fields.get(key)
-        if entry is not None and value is not None:  # unknown fields are ignored; null means unset
-            out[entry[0]] = entry[1](value)
+    try:
+        for key, value in raw.items():
+            entry = fields.get(key)
+            if entry is not None and value is not None:  # unknown fields are ignored; null means unset
+                out[entry[0]] = entry[1](value)
+    except (_Alias, TypeError, KeyError):
+        return _careful_message(spec, raw)
     if spec.oneofs and len(spec.oneof_fields & out.keys()) > 1:
         for group in spec.oneofs:
             if len(group & out.keys()) > 1:
@@ -287,11 +309,11 @@ def _message(spec: _Spec, raw: Any) -> _View:
     return view
 
 
-def _message_with_aliases(spec: _Spec, raw: dict[str, Any]) -> _View:
-    """`_message` for objects that spell some field names the proto way (`event_id`, not `eventId`)."""
+def _careful_message(spec: _Spec, raw: dict[str, Any]) -> _View:
+    """`_message` with the full converters and every spelling of field names (`event_id`, `eventId`)."""
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        entry = spec.fields.get(key)
+        entry = spec.all_fields.get(key)
         if entry is None or value is None:
             continue
         if entry[0] in out:
@@ -534,10 +556,15 @@ def _events(document: object) -> list[HistoryEvent]:
 def events_from_json(text: str | bytes, *, source: str = "<history>") -> list[HistoryEvent]:
     """The events of a history JSON document, as views (or protobuf events when the document is
     unusual); raises `HistoryFormatError` exactly as `history_from_json` does."""
+    collecting = gc.isenabled()
+    gc.disable()  # many small objects, all alive until the history goes: collections would only rescan them
     try:
         return _events(orjson.loads(text))
-    except (_Bad, orjson.JSONDecodeError, RecursionError):
+    except (_Bad, orjson.JSONDecodeError, RecursionError, TypeError, KeyError, ValueError):
         pass
+    finally:
+        if collecting:
+            gc.enable()
     # The protobuf reader raises the precise error, or reads what the fast path declined.
     return list(history_from_json(text, source=source).events)
 
