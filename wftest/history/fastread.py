@@ -3,11 +3,14 @@ event views, without building protobuf messages through `google.protobuf.json_fo
 
 It accepts what `history_from_json` accepts (proto3 JSON, the legacy UI/tctl export with short enum
 names, the CLI's shorthand payloads) and checks the same things. Its only job is speed on good input:
-whenever something looks wrong, or merely unusual, the whole document goes through `history_from_json`,
-which either raises its exact error (naming the file and event) or returns protobuf events. So both
-readers reject the same documents with the same messages, and give the same events.
+whenever something looks wrong, or merely unusual (field names spelt the protobuf way, say), the whole
+document goes through `history_from_json`, which either raises its exact error (naming the file and
+event) or returns protobuf events. So both readers reject the same documents with the same messages, and
+give the same events.
 
-An event view answers every field read the way temporalio's `HistoryEvent` does: attribute access by
+Every value is checked when the history is read, but converted only when replay reads it: an event view
+holds its JSON object and turns a field into its value on first access (replay reads few fields of few
+events). A view answers every field read the way temporalio's `HistoryEvent` does: attribute access by
 field name, defaults for unset fields, enums as numbers, `HasField` and `WhichOneof`. Timestamps,
 durations, payloads and failures are real protobuf messages (replay hands them on to code that builds
 protobuf messages around them); every other message is a view.
@@ -23,7 +26,6 @@ import os
 import re
 import struct
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -57,32 +59,34 @@ class _Bad(Exception):
     """Internal: this document leaves the fast path (the protobuf reader decides what it is)."""
 
 
-class _Alias(Exception):
-    """Internal: an object spells a field the proto way (`event_id`); it is read the careful way."""
-
-
-def _alias(value: Any) -> Any:
-    raise _Alias
+Convert = Callable[[Any], Any]
+Check = Callable[[Any], object]
 
 
 class _View:
-    """Base of the generated per-message view classes: an instance's `__dict__` holds the fields that are
-    set (by snake_case name); class attributes hold the defaults of the others."""
+    """Base of the generated per-message view classes. `_raw` is the message's (checked) JSON object; a
+    field read for the first time is converted from it (by its `_Field`, a class attribute) and kept in
+    the instance dict, where later reads find it directly."""
 
-    _oneofs: dict[str, tuple[str, ...]] = {}
-    _full_name = ""
+    _spec: _Spec
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self._raw = raw
 
     def HasField(self, name: str) -> bool:  # noqa: N802 - the protobuf method name
-        return name in self.__dict__
+        field = self._spec.by_name.get(name)
+        if field is None:
+            raise ValueError(f"{self._spec.descriptor.full_name} has no field {name!r}")
+        return self._raw.get(field.key) is not None
 
     def WhichOneof(self, group: str) -> str | None:  # noqa: N802 - the protobuf method name
-        for name in self._oneofs[group]:
-            if name in self.__dict__:
+        for name in self._spec.oneof_names[group]:
+            if self._raw.get(self._spec.by_name[name].key) is not None:
                 return name
         return None
 
     def __repr__(self) -> str:
-        return f"<{self._full_name} view {self.__dict__!r}>"
+        return f"<{self._spec.descriptor.full_name} view {self._raw!r}>"
 
 
 _INT_RANGES = {
@@ -100,23 +104,49 @@ _INT_RANGES = {
 _FOREIGN_IDS = frozenset({"parent_initiated_event_id", "external_initiated_event_id"})
 _ENCODINGS = frozenset({b"json/plain", b"binary/plain", b"binary/null"})
 _PAYLOAD_KEYS = frozenset({"data", "metadata"})
+# How the checker treats a field's value: the common kinds are tested inline, the rest call a function.
+_STR, _MESSAGE, _ENUM, _INT, _CALL = range(5)
 
-Convert = Callable[[Any], Any]
+
+class _Field:
+    """One field of a message type: its JSON key, how to check and convert its value, its default. On
+    the view class it is the (non-data) descriptor that converts the field on first read."""
+
+    __slots__ = ("name", "key", "kind", "check", "convert", "default")
+
+    def __init__(self, field: FieldDescriptor) -> None:
+        self.name = field.name
+        self.key = field.json_name
+        self.kind, self.check = _checker(field)
+        self.convert = _converter(field)
+        self.default = _default(field)
+
+    def __get__(self, view: _View | None, owner: type | None = None) -> Any:
+        if view is None:
+            return self
+        raw = view._raw.get(self.key)
+        value = self.default() if raw is None else self.convert(raw)
+        view.__dict__[self.name] = value
+        return value
 
 
 class _Spec:
-    """How to read one message type: a converter per field (by JSON and proto names) and its view class."""
+    """How to read one message type: its fields by JSON key and by name, and its view class."""
 
     def __init__(self, descriptor: Descriptor) -> None:
         self.descriptor = descriptor
-        self.fields: dict[str, tuple[str, Convert]] = {}
-        self.all_fields: dict[str, tuple[str, Convert]] = {}
-        self.oneofs = tuple(frozenset(f.name for f in o.fields) for o in descriptor.oneofs)
-        self.oneof_fields = frozenset().union(*self.oneofs)
+        self.by_key: dict[str, _Field] = {}
+        self.by_name: dict[str, _Field] = {}
+        self.checks: dict[str, tuple[int, Any]] = {}
+        # Other spellings of field names: an object that uses them goes to the protobuf reader.
+        self.aliases = frozenset(
+            name for f in descriptor.fields for name in (f.name, f.camelcase_name) if name != f.json_name
+        )
+        self.oneofs = tuple(frozenset(f.json_name for f in o.fields) for o in descriptor.oneofs)
+        self.oneof_keys = frozenset().union(*self.oneofs)
+        self.oneof_names = {o.name: tuple(f.name for f in o.fields) for o in descriptor.oneofs}
         self.references: tuple[str, ...] = ()
-        self.cls: type[_View] = type(descriptor.name + "View", (_View,), {})
-        self.cls._full_name = descriptor.full_name
-        self.cls._oneofs = {o.name: tuple(f.name for f in o.fields) for o in descriptor.oneofs}
+        self.cls: type[_View] = type(descriptor.name + "View", (_View,), {"_spec": self})
 
 
 _SPECS: dict[str, _Spec] = {}
@@ -126,17 +156,14 @@ def _spec(descriptor: Descriptor) -> _Spec:
     found = _SPECS.get(descriptor.full_name)
     if found is not None:
         return found
-    spec = _SPECS[descriptor.full_name] = _Spec(descriptor)
+    spec = _SPECS[descriptor.full_name] = _Spec(descriptor)  # registered first: types refer to each other
     for field in descriptor.fields:
-        convert = _converter(field)
-        for key in {field.name, field.json_name, field.camelcase_name}:
-            spec.all_fields[key] = (field.name, convert)
-            # Other spellings than the JSON name are rare: the fast loop hands such objects over.
-            spec.fields[key] = (field.name, _alias)
-        spec.fields[field.json_name] = (field.name, _fast_converter(field, convert))
-        setattr(spec.cls, field.name, _default(field))
+        entry = _Field(field)
+        spec.by_key[entry.key] = spec.by_name[entry.name] = entry
+        setattr(spec.cls, entry.name, entry)
+        spec.checks[entry.key] = (entry.kind, entry.check)
     spec.references = tuple(
-        f.name
+        f.json_name
         for f in descriptor.fields
         if f.name.endswith("_event_id")
         and f.name not in _FOREIGN_IDS
@@ -149,38 +176,131 @@ def _is_map(field: FieldDescriptor) -> bool:
     return field.message_type is not None and field.message_type.GetOptions().map_entry
 
 
-def _fast_converter(field: FieldDescriptor, convert: Convert) -> Convert:
-    """Builtins for the commonest values: they raise TypeError or KeyError on anything else, and the
-    message is then read again with the full converters."""
+def _value_field(field: FieldDescriptor) -> FieldDescriptor:
+    assert field.message_type is not None
+    return field.message_type.fields_by_name["value"]
+
+
+# -- checking (every value, when the history is read) ------------------------------------------------
+
+
+def _checker(field: FieldDescriptor) -> tuple[int, Any]:
+    if _is_map(field):
+        item = _item_check(_value_field(field))
+
+        def check_map(value: Any) -> None:
+            if type(value) is not dict:
+                raise _Bad
+            for v in value.values():
+                item(v)
+
+        return _CALL, check_map
     if field.is_repeated:
-        return convert
+        item = _item_check(field)
+
+        def check_list(value: Any) -> None:
+            if type(value) is not list:
+                raise _Bad
+            for v in value:
+                item(v)
+
+        return _CALL, check_list
     if field.type == FieldDescriptor.TYPE_STRING:
-        return str.__str__  # the string itself; TypeError for other JSON values
+        return _STR, None
+    if field.type in _INT_RANGES:
+        # Ids as JSON strings of few enough digits to be in range are surely fine; others are converted.
+        low, high = _INT_RANGES[field.type]
+        return _INT, (len(str(high)) - 1, _int_converter(low, high))
     if field.enum_type is not None:
-        return _enum(field.enum_type).names.__getitem__  # the full names; KeyError for others
-    return convert
+        return _ENUM, _enum(field.enum_type)
+    message = field.message_type
+    if message is not None and message.full_name not in _LEAF_CHECKS:
+        return _MESSAGE, _spec(message)
+    return _CALL, _item_check(field)
+
+
+def _item_check(field: FieldDescriptor) -> Check:
+    message = field.message_type
+    if message is not None:
+        leaf = _LEAF_CHECKS.get(message.full_name)
+        if leaf is not None:
+            return leaf
+        spec = _spec(message)
+        return lambda value: _check(spec, value)
+    if field.enum_type is not None:
+        return _enum(field.enum_type).value
+    return _item_converter(field)  # scalars: converting is checking
+
+
+def _check(spec: _Spec, raw: Any) -> None:
+    """Raise `_Bad` unless `raw` is a JSON object the protobuf reader reads as message `spec`, the
+    fast path's way (JSON field names)."""
+    if type(raw) is not dict:
+        raise _Bad
+    checks = spec.checks
+    for key, value in raw.items():
+        entry = checks.get(key)
+        if entry is None:
+            if key in spec.aliases:
+                raise _Bad
+            continue  # unknown fields are ignored, as temporalio does
+        if value is None:
+            continue  # null means unset
+        kind = entry[0]
+        if kind == _STR:
+            if type(value) is not str:
+                raise _Bad
+        elif kind == _MESSAGE:
+            _check(entry[1], value)
+        elif kind == _INT:
+            digits, convert = entry[1]
+            if not (type(value) is str and len(value) <= digits and value.isdigit() and value.isascii()):
+                convert(value)
+        elif kind == _ENUM:
+            if type(value) is not str or value not in entry[1].names:
+                entry[1].value(value)
+        else:
+            entry[1](value)
+    if spec.oneofs and len(spec.oneof_keys.intersection(raw)) > 1:
+        for group in spec.oneofs:
+            if sum(1 for key in group if raw.get(key) is not None) > 1:
+                raise _Bad
+
+
+def _check_payload(value: Any) -> None:
+    if type(value) is dict and ("data" in value or "metadata" in value):
+        if not value.keys() <= _PAYLOAD_KEYS:
+            raise _Bad
+        if _metadata(value.get("metadata"))[1] not in _ENCODINGS:
+            raise _Bad
+        data = value.get("data")
+        if data is not None:
+            _bytes(data)
+    # Anything else is the CLI's shorthand: a JSON value, read as a json/plain payload.
+
+
+def _check_time(value: Any) -> None:
+    _time_parts(value)
+
+
+_LEAF_CHECKS: dict[str, Check] = {
+    Payload.DESCRIPTOR.full_name: _check_payload,
+    Timestamp.DESCRIPTOR.full_name: _check_time,
+    Duration.DESCRIPTOR.full_name: lambda value: _duration(value),
+}
+
+
+# -- converting (a field, when replay first reads it) ------------------------------------------------
 
 
 def _converter(field: FieldDescriptor) -> Convert:
-    if field.message_type is not None and field.message_type.GetOptions().map_entry:
-        item = _item_converter(field.message_type.fields_by_name["value"])
-
-        def mapping(value: Any) -> dict[str, Any]:
-            if type(value) is not dict:
-                raise _Bad
-            return {key: item(v) for key, v in value.items()}
-
-        return mapping
+    if _is_map(field):
+        item = _item_converter(_value_field(field))
+        return lambda value: {key: item(v) for key, v in value.items()}
     item = _item_converter(field)
     if not field.is_repeated:
         return item
-
-    def repeated(value: Any) -> list[Any]:
-        if type(value) is not list:
-            raise _Bad
-        return [item(v) for v in value]
-
-    return repeated
+    return lambda value: [item(v) for v in value]
 
 
 def _item_converter(field: FieldDescriptor) -> Convert:
@@ -212,51 +332,27 @@ def _item_converter(field: FieldDescriptor) -> Convert:
         return _failure
     if name.startswith("google.protobuf."):
         raise AssertionError(f"history messages hold no {name}")  # the reader would need to learn it
-    return partial(_message, _spec(message))
+    return _spec(message).cls
 
 
-_ENUMS: dict[str, _Enum] = {}
-
-
-def _enum(enum: EnumDescriptor) -> _Enum:
-    found = _ENUMS.get(enum.full_name)
-    if found is None:
-        found = _ENUMS[enum.full_name] = _Enum(enum)
-    return found
-
-
-def _default(field: FieldDescriptor) -> object:
+def _default(field: FieldDescriptor) -> Callable[[], Any]:
     if _is_map(field):
-        return MappingProxyType({})
+        return lambda: MappingProxyType({})
     if field.is_repeated:
-        return ()
+        return tuple
     message = field.message_type
     if message is None:
-        return field.default_value
-    name = message.full_name
-    if name == Timestamp.DESCRIPTOR.full_name:
-        return Timestamp()
-    if name == Duration.DESCRIPTOR.full_name:
-        return Duration()
-    if name == Payload.DESCRIPTOR.full_name:
-        return Payload()
-    if name == Failure.DESCRIPTOR.full_name:
-        return Failure()
-    return _LazyDefault(message, field.name)
-
-
-class _LazyDefault:
-    """The empty view of a message type, made on first read (message types refer to each other)."""
-
-    def __init__(self, descriptor: Descriptor, name: str) -> None:
-        self.descriptor = descriptor
-        self.name = name
-
-    def __get__(self, instance: object, owner: type | None = None) -> object:
-        empty = _spec(self.descriptor).cls()
-        if owner is not None:
-            setattr(owner, self.name, empty)  # later reads find it directly
-        return empty
+        value = field.default_value
+        return lambda: value
+    protobuf = {
+        Timestamp.DESCRIPTOR.full_name: Timestamp,
+        Duration.DESCRIPTOR.full_name: Duration,
+        Payload.DESCRIPTOR.full_name: Payload,
+        Failure.DESCRIPTOR.full_name: Failure,
+    }.get(message.full_name)
+    if protobuf is not None:
+        return protobuf
+    return lambda: _spec(message).cls({})
 
 
 class _Enum:
@@ -284,47 +380,22 @@ class _Enum:
         raise _Bad
 
 
-# -- converting --------------------------------------------------------------------------------------
+_ENUMS: dict[str, _Enum] = {}
 
 
-def _message(spec: _Spec, raw: Any) -> _View:
-    """A JSON object of message `spec` as a view."""
-    if type(raw) is not dict:
-        raise _Bad
-    out: dict[str, Any] = {}
-    fields = spec.fields
-    try:
-        for key, value in raw.items():
-            entry = fields.get(key)
-            if entry is not None and value is not None:  # unknown fields are ignored; null means unset
-                out[entry[0]] = entry[1](value)
-    except (_Alias, TypeError, KeyError):
-        return _careful_message(spec, raw)
-    if spec.oneofs and len(spec.oneof_fields & out.keys()) > 1:
-        for group in spec.oneofs:
-            if len(group & out.keys()) > 1:
-                raise _Bad
-    view = spec.cls()
-    view.__dict__ = out
-    return view
+def _enum(enum: EnumDescriptor) -> _Enum:
+    found = _ENUMS.get(enum.full_name)
+    if found is None:
+        found = _ENUMS[enum.full_name] = _Enum(enum)
+    return found
 
 
-def _careful_message(spec: _Spec, raw: dict[str, Any]) -> _View:
-    """`_message` with the full converters and every spelling of field names (`event_id`, `eventId`)."""
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        entry = spec.all_fields.get(key)
-        if entry is None or value is None:
-            continue
-        if entry[0] in out:
-            raise _Bad  # the same field under two names
-        out[entry[0]] = entry[1](value)
-    for group in spec.oneofs:
-        if len(group & out.keys()) > 1:
-            raise _Bad
-    view = spec.cls()
-    view.__dict__ = out
-    return view
+def _failure(value: Any) -> Failure:
+    """Failures are protobuf messages: replay wraps them into the failures it hands the workflow."""
+    return Failure(**_kwargs(_spec(Failure.DESCRIPTOR).cls(value)))
+
+
+# -- scalars -----------------------------------------------------------------------------------------
 
 
 def _int_converter(low: int, high: int) -> Convert:
@@ -445,17 +516,17 @@ def _payload(value: Any) -> Payload:
     return Payload(metadata={"encoding": b"json/plain"}, data=text.encode())
 
 
-def _failure(value: Any) -> Failure:
-    """Failures are protobuf messages: replay wraps them into the failures it hands the workflow."""
-    return Failure(**_kwargs(_message(_spec(Failure.DESCRIPTOR), value)))
-
-
 _TIME_RE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z\Z")
 _DAYS_BEFORE_MONTH = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
 _DAYS: dict[str, int] = {}  # "YYYY-MM-DD" → days since 1970-01-01
 
 
 def _timestamp(value: Any) -> Timestamp:
+    seconds, nanos = _time_parts(value)
+    return Timestamp(seconds=seconds, nanos=nanos)
+
+
+def _time_parts(value: Any) -> tuple[int, int]:
     """RFC 3339 in UTC (what Temporal writes) read directly; other spellings through protobuf."""
     if type(value) is not str:
         raise _Bad
@@ -466,7 +537,7 @@ def _timestamp(value: Any) -> Timestamp:
             stamp.FromJsonString(value)
         except ValueError:
             raise _Bad from None
-        return stamp
+        return stamp.seconds, stamp.nanos
     date = value[:10]
     days = _DAYS.get(date)
     if days is None:
@@ -477,7 +548,7 @@ def _timestamp(value: Any) -> Timestamp:
     if hour > "23" or minute > "59" or second > "59":
         raise _Bad
     seconds = days * 86400 + int(hour) * 3600 + int(minute) * 60 + int(second)
-    return Timestamp(seconds=seconds, nanos=int(fraction.ljust(9, "0")) if fraction else 0)
+    return seconds, int(fraction.ljust(9, "0")) if fraction else 0
 
 
 def _days(year: int, month: int, day: int) -> int:
@@ -515,14 +586,16 @@ def _duration(value: Any) -> Duration:
 # -- events ------------------------------------------------------------------------------------------
 
 _EVENT = _spec(HistoryEvent.DESCRIPTOR)
-# The attributes field each event type must carry, and the reading spec of its message.
-_ATTRIBUTES: dict[int, tuple[str, _Spec]] = {}
+_EVENT_TYPES = _enum(EventType.DESCRIPTOR)
+_ID = _int_converter(*_INT_RANGES[FieldDescriptor.TYPE_INT64])
+# The attributes each event type must carry (JSON key), and the keys of their references to events.
+_ATTRIBUTES: dict[int, tuple[str, tuple[str, ...]]] = {}
 for _value_descriptor in EventType.DESCRIPTOR.values[1:]:
     _field = HistoryEvent.DESCRIPTOR.fields_by_name[
         _value_descriptor.name.removeprefix("EVENT_TYPE_").lower() + "_event_attributes"
     ]
     assert _field.message_type is not None
-    _ATTRIBUTES[_value_descriptor.number] = (_field.name, _spec(_field.message_type))
+    _ATTRIBUTES[_value_descriptor.number] = (_field.json_name, _spec(_field.message_type).references)
 
 
 def _events(document: object) -> list[HistoryEvent]:
@@ -532,23 +605,27 @@ def _events(document: object) -> list[HistoryEvent]:
     if type(raw_events) is not list or not raw_events:
         raise _Bad
     events: list[Any] = []
+    new = _EVENT.cls
     for position, raw in enumerate(raw_events, 1):
-        event = _message(_EVENT, raw)
-        fields = event.__dict__
-        if fields.get("event_id") != position:
+        _check(_EVENT, raw)
+        if _ID(raw.get("eventId")) != position:
             raise _Bad
-        kind = fields.get("event_type")
-        if not kind:
+        kind = raw.get("eventType")
+        if kind is None:
             raise _Bad
-        name, attributes_spec = _ATTRIBUTES[kind]
-        attributes = fields.get(name)
+        number = _EVENT_TYPES.value(kind)
+        key, references = _ATTRIBUTES.get(number, ("", ()))
+        attributes = raw.get(key)
         if attributes is None:
-            raise _Bad  # missing, or another event type's attributes
-        set_fields = attributes.__dict__
-        for reference in attributes_spec.references:
-            target = set_fields.get(reference)
-            if target and (target < 0 or target >= position):
-                raise _Bad
+            raise _Bad  # missing (or another event type's), or an unspecified event type
+        for reference in references:
+            target = attributes.get(reference)
+            if target is not None:
+                target = _ID(target)
+                if target and (target < 0 or target >= position):
+                    raise _Bad
+        event = new(raw)
+        event.__dict__.update(event_id=position, event_type=number)  # replay reads them all
         events.append(event)
     return events
 
@@ -595,9 +672,15 @@ def view_to_proto(event: HistoryEvent) -> HistoryEvent:
     return HistoryEvent(**_kwargs(event))
 
 
-def _kwargs(view: Any) -> dict[str, Any]:
-    convert: Callable[[Any], Any] = _plain
-    return {name: convert(value) for name, value in view.__dict__.items()}
+def _kwargs(view: _View) -> dict[str, Any]:
+    """Keyword arguments for the protobuf message of a view: its set fields, converted."""
+    fields = view._spec.by_key
+    out: dict[str, Any] = {}
+    for key, value in view._raw.items():
+        field = fields.get(key)
+        if field is not None and value is not None:
+            out[field.name] = _plain(getattr(view, field.name))
+    return out
 
 
 def _plain(value: Any) -> Any:
