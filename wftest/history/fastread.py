@@ -138,6 +138,11 @@ class _Spec:
         self.by_key: dict[str, _Field] = {}
         self.by_name: dict[str, _Field] = {}
         self.checks: dict[str, tuple[int, Any]] = {}
+        self.strings = frozenset(
+            f.json_name
+            for f in descriptor.fields
+            if f.type == FieldDescriptor.TYPE_STRING and not f.is_repeated
+        )
         # Other spellings of field names: an object that uses them goes to the protobuf reader.
         self.aliases = frozenset(
             name for f in descriptor.fields for name in (f.name, f.camelcase_name) if name != f.json_name
@@ -238,7 +243,12 @@ def _check(spec: _Spec, raw: Any) -> None:
     if type(raw) is not dict:
         raise _Bad
     checks = spec.checks
+    strings = spec.strings
     for key, value in raw.items():
+        if key in strings:
+            if type(value) is not str and value is not None:
+                raise _Bad
+            continue
         entry = checks.get(key)
         if entry is None:
             if key in spec.aliases:
@@ -279,14 +289,36 @@ def _check_payload(value: Any) -> None:
     # Anything else is the CLI's shorthand: a JSON value, read as a json/plain payload.
 
 
+_GOOD_DATES: set[str] = set()
+
+
 def _check_time(value: Any) -> None:
-    _time_parts(value)
+    """`_time_parts` without the arithmetic: the common spelling is checked by pattern and ranges."""
+    if type(value) is not str:
+        raise _Bad
+    match = _TIME_RE.match(value)
+    if match is None or value[:10] not in _GOOD_DATES:
+        _time_parts(value)
+        if match is not None and len(_GOOD_DATES) < 4096:
+            _GOOD_DATES.add(value[:10])
+        return
+    hour, minute, second = match.group(4, 5, 6)
+    if hour > "23" or minute > "59" or second > "59":
+        raise _Bad
+
+
+def _check_duration(value: Any) -> None:
+    if type(value) is not str:
+        raise _Bad
+    match = _DURATION_RE.match(value)
+    if match is None or len(match.group(1)) > 11:
+        _duration(value)
 
 
 _LEAF_CHECKS: dict[str, Check] = {
     Payload.DESCRIPTOR.full_name: _check_payload,
     Timestamp.DESCRIPTOR.full_name: _check_time,
-    Duration.DESCRIPTOR.full_name: lambda value: _duration(value),
+    Duration.DESCRIPTOR.full_name: lambda value: _check_duration(value),
 }
 
 
