@@ -305,7 +305,8 @@ class JUnitWriter:
             self.body.write("/>\n")
             return
         element = "failure" if verdict.status == FAIL else "error"
-        headline = verdict.text.splitlines()[1 if verdict.status == FAIL else 0].strip()
+        lines = verdict.text.splitlines()
+        headline = (lines[1] if verdict.status == FAIL and len(lines) > 1 else lines[0]).strip()
         self.body.write(
             f">\n    <{element} message={quoteattr(headline)}>{escape(_xml_text(verdict.text))}</{element}>\n"
             "  </testcase>\n"
