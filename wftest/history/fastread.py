@@ -41,7 +41,14 @@ from temporalio.api.history.v1 import History, HistoryEvent
 
 from wftest.history.jsonio import HistoryFormatError, history_from_json
 
-__all__ = ["EventHistory", "events_from_json", "read_history", "read_history_file", "view_to_proto"]
+__all__ = [
+    "EventHistory",
+    "events_from_json",
+    "history_bytes",
+    "read_history",
+    "read_history_file",
+    "view_to_proto",
+]
 
 
 class EventHistory:
@@ -685,19 +692,24 @@ def read_history(text: str | bytes, *, source: str = "<history>") -> EventHistor
     return EventHistory(events_from_json(text, source=source), source)
 
 
-def read_history_file(path: str | os.PathLike[str]) -> EventHistory:
-    """A `.json` or `.json.gz` history file."""
+def history_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The text of a `.json` history file, or of a `.json.gz` one uncompressed."""
     source = os.fspath(path)
     try:
         data = Path(source).read_bytes()
     except OSError as error:
         raise HistoryFormatError(source, None, f"cannot read the file: {error.strerror}") from None
-    if source.endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as error:
-            raise HistoryFormatError(source, None, f"not a readable gzip file ({error})") from None
-    return read_history(data, source=source)
+    if not source.endswith(".gz"):
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as error:
+        raise HistoryFormatError(source, None, f"not a readable gzip file ({error})") from None
+
+
+def read_history_file(path: str | os.PathLike[str]) -> EventHistory:
+    """A `.json` or `.json.gz` history file."""
+    return read_history(history_bytes(path), source=os.fspath(path))
 
 
 def view_to_proto(event: HistoryEvent) -> HistoryEvent:

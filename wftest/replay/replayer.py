@@ -9,7 +9,6 @@ durations, options, full names, ids, attributes and the result: a rerun of uncha
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -25,7 +24,7 @@ from wftest import commands as cmd
 from wftest.app import App, LuaEntry
 from wftest.errors import UserError
 from wftest.history import event_types as ev
-from wftest.history.fastread import EventHistory, read_history
+from wftest.history.fastread import EventHistory, history_bytes, read_history
 from wftest.history.jsonio import HistoryFormatError
 from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
 from wftest.lua.state import STATES
@@ -761,7 +760,7 @@ def load_history(
     {"events": [...]}}` carries the id; otherwise the file name stem does, as
     `temporal workflow show -w ID -o json > ID.json` names it."""
     source = str(path)
-    data = _file_bytes(source) if text is None else text
+    data = history_bytes(source) if text is None else text
     stem = Path(Path(source).name.removesuffix(".gz")).stem
     try:
         return read_history(data, source=source), stem, "file name"
@@ -781,19 +780,6 @@ def load_history(
         if not isinstance(inner, dict) or not isinstance(wid, str) or not wid:
             raise exc from None
         return read_history(json.dumps(inner), source=source), wid, "wrapper"
-
-
-def _file_bytes(path: str) -> bytes:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise HistoryFormatError(path, None, f"cannot read the file: {error.strerror}") from None
-    if not path.endswith(".gz"):
-        return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError) as error:
-        raise HistoryFormatError(path, None, f"not a readable gzip file ({error})") from None
 
 
 def replay(
