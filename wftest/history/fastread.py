@@ -37,7 +37,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.failure.v1 import Failure
-from temporalio.api.history.v1 import History, HistoryEvent
+from temporalio.api.history.v1 import HistoryEvent
 
 from wftest.history.jsonio import HistoryFormatError, history_from_json
 
@@ -689,6 +689,7 @@ def events_from_json(text: str | bytes, *, source: str = "<history>") -> list[Hi
 
 
 def read_history(text: str | bytes, *, source: str = "<history>") -> EventHistory:
+    """A history JSON document as replay reads it."""
     return EventHistory(events_from_json(text, source=source), source)
 
 
@@ -738,8 +739,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     return value
-
-
-def as_history(events: list[HistoryEvent]) -> History:
-    """A protobuf `History` of events read by either reader."""
-    return History(events=[view_to_proto(event) for event in events])
