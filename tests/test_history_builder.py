@@ -872,8 +872,14 @@ def test_json_bytes_are_the_same_in_another_process(tmp_path: Path) -> None:
 
 
 def read_error(text: str | bytes, source: str = "h.json") -> HistoryFormatError:
+    """The protobuf reader's error; replay's fast reader must raise the very same one."""
+    from wftest.history.fastread import events_from_json
+
     with pytest.raises(HistoryFormatError) as caught:
         history_from_json(text, source=source)
+    with pytest.raises(HistoryFormatError) as fast:
+        events_from_json(text, source=source)
+    assert (str(fast.value), fast.value.event_id) == (str(caught.value), caught.value.event_id)
     return caught.value
 
 

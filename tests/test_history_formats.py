@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from wftest import load_app
+from wftest.history.fastread import events_from_json
 from wftest.history.jsonio import HistoryFormatError, history_from_json
 from wftest.replay import replay_history
 from wftest.sim import World
@@ -75,25 +76,33 @@ def test_shorthand_and_legacy_together() -> None:
     replay_history(APP, history)
 
 
-def test_unknown_short_enum_names_the_event() -> None:
+# Both readers: the protobuf one and replay's fast one must reject alike.
+READERS = pytest.mark.parametrize("read", [history_from_json, events_from_json], ids=["proto", "fast"])
+
+
+@READERS
+def test_unknown_short_enum_names_the_event(read: Any) -> None:
     run = recorded("app.wf:hello")
     legacy = to_legacy(json.loads(run.history_json()))
     legacy["events"][2]["eventType"] = "WorkflowTaskBegun"
-    with pytest.raises(HistoryFormatError, match="h.json: event 3: unknown EventType value 'WorkflowTaskBegun'"):
-        history_from_json(json.dumps(legacy), source="h.json")
+    message = "h.json: event 3: unknown EventType value 'WorkflowTaskBegun'"
+    with pytest.raises(HistoryFormatError, match=message):
+        read(json.dumps(legacy), source="h.json")
 
 
-def test_reference_to_a_missing_event_names_the_event() -> None:
+@READERS
+def test_reference_to_a_missing_event_names_the_event(read: Any) -> None:
     run = recorded("app.wf:one_activity", {"a": 1})
     document = json.loads(run.history_json())
     completed = next(e for e in document["events"] if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_COMPLETED")
     completed["activityTaskCompletedEventAttributes"]["scheduledEventId"] = "99"
-    with pytest.raises(HistoryFormatError, match=rf"h.json: event {completed['eventId']}: scheduled_event_id 99 "
-                                                 "does not name an earlier event"):
-        history_from_json(json.dumps(document), source="h.json")
+    message = rf"h.json: event {completed['eventId']}: scheduled_event_id 99 does not name an earlier event"
+    with pytest.raises(HistoryFormatError, match=message):
+        read(json.dumps(document), source="h.json")
 
 
-def test_unsupported_payload_encoding_names_the_event() -> None:
+@READERS
+def test_unsupported_payload_encoding_names_the_event(read: Any) -> None:
     """§3.1: only json/plain, binary/plain and binary/null are read."""
     run = recorded("app.wf:one_activity", {"a": 1})
     document = json.loads(run.history_json())
@@ -101,4 +110,4 @@ def test_unsupported_payload_encoding_names_the_event() -> None:
     payload["metadata"]["encoding"] = base64.b64encode(b"json/protobuf").decode()
     with pytest.raises(HistoryFormatError, match="h.json: event 1: unsupported temporal payload encoding "
                                                  "'json/protobuf'"):
-        history_from_json(json.dumps(document), source="h.json")
+        read(json.dumps(document), source="h.json")

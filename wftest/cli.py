@@ -200,28 +200,6 @@ def _pull_histories(address: str, namespace: str, query: str) -> list[str]:
     return asyncio.run(pull())
 
 
-def _replay_one(
-    app: str, path: str, strict: bool, workflow: str | None, workflow_id: str | None = None
-) -> tuple[str, str]:
-    """Replay one history file: ("ok" | "fail" | "bad", line to print). Runs in worker processes too."""
-    from wftest.app import load_app
-    from wftest.history.jsonio import HistoryFormatError
-    from wftest.replay import ID_SOURCES, NondeterminismError, replay
-
-    try:
-        result = replay(load_app(app), Path(path), strict=strict, workflow=workflow, workflow_id=workflow_id)
-    except NondeterminismError as exc:
-        return "fail", f"FAIL {path}\n{exc}"
-    except (HistoryFormatError, ValueError) as exc:
-        return "bad", f"BAD  {path}: {exc}"
-    identity = ""
-    if result.workflow_id_source != "history":
-        identity = f", workflow id {result.workflow_id}: {ID_SOURCES[result.workflow_id_source]}"
-    return "ok", (
-        f"ok   {path} ({result.workflow_type}, {result.workflow_tasks} tasks, {result.rules} rules{identity})"
-    )
-
-
 @main.command(name="replay")
 @click.argument("app", type=click.Path(exists=True, file_okay=False))
 @click.argument("histories", nargs=-1, type=click.Path(exists=True))
@@ -238,6 +216,17 @@ def _replay_one(
     "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Replay in this many processes."
 )
 @click.option(
+    "--shard",
+    metavar="K/N",
+    help="Replay only shard K of N: a stable split by file path, so a CI matrix shares out a corpus.",
+)
+@click.option(
+    "--junitxml",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Also write a JUnit XML report: one test case per history.",
+)
+@click.option(
     "--temporal", "address", metavar="ADDRESS", help="Also pull histories from this Temporal frontend."
 )
 @click.option("--namespace", default="default", show_default=True, help="Namespace for --temporal.")
@@ -251,18 +240,24 @@ def replay_command(
     workflow: str | None,
     workflow_id: str | None,
     jobs: int,
+    shard: str | None,
+    junitxml: str | None,
     address: str | None,
     namespace: str,
     query: str,
 ) -> None:
-    """Replay each HISTORY (JSON file, or a directory of them), and with --temporal the histories a
-    cluster lists for --query, against APP's current code."""
-    from concurrent.futures import ProcessPoolExecutor
-
+    """Replay each HISTORY (a .json or .json.gz file, or a directory of them), and with --temporal the
+    histories a cluster lists for --query, against APP's current code. Prints a verdict per history and
+    a summary that groups nondeterministic ones by workflow type and first differing Lua line."""
     from rich.progress import Progress
 
     from wftest.app import AppLoadError, load_app
+    from wftest.replay.batch import BAD, JUnitWriter, Summary, history_files, parse_shard, replay_files
 
+    try:
+        part = parse_shard(shard) if shard else (1, 1)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shard") from None
     try:
         load_app(app)
     except AppLoadError as exc:
@@ -271,32 +266,30 @@ def replay_command(
         raise SystemExit(2) from None
     if not histories and not address:
         raise click.UsageError("give history files or directories, or --temporal ADDRESS")
-    files = sorted(
-        str(p) for h in histories for p in ([Path(h)] if Path(h).is_file() else Path(h).rglob("*.json"))
-    )
+    roots = list(histories)
     if address:
-        files += _pull_histories(address, namespace, query)
-    outcomes: list[tuple[str, str]] = []
-    with Progress(transient=True, disable=len(files) < 20) as progress:
-        task = progress.add_task("replaying", total=len(files))
-        if jobs > 1:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(_replay_one, app, f, strict, workflow, workflow_id) for f in files]
-                for future in futures:
-                    outcomes.append(future.result())
-                    progress.advance(task)
-        else:
-            for f in files:
-                outcomes.append(_replay_one(app, f, strict, workflow, workflow_id))
-                progress.advance(task)
-    for status, line in outcomes:
-        click.echo(line, err=status == "bad")
-    failed = sum(1 for status, _ in outcomes if status == "fail")
-    bad = sum(1 for status, _ in outcomes if status == "bad")
-    click.echo(f"{len(files) - failed - bad} replayed, {failed} nondeterministic, {bad} unreadable")
-    if bad:
+        roots += _pull_histories(address, namespace, query)
+    total = sum(1 for _ in history_files(roots, part))  # a quick first walk, for the progress bar
+    summary = Summary()
+    junit = JUnitWriter(junitxml) if junitxml else None
+    verdicts = replay_files(
+        app, history_files(roots, part), strict=strict, workflow=workflow, workflow_id=workflow_id, jobs=jobs
+    )
+    with Progress(transient=True, disable=total < 20) as progress:
+        task = progress.add_task("replaying", total=total)
+        for verdict in verdicts:
+            click.echo(verdict.text, err=verdict.status == BAD)
+            summary.add(verdict)
+            if junit is not None:
+                junit.add(verdict)
+            progress.advance(task)
+    if junit is not None:
+        junit.close()
+    for line in summary.lines():
+        click.echo(line)
+    if summary.bad:
         raise SystemExit(2)
-    if failed:
+    if summary.failed:
         raise SystemExit(1)
 
 

@@ -14,6 +14,7 @@ from wftest.history.jsonio import HistoryFormatError
 from wftest.luatest import LuaTestSpec, collect_lua_tests, run_lua_test
 from wftest.plugin.config import RUNS_KEY, app_at, configured_apps, relative, seed_of
 from wftest.replay import NondeterminismError, replay
+from wftest.replay.batch import history_files
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -55,7 +56,7 @@ def _history_items(session: pytest.Session, config: pytest.Config, directory: Pa
         raise pytest.UsageError("--replay-histories needs an app: set wippy_app or pass --wippy-app PATH")
     name = relative(config, root)
     collector = HistoryDirNode.from_parent(session, name=name, path=root, nodeid=name)
-    for file in sorted(p for p in root.rglob("*.json") if p.is_file()):
+    for file in map(Path, history_files([str(root)])):  # *.json and *.json.gz, in a stable order
         yield HistoryReplayItem.from_parent(
             collector, name=file.relative_to(root).as_posix(), history=file, app_path=apps[0]
         )

@@ -24,7 +24,8 @@ from wftest import commands as cmd
 from wftest.app import App, LuaEntry
 from wftest.errors import UserError
 from wftest.history import event_types as ev
-from wftest.history.jsonio import HistoryFormatError, history_from_json
+from wftest.history.fastread import EventHistory, history_bytes, read_history
+from wftest.history.jsonio import HistoryFormatError
 from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
 from wftest.lua.state import STATES
 from wftest.lua.values import PayloadError
@@ -519,7 +520,9 @@ def _report(
     return "\n".join(lines)
 
 
-def workflow_id_of(history: History, given: str | None = None, source: str = "caller") -> tuple[str, str]:
+def workflow_id_of(
+    history: History | EventHistory, given: str | None = None, source: str = "caller"
+) -> tuple[str, str]:
     """The replay's workflow id and where it came from: the started event (as current Temporal servers
     record it), else what the caller knows (`source` says how it knows it), else unknown."""
     recorded = (
@@ -534,7 +537,7 @@ def workflow_id_of(history: History, given: str | None = None, source: str = "ca
 
 def replay_history(
     app: App,
-    history: History,
+    history: History | EventHistory,
     *,
     strict: bool = False,
     workflow: str | None = None,
@@ -563,7 +566,7 @@ def replay_history(
 
 def _replay_once(
     app: App,
-    history: History,
+    history: History | EventHistory,
     strict: bool,
     workflow: str | None,
     workflow_id: str | None,
@@ -618,7 +621,9 @@ def _replay_once(
             STATES.give_back(state)
 
 
-def replay_into(execution: WorkflowExecution, history: History, *, strict: bool = False) -> ReplayResult:
+def replay_into(
+    execution: WorkflowExecution, history: History | EventHistory, *, strict: bool = False
+) -> ReplayResult:
     """Drive a fresh `execution` of the history's run through every workflow task of `history`. It stays
     open afterwards, so a simulated worker can carry on from there (recovery after a worker crash)."""
     entry = execution.entry
@@ -749,14 +754,16 @@ def waits_location(waits: str) -> str:
 
 def load_history(
     path: str | os.PathLike[str], *, text: str | bytes | None = None
-) -> tuple[History, str | None, str]:
-    """Read a history file: (history, workflow id the file carries, where that id comes from). A
-    wrapper object `{"workflowId" | "workflow_id": ID, "history": {"events": [...]}}` carries the id;
-    otherwise the file name stem does, as `temporal workflow show -w ID -o json > ID.json` names it."""
+) -> tuple[EventHistory, str | None, str]:
+    """Read a history file (`.json`, or `.json.gz` compressed): (history, workflow id the file carries,
+    where that id comes from). A wrapper object `{"workflowId" | "workflow_id": ID, "history":
+    {"events": [...]}}` carries the id; otherwise the file name stem does, as
+    `temporal workflow show -w ID -o json > ID.json` names it."""
     source = str(path)
-    data = Path(path).read_bytes() if text is None else text
+    data = history_bytes(source) if text is None else text
+    stem = Path(Path(source).name.removesuffix(".gz")).stem
     try:
-        return history_from_json(data, source=source), Path(path).stem, "file name"
+        return read_history(data, source=source), stem, "file name"
     except HistoryFormatError as exc:
         if exc.event_id is not None:
             raise
@@ -772,7 +779,7 @@ def load_history(
         )
         if not isinstance(inner, dict) or not isinstance(wid, str) or not wid:
             raise exc from None
-        return history_from_json(json.dumps(inner), source=source), wid, "wrapper"
+        return read_history(json.dumps(inner), source=source), wid, "wrapper"
 
 
 def replay(
@@ -783,8 +790,9 @@ def replay(
     workflow: str | None = None,
     workflow_id: str | None = None,
 ) -> ReplayResult:
-    """Replay a history given as a temporalio `History`, a path to its JSON, or the JSON text. The
-    workflow id is the history's own; where it has none: `workflow_id`, else what a file carries."""
+    """Replay a history given as a temporalio `History`, a path to its JSON (`.json` or `.json.gz`), or
+    the JSON text. The workflow id is the history's own; where it has none: `workflow_id`, else what a
+    file carries."""
     if isinstance(history, History):
         return replay_history(app, history, strict=strict, workflow=workflow, workflow_id=workflow_id)
     if isinstance(history, os.PathLike) or (

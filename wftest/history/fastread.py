@@ -1,0 +1,741 @@
+"""The replay hot path's history reader: JSON text (or a `.json`/`.json.gz` file) straight to read-only
+event views, without building protobuf messages through `google.protobuf.json_format`.
+
+It accepts what `history_from_json` accepts (proto3 JSON, the legacy UI/tctl export with short enum
+names, the CLI's shorthand payloads) and checks the same things. Its only job is speed on good input:
+whenever something looks wrong, or merely unusual (field names spelt the protobuf way, say), the whole
+document goes through `history_from_json`, which either raises its exact error (naming the file and
+event) or returns protobuf events. So both readers reject the same documents with the same messages, and
+give the same events.
+
+Every value is checked when the history is read, but converted only when replay reads it: an event view
+holds its JSON object and turns a field into its value on first access (replay reads few fields of few
+events). A view answers every field read the way temporalio's `HistoryEvent` does: attribute access by
+field name, defaults for unset fields, enums as numbers, `HasField` and `WhichOneof`. Timestamps,
+durations, payloads and failures are real protobuf messages (replay hands them on to code that builds
+protobuf messages around them); every other message is a view.
+"""
+
+from __future__ import annotations
+
+import base64
+import gc
+import gzip
+import json
+import os
+import re
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import orjson
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import HistoryEvent
+
+from wftest.history.jsonio import HistoryFormatError, history_from_json
+
+__all__ = [
+    "EventHistory",
+    "events_from_json",
+    "history_bytes",
+    "read_history",
+    "read_history_file",
+    "view_to_proto",
+]
+
+
+class EventHistory:
+    """A history as replay reads it: `.events` (event views, or protobuf events when the document went
+    through the protobuf reader) and the `source` it was read from."""
+
+    __slots__ = ("events", "source")
+
+    def __init__(self, events: list[HistoryEvent], source: str) -> None:
+        self.events = events
+        self.source = source
+
+
+class _Bad(Exception):
+    """Internal: this document leaves the fast path (the protobuf reader decides what it is)."""
+
+
+Convert = Callable[[Any], Any]
+Check = Callable[[Any], object]
+
+
+class _View:
+    """Base of the generated per-message view classes. `_raw` is the message's (checked) JSON object; a
+    field read for the first time is converted from it (by its `_Field`, a class attribute) and kept in
+    the instance dict, where later reads find it directly."""
+
+    _spec: _Spec
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self._raw = raw
+
+    def HasField(self, name: str) -> bool:  # noqa: N802 - the protobuf method name
+        field = self._spec.by_name.get(name)
+        if field is None:
+            raise ValueError(f"{self._spec.descriptor.full_name} has no field {name!r}")
+        return self._raw.get(field.key) is not None
+
+    def WhichOneof(self, group: str) -> str | None:  # noqa: N802 - the protobuf method name
+        for name in self._spec.oneof_names[group]:
+            if self._raw.get(self._spec.by_name[name].key) is not None:
+                return name
+        return None
+
+    def __repr__(self) -> str:
+        return f"<{self._spec.descriptor.full_name} view {self._raw!r}>"
+
+
+_INT_RANGES = {
+    FieldDescriptor.TYPE_INT32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_SINT32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_SFIXED32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_INT64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.TYPE_SINT64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.TYPE_SFIXED64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.TYPE_UINT32: (0, 2**32 - 1),
+    FieldDescriptor.TYPE_FIXED32: (0, 2**32 - 1),
+    FieldDescriptor.TYPE_UINT64: (0, 2**64 - 1),
+    FieldDescriptor.TYPE_FIXED64: (0, 2**64 - 1),
+}
+_FOREIGN_IDS = frozenset({"parent_initiated_event_id", "external_initiated_event_id"})
+_ENCODINGS = frozenset({b"json/plain", b"binary/plain", b"binary/null"})
+_PAYLOAD_KEYS = frozenset({"data", "metadata"})
+# How the checker treats a field's value: the common kinds are tested inline, the rest call a function.
+_STR, _MESSAGE, _ENUM, _INT, _CALL = range(5)
+
+
+class _Field:
+    """One field of a message type: its JSON key, how to check and convert its value, its default. On
+    the view class it is the (non-data) descriptor that converts the field on first read."""
+
+    __slots__ = ("name", "key", "kind", "check", "convert", "default")
+
+    def __init__(self, field: FieldDescriptor) -> None:
+        self.name = field.name
+        self.key = field.json_name
+        self.kind, self.check = _checker(field)
+        self.convert = _converter(field)
+        self.default = _default(field)
+
+    def __get__(self, view: _View | None, owner: type | None = None) -> Any:
+        if view is None:
+            return self
+        raw = view._raw.get(self.key)
+        value = self.default() if raw is None else self.convert(raw)
+        view.__dict__[self.name] = value
+        return value
+
+
+class _Spec:
+    """How to read one message type: its fields by JSON key and by name, and its view class."""
+
+    def __init__(self, descriptor: Descriptor) -> None:
+        self.descriptor = descriptor
+        self.by_key: dict[str, _Field] = {}
+        self.by_name: dict[str, _Field] = {}
+        self.checks: dict[str, tuple[int, Any]] = {}
+        self.strings = frozenset(
+            f.json_name
+            for f in descriptor.fields
+            if f.type == FieldDescriptor.TYPE_STRING and not f.is_repeated
+        )
+        # Other spellings of field names: an object that uses them goes to the protobuf reader.
+        self.aliases = frozenset(
+            name for f in descriptor.fields for name in (f.name, f.camelcase_name) if name != f.json_name
+        )
+        self.oneofs = tuple(frozenset(f.json_name for f in o.fields) for o in descriptor.oneofs)
+        self.oneof_keys = frozenset().union(*self.oneofs)
+        self.oneof_names = {o.name: tuple(f.name for f in o.fields) for o in descriptor.oneofs}
+        self.references: tuple[str, ...] = ()
+        self.cls: type[_View] = type(descriptor.name + "View", (_View,), {"_spec": self})
+
+
+_SPECS: dict[str, _Spec] = {}
+
+
+def _spec(descriptor: Descriptor) -> _Spec:
+    found = _SPECS.get(descriptor.full_name)
+    if found is not None:
+        return found
+    spec = _SPECS[descriptor.full_name] = _Spec(descriptor)  # registered first: types refer to each other
+    for field in descriptor.fields:
+        entry = _Field(field)
+        spec.by_key[entry.key] = spec.by_name[entry.name] = entry
+        setattr(spec.cls, entry.name, entry)
+        spec.checks[entry.key] = (entry.kind, entry.check)
+    spec.references = tuple(
+        f.json_name
+        for f in descriptor.fields
+        if f.name.endswith("_event_id")
+        and f.name not in _FOREIGN_IDS
+        and f.type != FieldDescriptor.TYPE_MESSAGE
+    )
+    return spec
+
+
+def _is_map(field: FieldDescriptor) -> bool:
+    return field.message_type is not None and field.message_type.GetOptions().map_entry
+
+
+def _value_field(field: FieldDescriptor) -> FieldDescriptor:
+    assert field.message_type is not None
+    return field.message_type.fields_by_name["value"]
+
+
+# -- checking (every value, when the history is read) ------------------------------------------------
+
+
+def _checker(field: FieldDescriptor) -> tuple[int, Any]:
+    if _is_map(field):
+        item = _item_check(_value_field(field))
+
+        def check_map(value: Any) -> None:
+            if type(value) is not dict:
+                raise _Bad
+            for v in value.values():
+                item(v)
+
+        return _CALL, check_map
+    if field.is_repeated:
+        item = _item_check(field)
+
+        def check_list(value: Any) -> None:
+            if type(value) is not list:
+                raise _Bad
+            for v in value:
+                item(v)
+
+        return _CALL, check_list
+    if field.type == FieldDescriptor.TYPE_STRING:
+        return _STR, None
+    if field.type in _INT_RANGES:
+        # Ids as JSON strings of few enough digits to be in range are surely fine; others are converted.
+        low, high = _INT_RANGES[field.type]
+        return _INT, (len(str(high)) - 1, _int_converter(low, high))
+    if field.enum_type is not None:
+        return _ENUM, _enum(field.enum_type)
+    message = field.message_type
+    if message is not None and message.full_name not in _LEAF_CHECKS:
+        return _MESSAGE, _spec(message)
+    return _CALL, _item_check(field)
+
+
+def _item_check(field: FieldDescriptor) -> Check:
+    message = field.message_type
+    if message is not None:
+        leaf = _LEAF_CHECKS.get(message.full_name)
+        if leaf is not None:
+            return leaf
+        spec = _spec(message)
+        return lambda value: _check(spec, value)
+    if field.enum_type is not None:
+        return _enum(field.enum_type).value
+    return _item_converter(field)  # scalars: converting is checking
+
+
+def _check(spec: _Spec, raw: Any) -> None:
+    """Raise `_Bad` unless `raw` is a JSON object the protobuf reader reads as message `spec`, the
+    fast path's way (JSON field names)."""
+    if type(raw) is not dict:
+        raise _Bad
+    checks = spec.checks
+    strings = spec.strings
+    for key, value in raw.items():
+        if key in strings:
+            if type(value) is not str and value is not None:
+                raise _Bad
+            continue
+        entry = checks.get(key)
+        if entry is None:
+            if key in spec.aliases:
+                raise _Bad
+            continue  # unknown fields are ignored, as temporalio does
+        if value is None:
+            continue  # null means unset
+        kind = entry[0]
+        if kind == _STR:
+            if type(value) is not str:
+                raise _Bad
+        elif kind == _MESSAGE:
+            _check(entry[1], value)
+        elif kind == _INT:
+            digits, convert = entry[1]
+            if not (type(value) is str and len(value) <= digits and value.isdigit() and value.isascii()):
+                convert(value)
+        elif kind == _ENUM:
+            if type(value) is not str or value not in entry[1].names:
+                entry[1].value(value)
+        else:
+            entry[1](value)
+    if spec.oneofs and len(spec.oneof_keys.intersection(raw)) > 1:
+        for group in spec.oneofs:
+            if sum(1 for key in group if raw.get(key) is not None) > 1:
+                raise _Bad
+
+
+def _check_payload(value: Any) -> None:
+    if type(value) is dict and ("data" in value or "metadata" in value):
+        if not value.keys() <= _PAYLOAD_KEYS:
+            raise _Bad
+        if _metadata(value.get("metadata"))[1] not in _ENCODINGS:
+            raise _Bad
+        data = value.get("data")
+        if data is not None:
+            _bytes(data)
+    # Anything else is the CLI's shorthand: a JSON value, read as a json/plain payload.
+
+
+_GOOD_DATES: set[str] = set()
+
+
+# The common spellings, ranges included (dates are checked once each): one pattern match per value.
+_PLAIN_TIME = re.compile(
+    r"[0-9]{4}-[0-9][0-9]-[0-9][0-9]T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?Z\Z"
+)
+_PLAIN_DURATION = re.compile(r"[0-9]{1,11}(\.[0-9]{1,9})?s\Z")
+
+
+def _check_time(value: Any) -> None:
+    """`_time_parts` without the arithmetic."""
+    if type(value) is not str:
+        raise _Bad
+    if _PLAIN_TIME.match(value) is None or value[:10] not in _GOOD_DATES:
+        _time_parts(value)
+        if _TIME_RE.match(value) is not None and len(_GOOD_DATES) < 4096:
+            _GOOD_DATES.add(value[:10])
+
+
+def _check_duration(value: Any) -> None:
+    if type(value) is not str:
+        raise _Bad
+    if _PLAIN_DURATION.match(value) is None:
+        _duration(value)
+
+
+_LEAF_CHECKS: dict[str, Check] = {
+    Payload.DESCRIPTOR.full_name: _check_payload,
+    Timestamp.DESCRIPTOR.full_name: _check_time,
+    Duration.DESCRIPTOR.full_name: lambda value: _check_duration(value),
+}
+
+
+# -- converting (a field, when replay first reads it) ------------------------------------------------
+
+
+def _converter(field: FieldDescriptor) -> Convert:
+    if _is_map(field):
+        item = _item_converter(_value_field(field))
+        return lambda value: {key: item(v) for key, v in value.items()}
+    item = _item_converter(field)
+    if not field.is_repeated:
+        return item
+    return lambda value: [item(v) for v in value]
+
+
+def _item_converter(field: FieldDescriptor) -> Convert:
+    kind = field.type
+    if kind in _INT_RANGES:
+        return _int_converter(*_INT_RANGES[kind])
+    if kind == FieldDescriptor.TYPE_STRING:
+        return _str
+    if kind == FieldDescriptor.TYPE_BOOL:
+        return _bool
+    if kind == FieldDescriptor.TYPE_BYTES:
+        return _bytes
+    if kind == FieldDescriptor.TYPE_DOUBLE:
+        return _double
+    if kind == FieldDescriptor.TYPE_FLOAT:
+        return _float32
+    if field.enum_type is not None:
+        return _enum(field.enum_type).value
+    message = field.message_type
+    assert message is not None
+    name = message.full_name
+    if name == Timestamp.DESCRIPTOR.full_name:
+        return _timestamp
+    if name == Duration.DESCRIPTOR.full_name:
+        return _duration
+    if name == Payload.DESCRIPTOR.full_name:
+        return _payload
+    if name == Failure.DESCRIPTOR.full_name:
+        return _failure
+    if name.startswith("google.protobuf."):
+        raise AssertionError(f"history messages hold no {name}")  # the reader would need to learn it
+    return _spec(message).cls
+
+
+def _default(field: FieldDescriptor) -> Callable[[], Any]:
+    if _is_map(field):
+        return lambda: MappingProxyType({})
+    if field.is_repeated:
+        return tuple
+    message = field.message_type
+    if message is None:
+        value = field.default_value
+        return lambda: value
+    protobuf = {
+        Timestamp.DESCRIPTOR.full_name: Timestamp,
+        Duration.DESCRIPTOR.full_name: Duration,
+        Payload.DESCRIPTOR.full_name: Payload,
+        Failure.DESCRIPTOR.full_name: Failure,
+    }.get(message.full_name)
+    if protobuf is not None:
+        return protobuf
+    return lambda: _spec(message).cls({})
+
+
+class _Enum:
+    """Names (full, and short legacy ones once seen) and numbers of one enum."""
+
+    def __init__(self, enum: EnumDescriptor) -> None:
+        self.names: dict[str, int] = {v.name: v.number for v in enum.values}
+        self.numbers = frozenset(v.number for v in enum.values)
+        self.prefix = enum.values[0].name.removesuffix("UNSPECIFIED")
+
+    def value(self, raw: Any) -> int:
+        number = self.names.get(raw) if type(raw) is str else None
+        if number is not None:
+            return number
+        if type(raw) is str:
+            # The legacy export's short name, e.g. `WorkflowExecutionStarted` for EVENT_TYPE_...
+            snake = "".join("_" + c if c.isupper() and i else c for i, c in enumerate(raw)).upper()
+            number = self.names.get(self.prefix + snake)
+            if number is None:
+                raise _Bad
+            self.names[raw] = number
+            return number
+        if type(raw) is int and raw in self.numbers:
+            return raw
+        raise _Bad
+
+
+_ENUMS: dict[str, _Enum] = {}
+
+
+def _enum(enum: EnumDescriptor) -> _Enum:
+    found = _ENUMS.get(enum.full_name)
+    if found is None:
+        found = _ENUMS[enum.full_name] = _Enum(enum)
+    return found
+
+
+def _failure(value: Any) -> Failure:
+    """Failures are protobuf messages: replay wraps them into the failures it hands the workflow."""
+    return Failure(**_kwargs(_spec(Failure.DESCRIPTOR).cls(value)))
+
+
+# -- scalars -----------------------------------------------------------------------------------------
+
+
+def _int_converter(low: int, high: int) -> Convert:
+    def convert(value: Any) -> int:
+        kind = type(value)
+        if kind is str and " " not in value:
+            try:
+                number = int(value)
+            except ValueError:
+                raise _Bad from None
+        elif kind is int:
+            number = value
+        elif kind is float and value.is_integer():
+            number = int(value)
+        else:
+            raise _Bad
+        if number < low or number > high:
+            raise _Bad
+        return number
+
+    return convert
+
+
+def _str(value: Any) -> str:
+    if type(value) is not str:
+        raise _Bad
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if type(value) is not bool:
+        raise _Bad
+    return value
+
+
+def _double(value: Any) -> float:
+    if type(value) is float or type(value) is int:
+        return float(value)
+    raise _Bad
+
+
+def _float32(value: Any) -> float:
+    number = _double(value)
+    try:
+        rounded: float = struct.unpack("<f", struct.pack("<f", number))[0]
+    except OverflowError:
+        raise _Bad from None
+    return rounded
+
+
+_SHORT_BYTES: dict[str, bytes] = {}
+
+
+def _bytes(value: Any) -> bytes:
+    """protobuf's own reading of a bytes field: URL-safe or standard base64, padding optional."""
+    if type(value) is not str:
+        raise _Bad
+    found = _SHORT_BYTES.get(value)
+    if found is not None:
+        return found
+    encoded = value.encode()
+    try:
+        decoded = base64.urlsafe_b64decode(encoded + b"=" * (4 - len(encoded) % 4))
+    except ValueError:
+        raise _Bad from None
+    if len(value) <= 24 and len(_SHORT_BYTES) < 1024:
+        _SHORT_BYTES[value] = decoded  # metadata values ("json/plain", ...) repeat in every payload
+    return decoded
+
+
+def _varint(number: int) -> bytes:
+    out = bytearray()
+    while number > 0x7F:
+        out.append(number & 0x7F | 0x80)
+        number >>= 7
+    out.append(number)
+    return bytes(out)
+
+
+def _wire(tag: int, data: bytes) -> bytes:
+    return bytes((tag,)) + _varint(len(data)) + data
+
+
+# Payload metadata as JSON object items → its serialized protobuf bytes and its encoding.
+_METADATA: dict[tuple[tuple[str, Any], ...], tuple[bytes, bytes]] = {}
+
+
+def _metadata(raw: Any) -> tuple[bytes, bytes]:
+    if raw is None:
+        return b"", b""
+    if type(raw) is not dict:
+        raise _Bad
+    key = tuple(raw.items())
+    found = _METADATA.get(key)
+    if found is not None:
+        return found
+    wire = b"".join(_wire(0x0A, _wire(0x0A, k.encode()) + _wire(0x12, _bytes(v))) for k, v in raw.items())
+    decoded = {k: _bytes(v) for k, v in raw.items()}
+    found = (wire, decoded.get("encoding", b""))
+    if len(_METADATA) < 256:
+        _METADATA[key] = found
+    return found
+
+
+def _payload(value: Any) -> Payload:
+    if type(value) is dict and ("data" in value or "metadata" in value):
+        if not value.keys() <= _PAYLOAD_KEYS:
+            raise _Bad
+        wire, encoding = _metadata(value.get("metadata"))
+        data = value.get("data")
+        if data is not None:
+            wire += _wire(0x12, _bytes(data))
+        if encoding not in _ENCODINGS:
+            raise _Bad
+        return Payload.FromString(wire)
+    # The CLI's shorthand: the payload written as the JSON value it holds (as `history_from_json`).
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    return Payload(metadata={"encoding": b"json/plain"}, data=text.encode())
+
+
+_TIME_RE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?Z\Z"
+)
+_DAYS_BEFORE_MONTH = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+_DAYS: dict[str, int] = {}  # "YYYY-MM-DD" → days since 1970-01-01
+
+
+def _timestamp(value: Any) -> Timestamp:
+    seconds, nanos = _time_parts(value)
+    return Timestamp(seconds=seconds, nanos=nanos)
+
+
+def _time_parts(value: Any) -> tuple[int, int]:
+    """RFC 3339 in UTC (what Temporal writes) read directly; other spellings through protobuf."""
+    if type(value) is not str:
+        raise _Bad
+    match = _TIME_RE.match(value)
+    if match is None:
+        stamp = Timestamp()
+        try:
+            stamp.FromJsonString(value)
+        except ValueError:
+            raise _Bad from None
+        return stamp.seconds, stamp.nanos
+    date = value[:10]
+    days = _DAYS.get(date)
+    if days is None:
+        days = _days(int(value[:4]), int(value[5:7]), int(value[8:10]))
+        if len(_DAYS) < 4096:
+            _DAYS[date] = days
+    hour, minute, second, fraction = match.group(4, 5, 6, 7)
+    if hour > "23" or minute > "59" or second > "59":
+        raise _Bad
+    seconds = days * 86400 + int(hour) * 3600 + int(minute) * 60 + int(second)
+    return seconds, int(fraction.ljust(9, "0")) if fraction else 0
+
+
+def _days(year: int, month: int, day: int) -> int:
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    month_days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    if year < 1 or not 1 <= month <= 12 or not 1 <= day <= month_days[month - 1]:
+        raise _Bad
+    years = year - 1
+    days = years * 365 + years // 4 - years // 100 + years // 400 + _DAYS_BEFORE_MONTH[month - 1] + day - 1
+    if month > 2 and leap:
+        days += 1
+    return days - 719162
+
+
+_DURATION_RE = re.compile(r"([0-9]+)(?:\.([0-9]{1,9}))?s\Z")
+
+
+def _duration(value: Any) -> Duration:
+    if type(value) is not str:
+        raise _Bad
+    match = _DURATION_RE.match(value)
+    if match is None:
+        duration = Duration()
+        try:
+            duration.FromJsonString(value)
+        except ValueError:
+            raise _Bad from None
+        return duration
+    seconds, fraction = match.groups()
+    if int(seconds) > 315_576_000_000:
+        raise _Bad
+    return Duration(seconds=int(seconds), nanos=int(fraction.ljust(9, "0")) if fraction else 0)
+
+
+# -- events ------------------------------------------------------------------------------------------
+
+_EVENT = _spec(HistoryEvent.DESCRIPTOR)
+_EVENT_TYPES = _enum(EventType.DESCRIPTOR)
+_ID = _int_converter(*_INT_RANGES[FieldDescriptor.TYPE_INT64])
+# The attributes each event type must carry (JSON key), and the keys of their references to events.
+_ATTRIBUTES: dict[int, tuple[str, tuple[str, ...]]] = {}
+for _value_descriptor in EventType.DESCRIPTOR.values[1:]:
+    _field = HistoryEvent.DESCRIPTOR.fields_by_name[
+        _value_descriptor.name.removeprefix("EVENT_TYPE_").lower() + "_event_attributes"
+    ]
+    assert _field.message_type is not None
+    _ATTRIBUTES[_value_descriptor.number] = (_field.json_name, _spec(_field.message_type).references)
+
+
+def _events(document: object) -> list[HistoryEvent]:
+    if type(document) is not dict:
+        raise _Bad
+    raw_events = document.get("events")
+    if type(raw_events) is not list or not raw_events:
+        raise _Bad
+    events: list[Any] = []
+    new = _EVENT.cls
+    for position, raw in enumerate(raw_events, 1):
+        _check(_EVENT, raw)
+        if _ID(raw.get("eventId")) != position:
+            raise _Bad
+        kind = raw.get("eventType")
+        if kind is None:
+            raise _Bad
+        number = _EVENT_TYPES.value(kind)
+        key, references = _ATTRIBUTES.get(number, ("", ()))
+        attributes = raw.get(key)
+        if attributes is None:
+            raise _Bad  # missing (or another event type's), or an unspecified event type
+        for reference in references:
+            target = attributes.get(reference)
+            if target is not None:
+                target = _ID(target)
+                if target and (target < 0 or target >= position):
+                    raise _Bad
+        event = new(raw)
+        event.__dict__.update(event_id=position, event_type=number)  # replay reads them all
+        events.append(event)
+    return events
+
+
+def events_from_json(text: str | bytes, *, source: str = "<history>") -> list[HistoryEvent]:
+    """The events of a history JSON document, as views (or protobuf events when the document is
+    unusual); raises `HistoryFormatError` exactly as `history_from_json` does."""
+    collecting = gc.isenabled()
+    gc.disable()  # many small objects, all alive until the history goes: collections would only rescan them
+    try:
+        return _events(orjson.loads(text))
+    except (_Bad, orjson.JSONDecodeError, RecursionError, TypeError, KeyError, ValueError):
+        pass
+    finally:
+        if collecting:
+            gc.enable()
+    # The protobuf reader raises the precise error, or reads what the fast path declined.
+    return list(history_from_json(text, source=source).events)
+
+
+def read_history(text: str | bytes, *, source: str = "<history>") -> EventHistory:
+    """A history JSON document as replay reads it."""
+    return EventHistory(events_from_json(text, source=source), source)
+
+
+def history_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The text of a `.json` history file, or of a `.json.gz` one uncompressed."""
+    source = os.fspath(path)
+    try:
+        data = Path(source).read_bytes()
+    except OSError as error:
+        raise HistoryFormatError(source, None, f"cannot read the file: {error.strerror}") from None
+    if not source.endswith(".gz"):
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as error:
+        raise HistoryFormatError(source, None, f"not a readable gzip file ({error})") from None
+
+
+def read_history_file(path: str | os.PathLike[str]) -> EventHistory:
+    """A `.json` or `.json.gz` history file."""
+    return read_history(history_bytes(path), source=os.fspath(path))
+
+
+def view_to_proto(event: HistoryEvent) -> HistoryEvent:
+    """The protobuf message of an event view (protobuf events are returned as they are)."""
+    if isinstance(event, HistoryEvent):
+        return event
+    return HistoryEvent(**_kwargs(event))
+
+
+def _kwargs(view: _View) -> dict[str, Any]:
+    """Keyword arguments for the protobuf message of a view: its set fields, converted."""
+    fields = view._spec.by_key
+    out: dict[str, Any] = {}
+    for key, value in view._raw.items():
+        field = fields.get(key)
+        if field is not None and value is not None:
+            out[field.name] = _plain(getattr(view, field.name))
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _View):
+        return _kwargs(value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
