@@ -68,7 +68,10 @@ def _signal_option(spec: str) -> tuple[int, str, object]:
     try:
         offset = parse_duration(after)
     except GoTimeError as exc:
-        raise click.BadParameter(str(exc), param_hint="--signal") from None
+        raise click.BadParameter(
+            f"expected AFTER:TOPIC=JSON (e.g. 30m:approve='{{\"by\": \"ann\"}}'), got {spec!r}: {exc}",
+            param_hint="--signal",
+        ) from None
     return offset, topic, _json_option(value, "--signal") if equals else None
 
 
