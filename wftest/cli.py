@@ -126,6 +126,7 @@ def run(
     from wftest.lua.values import encode_json_python
     from wftest.sim import SimulationError, UnknownWorkflowError, World
     from wftest.sim.activities import ActivityError
+    from wftest.sim.state import unheard_report
 
     args = [_json_option(v, "--input") for v in inputs]
     timeline = [_signal_option(spec) for spec in signals]
@@ -163,6 +164,9 @@ def run(
     if history_out:
         with open(history_out, "w", encoding="utf-8") as out:
             out.write(handle.history_json())
+    unheard = world.unheard(handle.workflow_id) if handle.status == "running" else handle.unheard
+    for line in unheard_report(*unheard):
+        click.echo(f"warning: {line}", err=True)
     if handle.status == "completed":
         click.echo(encode_json_python(handle.result) if handle.result_payload is not None else "null")
         return

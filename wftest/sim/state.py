@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,8 @@ class WorkflowRun:
         self.entry = entry
         self.start_ns = start_ns
         self.close_ns: int | None = None
+        #: At close: topics of signals that arrived and nothing listened for, and the topics listened to.
+        self.unheard: tuple[list[str], list[str]] = ([], [])
         self.status = "running"
         self.result_payload: Payload | None = None
         self.failure: Failure | None = None
@@ -165,3 +168,13 @@ class WorkflowState:
     options: StartOptions = field(default_factory=StartOptions)
     not_before_ns: int = 0  # start delay or retry backoff: no workflow task earlier
     pending_updates: list[UpdateHandle] = field(default_factory=list)
+
+
+def unheard_report(unheard: list[str], heard: list[str]) -> list[str]:
+    """One line per signal topic that arrived and nothing listened for, with the closest listened topic."""
+    lines = []
+    for topic in unheard:
+        close = difflib.get_close_matches(topic, heard, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        lines.append(f"signal topic {topic!r} arrived, but nothing listens for it{hint}")
+    return lines

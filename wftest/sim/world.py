@@ -658,6 +658,8 @@ class World:
         wf.run.result_payload = result
         wf.run.failure = failure
         wf.run.close_ns = self.now_ns
+        if wf.execution is not None:
+            wf.run.unheard = wf.execution.unheard()
         self._activities.drop(wf)
         self._release(wf)
         links.apply_close_policy(self, wf)

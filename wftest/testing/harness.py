@@ -3,7 +3,6 @@ API (the simulator itself is synchronous; awaiting lets tests read like temporal
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import os
 import sqlite3
@@ -26,7 +25,7 @@ from wftest.sim import World
 from wftest.sim.activities import ActivityInfo, Mock, ServedCall
 from wftest.sim.processes import Mailbox, Message, ProcessRun
 from wftest.sim.resources import ResourceError, ResourceMisuse
-from wftest.sim.state import SimulationError, UpdateHandle, WorkflowRun
+from wftest.sim.state import SimulationError, UpdateHandle, WorkflowRun, unheard_report
 from wftest.sim.timing import DEFAULT_START_NS
 from wftest.testing.durations import Duration, to_ns
 from wftest.testing.mocks import ActivityMock, frozen_at
@@ -167,7 +166,7 @@ class WorkflowHandle:
                 f"workflow {run.workflow_id} can never close: nothing is left to happen at "
                 f"{offset(world.now_ns - self._wippy.start_ns)} of virtual time"
                 + (f"; it waits at:\n{waiting}" if waiting else "")
-                + _unheard_text(*world.unheard(run.workflow_id))
+                + "".join(f"\n{line}" for line in unheard_report(*world.unheard(run.workflow_id)))
                 + (f"\nlive processes wait at:\n{processes}" if processes else "")
             )
         if run.status == "completed":
@@ -348,16 +347,6 @@ class Scheduled:
                 return fn()
 
         return self._at(getattr(fn, "__name__", "call"), run)
-
-
-def _unheard_text(unheard: list[str], heard: list[str]) -> str:
-    """Signals that arrived on topics nothing listens for, each with the closest listened topic."""
-    lines = []
-    for topic in unheard:
-        close = difflib.get_close_matches(topic, heard, n=1)
-        lines.append(f"\nsignal topic {topic!r} arrived, but nothing listens for it"
-                     + (f" (did you mean {close[0]!r}?)" if close else ""))
-    return "".join(lines)
 
 
 def _id(target: Target) -> str:

@@ -82,5 +82,10 @@ return {
     resolve_future = function(...) return section("funcs").resolve_future(...) end,
     deliver = function(...) return section("process").deliver(...) end,
     deliver_event = function(...) return section("process").deliver_event(...) end,
-    unheard = function() return section("process").unheard() end,
+    -- nothing was ever delivered while the process section is not loaded: nothing to load for that
+    unheard = function()
+        local s = loaded.process
+        if s == nil or s.unheard == nil then return "", "" end
+        return s.unheard()
+    end,
 }
