@@ -183,9 +183,8 @@ def test_bad_signal_option_is_a_usage_error() -> None:
 def test_a_signal_on_a_topic_nothing_listens_for_is_a_warning() -> None:
     app = Path(__file__).resolve().parent.parent / "examples" / "approval"
     expense = '{"id": "e-1", "amount": 10, "requester": "bo", "approvers": ["ann"]}'
-    result = CliRunner().invoke(
-        main, ["run", str(app), "app:expense_approval", "--input", expense, "--signal", '1m:aprove={"by": "ann"}']
-    )
+    signal = '1m:aprove={"by": "ann"}'
+    result = CliRunner().invoke(main, ["run", str(app), "app:expense_approval", "--input", expense, "--signal", signal])
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"status": "expired"}
     assert "warning: signal topic 'aprove' arrived, but nothing listens for it (did you mean 'approve'?)" in (
