@@ -184,7 +184,8 @@ def test_a_signal_on_a_topic_nothing_listens_for_is_a_warning() -> None:
     app = Path(__file__).resolve().parent.parent / "examples" / "approval"
     expense = '{"id": "e-1", "amount": 10, "requester": "bo", "approvers": ["ann"]}'
     signal = '1m:aprove={"by": "ann"}'
-    result = CliRunner().invoke(main, ["run", str(app), "app:expense_approval", "--input", expense, "--signal", signal])
+    args = ["run", str(app), "app:expense_approval", "--input", expense, "--signal", signal]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"status": "expired"}
     assert "warning: signal topic 'aprove' arrived, but nothing listens for it (did you mean 'approve'?)" in (
