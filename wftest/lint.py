@@ -264,7 +264,10 @@ def _method_problems(entry: LuaEntry, toks: Sequence[Token], where: str) -> Iter
         return
     listed = ", ".join(sorted(keys)) or "nothing"
     line = next((t.line for t in reversed(toks) if _is(t, "name", "return")), entry.line)
-    message = f"{entry.id}: method '{entry.method}' is not in the table the script returns (it has: {listed})"
+    message = (
+        f"{entry.id}: method '{entry.method}' (from {entry.file}:{entry.line}) is not in the table the "
+        f"script returns (it has: {listed})"
+    )
     yield Problem(where, line, message, "error", "missing-method")
 
 
