@@ -103,8 +103,8 @@ def test_a_method_the_script_does_not_return(shop: Path) -> None:
 
 def test_a_module_required_but_not_listed(shop: Path) -> None:
     assert "order.lua:3: workflows may not use 'json'" not in " ".join(messages(shop))
-    assert "order.lua:3: require('json'): module 'json' is not listed in shop:order's modules:" \
-        in messages(shop)
+    assert "order.lua:3: require('json'): module 'json' is not listed in shop:order's modules: " \
+        "(add it to the entry at _index.yaml:12)" in messages(shop)
 
 
 def test_globals_are_requireable_without_listing_them(shop: Path) -> None:

@@ -252,7 +252,8 @@ def _require_problems(entry: LuaEntry, toks: Sequence[Token], where: str) -> Ite
                           "error", "module-class")
         else:
             yield Problem(where, arg.line,
-                          f"require('{name}'): module '{name}' is not listed in {entry.id}'s modules:",
+                          f"require('{name}'): module '{name}' is not listed in {entry.id}'s modules: "
+                          f"(add it to the entry at {entry.file}:{entry.line})",
                           "error", "unlisted-require")
 
 
