@@ -96,8 +96,8 @@ def test_an_unknown_kind_gets_a_suggestion(shop: Path) -> None:
 
 
 def test_a_method_the_script_does_not_return(shop: Path) -> None:
-    expected = "shop:ship_order: method 'ship' (from _index.yaml:20) is not in the table the script returns " \
-        "(it has: send)"
+    expected = "shop:ship_order: method 'ship' (from _index.yaml:20) is not in the table the script " \
+        "returns (it has: send)"
     assert f"ship.lua:3: {expected}" in messages(shop)
 
 
