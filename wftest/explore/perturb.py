@@ -27,38 +27,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Literal
 
 from wftest import commands as cmd
 from wftest.history.failures import ErrorInfo
 from wftest.sim.activities import Attempt, Mock, effective_policy
+from wftest.sim.perturbation import CrashRecord, FaultRecord
 
 DEFAULT_FAULT_RATE = 0.25  # share of allowed activity calls that get faults
 DEFAULT_CRASH_RATE = 0.2  # share of workflow tasks after which the worker crashes (crashes=True)
 UNLIMITED_RETRY_FAULTS = 3  # most failed attempts given to a call whose policy retries forever
 
 CrashMode = Literal[False, True, "every"]
-
-
-@dataclass(frozen=True)
-class FaultRecord:
-    """An activity attempt that exploration failed (kind "failure") or timed out (kind "timeout")."""
-
-    workflow_id: str
-    activity_id: str
-    activity_type: str
-    attempt: int
-    kind: str
-
-
-@dataclass(frozen=True)
-class CrashRecord:
-    """A worker crash after workflow task `task` (1-based, per run) of a workflow run."""
-
-    workflow_id: str
-    run_id: str
-    task: int
 
 
 class Perturbation:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from wftest.errors import RunOutcome, UserError
-from wftest.explore.perturb import CrashRecord, FaultRecord
+from wftest.sim.perturbation import CrashRecord, FaultRecord
 
 SHOWN_FAILURES = 5  # failing seeds a summary details; the rest are listed by number
 

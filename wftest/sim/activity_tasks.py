@@ -24,7 +24,7 @@ from wftest.sim.state import IDENTITY, ActivityState, SimulationError, WorkflowS
 from wftest.sim.timing import Agenda
 
 if TYPE_CHECKING:
-    from wftest.explore.perturb import Perturbation
+    from wftest.sim.perturbation import Perturber
 
 
 class ActivityTasks:
@@ -36,7 +36,7 @@ class ActivityTasks:
         runner: ActivityRunner,
         attempt_cap: int,
         clock: Callable[[], int],
-        perturbation: Perturbation | None = None,
+        perturbation: Perturber | None = None,
     ) -> None:
         self.agenda = agenda
         self.runner = runner

@@ -74,7 +74,7 @@ from wftest.worker.execution import (
 from wftest.worker.options import OptionError, duration_option, retry_policy
 
 if TYPE_CHECKING:
-    from wftest.explore.perturb import Perturbation
+    from wftest.sim.perturbation import Perturber
 
 DEFAULT_ATTEMPT_CAP = 100
 
@@ -108,7 +108,7 @@ class World:
         memory_limit: int | None = None,
         instruction_budget: int | None = None,
         strict_activities: bool = False,
-        perturbation: Perturbation | None = None,
+        perturbation: Perturber | None = None,
     ) -> None:
         self.app = app
         self.perturbation = perturbation  # an exploration seed's choices (wftest.explore); None: fixed timing
@@ -466,7 +466,7 @@ class World:
         if self.perturbation is not None:
             self._maybe_crash(wf, self.perturbation)
 
-    def _maybe_crash(self, wf: WorkflowState, perturbation: Perturbation) -> None:
+    def _maybe_crash(self, wf: WorkflowState, perturbation: Perturber) -> None:
         """Exploration: the worker may crash after this task. Its execution is dropped and a fresh one (a
         fresh Lua runtime) replays the history so far, as a real worker would, then carries on; a
         divergence raises NondeterminismError."""
