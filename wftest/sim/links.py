@@ -46,7 +46,7 @@ def deliver_external_signal(
     if sender.run.closed:
         return
     target_ref = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
-    target = world._workflows.get(command.workflow_id)
+    target = world.workflow_state(command.workflow_id)
     b = sender.run.builder
     if target is None or target.run.closed:
         b.signal_external_workflow_execution_failed(
@@ -82,7 +82,7 @@ def deliver_cancel(
     if sender.run.closed:
         return
     target_ref = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
-    target = world._workflows.get(command.workflow_id)
+    target = world.workflow_state(command.workflow_id)
     b = sender.run.builder
     if target is None or target.run.closed:
         b.request_cancel_external_workflow_execution_failed(
@@ -119,7 +119,7 @@ def start_child(
     if parent.run.closed:
         return
     b = parent.run.builder
-    existing = world._workflows.get(command.workflow_id)
+    existing = world.workflow_state(command.workflow_id)
     if existing is not None and not existing.run.closed:
         b.start_child_workflow_execution_failed(
             world.now_ns,
@@ -142,7 +142,7 @@ def start_child(
         command.parent_close_policy or "terminate",
     )
     context = header_context(command.header)
-    child = world._launch(
+    child = world.launch(
         command.workflow_type,
         command.workflow_id,
         list(command.input),
@@ -162,7 +162,7 @@ def start_child(
     parent.children.append(command.workflow_id)
     parent.new_events = True
     if child.execution is None:
-        world._serve_without_code(child)
+        world.serve_without_code(child)
 
 
 def report_to_parent(world: World, child: WorkflowState) -> None:
@@ -170,7 +170,7 @@ def report_to_parent(world: World, child: WorkflowState) -> None:
     link = child.parent
     if link is None:
         return
-    parent = world._workflows.get(link.workflow_id)
+    parent = world.workflow_state(link.workflow_id)
     if parent is None or parent.run.closed:
         return
     b = parent.run.builder
@@ -219,14 +219,14 @@ def report_to_parent(world: World, child: WorkflowState) -> None:
 
 def apply_close_policy(world: World, parent: WorkflowState) -> None:
     for wid in parent.children:
-        child = world._workflows.get(wid)
+        child = world.workflow_state(wid)
         if child is None or child.run.closed or child.parent is None:
             continue
         if child.parent.close_policy == "terminate":
             child.run.builder.workflow_execution_terminated(
                 world.now_ns, reason="by parent close policy", identity=IDENTITY
             )
-            world._close(child, "terminated")
+            world.close(child, "terminated")
         elif child.parent.close_policy == "request_cancel":
             child.run.builder.workflow_execution_cancel_requested(
                 world.now_ns, cause="by parent close policy", identity=IDENTITY

@@ -201,7 +201,7 @@ class World:
         except (OptionError, ValueError) as exc:
             raise SimulationError(f"bad start options for '{workflow}': {exc}") from exc
         payloads = [python_to_payload(a) for a in args]
-        wf = self._launch(entry.id, wid, payloads, dict(context or {}), None, start)
+        wf = self.launch(entry.id, wid, payloads, dict(context or {}), None, start)
         for topic, values in signals:
             self._append_signal(wf, topic, tuple(values), None)
         self._dispatch_due()
@@ -224,7 +224,11 @@ class World:
         wf = self._workflows.get(workflow_id)
         return wf.execution.waiting() if wf is not None and wf.execution is not None else ""
 
-    def _launch(
+    def workflow_state(self, workflow_id: str) -> WorkflowState | None:
+        """The state of the workflow with this id (its latest run), if the world has one."""
+        return self._workflows.get(workflow_id)
+
+    def launch(
         self,
         workflow_type: str,
         wid: str,
@@ -313,7 +317,7 @@ class World:
         old = wf.run
         first = old.builder.events[0].workflow_execution_started_event_attributes
         options = replace(wf.options, attempt=wf.options.attempt + 1, start_delay_ns=backoff_ns)
-        successor = self._launch(
+        successor = self.launch(
             old.entry.id if old.entry is not None else wf.info.workflow_type,
             old.workflow_id,
             list(first.input.payloads),
@@ -333,7 +337,7 @@ class World:
         first = old.builder.events[0].workflow_execution_started_event_attributes
         delay = parse_cron(wf.options.cron_schedule).next_after(self.now_ns) - self.now_ns
         options = replace(wf.options, attempt=1, start_delay_ns=delay)
-        successor = self._launch(
+        successor = self.launch(
             wf.info.workflow_type,
             old.workflow_id,
             list(first.input.payloads),
@@ -347,9 +351,9 @@ class World:
         if wf.run.closed:
             return
         wf.run.builder.workflow_execution_timed_out(self.now_ns)
-        self._close(wf, "timed_out")
+        self.close(wf, "timed_out")
 
-    def _serve_without_code(self, wf: WorkflowState) -> None:
+    def serve_without_code(self, wf: WorkflowState) -> None:
         """A run with no Lua behind it: a Python workflow mock, or an unregistered type."""
         mock = self.workflow_mocks.get(wf.info.workflow_type)
         if mock is None:
@@ -370,13 +374,13 @@ class World:
             wf.run.builder.workflow_execution_failed(
                 self.now_ns, failure=failure, workflow_task_completed_event_id=0
             )
-            self._close(wf, "failed", failure=failure)
+            self.close(wf, "failed", failure=failure)
             return
         result = [outcome.result] if outcome.result is not None else []
         wf.run.builder.workflow_execution_completed(
             self.now_ns, result=result, workflow_task_completed_event_id=0
         )
-        self._close(wf, "completed", result=outcome.result)
+        self.close(wf, "completed", result=outcome.result)
 
     def _fail_unregistered(self, wf: WorkflowState) -> None:
         """No such workflow entry: the run fails with Wippy's NotFound at once (a real worker would never
@@ -386,7 +390,7 @@ class World:
         wf.run.builder.workflow_execution_failed(
             self.now_ns, failure=failure, workflow_task_completed_event_id=0
         )
-        self._close(wf, "failed", failure=failure)
+        self.close(wf, "failed", failure=failure)
 
     # -- running -----------------------------------------------------------------------------------
 
@@ -599,7 +603,7 @@ class World:
                 result=[command.result] if command.result is not None else [],
                 workflow_task_completed_event_id=completed,
             )
-            self._close(wf, "completed", result=command.result)
+            self.close(wf, "completed", result=command.result)
         elif isinstance(command, cmd.FailWorkflowExecution):
             retry = self._retry_run(wf, command.failure)
             b.workflow_execution_failed(
@@ -611,7 +615,7 @@ class World:
             )
             if retry is not None:
                 self._start_retry(wf, *retry)
-            self._close(wf, "failed", failure=command.failure)
+            self.close(wf, "failed", failure=command.failure)
         else:
             raise NotImplementedError(f"the simulator does not execute {command.name} yet")
 
@@ -626,7 +630,7 @@ class World:
         old = wf.run
         old.status = "continued_as_new"
         old.close_ns = self.now_ns
-        successor = self._launch(
+        successor = self.launch(
             command.workflow_type,
             old.workflow_id,
             list(command.input),
@@ -649,9 +653,9 @@ class World:
             self._watchers[successor.run.workflow_id + "/" + successor.run.run_id] = watchers
         successor.children = wf.children
         if successor.execution is None:
-            self._serve_without_code(successor)
+            self.serve_without_code(successor)
 
-    def _close(
+    def close(
         self, wf: WorkflowState, status: str, *, result: Payload | None = None, failure: Failure | None = None
     ) -> None:
         wf.run.status = status
@@ -685,7 +689,7 @@ class World:
         """Terminate a workflow now (no workflow code runs)."""
         wf = self._open(run)
         wf.run.builder.workflow_execution_terminated(self.now_ns, reason=reason, identity=IDENTITY)
-        self._close(wf, "terminated")
+        self.close(wf, "terminated")
         self._dispatch_due()
 
     def query(self, run: WorkflowRun | str, name: str) -> Any:
@@ -895,7 +899,7 @@ class World:
             else:
                 return f"workflow execution already started: {workflow_id}"
         full_context = {**context, "temporal.signal.from": sender} if messages else dict(context)
-        wf = self._launch(
+        wf = self.launch(
             entry.id,
             workflow_id,
             payloads,
