@@ -191,3 +191,21 @@ class CompleteWorkflowExecution(Command):
 @dataclass(frozen=True)
 class FailWorkflowExecution(Command):
     failure: Failure
+
+
+#: Every command a workflow task can produce: a closed union, so a `match` over it can be checked whole.
+AnyCommand = (
+    ScheduleActivityTask
+    | RequestCancelActivityTask
+    | StartTimer
+    | RecordMarker
+    | UpsertWorkflowSearchAttributes
+    | ModifyWorkflowProperties
+    | SignalExternalWorkflowExecution
+    | StartChildWorkflowExecution
+    | RequestCancelExternalWorkflowExecution
+    | ContinueAsNewWorkflowExecution
+    | UpdateResponse
+    | CompleteWorkflowExecution
+    | FailWorkflowExecution
+)

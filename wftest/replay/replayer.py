@@ -256,8 +256,8 @@ def _go_filter_events(events: Sequence[HistoryEvent]) -> list[HistoryEvent]:
     return out
 
 
-def _go_filter_commands(commands: Sequence[cmd.Command]) -> list[cmd.Command]:
-    out: list[cmd.Command] = []
+def _go_filter_commands(commands: Sequence[cmd.AnyCommand]) -> list[cmd.AnyCommand]:
+    out: list[cmd.AnyCommand] = []
     skip_upsert = False
     for c in commands:
         if isinstance(c, cmd.RecordMarker) and c.marker_name == VERSION_MARKER:

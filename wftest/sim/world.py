@@ -19,6 +19,7 @@ from temporalio.api.enums.v1 import (
     RetryState,
 )
 from temporalio.api.failure.v1 import Failure
+from typing_extensions import assert_never
 
 from wftest import commands as cmd
 from wftest.app import App, LuaEntry
@@ -502,122 +503,153 @@ class World:
         fresh.local_send = self._local_send  # a replay sends nothing; from now on it does
         wf.execution = fresh
 
-    def _record(self, wf: WorkflowState, command: cmd.Command, completed: int) -> None:
+    def _record(self, wf: WorkflowState, command: cmd.AnyCommand, completed: int) -> None:
+        """Append the events a command makes and set in motion what it asks for (one method per kind)."""
         b = wf.run.builder
-        now = self.now_ns
         if b.last_event_id + 1 != command.seq:
             raise SimulationError(
                 f"internal: command {command.describe()} expected event id {command.seq}, "
                 f"history is at {b.last_event_id}"
             )
-        if isinstance(command, cmd.ScheduleActivityTask):
-            o = command.options
-            event_id = b.activity_task_scheduled(
-                now,
-                activity_id=command.activity_id,
-                activity_type=command.activity_type,
-                task_queue=o.task_queue,
-                input=list(command.input),
-                header=dict(command.header),
-                schedule_to_close_ns=o.schedule_to_close_ns,
-                schedule_to_start_ns=o.schedule_to_start_ns,
-                start_to_close_ns=o.start_to_close_ns,
-                heartbeat_ns=o.heartbeat_ns,
-                retry_policy=retry_policy_proto(o.retry_policy),
-                workflow_task_completed_event_id=completed,
-            )
-            self._activities.schedule(wf, command, event_id)
-        elif isinstance(command, cmd.StartTimer):
-            event_id = b.timer_started(
-                now,
-                timer_id=command.timer_id,
-                start_to_fire_ns=command.duration_ns,
-                workflow_task_completed_event_id=completed,
-            )
-            self.agenda.at(
-                now + command.duration_ns, lambda: self._timer_fired(wf, command.timer_id, event_id)
-            )
-        elif isinstance(command, cmd.RecordMarker):
-            b.marker_recorded(
-                now,
-                marker_name=command.marker_name,
-                details={k: [v] for k, v in command.details.items()},
-                workflow_task_completed_event_id=completed,
-                summary=python_to_payload(command.summary) if command.summary else None,
-            )
-        elif isinstance(command, cmd.UpsertWorkflowSearchAttributes):
-            b.upsert_workflow_search_attributes(
-                now, search_attributes=dict(command.attributes), workflow_task_completed_event_id=completed
-            )
-        elif isinstance(command, cmd.ModifyWorkflowProperties):
-            b.workflow_properties_modified(
-                now, upserted_memo=dict(command.memo), workflow_task_completed_event_id=completed
-            )
-        elif isinstance(command, cmd.RequestCancelActivityTask):
-            requested = b.activity_task_cancel_requested(
-                now, scheduled_event_id=command.scheduled_event_id, workflow_task_completed_event_id=completed
-            )
-            # resolved after this task's commands are all recorded, at the same instant
-            self.agenda.at(now, lambda: self._activities.cancel(wf, command.scheduled_event_id, requested))
-        elif isinstance(command, cmd.SignalExternalWorkflowExecution):
-            target = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
-            initiated = b.signal_external_workflow_execution_initiated(
-                now,
-                target=target,
-                signal_name=command.signal_name,
-                workflow_task_completed_event_id=completed,
-                input=list(command.input),
-                header=dict(command.header),
-                control=command.control,
-            )
-            signal = links.deliver_external_signal
-            self.agenda.at(now, lambda: signal(self, wf, command, initiated, completed))
-        elif isinstance(command, cmd.StartChildWorkflowExecution):
-            initiated = b.start_child_workflow_execution_initiated(
-                now,
-                namespace=command.namespace,
-                workflow_type=command.workflow_type,
-                task_queue=command.task_queue,
-                workflow_task_completed_event_id=completed,
-                workflow_id=command.workflow_id,
-                input=list(command.input),
-                header=dict(command.header),
-                workflow_execution_timeout_ns=command.execution_timeout_ns,
-                workflow_run_timeout_ns=command.run_timeout_ns,
-                parent_close_policy=_CLOSE_POLICIES[command.parent_close_policy or "terminate"],
-            )
-            self.agenda.at(now, lambda: links.start_child(self, wf, command, initiated, completed))
-        elif isinstance(command, cmd.RequestCancelExternalWorkflowExecution):
-            target = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
-            initiated = b.request_cancel_external_workflow_execution_initiated(
-                now, target=target, workflow_task_completed_event_id=completed, control=command.control
-            )
-            self.agenda.at(now, lambda: links.deliver_cancel(self, wf, command, initiated, completed))
-        elif isinstance(command, cmd.ContinueAsNewWorkflowExecution):
-            self._continue_as_new(wf, command, completed)
-        elif isinstance(command, cmd.UpdateResponse):
-            self._update_response(wf, command, started=wf.last_started_id)
-        elif isinstance(command, cmd.CompleteWorkflowExecution):
-            b.workflow_execution_completed(
-                now,
-                result=[command.result] if command.result is not None else [],
-                workflow_task_completed_event_id=completed,
-            )
-            self.close(wf, "completed", result=command.result)
-        elif isinstance(command, cmd.FailWorkflowExecution):
-            retry = self._retry_run(wf, command.failure)
-            b.workflow_execution_failed(
-                now,
-                failure=command.failure,
-                workflow_task_completed_event_id=completed,
-                retry_state=_workflow_retry_state(wf.options, retry is not None),
-                new_execution_run_id=retry[0] if retry else "",
-            )
-            if retry is not None:
-                self._start_retry(wf, *retry)
-            self.close(wf, "failed", failure=command.failure)
-        else:
-            raise NotImplementedError(f"the simulator does not execute {command.name} yet")
+        match command:
+            case cmd.ScheduleActivityTask():
+                self._schedule_activity(wf, command, completed)
+            case cmd.StartTimer():
+                self._start_timer(wf, command, completed)
+            case cmd.RecordMarker():
+                b.marker_recorded(
+                    self.now_ns,
+                    marker_name=command.marker_name,
+                    details={k: [v] for k, v in command.details.items()},
+                    workflow_task_completed_event_id=completed,
+                    summary=python_to_payload(command.summary) if command.summary else None,
+                )
+            case cmd.UpsertWorkflowSearchAttributes():
+                b.upsert_workflow_search_attributes(
+                    self.now_ns, search_attributes=dict(command.attributes),
+                    workflow_task_completed_event_id=completed,
+                )
+            case cmd.ModifyWorkflowProperties():
+                b.workflow_properties_modified(
+                    self.now_ns, upserted_memo=dict(command.memo), workflow_task_completed_event_id=completed
+                )
+            case cmd.RequestCancelActivityTask():
+                self._cancel_activity(wf, command, completed)
+            case cmd.SignalExternalWorkflowExecution():
+                self._signal_external(wf, command, completed)
+            case cmd.StartChildWorkflowExecution():
+                self._start_child(wf, command, completed)
+            case cmd.RequestCancelExternalWorkflowExecution():
+                self._cancel_external(wf, command, completed)
+            case cmd.ContinueAsNewWorkflowExecution():
+                self._continue_as_new(wf, command, completed)
+            case cmd.UpdateResponse():
+                self._update_response(wf, command, started=wf.last_started_id)
+            case cmd.CompleteWorkflowExecution():
+                b.workflow_execution_completed(
+                    self.now_ns,
+                    result=[command.result] if command.result is not None else [],
+                    workflow_task_completed_event_id=completed,
+                )
+                self.close(wf, "completed", result=command.result)
+            case cmd.FailWorkflowExecution():
+                self._fail(wf, command, completed)
+            case _:
+                assert_never(command)
+
+    def _schedule_activity(
+        self, wf: WorkflowState, command: cmd.ScheduleActivityTask, completed: int
+    ) -> None:
+        o = command.options
+        event_id = wf.run.builder.activity_task_scheduled(
+            self.now_ns,
+            activity_id=command.activity_id,
+            activity_type=command.activity_type,
+            task_queue=o.task_queue,
+            input=list(command.input),
+            header=dict(command.header),
+            schedule_to_close_ns=o.schedule_to_close_ns,
+            schedule_to_start_ns=o.schedule_to_start_ns,
+            start_to_close_ns=o.start_to_close_ns,
+            heartbeat_ns=o.heartbeat_ns,
+            retry_policy=retry_policy_proto(o.retry_policy),
+            workflow_task_completed_event_id=completed,
+        )
+        self._activities.schedule(wf, command, event_id)
+
+    def _start_timer(self, wf: WorkflowState, command: cmd.StartTimer, completed: int) -> None:
+        now = self.now_ns
+        event_id = wf.run.builder.timer_started(
+            now, timer_id=command.timer_id, start_to_fire_ns=command.duration_ns,
+            workflow_task_completed_event_id=completed,
+        )
+        self.agenda.at(now + command.duration_ns, lambda: self._timer_fired(wf, command.timer_id, event_id))
+
+    def _cancel_activity(
+        self, wf: WorkflowState, command: cmd.RequestCancelActivityTask, completed: int
+    ) -> None:
+        scheduled = command.scheduled_event_id
+        requested = wf.run.builder.activity_task_cancel_requested(
+            self.now_ns, scheduled_event_id=scheduled, workflow_task_completed_event_id=completed
+        )
+        # resolved after this task's commands are all recorded, at the same instant
+        self.agenda.at(self.now_ns, lambda: self._activities.cancel(wf, scheduled, requested))
+
+    def _signal_external(
+        self, wf: WorkflowState, command: cmd.SignalExternalWorkflowExecution, completed: int
+    ) -> None:
+        target = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
+        initiated = wf.run.builder.signal_external_workflow_execution_initiated(
+            self.now_ns,
+            target=target,
+            signal_name=command.signal_name,
+            workflow_task_completed_event_id=completed,
+            input=list(command.input),
+            header=dict(command.header),
+            control=command.control,
+        )
+        signal = links.deliver_external_signal
+        self.agenda.at(self.now_ns, lambda: signal(self, wf, command, initiated, completed))
+
+    def _start_child(
+        self, wf: WorkflowState, command: cmd.StartChildWorkflowExecution, completed: int
+    ) -> None:
+        initiated = wf.run.builder.start_child_workflow_execution_initiated(
+            self.now_ns,
+            namespace=command.namespace,
+            workflow_type=command.workflow_type,
+            task_queue=command.task_queue,
+            workflow_task_completed_event_id=completed,
+            workflow_id=command.workflow_id,
+            input=list(command.input),
+            header=dict(command.header),
+            workflow_execution_timeout_ns=command.execution_timeout_ns,
+            workflow_run_timeout_ns=command.run_timeout_ns,
+            parent_close_policy=_CLOSE_POLICIES[command.parent_close_policy or "terminate"],
+        )
+        self.agenda.at(self.now_ns, lambda: links.start_child(self, wf, command, initiated, completed))
+
+    def _cancel_external(
+        self, wf: WorkflowState, command: cmd.RequestCancelExternalWorkflowExecution, completed: int
+    ) -> None:
+        target = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
+        initiated = wf.run.builder.request_cancel_external_workflow_execution_initiated(
+            self.now_ns, target=target, workflow_task_completed_event_id=completed, control=command.control
+        )
+        self.agenda.at(self.now_ns, lambda: links.deliver_cancel(self, wf, command, initiated, completed))
+
+    def _fail(self, wf: WorkflowState, command: cmd.FailWorkflowExecution, completed: int) -> None:
+        retry = self._retry_run(wf, command.failure)
+        wf.run.builder.workflow_execution_failed(
+            self.now_ns,
+            failure=command.failure,
+            workflow_task_completed_event_id=completed,
+            retry_state=_workflow_retry_state(wf.options, retry is not None),
+            new_execution_run_id=retry[0] if retry else "",
+        )
+        if retry is not None:
+            self._start_retry(wf, *retry)
+        self.close(wf, "failed", failure=command.failure)
 
     def _continue_as_new(
         self, wf: WorkflowState, command: cmd.ContinueAsNewWorkflowExecution, completed: int

@@ -149,7 +149,7 @@ class _Task:
     """The commands of the workflow task being built."""
 
     next_seq: int
-    commands: list[cmd.Command] = field(default_factory=list)
+    commands: list[cmd.AnyCommand] = field(default_factory=list)
 
 
 class WorkflowExecution(LuaHost):
@@ -250,7 +250,7 @@ class WorkflowExecution(LuaHost):
         resolver: Resolver,
         history_size: int = 0,
         updates: Sequence[UpdateRequest] = (),
-    ) -> list[cmd.Command]:
+    ) -> list[cmd.AnyCommand]:
         """Run one workflow task. `events` are the history events since the previous task started,
         up to and including this task's WorkflowTaskStarted."""
         if self.closed:
@@ -498,8 +498,8 @@ class WorkflowExecution(LuaHost):
         return True
 
     def _emit(
-        self, command_type: Callable[..., cmd.Command], where: str, ids: int = 1, **fields: Any
-    ) -> cmd.Command:
+        self, command_type: Callable[..., cmd.AnyCommand], where: str, ids: int = 1, **fields: Any
+    ) -> cmd.AnyCommand:
         task = self._task
         assert task is not None
         command = command_type(seq=task.next_seq, where=where, **fields)
