@@ -224,22 +224,34 @@ class HttpRoutes:
         self.routes.append(route)
         return route
 
-    def get(self, url: str | re.Pattern[str], fn: Callable[[HttpRequest], Any] | None = None, **kw: Any) -> HttpRoute:
+    def get(
+        self, url: str | re.Pattern[str], fn: Callable[[HttpRequest], Any] | None = None, **kw: Any
+    ) -> HttpRoute:
         return self.add("GET", url, fn, **kw)
 
-    def post(self, url: str | re.Pattern[str], fn: Callable[[HttpRequest], Any] | None = None, **kw: Any) -> HttpRoute:
+    def post(
+        self, url: str | re.Pattern[str], fn: Callable[[HttpRequest], Any] | None = None, **kw: Any
+    ) -> HttpRoute:
         return self.add("POST", url, fn, **kw)
 
-    def put(self, url: str | re.Pattern[str], fn: Callable[[HttpRequest], Any] | None = None, **kw: Any) -> HttpRoute:
+    def put(
+        self, url: str | re.Pattern[str], fn: Callable[[HttpRequest], Any] | None = None, **kw: Any
+    ) -> HttpRoute:
         return self.add("PUT", url, fn, **kw)
 
-    def patch(self, url: str | re.Pattern[str], fn: Callable[[HttpRequest], Any] | None = None, **kw: Any) -> HttpRoute:
+    def patch(
+        self, url: str | re.Pattern[str], fn: Callable[[HttpRequest], Any] | None = None, **kw: Any
+    ) -> HttpRoute:
         return self.add("PATCH", url, fn, **kw)
 
-    def delete(self, url: str | re.Pattern[str], fn: Callable[[HttpRequest], Any] | None = None, **kw: Any) -> HttpRoute:
+    def delete(
+        self, url: str | re.Pattern[str], fn: Callable[[HttpRequest], Any] | None = None, **kw: Any
+    ) -> HttpRoute:
         return self.add("DELETE", url, fn, **kw)
 
-    def any(self, url: str | re.Pattern[str], fn: Callable[[HttpRequest], Any] | None = None, **kw: Any) -> HttpRoute:
+    def any(
+        self, url: str | re.Pattern[str], fn: Callable[[HttpRequest], Any] | None = None, **kw: Any
+    ) -> HttpRoute:
         return self.add("*", url, fn, **kw)
 
     def find(self, method: str, url: str) -> HttpRoute | None:
@@ -264,9 +276,7 @@ class HttpRoutes:
             except AssertionError:
                 raise
             except Exception as exc:
-                raise HttpError(
-                    f"route fake {route.describe()} raised {type(exc).__name__}: {exc}"
-                ) from exc
+                raise HttpError(f"route fake {route.describe()} raised {type(exc).__name__}: {exc}") from exc
         return _reply_response(reply, request)
 
     def __repr__(self) -> str:
@@ -282,7 +292,9 @@ def _reply_response(reply: Any, request: HttpRequest) -> HttpResponse:
     if isinstance(reply, HttpResponse):
         return reply
     if isinstance(reply, tuple) and len(reply) == 2:
-        reply = HttpReply(int(reply[0]), *((reply[1], None) if not isinstance(reply[1], (str, bytes)) else (None, reply[1])))
+        reply = HttpReply(
+            int(reply[0]), *((reply[1], None) if not isinstance(reply[1], (str, bytes)) else (None, reply[1]))
+        )
     if isinstance(reply, (dict, list)):
         reply = HttpReply(json=reply)
     elif isinstance(reply, (str, bytes)):
@@ -290,7 +302,9 @@ def _reply_response(reply: Any, request: HttpRequest) -> HttpResponse:
     elif reply is None:
         reply = HttpReply(status=204)
     if not isinstance(reply, HttpReply):
-        raise HttpError(f"a route fake returned {type(reply).__name__}; return an HttpReply, a dict, str or bytes")
+        raise HttpError(
+            f"a route fake returned {type(reply).__name__}; return an HttpReply, a dict, str or bytes"
+        )
     for k, v in reply.headers.items():
         headers.set(k, str(v))
     if reply.json is not None:
@@ -431,12 +445,16 @@ def _build_services(app: App) -> list[_Service]:
         if found is None or found[1] is None:
             continue
         router, service = found
+        if service is None:
+            continue
         path = str(e.config.get("path", ""))
         path = "/".join("{" + s[1:] + "}" if s.startswith(":") else s for s in path.split("/"))
         full = router.prefix.rstrip("/") + path
         method = str(e.config.get("method", "GET")).upper()
         service.routes.append(
-            _Route(_Pattern.parse(method, full), router, e.id, _ref(e.namespace, str(e.config.get("func", ""))))
+            _Route(
+                _Pattern.parse(method, full), router, e.id, _ref(e.namespace, str(e.config.get("func", "")))
+            )
         )
         if method != "OPTIONS" and not any(
             r.endpoint_id == "" and r.pattern == _Pattern.parse("OPTIONS", full) for r in service.routes
@@ -472,7 +490,12 @@ class Exchange:
         if self.sent is None:
             self.write_header(200)
         sent = self.sent
-        if not self.chunks and data and sent is not None and not ({"Content-Type", "Transfer-Encoding"} & set(sent)):
+        if (
+            not self.chunks
+            and data
+            and sent is not None
+            and not ({"Content-Type", "Transfer-Encoding"} & set(sent))
+        ):
             sent.set("Content-Type", sniff(data))  # Go sniffs the first write of an untyped body
         self.chunks.append(data)
 
@@ -636,7 +659,10 @@ class WorldHttp:
         if not fitting:
             exchange = Exchange(request, {}, None)
             if matched:
-                allow = sorted({r.pattern.method for r, _ in matched} | ({"HEAD"} if any(r.pattern.method == "GET" for r, _ in matched) else set()))
+                allow = sorted(
+                    {r.pattern.method for r, _ in matched}
+                    | ({"HEAD"} if any(r.pattern.method == "GET" for r, _ in matched) else set())
+                )
                 exchange.header.set("Allow", ", ".join(allow))
                 exchange.error("Method Not Allowed", 405)
             else:
@@ -680,7 +706,7 @@ class WorldHttp:
             if not process.run.closed and not nested:
                 world = self.world
                 while not process.run.closed and (due := world.agenda.next_due()) is not None:
-                    world._advance_to(due)
+                    world.advance(due - world.now_ns)
             run = process.run
             if not run.closed:
                 waiting = process.proc.waiting() or "something that never comes"
@@ -690,7 +716,9 @@ class WorldHttp:
                     if nested
                     else "nothing left in the test's world can wake it"
                 )
-                raise HttpError(f"endpoint {route.endpoint_id} ({entry.id}) never answered: it waits on {waiting}; {how}")
+                raise HttpError(
+                    f"endpoint {route.endpoint_id} ({entry.id}) never answered: it waits on {waiting}; {how}"
+                )
         finally:
             self.exchanges.pop(id(process.sb), None)
         if run.status == "failed":

@@ -43,8 +43,8 @@ from wftest.sim.activities import (
 )
 from wftest.sim.activity_tasks import ActivityTasks, retry_policy_proto
 from wftest.sim.cron import parse_cron
-from wftest.sim.links import first_positive, header_context
 from wftest.sim.http import WorldHttp
+from wftest.sim.links import first_positive, header_context
 from wftest.sim.processes import (
     Mailbox,
     ProcessRun,

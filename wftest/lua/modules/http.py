@@ -335,7 +335,12 @@ class _Session:
         verb = text(method).upper()
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            return False, "Internal", f'{verb.title()} "{target}": unsupported protocol scheme "{parts.scheme}"', True
+            return (
+                False,
+                "Internal",
+                f'{verb.title()} "{target}": unsupported protocol scheme "{parts.scheme}"',
+                True,
+            )
         extra_query = _pairs(query, nq)
         if extra_query:
             merged = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -411,7 +416,8 @@ def _pairs(flat: Any, n: int) -> list[tuple[str, str]]:
 _OPS: dict[bytes, Callable[..., Any]] = {
     name.encode(): getattr(_Session, name)
     for name in dir(_Session)
-    if name.startswith(("req_", "res_", "stream_")) or name in ("request", "response", "client", "encode_uri", "decode_uri")
+    if name.startswith(("req_", "res_", "stream_"))
+    or name in ("request", "response", "client", "encode_uri", "decode_uri")
 }
 
 
