@@ -56,6 +56,10 @@ class ModuleUnavailable(UserError):
 _RUNTIME = "it belongs to the workflow/process runtime and is only available when one drives this code"
 _OUTSIDE = "it reaches the outside world; mock the activity that uses it"
 _NOT_BUILT = "wftest does not implement it yet"
+_HTTP = (
+    "it reaches HTTP, which a test world serves (the app's own endpoints in-process, route fakes for "
+    "other addresses): run the code as an activity, a process or an endpoint handler"
+)
 _RESOURCES = (
     "it reaches the app's resources, which a test world provides: run the code as an activity or a process"
 )
@@ -102,7 +106,7 @@ _SPECS = [
     # Served by the world's resources (wftest.sim.resources) through the sandbox's providers.
     *(ModuleSpec(n, NONDETERMINISTIC, None, _RESOURCES) for n in ("sql", "store", "env")),
     # Served by the world's HTTP (wftest.sim.http): the app's own service in-process, route fakes else.
-    *(ModuleSpec(n, NONDETERMINISTIC, None, _RESOURCES) for n in ("http", "http_client")),
+    *(ModuleSpec(n, NONDETERMINISTIC, None, _HTTP) for n in ("http", "http_client")),
     ModuleSpec("logger", NONDETERMINISTIC, "wftest.lua.modules.data:open_logger"),
 ]
 
