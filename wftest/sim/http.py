@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from wftest.app import App, LuaEntry
+from wftest.history.failures import ErrorInfo
 
 if TYPE_CHECKING:
     from wftest.sim.world import World
@@ -397,6 +398,7 @@ class _Route:
     router: _Router
     endpoint_id: str  # "" for the automatic OPTIONS route
     func_id: str
+    service_id: str
 
 
 @dataclass
@@ -453,13 +455,17 @@ def _build_services(app: App) -> list[_Service]:
         method = str(e.config.get("method", "GET")).upper()
         service.routes.append(
             _Route(
-                _Pattern.parse(method, full), router, e.id, _ref(e.namespace, str(e.config.get("func", "")))
+                _Pattern.parse(method, full),
+                router,
+                e.id,
+                _ref(e.namespace, str(e.config.get("func", ""))),
+                service.entry_id,
             )
         )
         if method != "OPTIONS" and not any(
             r.endpoint_id == "" and r.pattern == _Pattern.parse("OPTIONS", full) for r in service.routes
         ):
-            service.routes.append(_Route(_Pattern.parse("OPTIONS", full), router, "", ""))
+            service.routes.append(_Route(_Pattern.parse("OPTIONS", full), router, "", "", service.entry_id))
     return list(services.values())
 
 
@@ -684,8 +690,8 @@ class WorldHttp:
         return self._run_handler(route, exchange, nested)
 
     def _run_handler(self, route: _Route, exchange: Exchange, nested: bool) -> HttpResponse:
+        from wftest.lua.compiler import CompileError
         from wftest.lua.sandbox import LoadError, LuaFailure, NoHostError
-        from wftest.sim.processes import PlainProcess
 
         entry = self.app.entries.get(route.func_id)
         if not isinstance(entry, LuaEntry) or not entry.kind.startswith("function."):
@@ -693,14 +699,13 @@ class WorldHttp:
             raise HttpError(
                 f"endpoint {route.endpoint_id} calls '{route.func_id}', which is {what}, not a function entry"
             )
-        self._handlers += 1
-        pid = f"{{wftest@http|0x{self._handlers:05x}}}"
         try:
-            process = PlainProcess(self.world, entry, (), pid)
-        except (LuaFailure, LoadError, NoHostError) as exc:
+            # a plain process of the world, so what it spawns runs there and can message it
+            process = self.world.processes.start(entry, (), host=route.service_id)
+        except (LuaFailure, LoadError, NoHostError, CompileError) as exc:
             return self._failed(exchange, route, str(exc))
-        self.world._processes[pid] = process  # so what it spawns can message and monitor it
-        self.exchanges[id(process.sb)] = exchange
+        key = id(process.sb)
+        self.exchanges[key] = exchange
         try:
             process.step()
             if not process.run.closed and not nested:
@@ -710,7 +715,7 @@ class WorldHttp:
             run = process.run
             if not run.closed:
                 waiting = process.proc.waiting() or "something that never comes"
-                process._close("failed", failure=LuaFailure("handler abandoned"))
+                process.kill(ErrorInfo("Canceled", "the HTTP handler never answered", False))
                 how = (
                     "a handler called from Lua must answer without waiting"
                     if nested
@@ -720,7 +725,7 @@ class WorldHttp:
                     f"endpoint {route.endpoint_id} ({entry.id}) never answered: it waits on {waiting}; {how}"
                 )
         finally:
-            self.exchanges.pop(id(process.sb), None)
+            self.exchanges.pop(key, None)
         if run.status == "failed":
             return self._failed(exchange, route, str(run.failure))
         if exchange.handled:
