@@ -157,3 +157,50 @@ async def test_fake_replies_take_several_shapes(wippy: Wippy) -> None:
 async def test_the_test_client_needs_a_service(wippy: Wippy) -> None:
     with pytest.raises(HttpError, match="no http.service entry"):
         await wippy.http.get("/x")
+
+
+@APP
+async def test_the_request_as_a_handler_reads_it(wippy: Wippy) -> None:
+    # request.go: header() looks the exact (canonical) name up; the body reads once; params of {rest...}
+    response = await wippy.http.post(
+        "/api/inspect/a/b?x=1&x=2&y=",
+        data='{"k":1}',
+        headers={
+            "x-trace": "t1",
+            "Content-Type": "application/json",
+            "Accept": "text/html, application/json",
+        },
+    )
+    seen = response.json()
+    assert seen["method"] == "POST" and seen["path"] == "/api/inspect/a/b"
+    assert (seen["host"], seen["remote"]) == ("localhost:8080", "127.0.0.1:49152")
+    assert seen["query"] == {"x": "1,2", "y": ""}
+    assert seen["exact_header"] == "t1" and "lower_header" not in seen
+    assert (seen["content_type"], seen["length"], seen["has_body"]) == ("application/json", 7, True)
+    assert seen["accepts_json"] is True and seen["is_json"] is True
+    assert seen["params"] == {"rest": "a/b"} and seen["rest"] == "a/b"
+    assert seen["text"] == "http.Request{method=POST, path=/api/inspect/a/b}"
+    assert (seen["body"], seen["second_read"], seen["json_err"]) == ('{"k":1}', "", "Invalid")
+    assert response.header("X-One") == "1" and response.header("Content-Type") == "application/json"
+
+
+@APP
+async def test_a_response_refuses_headers_once_written(wippy: Wippy) -> None:
+    # response.go: status, headers, content type and a switch to SSE are refused after the first write
+    response = await wippy.http.get("/api/late")
+    assert response.status == 200 and response.header("X-Late") is None
+    assert response.text == (
+        "a|Invalid:cannot set status after headers are sent|cannot set headers after they are sent"
+        "|cannot set content type after headers are sent|cannot switch to SSE mode after headers are sent"
+    )
+
+
+@APP
+async def test_the_modules_outside_a_handler(wippy: Wippy) -> None:
+    result = await wippy.run_process("app:outside")
+    assert result["req"] is True
+    assert (result["err"], result["message"]) == ("Internal", "no HTTP request context found")
+    # httpclient/module.go: encode_uri is Go's url.QueryEscape, decode_uri its inverse
+    assert (result["encoded"], result["decoded"]) == ("a+b%26c%2Fd", "a b&c")
+    assert result["bad"] == 'invalid URL escape "%zz"'
+    assert result["batch"] == [200, '{"id":"2","verbose":"1"}'] and "batch_err" not in result
