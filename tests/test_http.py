@@ -8,11 +8,15 @@ route; factory.go: what a handler's error or return value becomes) and middlewar
 
 from __future__ import annotations
 
+import asyncio
 import re
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from wftest import load_app
 from wftest.sim.http import HttpError, HttpReply, HttpRequest, canonical, sniff
 from wftest.testing import Wippy
 
@@ -204,3 +208,78 @@ async def test_the_modules_outside_a_handler(wippy: Wippy) -> None:
     assert (result["encoded"], result["decoded"]) == ("a+b%26c%2Fd", "a b&c")
     assert result["bad"] == 'invalid URL escape "%zz"'
     assert result["batch"] == [200, '{"id":"2","verbose":"1"}'] and "batch_err" not in result
+
+
+def _app(tmp_path: Path, extra: str) -> Any:
+    (tmp_path / "_index.yaml").write_text(
+        textwrap.dedent(
+            """\
+            version: "1.0"
+            namespace: app
+            entries:
+              - {name: client, kind: temporal.client, address: "localhost:7233"}
+              - {name: worker, kind: temporal.worker, client: client, task_queue: q}
+              - {name: gateway, kind: http.service, addr: ":9000"}
+              - name: api
+                kind: http.router
+                meta: {server: gateway}
+                middleware: [%s]
+              - {name: start, kind: function.lua, source: file://h.lua, method: start, modules: [http]}
+              - {name: start.endpoint, kind: http.endpoint, meta: {router: api}, method: POST, path: /start,
+                 func: start}
+              - name: poke
+                kind: function.lua
+                source: file://h.lua
+                method: poke
+                modules: [http_client]
+                meta: {temporal: {activity: {worker: worker}}}
+              - name: outer
+                kind: workflow.lua
+                source: file://h.lua
+                method: outer
+                modules: [funcs]
+                meta: {temporal: {workflow: {worker: worker}}}
+              - name: inner
+                kind: workflow.lua
+                source: file://h.lua
+                method: inner
+                meta: {temporal: {workflow: {worker: worker}}}
+            """
+        )
+        % extra
+    )
+    (tmp_path / "h.lua").write_text(
+        textwrap.dedent(
+            """\
+            local M = {}
+            function M.start()
+                local http = require("http")
+                local pid = process.with_options({["temporal.workflow.id"] = "inner-1"})
+                    :spawn("app:inner", "app:worker", "from http")
+                http.response():write(tostring(pid))
+            end
+            function M.poke()
+                local resp = require("http_client").post("http://127.0.0.1:9000/start")
+                return resp.body
+            end
+            function M.outer()
+                return require("funcs").call("app:poke")
+            end
+            function M.inner(x) return x end
+            return M
+            """
+        )
+    )
+    return load_app(tmp_path)
+
+
+def test_an_activity_calls_the_api_whose_handler_starts_a_workflow(tmp_path: Path) -> None:
+    wippy = Wippy(_app(tmp_path, ""))
+    assert asyncio.run(wippy.execute("app:outer")) == wippy.get("inner-1").pid
+    assert asyncio.run(wippy.get("inner-1").result()) == "from http"
+
+
+def test_a_router_middleware_wftest_lacks_is_named(tmp_path: Path) -> None:
+    wippy = Wippy(_app(tmp_path, "ratelimit"))
+    with pytest.raises(HttpError, match="router app:api uses middleware 'ratelimit', which wftest does not"):
+        asyncio.run(wippy.http.post("/start"))
