@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from wftest.app import App, LuaEntry
+from wftest.errors import UserError
 from wftest.history.failures import ErrorInfo
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ REMOTE_ADDR = "127.0.0.1:49152"
 IMPLEMENTED_MIDDLEWARE = ("cors",)
 
 
-class HttpError(Exception):
+class HttpError(UserError):
     """A mistake to stop at: an unrouted call, a router wftest cannot serve, a handler that never
     answers. Raised to the test (or as a Lua error at the calling line)."""
 
