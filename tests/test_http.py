@@ -20,6 +20,8 @@ from wftest import load_app
 from wftest.sim.http import HttpError, HttpReply, HttpRequest, canonical, sniff
 from wftest.testing import Wippy
 
+pytest_plugins = ["pytester"]
+
 APP = pytest.mark.wippy_app("../fixtures/http")
 
 
@@ -283,3 +285,28 @@ def test_a_router_middleware_wftest_lacks_is_named(tmp_path: Path) -> None:
     wippy = Wippy(_app(tmp_path, "ratelimit"))
     with pytest.raises(HttpError, match="router app:api uses middleware 'ratelimit', which wftest does not"):
         asyncio.run(wippy.http.post("/start"))
+
+
+def test_a_failing_test_reports_handler_failures_and_unrouted_calls(pytester: pytest.Pytester) -> None:
+    app = Path(__file__).resolve().parent.parent / "fixtures" / "http"
+    pytester.makeini(f"[pytest]\nwippy_app = {app}\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        test_it="""
+async def test_fails(wippy):
+    await wippy.http.get("/api/boom")
+    await wippy.http.get("/api/quote")
+    assert False, "look at the report"
+"""
+    )
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--wippy-timeline", "off"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*wftest http*",
+            "handler failed: app:boom.endpoint: handlers.lua:56: attempt to index a nil value*",
+            "handler failed: app:quote.endpoint: handlers.lua:38: no route for GET https://rates.example.com/*",
+            "unrouted: GET https://rates.example.com/usd?to=eur",
+        ]
+    )
