@@ -101,7 +101,8 @@ class HttpRequest:
 
 @dataclass
 class HttpResponse:
-    """What a call got back: status, headers (first value by name, any case), body."""
+    """What a call got back: status, headers (values by canonical name; `header(name)` gives the first
+    value of any spelling), body."""
 
     status: int
     headers: Headers
