@@ -310,7 +310,7 @@ def test_mocks_replace_fields_for_one_case() -> None:
         (
             "bad paths > unavailable module",
             "failed",
-            "test/more.lua:111: test.mock: cannot mock 'http.get': module 'http' is not available: "
+            "test/more.lua:111: test.mock: cannot mock 'fs.get': module 'fs' is not available: "
             "it reaches the outside world; mock the activity that uses it",
         ),
         (

@@ -51,12 +51,20 @@ def test_every_rule_step_chains(wippy: Wippy) -> None:
 
 
 @pytest.mark.wippy_app("../fixtures/needs_http")
-async def test_an_activity_needing_an_unprovided_module_fails_the_test(wippy: Wippy) -> None:
+async def test_an_activity_calling_an_address_nothing_serves_fails_the_test(wippy: Wippy) -> None:
     with pytest.raises(ActivityNeedsMock) as info:
         await wippy.execute("app:notify_flow", "o-1")
     message = str(info.value)
-    assert "activity 'app:notify'" in message and "module 'http_client'" in message
-    assert "wippy.mock('app:notify').returns(...)" in message
+    assert "activity 'app:notify'" in message and "POST https://hooks.example.com/orders" in message
+    assert "wippy.http_routes.add(...)" in message and "wippy.mock('app:notify').returns(...)" in message
+
+
+@pytest.mark.wippy_app("../fixtures/needs_http")
+async def test_a_route_fake_serves_the_activity(wippy: Wippy) -> None:
+    hook = wippy.http_routes.post("https://hooks.example.com/orders", json={"ok": True})
+    assert await wippy.execute("app:notify_flow", "o-1") == {"notified": True}
+    hook.assert_called_once()
+    assert hook.calls[0].body == b"o-1"
 
 
 @pytest.mark.wippy_app("../fixtures/needs_http")

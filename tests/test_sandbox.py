@@ -444,10 +444,10 @@ def test_import_cycle_is_reported(good_app: Any) -> None:
         sb.load_entry(good_app, good_app.get("app:uses_cycle"))
 
 
-def test_outside_world_module_says_mock_it(good_app: Any) -> None:
+def test_http_client_outside_a_world_says_where_it_runs(good_app: Any) -> None:
     sb = Sandbox()
     with pytest.raises(
-        LuaFailure, match="module 'http_client' is not available: it reaches the outside world"
+        LuaFailure, match="module 'http_client' is not available: it reaches HTTP, which a test world serves"
     ):
         sb.load_entry(good_app, good_app.get("app:fetch"))
 

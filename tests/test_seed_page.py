@@ -3,7 +3,7 @@
 The examples are rewritten as small apps: `examples/orders` (the order workflow), `fixtures/seed` (the ones
 below that no other fixture covers), `fixtures/sim` and `fixtures/processes` (the rest, pinned in detail by
 their own test files; here each is run once more in the order the page shows them). The HTTP-handler
-example needs Wippy's http module, which wftest does not provide.
+example runs end to end in test_http.py (fixtures/http).
 """
 
 from __future__ import annotations

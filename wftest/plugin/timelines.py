@@ -26,6 +26,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     processes = harness.world.processes_report() if harness is not None else []
     if processes:
         report.sections.append(("wftest processes", "\n".join(processes)))
+    web = harness.world.resources.http if harness is not None else None
+    if web is not None and (web.failures or web.routes.unrouted):
+        lines = [f"handler failed: {f}" for f in web.failures] + [
+            f"unrouted: {u}" for u in web.routes.unrouted
+        ]
+        report.sections.append(("wftest http", "\n".join(lines)))
     runs = harness.runs_with_code() if harness is not None else item.stash.get(RUNS_KEY, [])
     if mode == "off" or not runs:
         return report

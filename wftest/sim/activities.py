@@ -253,8 +253,16 @@ class ActivityRunner:
         )
         state = STATES.acquire(options.memory_limit)
         sb = Sandbox(options, state=state)
+        web = self.resources.http if self.resources is not None else None
+        unrouted = len(web.routes.unrouted) if web is not None else 0
         try:
             attempt = self._run_lua(sb, entry, payloads)
+            if self.strict and web is not None and len(web.routes.unrouted) > unrouted:
+                raise ActivityNeedsMock(
+                    f"activity '{entry.id}' (workflow {info.workflow_id}) called {web.routes.unrouted[-1]}, "
+                    "which nothing in the test serves: add a route fake (wippy.http_routes.add(...)) or "
+                    f"mock the activity (wippy.mock({entry.id!r}).returns(...))"
+                )
             if self.strict and sb.unavailable and attempt.error is not None:
                 missing = ", ".join(f"'{m}'" for m in dict.fromkeys(sb.unavailable))
                 raise ActivityNeedsMock(

@@ -24,6 +24,7 @@ from wftest.errors import UserError
 
 if TYPE_CHECKING:
     from wftest.lua.sandbox import Sandbox
+    from wftest.sim.http import WorldHttp
 
 SQL_PREFIX = "db.sql."
 SQLITE_KIND = "db.sql.sqlite"
@@ -423,6 +424,7 @@ class Resources:
         self._databases: dict[str, Database] = {}
         self._stores: dict[str, MemoryStore] = {}
         self._env: dict[str, _EnvStorage] = {}
+        self.http: WorldHttp | None = None  # the world's HTTP (wftest.sim.http), set by the world
 
     # -- SQL ---------------------------------------------------------------------------------------
 
@@ -569,11 +571,18 @@ class Resources:
         from wftest.lua.modules.sql import open_sql
         from wftest.lua.modules.store import open_store
 
-        return {
+        providers: dict[str, Callable[[Sandbox], Any]] = {
             "sql": lambda sb: open_sql(sb, self),
             "store": lambda sb: open_store(sb, self),
             "env": lambda sb: open_env(sb, self),
         }
+        web = self.http
+        if web is not None:
+            from wftest.lua.modules.http import open_http, open_http_client
+
+            providers["http"] = lambda sb: open_http(sb, web)
+            providers["http_client"] = lambda sb: open_http_client(sb, web)
+        return providers
 
     def close(self) -> None:
         for db in self._databases.values():

@@ -44,6 +44,7 @@ from wftest.sim.activities import (
 )
 from wftest.sim.activity_tasks import ActivityTasks, retry_policy_proto
 from wftest.sim.cron import parse_cron
+from wftest.sim.http import WorldHttp
 from wftest.sim.links import first_positive, header_context
 from wftest.sim.processes import (
     Mailbox,
@@ -124,6 +125,7 @@ class World:
         self._workflows: dict[str, WorkflowState] = {}
         self._ids = itertools.count(1)
         self.resources = Resources(app, lambda: self.now_ns)  # the app's databases, stores, env
+        self.resources.http = WorldHttp(self)  # the app's HTTP service in-process, the test's route fakes
         self.activity_runner = ActivityRunner(
             app, self.mocks, self.rng, strict=strict_activities, resources=self.resources
         )

@@ -11,6 +11,7 @@ from wftest.sim.activities import (
     ActivityNeedsMock,
     UnmockedActivityError,
 )
+from wftest.sim.http import HttpError, HttpReply, HttpRequest, HttpResponse, HttpRoute, HttpRoutes
 from wftest.sim.processes import Mailbox, Message
 from wftest.testing.harness import (
     ActivityFailed,
@@ -27,6 +28,7 @@ from wftest.testing.harness import (
     WorkflowFailed,
     WorkflowHandle,
 )
+from wftest.testing.http import HttpClient
 from wftest.testing.mocks import ActivityMock, Call, MockMismatchError, Rule
 
 __all__ = [
@@ -46,6 +48,13 @@ __all__ = [
     "Call",
     "CallLog",
     "HistoryText",
+    "HttpClient",
+    "HttpError",
+    "HttpReply",
+    "HttpRequest",
+    "HttpResponse",
+    "HttpRoute",
+    "HttpRoutes",
     "Mailbox",
     "Message",
     "MockMismatchError",

@@ -23,11 +23,13 @@ from wftest.lua.values import GO_NIL, EncodeError, payload_to_python, python_to_
 from wftest.replay import ReplayResult
 from wftest.sim import World
 from wftest.sim.activities import ActivityInfo, Mock, ServedCall
+from wftest.sim.http import HttpRoutes, WorldHttp
 from wftest.sim.processes import Mailbox, Message, ProcessRun
 from wftest.sim.resources import ResourceError, ResourceMisuse
 from wftest.sim.state import SimulationError, UpdateHandle, WorkflowRun, unheard_report
 from wftest.sim.timing import DEFAULT_START_NS
 from wftest.testing.durations import Duration, to_ns
+from wftest.testing.http import HttpClient
 from wftest.testing.mocks import ActivityMock, frozen_at
 from wftest.testing.render import calls_text, offset
 
@@ -523,6 +525,24 @@ class Wippy:
             raise ActivityFailed(entry, e.kind, e.message, e.retryable, e.details)
         value = payload_to_python(outcome.result) if outcome.result is not None else None
         return None if value is GO_NIL else value
+
+    @property
+    def http(self) -> HttpClient:
+        """A client for the app's own HTTP endpoints, served in-process: `await wippy.http.post(...)`."""
+        return HttpClient(self._web)
+
+    @property
+    def http_routes(self) -> HttpRoutes:
+        """This test's fakes for every address other than the app's own service (the network is never
+        reached): `wippy.http_routes.post("https://pay.example.com/charge", json={...})`."""
+        return self._web.routes
+
+    @property
+    def _web(self) -> WorldHttp:
+        web = self.world.resources.http
+        if web is None:
+            raise SimulationError("this world serves no HTTP")
+        return web
 
     def sql_backend(self, entry: str, target: str | os.PathLike[str] = ":memory:") -> None:
         """Run the app's SQL entry `entry` (of any driver) on SQLite: ":memory:" (fresh, the default),

@@ -2,8 +2,9 @@
 
 Workflows may only `require` modules of class `deterministic` or `workflow` (spec §1.0). Modules that
 reach the outside world are known by name so the error can say so, but wftest does not provide them:
-an activity that needs one should be mocked. `sql`, `store` and `env` are the exception: a test world
-serves them to activities and processes from its own resources (`wftest.sim.resources`).
+an activity that needs one should be mocked. `sql`, `store`, `env`, `http` and `http_client` are the
+exception: a test world serves them to activities and processes from its own resources
+(`wftest.sim.resources`, `wftest.sim.http`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ class ModuleUnavailable(UserError):
 _RUNTIME = "it belongs to the workflow/process runtime and is only available when one drives this code"
 _OUTSIDE = "it reaches the outside world; mock the activity that uses it"
 _NOT_BUILT = "wftest does not implement it yet"
+_HTTP = (
+    "it reaches HTTP, which a test world serves (the app's own endpoints in-process, route fakes for "
+    "other addresses): run the code as an activity, a process or an endpoint handler"
+)
 _RESOURCES = (
     "it reaches the app's resources, which a test world provides: run the code as an activity or a process"
 )
@@ -84,8 +89,6 @@ _SPECS = [
     *(
         ModuleSpec(n, NONDETERMINISTIC, None, _OUTSIDE)
         for n in (
-            "http_client",
-            "http",
             "fs",
             "events",
             "queue",
@@ -102,6 +105,8 @@ _SPECS = [
     ),
     # Served by the world's resources (wftest.sim.resources) through the sandbox's providers.
     *(ModuleSpec(n, NONDETERMINISTIC, None, _RESOURCES) for n in ("sql", "store", "env")),
+    # Served by the world's HTTP (wftest.sim.http): the app's own service in-process, route fakes else.
+    *(ModuleSpec(n, NONDETERMINISTIC, None, _HTTP) for n in ("http", "http_client")),
     ModuleSpec("logger", NONDETERMINISTIC, "wftest.lua.modules.data:open_logger"),
 ]
 
