@@ -12,6 +12,7 @@ import pytest
 from wftest import load_app
 from wftest.lua.sandbox import LoadError
 from wftest.sim import World
+from wftest.sim.modules import providers
 from wftest.testing import ActivityFailed, Wippy
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "resources"
@@ -276,7 +277,7 @@ def test_a_forged_object_is_a_lua_error_not_a_traceback() -> None:
     from wftest.lua.sandbox import Sandbox, SandboxOptions
 
     world = World(APP)
-    sb = Sandbox(SandboxOptions(providers=world.resources.providers()))
+    sb = Sandbox(SandboxOptions(providers=providers(world.resources)))
     sql = sb.open_module("sql", "app:x", None)
     forge = sb.lua.eval(
         "function(sql) local db = sql.get('app:db'); "

@@ -18,6 +18,7 @@ from wftest.history.failures import ErrorInfo
 from wftest.lua.sandbox import LoadError, LuaFailure, NoHostError, Sandbox, SandboxOptions, text
 from wftest.lua.state import STATES
 from wftest.lua.values import GO_NIL, EncodeError, payload_to_python, python_to_payload
+from wftest.sim.modules import providers
 from wftest.worker.errors import error_info
 
 if TYPE_CHECKING:
@@ -249,7 +250,7 @@ class ActivityRunner:
             context=dict(info.context),
             deterministic=False,
             seed=self.rng.getrandbits(63),
-            providers=self.resources.providers() if self.resources is not None else {},
+            providers=providers(self.resources) if self.resources is not None else {},
         )
         state = STATES.acquire(options.memory_limit)
         sb = Sandbox(options, state=state)

@@ -29,6 +29,7 @@ from wftest.lua.sandbox import LoadError, LuaFailure, SandboxOptions, text
 from wftest.lua.state import STATES
 from wftest.lua.values import GO_NIL, EncodeError, payload_to_python
 from wftest.sim.activities import ActivityInfo
+from wftest.sim.modules import providers
 from wftest.sim.state import SimulationError, WorkflowRun
 from wftest.worker.errors import error_info
 from wftest.worker.execution import parse_pid
@@ -346,7 +347,7 @@ class PlainProcess(LuaHost):
                 "funcs": lambda sb: self.rt.section(b"funcs").funcs,
                 "time": self._open_time,
                 "process": lambda sb: self.rt.section(b"process").process,
-                **world.resources.providers(),  # sql, store, env on the world's resources
+                **providers(world.resources),  # sql, store, env on the world's resources
             },
         )
         if world.memory_limit is not None:

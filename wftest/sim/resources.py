@@ -23,7 +23,6 @@ from wftest.app import App
 from wftest.errors import UserError
 
 if TYPE_CHECKING:
-    from wftest.lua.sandbox import Sandbox
     from wftest.sim.http import WorldHttp
 
 SQL_PREFIX = "db.sql."
@@ -562,27 +561,6 @@ class Resources:
             except EnvError:
                 continue
         return out
-
-    # -- for the Lua side ----------------------------------------------------------------------------
-
-    def providers(self) -> dict[str, Callable[[Sandbox], Any]]:
-        """Module openers serving these resources, for a sandbox's `providers`."""
-        from wftest.lua.modules.env import open_env
-        from wftest.lua.modules.sql import open_sql
-        from wftest.lua.modules.store import open_store
-
-        providers: dict[str, Callable[[Sandbox], Any]] = {
-            "sql": lambda sb: open_sql(sb, self),
-            "store": lambda sb: open_store(sb, self),
-            "env": lambda sb: open_env(sb, self),
-        }
-        web = self.http
-        if web is not None:
-            from wftest.lua.modules.http import open_http, open_http_client
-
-            providers["http"] = lambda sb: open_http(sb, web)
-            providers["http_client"] = lambda sb: open_http_client(sb, web)
-        return providers
 
     def close(self) -> None:
         for db in self._databases.values():

@@ -103,7 +103,7 @@ _SPECS = [
             "stream",
         )
     ),
-    # Served by the world's resources (wftest.sim.resources) through the sandbox's providers.
+    # Served by the world's resources (wftest.sim.modules) through the sandbox's providers.
     *(ModuleSpec(n, NONDETERMINISTIC, None, _RESOURCES) for n in ("sql", "store", "env")),
     # Served by the world's HTTP (wftest.sim.http): the app's own service in-process, route fakes else.
     *(ModuleSpec(n, NONDETERMINISTIC, None, _HTTP) for n in ("http", "http_client")),
