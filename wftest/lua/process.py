@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from wftest.lua import engine
 from wftest.lua.sandbox import LuaFailure, Sandbox
 
 
@@ -43,7 +44,12 @@ class LuaProcess:
         self._p.start(fn, *args)
 
     def step(self) -> StepOutcome:
-        result = self._p.step()
+        try:
+            result = self._p.step()
+        except engine.LuaError as exc:
+            return StepOutcome("failed", failure=self.sandbox.lua_failure(exc))
+        if self.sandbox.state.exhausted:
+            return StepOutcome("failed", failure=self.sandbox.lua_failure(None))
         if not isinstance(result, tuple):
             return StepOutcome(result.decode())
         status = result[0]

@@ -129,15 +129,37 @@ def _released(*args: Any) -> Any:
 
 class _Callback:
     """A Python callable as Lua holds it. Lua keeps this object (it may outlive the sandbox in a pooled
-    state), and releasing the sandbox cuts `fn` loose, so nothing in Lua reaches the sandbox's Python side."""
+    state), and releasing the sandbox cuts `fn` loose, so nothing in Lua reaches the sandbox's Python side.
 
-    __slots__ = ("fn",)
+    It runs only with memory to spare (`LuaState.room_for`), and gives Lua nil instead of a result that
+    would not fit: lupa converts results and exceptions while it holds the GIL, and a Lua memory error
+    then would hang the process. The turn then ends as a memory failure."""
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    __slots__ = ("fn", "state")
+
+    def __init__(self, fn: Callable[..., Any], state: LuaState) -> None:
         self.fn = fn
+        self.state = state
 
     def __call__(self, *args: Any) -> Any:
-        return self.fn(*args)
+        if not self.state.room_for():
+            return None
+        try:
+            result = self.fn(*args)
+        except BaseException:
+            if not self.state.room_for():
+                return None
+            raise
+        return result if self.state.room_for(_size(result)) else None
+
+
+def _size(value: Any) -> int:
+    """Roughly the Lua memory a host function's result takes (strings dominate)."""
+    if isinstance(value, (bytes, str)):
+        return len(value)
+    if isinstance(value, tuple):
+        return sum([_size(v) for v in value])
+    return 0
 
 
 class _HostSide(_Callback):
@@ -146,10 +168,18 @@ class _HostSide(_Callback):
     __slots__ = ()
 
     def __call__(self, *args: Any) -> Any:
+        if not self.state.room_for():
+            return None
         try:
             result = self.fn(*args)
         except LuaRaise as exc:
             return RAISE, str(exc).encode()
+        except BaseException:
+            if not self.state.room_for():
+                return None
+            raise
+        if not self.state.room_for(_size(result)):
+            return None
         if isinstance(result, tuple):
             return tuple([_to_lua_scalar(v) for v in result])
         return _to_lua_scalar(result)
@@ -204,9 +234,9 @@ class Sandbox:
                 b"random_seed": self.rng.getrandbits(53),
                 b"deterministic": self.options.deterministic,
                 b"produce": self.host_side(self._produce),
-                b"types_code": _types_bytecode,
-                b"regex_find": pattern_matches,
-                b"extras_code": _extras_bytecode,
+                b"types_code": self.callback(_types_bytecode),
+                b"regex_find": self.callback(pattern_matches),
+                b"extras_code": self.callback(_extras_bytecode),
                 b"state": self.state.for_prelude,
             }
         )
@@ -238,13 +268,13 @@ class Sandbox:
 
     def callback(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """`fn` as Lua should hold it: cut loose when the sandbox is released."""
-        holder = _Callback(fn)
+        holder = _Callback(fn, self.state)
         self._callbacks.append(holder)
         return holder
 
     def host_side(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """The Python half of a host function (see `host_function`), cut loose on release."""
-        holder = _HostSide(fn)
+        holder = _HostSide(fn, self.state)
         self._callbacks.append(holder)
         return holder
 
@@ -404,11 +434,13 @@ class Sandbox:
     def resume(self, thread: int, *args: Any) -> Turn:
         """Run coroutine `thread` until it issues a command, yields, returns or fails."""
         try:
-            result = self.api.resume(thread, *args)
-        except engine.LuaMemoryError:
+            result = self.api.resume_turn(thread, *args)
+        except engine.LuaError as exc:
             self.api.kill(thread)
-            self.api.collect()
-            return Failed(LuaFailure(self._memory_message(), memory=True))
+            return Failed(self.lua_failure(exc))
+        if self.state.exhausted:
+            self.api.kill(thread)
+            return Failed(self.lua_failure(None))
         status = result[0]
         if status == b"command":
             return Command(result[1])
@@ -418,16 +450,33 @@ class Sandbox:
             return Yielded(tuple(result[2 : 2 + result[1]]))
         return Failed(self._failure(result[1]))
 
+    def lua_failure(self, exc: BaseException | None) -> LuaFailure:
+        """What to report when wftest's own Lua driving code failed (`exc`, raised by lupa) or a host
+        function found the state out of memory (`exc` None): the user's code ran out of memory or
+        budget where Lua could not catch it. The state is never reused."""
+        self.state.tainted = True
+        if exc is None or isinstance(exc, engine.LuaMemoryError) or self.state.exhausted:
+            self.state.exhausted = False
+            self.api.collect()
+            return LuaFailure(self._memory_message(), memory=True)
+        message = text(exc.args[0]) if exc.args else str(exc)
+        budget = "instruction budget exceeded" in message
+        file, line = _position(message)
+        return LuaFailure(message, file=file, line=line, budget=budget, error=exc)
+
     def describe_failure(self, f: Any) -> LuaFailure:
         """A failure table from the prelude (or a bare message/kind table) as a LuaFailure."""
         return self._failure(f)
 
     def _failure(self, f: Any) -> LuaFailure:
         message = text(f.message)
-        memory = message.endswith("not enough memory")
+        memory = message.endswith("not enough memory") or self.state.exhausted
         if memory:
+            self.state.exhausted = False
             self.api.collect()
             message = self._memory_message()
+        if memory or f.budget:
+            self.state.tainted = True
         return LuaFailure(
             message=message,
             kind=text(f.kind) if f.kind is not None else "Internal",
@@ -511,6 +560,15 @@ class Sandbox:
                 }
             )
         return moment.strftime(pattern)
+
+
+def _position(message: str) -> tuple[str | None, int | None]:
+    """The `file.lua:LINE` a Lua error message starts with, if any."""
+    head, _, rest = message.partition(": ")
+    file, colon, line = head.rpartition(":")
+    if colon and file.endswith(".lua") and line.isdigit() and rest:
+        return file, int(line)
+    return None, None
 
 
 def check_modules(app: App, entry: LuaEntry) -> None:

@@ -36,6 +36,9 @@ _PRISTINE_SIZES: list[tuple[int, ...]] = []  # field counts of a fresh state's t
 REUSE_MEMORY_LIMIT = 8 * 1024 * 1024
 _LUPA_HANDLES = b"LUPA_PYTHON_REFERENCES_TABLE"  # lupa's registry table of Python object handles
 POOL_SIZE = 4
+# Lua memory a host function needs free before it runs: lupa turns what it returns into Lua values while
+# it holds the GIL, and a Lua memory error there would never give the GIL back (the process hangs).
+HOST_HEADROOM = 1024 * 1024
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +97,10 @@ class LuaState:
         self.collect = _hold_python_handles(self.lua)
         self._loaded: set[int] = set()  # ids of the chunks a reusable state has kept
         self.busy = False
+        # Set when a host function found the state out of memory, or user code hit a limit: such a state
+        # finishes its turn as a failure and never hosts another sandbox.
+        self.exhausted = False
+        self.tainted = False
         self.sandboxes = 0  # how many sandboxes it has hosted
         if own_globals:
             # Before anything replaces globals: the value helpers keep the original type, next, rawget...
@@ -113,7 +120,7 @@ class LuaState:
             export,
             slice_tokens,
             sizes,
-        ) = boot(reusable, lambda: code, known, *args)
+        ) = boot(reusable, lambda: code if self.room_for(len(code)) else None, known, *args)
         if not _PRISTINE_SIZES:
             _PRISTINE_SIZES.append(tuple(sizes.values()))
         # The value helpers load (against the pristine globals) when a table is first exported.
@@ -168,6 +175,17 @@ class LuaState:
     def memory_used(self) -> int:
         return int(self.lua.get_memory_used())
 
+    def room_for(self, size: int = 0) -> bool:
+        """Whether `size` more bytes (plus the headroom every host function keeps) fit under the memory
+        limit. When they do not, the state is marked exhausted: its current turn ends as a memory
+        failure and it is never reused."""
+        if self.memory_limit is None:
+            return True
+        if self.lua.get_max_memory() - self.lua.get_memory_used() >= size + HOST_HEADROOM:
+            return True
+        self.exhausted = self.tainted = True
+        return False
+
 
 class StatePool:
     """Idle reusable states by memory limit, for callers that run many short executions."""
@@ -188,7 +206,7 @@ class StatePool:
     def give_back(self, state: LuaState) -> None:
         """Keep a released state for a later acquire; states that are busy, not reusable or holding much
         memory are dropped."""
-        if state.busy or not state.reusable or len(self._idle) >= self.size:
+        if state.busy or not state.reusable or state.tainted or len(self._idle) >= self.size:
             return
         state.collect()  # frees what earlier sandboxes left, Python object handles included
         if state.memory_used() > REUSE_MEMORY_LIMIT:

@@ -40,16 +40,23 @@ local RAISE = host.RAISE
 local HOST = raw_setmetatable({}, {__name = "wftest.host_command"})
 
 ---------------------------------------------------------------------------------------------------
--- Instruction budget: a count hook on every coroutine; the host resets the counter each turn.
+-- Instruction budget: a count hook on every coroutine (and on the main thread, where the host's own Lua
+-- may run user metamethods); the host resets the counter each turn. Once the budget is spent, the hook
+-- fires on every instruction of the thread that spent it, so a `pcall` cannot swallow the error and go on.
 local HOOK_EVERY = 10000
+local BUDGET_MESSAGE = "instruction budget exceeded (runaway loop?)"
 local budget_left = host.budget_hooks
 local budget_per_turn = host.budget_hooks
 local budget_hit = false
+local where  -- (defined with the errors below)
 local function budget_hook()
     budget_left = budget_left - 1
     if budget_left <= 0 then
         budget_hit = true
-        raw_error("instruction budget exceeded (runaway loop?)", 2)
+        dbg_sethook(co_running(), budget_hook, "", 1)
+        local file, line = where(2)
+        if file then raw_error(file .. ":" .. line .. ": " .. BUDGET_MESSAGE, 0) end
+        raw_error(BUDGET_MESSAGE, 2)
     end
 end
 
@@ -104,7 +111,7 @@ ERROR_MT.__index = error_methods
 
 -- The first frame at or above `level` that runs user code (user chunks are named "@path"; the
 -- sandbox's own Lua halves are named "=name" and skipped).
-local function where(level, co)
+function where(level, co)
     while true do
         local info
         if co then info = dbg_getinfo(co, level, "Sl") else info = dbg_getinfo(level + 1, "Sl") end
@@ -225,7 +232,13 @@ end
 --   "error", failure          it raised
 local function classify(co, ok, ...)
     if not ok then
-        return "error", more().describe_failure(co, (...))
+        local e = (...)
+        if e == "not enough memory" then
+            -- Lua's memory error (no position): answered without loading anything more.
+            local file, line = where(0, co)
+            return "error", {message = e, kind = "Internal", file = file, line = line}
+        end
+        return "error", more().describe_failure(co, e)
     end
     if co_status(co) == "dead" then
         return "done", raw_select("#", ...), ...
@@ -276,12 +289,30 @@ local function settle(handle, status, ...)
     return status, ...
 end
 
+-- Each resume also costs budget (a tenth of a hook, about a thousand instructions): switching coroutines
+-- is work the count hook does not see, and without this, thousands of coroutines that each run a few
+-- instructions and yield would never exhaust a turn's budget.
+local RESUME_COST = 0.1
 local function resume(handle, ...)
     local co = threads[handle]
     if co == nil then return "error", {message = "resume of a finished coroutine", kind = "Internal"} end
+    budget_left = budget_left - RESUME_COST
+    -- Spent: the coroutine fails at its first instruction, at its own line.
+    if budget_left <= 0 then dbg_sethook(co, budget_hook, "", 1) end
+    return settle(handle, classify(co, co_resume(co, ...)))
+end
+
+-- A host turn (one resume from the host, or one scheduler step: a workflow task) starts with the full
+-- budget; every coroutine it resumes draws on it, so many short coroutines cannot run forever.
+local function begin_turn()
     budget_left = budget_per_turn
     budget_hit = false
-    return settle(handle, classify(co, co_resume(co, ...)))
+    dbg_sethook(budget_hook, "", HOOK_EVERY)
+end
+
+local function resume_turn(handle, ...)
+    begin_turn()
+    return resume(handle, ...)
 end
 
 local function kill(handle)
@@ -447,6 +478,8 @@ return {
     trace_returns = trace_returns,
     last_return = function() return last_return end,
     resume = resume,
+    resume_turn = resume_turn,
+    begin_turn = begin_turn,
     kill = kill,
     collect = function() collectgarbage("collect") end,
     load_chunk = load_chunk,

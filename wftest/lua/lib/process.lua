@@ -327,6 +327,7 @@ local flush_hook = nil
 function P.set_flush(fn) flush_hook = fn end
 
 function P.step()
+    api.begin_turn()
     commands = {}
     if flush_hook then flush_hook() end
     drain()
