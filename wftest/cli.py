@@ -55,7 +55,17 @@ def _parse_start_time(value: str | None) -> int:
         raise click.BadParameter(f"not an RFC 3339 time: {value!r}", param_hint="--start-time") from None
     if moment.tzinfo is None:
         raise click.BadParameter("the time needs a zone offset (e.g. Z)", param_hint="--start-time")
-    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+    start_ns = int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+    if not 0 <= start_ns < _LATEST_START_NS:
+        raise click.BadParameter(
+            f"{value!r} is out of range: the virtual clock runs from 1970-01-01T00:00:00Z to "
+            "2200-01-01T00:00:00Z (nanoseconds since 1970 must fit in 64 bits, with room to run)",
+            param_hint="--start-time",
+        )
+    return start_ns
+
+
+_LATEST_START_NS = 7_258_118_400 * 1_000_000_000  # 2200-01-01T00:00:00Z
 
 
 def _signal_option(spec: str) -> tuple[int, str, object]:
@@ -78,10 +88,17 @@ def _signal_option(spec: str) -> tuple[int, str, object]:
 def _json_option(text_value: str, hint: str) -> object:
     import json
 
+    from wftest.lua.values import EncodeError, encode_json_python
+
     try:
-        return json.loads(text_value)
+        value = json.loads(text_value)
+        encode_json_python(value)  # what a payload can carry (nesting depth, numbers)
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint=hint) from None
+    except (RecursionError, EncodeError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise click.BadParameter(f"cannot be a payload: {reason}", param_hint=hint) from None
+    return value
 
 
 @main.command()
@@ -123,6 +140,8 @@ def run(
 ) -> None:
     """Run WORKFLOW of APP in a simulated world; print its result as JSON."""
     from wftest.app import AppLoadError, load_app
+    from wftest.lua.compiler import CompileError
+    from wftest.lua.sandbox import LoadError
     from wftest.lua.values import encode_json_python
     from wftest.sim import SimulationError, UnknownWorkflowError, World
     from wftest.sim.activities import ActivityError
@@ -160,6 +179,11 @@ def run(
         raise click.UsageError(str(exc)) from None
     except SimulationError as exc:
         click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    except (CompileError, LoadError) as exc:
+        # The entry's source or modules (as `wftest check` reports them), paths relative to the app.
+        for line in str(exc).splitlines():
+            click.echo(f"error: {line if os.path.isabs(line) else os.path.join(app, line)}", err=True)
         raise SystemExit(1) from None
     if history_out:
         with open(history_out, "w", encoding="utf-8") as out:

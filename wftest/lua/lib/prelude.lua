@@ -42,7 +42,8 @@ local HOST = raw_setmetatable({}, {__name = "wftest.host_command"})
 ---------------------------------------------------------------------------------------------------
 -- Instruction budget: a count hook on every coroutine (and on the main thread, where the host's own Lua
 -- may run user metamethods); the host resets the counter each turn. Once the budget is spent, the hook
--- fires on every instruction of the thread that spent it, so a `pcall` cannot swallow the error and go on.
+-- fires on every instruction of the coroutine that spent it, so a `pcall` cannot swallow the error and
+-- go on (on the main thread it fires every HOOK_EVERY instructions: the host's code must get to finish).
 local HOOK_EVERY = 10000
 local BUDGET_MESSAGE = "instruction budget exceeded (runaway loop?)"
 local budget_left = host.budget_hooks
@@ -53,11 +54,19 @@ local function budget_hook()
     budget_left = budget_left - 1
     if budget_left <= 0 then
         budget_hit = true
-        dbg_sethook(co_running(), budget_hook, "", 1)
+        local co, main = co_running()
+        if not main then dbg_sethook(co, budget_hook, "", 1) end
         local file, line = where(2)
         if file then raw_error(file .. ":" .. line .. ": " .. BUDGET_MESSAGE, 0) end
         raw_error(BUDGET_MESSAGE, 2)
     end
+end
+
+-- After user code spent the budget inside the host's own Lua (a metamethod run while reporting), the
+-- host gets a little budget back to finish its report; the turn still counts as over budget.
+local function budget_refill()
+    budget_left = 10
+    dbg_sethook(co_running(), budget_hook, "", HOOK_EVERY)
 end
 
 local function new_thread(fn)
@@ -84,12 +93,26 @@ end
 -- A metatable with __gc or __mode makes garbage collection observable: when finalizers run and weak
 -- entries vanish depends on all garbage in the state, so such a state never hosts another sandbox.
 -- Errors keep the C function's message, with the name the caller used and the caller's line.
+-- Finalizers never run: Wippy's VM (go-lua, a GopherLua descendant; runtime/lua/engine/process.go)
+-- has no `__gc`, and Lua runs finalizers with hooks off, out of the instruction budget's reach. Lua
+-- marks a table for finalization only when its metatable has `__gc` at `setmetatable` time, so the
+-- field is hidden for that moment (the metatable itself keeps it).
 local gc_observable = false
+local function set_without_gc(t, mt)
+    local gc = raw_rawget(mt, "__gc")
+    raw_rawset(mt, "__gc", nil)
+    local ok, result = raw_pcall(raw_setmetatable, t, mt)
+    raw_rawset(mt, "__gc", gc)
+    if not ok then raw_error(result, 3) end
+    return result
+end
 function setmetatable(...)
     local t, mt = ...
     local mt_type = raw_type(mt)
-    if mt_type == "table" and (raw_rawget(mt, "__gc") ~= nil or raw_rawget(mt, "__mode") ~= nil) then
-        gc_observable = true
+    if mt_type == "table" and raw_rawget(mt, "__mode") ~= nil then gc_observable = true end
+    if mt_type == "table" and raw_type(t) == "table" and raw_rawget(mt, "__gc") ~= nil then
+        local current = dbg_getmetatable(t)
+        if current == nil or raw_rawget(current, "__metatable") == nil then return set_without_gc(t, mt) end
     end
     if raw_type(t) == "table" and (mt_type == "table" or (mt == nil and raw_select("#", ...) >= 2)) then
         local current = dbg_getmetatable(t)
@@ -210,6 +233,7 @@ local function more()
             ERROR_MT = ERROR_MT, make_error = make_error, error_string = error_string, where = where,
             new_thread = new_thread, wrap_host = wrap_host, HOST = HOST, host = host,
             budget_hit = function() return budget_hit end,
+            pcall = raw_pcall, rawget = raw_rawget, budget_refill = budget_refill,
         })
     end
     return extras
@@ -451,6 +475,32 @@ local function make_require(resolve, finished)
     end
 end
 
+-- What a process's main function returned that cannot cross into a payload (a function, a coroutine,
+-- a channel): a failure naming it and the best position known (a function's own definition, else the
+-- end of `main`); nil when every value can cross.
+local function bad_result(main, n, ...)
+    for i = 1, n do
+        local v = raw_select(i, ...)
+        local t = raw_type(v)
+        local what = (t == "function" and "a function") or (t == "thread" and "a coroutine")
+            or (t == "userdata" and "a userdata") or (wippy_tag(v) == "channel" and "a channel") or nil
+        if what ~= nil then
+            local info = t == "function" and dbg_getinfo(v, "S") or nil
+            local line = info and info.linedefined
+            if info == nil or str_sub(info.source, 1, 1) ~= "@" then
+                info = dbg_getinfo(main, "S")
+                line = info.lastlinedefined
+            end
+            local f = {kind = "Internal", retryable = false}
+            if str_sub(info.source, 1, 1) == "@" then f.file, f.line = info.short_src, line end
+            f.message = "returned " .. what .. ", which cannot be a result (results must be nil, booleans, "
+                .. "numbers, strings or tables)"
+            return f
+        end
+    end
+    return nil
+end
+
 -- A script returns either a table of functions (method picked by name) or a bare function.
 local function pick_method(mod, method)
     if raw_type(mod) == "function" then return mod, nil end
@@ -492,6 +542,7 @@ return {
         local file, line = where(level + 1)
         return file and (file .. ":" .. line) or nil
     end,
+    bad_result = bad_result,
     make_require = make_require,
     lazy_global = lazy_global,
     load_code = function(code, name) return bind(load_cached(code, name), _ENV) end,

@@ -11,6 +11,7 @@ local co_running, co_close, co_isyieldable = core.co_running, core.co_close, cor
 local ERROR_MT, make_error, error_string, where = core.ERROR_MT, core.make_error, core.error_string, core.where
 local new_thread, wrap_host, HOST = core.new_thread, core.wrap_host, core.HOST
 local host, budget_hit = core.host, core.budget_hit
+local raw_pcall, raw_rawget, budget_refill = core.pcall, core.rawget, core.budget_refill
 
 ---------------------------------------------------------------------------------------------------
 -- errors (spec §1.1)
@@ -148,10 +149,19 @@ local function describe_failure(co, e)
         if f.file == nil then f.file, f.line = where(0, co) end
         f.error = e
     else
-        local msg = raw_tostring(e)
-        if raw_type(e) == "table" then
+        -- A user __tostring runs here under the budget (the host's thread has the hook too); if it
+        -- fails or runs out, the report says so instead.
+        local ok, msg = raw_pcall(raw_tostring, e)
+        if not ok then
+            budget_refill()
+            msg = "error object's __tostring failed: " .. (raw_type(msg) == "string" and msg or raw_type(msg))
+        elseif raw_type(msg) ~= "string" then
+            msg = "(error object's __tostring returned a " .. raw_type(msg) .. ")"
+        elseif raw_type(e) == "table" then
             local mt = raw_getmetatable(e)
-            if not (mt and mt.__tostring) then msg = "(error object is a table value)" end
+            if not (raw_type(mt) == "table" and raw_rawget(mt, "__tostring")) then
+                msg = "(error object is a table value)"
+            end
         elseif e == nil then
             msg = "nil"
         end

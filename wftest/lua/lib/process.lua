@@ -278,7 +278,8 @@ local function drain()
         elseif status == "done" then
             retire(task)
             if task == main_task then
-                finished = {n = r[2], tbl_unpack(r, 3, 2 + r[2])}
+                failure = api.bad_result(task.fn, r[2], tbl_unpack(r, 3, 2 + r[2]))
+                if failure == nil then finished = {n = r[2], tbl_unpack(r, 3, 2 + r[2])} end
             end
         else
             retire(task)
@@ -353,6 +354,7 @@ function P.main_handle() return main_task and main_task.handle end
 
 function P.start(fn, ...)
     main_task = new_task(fn, "start")
+    main_task.fn = fn
     enqueue(main_task, ...)
 end
 
