@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from wftest.yamlcheck import YamlLimitError, check_yaml
+
 from .errors import AppError, AppLoadError
 from .model import (
     LIBRARY_LUA,
@@ -139,13 +141,24 @@ _YamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
+# A registry file deeper than this, or expanding (aliases repeated) past this size, is refused.
+MAX_REGISTRY_DEPTH = 100
+MAX_REGISTRY_SIZE = 64 * 1024 * 1024
+
+
 def _parse_yaml(text: str) -> Any:
+    try:
+        check_yaml(text, max_depth=MAX_REGISTRY_DEPTH, max_size=MAX_REGISTRY_SIZE)
+    except YamlLimitError as err:
+        raise _ParseError(f"invalid YAML: {err.message}", err.line) from None
     try:
         return yaml.load(text, Loader=_YamlLoader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         reason = err.problem or err.context
         raise _ParseError(f"invalid YAML: {reason}", mark.line + 1 if mark else None) from None
+    except RecursionError:
+        raise _ParseError(f"invalid YAML: nesting deeper than {MAX_REGISTRY_DEPTH} levels", None) from None
     except yaml.reader.ReaderError as err:
         line = text.count("\n", 0, err.position) + 1
         raise _ParseError(f"invalid YAML: {err.reason} (character U+{err.character:04X})", line) from None
@@ -157,6 +170,12 @@ def _parse_json(text: str) -> Any:
         data = json.loads(text, object_pairs_hook=tuple)
     except json.JSONDecodeError as err:
         raise _ParseError(f"invalid JSON: {err.msg}", err.lineno) from None
+    except RecursionError:
+        raise _ParseError(f"invalid JSON: nesting deeper than {MAX_REGISTRY_DEPTH} levels", 1) from None
+    try:
+        check_yaml(text.replace("\t", " "), max_depth=MAX_REGISTRY_DEPTH, max_size=MAX_REGISTRY_SIZE)
+    except YamlLimitError as err:
+        raise _ParseError(f"invalid JSON: {err.message}", err.line) from None
     try:
         # Strict JSON has no raw tabs inside strings, and PyYAML rejects tabs as indentation.
         node: yaml.Node | None = yaml.compose(text.replace("\t", " "), Loader=yaml.SafeLoader)
@@ -281,6 +300,10 @@ class _AppLoader:
 
     def read_file(self, path: Path) -> None:
         rel = path.relative_to(self.root).as_posix()
+        problem = self.unsafe_path(path)
+        if problem:
+            self.error(problem, rel, None)
+            return
         try:
             data = self.read_bytes(path)
         except OSError as err:
@@ -297,6 +320,15 @@ class _AppLoader:
             return
         if isinstance(document, _Node) and "namespace" in document:
             self._read_document(document, rel)
+
+    def unsafe_path(self, path: Path) -> str:
+        """Why the app may not read `path`: it is not a regular file (a FIFO would block the read
+        forever), or, symlinks followed, it lies outside the app root. Empty when it may."""
+        if not path.is_file():
+            return "not a regular file"
+        if not path.resolve().is_relative_to(self.root):
+            return f"is a link to {path.resolve()}, outside the app root"
+        return ""
 
     def _read_document(self, document: _Node, rel: str) -> None:
         namespace = document["namespace"]
@@ -591,8 +623,12 @@ class _EntryBuilder:
             self.fail(line, f"source {source!r} points outside the app root")
             return None, ""
         path = self.loader.root / rel
-        if rel == "." or not path.is_file():
+        if rel == "." or not path.exists():
             self.fail(line, f"source file {rel!r} not found (from {source!r})")
+            return None, ""
+        problem = self.loader.unsafe_path(path)
+        if problem:
+            self.fail(line, f"source file {rel!r} {problem}")
             return None, ""
         try:
             data = self.loader.read_bytes(path)

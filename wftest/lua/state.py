@@ -175,6 +175,12 @@ class LuaState:
     def memory_used(self) -> int:
         return int(self.lua.get_memory_used())
 
+    def spare_memory(self) -> int | None:
+        """Bytes a host function may still add to the state (None: no limit)."""
+        if self.memory_limit is None:
+            return None
+        return max(0, int(self.lua.get_max_memory()) - int(self.lua.get_memory_used()) - HOST_HEADROOM)
+
     def room_for(self, size: int = 0) -> bool:
         """Whether `size` more bytes (plus the headroom every host function keeps) fit under the memory
         limit. When they do not, the state is marked exhausted: its current turn ends as a memory

@@ -585,10 +585,14 @@ class Values:
             return self._lua.table_from(_lua_ready(v, 1, self._lua_object), recursive=True)
         return _lua_ready(v, 1, self._lua_object)
 
-    def decode_json(self, text: str | bytes) -> object:
-        """JSON text → Lua value (§3.2): integers stay integers (beyond int64 → float), null → nil."""
+    def decode_json(self, text: str | bytes, max_bytes: int | None = None) -> object:
+        """JSON text → Lua value (§3.2): integers stay integers (beyond int64 → float), null → nil.
+        With `max_bytes`, a value that would take more Lua memory than that is refused (DecodeError)."""
         try:
-            return self._to_lua(_loads(text))
+            value = _loads(text)
+            if max_bytes is not None and lua_size_over(value, max_bytes):
+                raise DecodeError(f"the decoded value would take more than {max_bytes} bytes of Lua memory")
+            return self._to_lua(value)
         except _TooDeep:
             raise DecodeError(_DEPTH_MESSAGE) from None
 
@@ -612,6 +616,29 @@ class Values:
         if encoding == ENCODING_NULL:
             return None
         raise _unsupported(encoding)
+
+
+def lua_size_over(value: object, limit: int) -> bool:
+    """Whether a decoded Python value would take more than `limit` bytes as Lua values (roughly: a
+    table or slot per container and item, plus string lengths). Iterative, and stops at the limit, so
+    shared sub-values (YAML aliases) cannot make it run long."""
+    total = 0
+    pending = [value]
+    while pending:
+        v = pending.pop()
+        total += 48
+        if isinstance(v, (str, bytes)):
+            total += len(v)
+        elif isinstance(v, dict):
+            total += 16 * len(v)
+            pending.extend(v.keys())
+            pending.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            total += 16 * len(v)
+            pending.extend(v)
+        if total > limit:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ import yaml
 
 from wftest.lua import engine
 from wftest.lua.sandbox import LuaRaise
-from wftest.lua.values import DecodeError, EncodeError, bytes_to_text, encode_json_python
+from wftest.lua.values import MAX_DEPTH, DecodeError, EncodeError, bytes_to_text, encode_json_python
+from wftest.yamlcheck import YamlLimitError, check_yaml
 
 if TYPE_CHECKING:
     from wftest.lua.sandbox import Sandbox
@@ -139,7 +140,7 @@ def open_json(sb: Sandbox) -> Any:
         if not text:
             return fail(sb, INVALID, "empty string is not valid JSON")
         try:
-            return values.decode_json(text), None
+            return values.decode_json(text, sb.state.spare_memory()), None
         except DecodeError as exc:
             return fail(sb, INTERNAL, f"decode failed: {exc}")
 
@@ -644,6 +645,9 @@ def open_base64(sb: Sandbox) -> Any:
     def decode(data: Any = None) -> Any:
         if not isinstance(data, bytes):
             return fail(sb, INVALID, "string expected")
+        too_big = _too_big(sb, len(data) // 4 * 3, "decode failed")
+        if too_big:
+            return fail(sb, INTERNAL, too_big)
         try:
             return base64.b64decode(data.replace(b"\r", b"").replace(b"\n", b""), validate=True)
         except binascii.Error as exc:
@@ -898,14 +902,29 @@ def open_yaml(sb: Sandbox) -> Any:
             return fail(sb, INVALID, "string expected")
         if not text:
             return fail(sb, INVALID, "input cannot be empty")
+        spare = sb.state.spare_memory()
         try:
+            check_yaml(text, max_depth=MAX_DEPTH, max_size=_YAML_MAX if spare is None else spare)
             return sb.values.to_lua(_from_yaml(yaml.load(text, Loader=_YamlLoader))), None
+        except YamlLimitError as exc:
+            return fail(sb, INTERNAL, f"decode failed: {exc}")
         except yaml.YAMLError as exc:
             return fail(sb, INTERNAL, f"decode failed: {exc}")
         except (EncodeError, RecursionError) as exc:
             return fail(sb, INTERNAL, f"convert to Lua failed: the document has no Lua form: {exc}")
 
     return module(sb, {"encode": encode, "decode": decode})
+
+
+_YAML_MAX = 1 << 30  # expanded size limit for yaml.decode in a state without a memory limit
+
+
+def _too_big(sb: Sandbox, size: int, fname: str) -> str | None:
+    """The refusal of a result of `size` bytes that would not fit in the sandbox's memory limit."""
+    spare = sb.state.spare_memory()
+    if spare is None or size <= spare:
+        return None
+    return f"{fname}: the result ({size} bytes) would exceed the Lua memory limit"
 
 
 def _yaml_ready(v: Any) -> Any:
