@@ -288,7 +288,7 @@ class Sandbox:
         """End this sandbox: cut its host functions loose and drop every Lua value it holds, so the
         state's garbage collector frees what it made. True when the state may host another sandbox
         (see `wftest.lua.state`); the sandbox itself cannot be used any more."""
-        reusable = self.state.reusable and not self.api.gc_observable()
+        reusable = self.state.reusable and not self.state.tainted and not self.api.gc_observable()
         for holder in self._callbacks:
             holder.fn = _released
         state = self.state

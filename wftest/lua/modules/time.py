@@ -164,7 +164,7 @@ def _state(sb: Sandbox) -> _State:
     if state is not None:
         return state
     lua_host = sb.lua.table_from(
-        {b"new_error": sb.api.new_error, b"now_ns": sb.options.clock_ns, b"py": _Host().dispatch}
+        {b"new_error": sb.api.new_error, b"now_ns": sb.callback(sb.options.clock_ns), b"py": _Host().dispatch}
     )
     state = _State(*sb.run_library("time.lua", lua_host, *_LAYOUT_ARGS))
     setattr(sb, _STATE_ATTR, state)
