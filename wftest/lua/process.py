@@ -12,6 +12,7 @@ from typing import Any
 
 from wftest.lua import engine
 from wftest.lua.sandbox import LuaFailure, Sandbox
+from wftest.lua.watchdog import WATCHDOG
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class LuaProcess:
 
     def step(self) -> StepOutcome:
         try:
-            result = self._p.step()
+            with WATCHDOG.watch(self.sandbox.describe_turn):
+                result = self._p.step()
         except engine.LuaError as exc:
             return StepOutcome("failed", failure=self.sandbox.lua_failure(exc))
         if self.sandbox.state.exhausted:

@@ -26,6 +26,7 @@ from wftest.lua.compiler import Chunk, CompileError, bytecode, chunk_bytecode, c
 from wftest.lua.dialect import TYPES_RUNTIME, pattern_matches
 from wftest.lua.modules import CATALOGUE, GLOBAL_MODULES, WORKFLOW_CLASSES, ModuleUnavailable, lookup
 from wftest.lua.state import LuaState
+from wftest.lua.watchdog import WATCHDOG
 
 LIB = Path(__file__).with_name("lib")
 RAISE = b"\x00wftest-raise\x00"
@@ -223,6 +224,8 @@ class Sandbox:
         self.rng = random.Random(self.options.seed)
         self.env = self.state.new_env()
         self.logs: list[str] = []
+        self.entry_id: str | None = None  # the entry loaded last (for the watchdog's report)
+        self.last_line: str | None = None  # the last Lua position the host heard of
         host = self.lua.table_from(
             {
                 b"RAISE": RAISE,
@@ -234,6 +237,7 @@ class Sandbox:
                 b"random_seed": self.rng.getrandbits(53),
                 b"deterministic": self.options.deterministic,
                 b"produce": self.host_side(self._produce),
+                b"note_line": self.callback(self._note_line),
                 b"types_code": self.callback(_types_bytecode),
                 b"regex_find": self.callback(pattern_matches),
                 b"extras_code": self.callback(_extras_bytecode),
@@ -379,6 +383,7 @@ class Sandbox:
         if not isinstance(entry, LuaEntry):
             raise LoadError(f"{entry.file}:{entry.line}: {entry.id} is a {entry.kind} entry, not a Lua entry")
         allowed = WORKFLOW_CLASSES if entry.kind.startswith("workflow.") else None
+        self.entry_id = entry.id
         check_modules(app, entry)
         chunk = compile_entry(entry)
         script = self.call(self._load_chunk(app, entry, chunk, allowed))
@@ -434,7 +439,8 @@ class Sandbox:
     def resume(self, thread: int, *args: Any) -> Turn:
         """Run coroutine `thread` until it issues a command, yields, returns or fails."""
         try:
-            result = self.api.resume_turn(thread, *args)
+            with WATCHDOG.watch(self.describe_turn):
+                result = self.api.resume_turn(thread, *args)
         except engine.LuaError as exc:
             self.api.kill(thread)
             return Failed(self.lua_failure(exc))
@@ -449,6 +455,15 @@ class Sandbox:
         if status == b"yield":
             return Yielded(tuple(result[2 : 2 + result[1]]))
         return Failed(self._failure(result[1]))
+
+    def describe_turn(self) -> str:
+        """What runs, for the watchdog (called from its thread)."""
+        entry = self.__dict__.get("entry_id") or "Lua code"
+        line = self.__dict__.get("last_line")
+        return f"{entry} (last Lua line known: {line or 'none'})"
+
+    def _note_line(self, file: Any, line: Any) -> None:
+        self.last_line = f"{text(file)}:{line}"
 
     def lua_failure(self, exc: BaseException | None) -> LuaFailure:
         """What to report when wftest's own Lua driving code failed (`exc`, raised by lupa) or a host

@@ -356,6 +356,25 @@ table.maxn = function(t)
     end
     return m
 end
+-- Pattern matching runs in C, where no hook reaches it: a pattern that backtracks without end stops only
+-- at the host's watchdog. So that its report can name the line, a pattern that can backtrack (two or
+-- more repetition items) tells the host where it runs first (not known when the user's call is itself
+-- a tail call: Lua keeps no frame for it). The wrappers tail-call the C functions, which keeps their
+-- error messages and positions.
+local note_line = host.note_line
+local function noting(find, match, gmatch, gsub)
+    local function note(p)
+        if raw_type(p) == "string" and str_find(p, "[%*%+%-%?].*[%*%+%-%?]") then
+            local file, line = where(2)
+            if file then note_line(file, line) end
+        end
+    end
+    string.find = function(s, p, ...) note(p) return find(s, p, ...) end
+    string.match = function(s, p, ...) note(p) return match(s, p, ...) end
+    string.gmatch = function(s, p, ...) note(p) return gmatch(s, p, ...) end
+    string.gsub = function(s, p, ...) note(p) return gsub(s, p, ...) end
+end
+noting(str_find, str_match, string.gmatch, str_gsub)
 math.pow = function(a, b) return a ^ b end
 math.log10 = function(x) return math.log(x, 10) end
 math.mod = math.fmod
