@@ -352,6 +352,9 @@ def timeline(history: str, html_out: str | None, color: bool | None) -> None:
     try:
         parsed = history_from_json(Path(history).read_bytes(), source=history)
         shown = render_html(parsed, title=Path(history).name) if html_out else build_timeline(parsed)
+    except RecursionError:
+        click.echo(f"error: {history}: nested too deeply to read", err=True)
+        raise SystemExit(2) from None
     except HistoryFormatError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None

@@ -14,6 +14,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
 
 from wftest.errors import UserError
+from wftest.lua.values import ENCODING_JSON, DecodeError, payload_to_python
 
 _EVENT_TYPES: frozenset[object] = frozenset([*EventType.keys(), *EventType.values()]) - {
     "EVENT_TYPE_UNSPECIFIED",
@@ -99,6 +100,8 @@ def _load_json(text: str | bytes, source: str) -> object:
             ) from None
     try:
         return json.loads(text)
+    except RecursionError:
+        raise HistoryFormatError(source, None, "not a history: JSON nested too deeply") from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno} column {error.colno}"
         if error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):
@@ -282,3 +285,10 @@ def check_payload_encodings(history: History, source: str = "<history>") -> None
                 raise HistoryFormatError(
                     source, event.event_id, f"unsupported temporal payload encoding {shown!r}"
                 )
+            if encoding == ENCODING_JSON:
+                try:
+                    payload_to_python(payload)
+                except DecodeError as exc:
+                    raise HistoryFormatError(
+                        source, event.event_id, f"a json/plain payload is not JSON: {exc}"
+                    ) from None
