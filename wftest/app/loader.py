@@ -623,7 +623,7 @@ class _EntryBuilder:
             self.fail(line, f"source {source!r} points outside the app root")
             return None, ""
         path = self.loader.root / rel
-        if rel == "." or not path.exists():
+        if rel == "." or not path.exists() or path.is_dir():
             self.fail(line, f"source file {rel!r} not found (from {source!r})")
             return None, ""
         problem = self.loader.unsafe_path(path)
