@@ -50,7 +50,7 @@ class LuaProcess:
                 result = self._p.step()
         except engine.LuaError as exc:
             return StepOutcome("failed", failure=self.sandbox.lua_failure(exc))
-        if self.sandbox.state.exhausted:
+        if self.sandbox.state.exhausted and not (isinstance(result, tuple) and result[0] == b"failed"):
             return StepOutcome("failed", failure=self.sandbox.lua_failure(None))
         if not isinstance(result, tuple):
             return StepOutcome(result.decode())

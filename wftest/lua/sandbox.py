@@ -154,6 +154,18 @@ class _Callback:
         return result if self.state.room_for(_size(result)) else None
 
 
+class _Grace:
+    """`LuaState.memory_grace` for Lua: no memory check (it is called when there is none), no result."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: LuaState) -> None:
+        self.state = state
+
+    def __call__(self) -> None:
+        self.state.memory_grace()
+
+
 def _size(value: Any) -> int:
     """Roughly the Lua memory a host function's result takes (strings dominate)."""
     if isinstance(value, (bytes, str)):
@@ -238,6 +250,7 @@ class Sandbox:
                 b"deterministic": self.options.deterministic,
                 b"produce": self.host_side(self._produce),
                 b"note_line": self.callback(self._note_line),
+                b"memory_grace": _Grace(self.state),
                 b"types_code": self.callback(_types_bytecode),
                 b"regex_find": self.callback(pattern_matches),
                 b"extras_code": self.callback(_extras_bytecode),
@@ -444,10 +457,10 @@ class Sandbox:
         except engine.LuaError as exc:
             self.api.kill(thread)
             return Failed(self.lua_failure(exc))
-        if self.state.exhausted:
+        status = result[0]
+        if self.state.exhausted and status != b"error":
             self.api.kill(thread)
             return Failed(self.lua_failure(None))
-        status = result[0]
         if status == b"command":
             return Command(result[1])
         if status == b"done":

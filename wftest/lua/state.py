@@ -181,6 +181,13 @@ class LuaState:
             return None
         return max(0, int(self.lua.get_max_memory()) - int(self.lua.get_memory_used()) - HOST_HEADROOM)
 
+    def memory_grace(self) -> None:
+        """User code ran out of memory and died: give the host's Lua some room to describe the failure
+        (Lua calls this with nothing to convert either way). The state is never reused."""
+        self.tainted = True
+        if self.memory_limit is not None:
+            self.lua.set_max_memory(int(self.lua.get_max_memory()) + HOST_HEADROOM)
+
     def room_for(self, size: int = 0) -> bool:
         """Whether `size` more bytes (plus the headroom every host function keeps) fit under the memory
         limit. When they do not, the state is marked exhausted: its current turn ends as a memory

@@ -258,7 +258,9 @@ local function classify(co, ok, ...)
     if not ok then
         local e = (...)
         if e == "not enough memory" then
-            -- Lua's memory error (no position): answered without loading anything more.
+            -- Lua's memory error (no position): the host lends the room to describe it (the coroutine
+            -- is dead, so no user code runs on it), and nothing more is loaded.
+            host.memory_grace()
             local file, line = where(0, co)
             return "error", {message = e, kind = "Internal", file = file, line = line}
         end
