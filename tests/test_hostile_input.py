@@ -441,3 +441,14 @@ def test_fixture_with_a_missing_app_fails_the_test(pytester: pytest.Pytester) ->
     )
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*the Wippy app at*missing does not load*app directory does not exist*"])
+
+
+def test_a_looping_index_on_the_script_table_stops_at_the_budget(tmp_path: Path) -> None:
+    """Looking up `main` in the table a script returns runs its `__index` under the budget too."""
+    from wftest.lua.sandbox import LoadError, Sandbox, SandboxOptions
+
+    source = "return setmetatable({}, {__index = function() while true do end end})\n"
+    app_ = load_app(write_app(tmp_path / "app", {"w": (source, [])}))
+    sb = Sandbox(SandboxOptions(instruction_budget=1_000_000))
+    with pytest.raises(LoadError, match=r"wf/w.lua: app.wf:w: wf/w.lua:1: instruction budget exceeded"):
+        sb.load_entry(app_, app_.entries["app.wf:w"])

@@ -400,7 +400,10 @@ class Sandbox:
         check_modules(app, entry)
         chunk = compile_entry(entry)
         script = self.call(self._load_chunk(app, entry, chunk, allowed))
-        main, err = self.api.pick_method(script[0] if script else None, (entry.method or "main").encode())
+        try:  # a user __index on the returned table runs here (under the budget)
+            main, err = self.api.pick_method(script[0] if script else None, (entry.method or "main").encode())
+        except engine.LuaError as exc:
+            raise LoadError(f"{chunk.chunkname}: {entry.id}: {self.lua_failure(exc)}") from None
         if main is None:
             raise LoadError(f"{chunk.chunkname}: {entry.id}: {text(err)}")
         return main

@@ -30,6 +30,7 @@ from typing import Any, Final, TypeAlias
 from temporalio.api.common.v1 import Payload
 
 from wftest.errors import UserError
+from wftest.lua.engine import LuaError
 
 __all__ = [
     "GO_NIL",
@@ -520,7 +521,11 @@ class Values:
 
     def _tokens(self, table: object) -> Callable[[], Any]:
         """Runs the Lua export walk over a table; returns the ``__next__`` of an iterator over its tokens."""
-        res = self._export(table)
+        try:
+            res = self._export(table)
+        except LuaError as exc:  # a user metamethod reached while exporting failed or ran out of budget
+            reason = exc.args[0] if exc.args else b""
+            raise EncodeError(bytes_to_text(reason) if type(reason) is bytes else str(exc)) from None
         count = res[0]
         if count > 0:
             it = iter(res)
