@@ -324,7 +324,7 @@ class _AppLoader:
     def unsafe_path(self, path: Path) -> str:
         """Why the app may not read `path`: it is not a regular file (a FIFO would block the read
         forever), or, symlinks followed, it lies outside the app root. Empty when it may."""
-        if not path.is_file():
+        if path.exists() and not path.is_file():
             return "not a regular file"
         if not path.resolve().is_relative_to(self.root):
             return f"is a link to {path.resolve()}, outside the app root"
