@@ -194,7 +194,7 @@ def test_backtracking_pattern_ends_at_the_watchdog_with_entry_and_line(app_dir: 
 def test_yaml_alias_bomb_in_a_workflow_is_refused(app: Any) -> None:
     r = run(app, "app.wf:yamlbomb")
     assert r.status == "completed"
-    assert r.result.startswith("yaml.decode: line 7: the document expands to more than")
+    assert r.result.startswith("decode failed: line 7: the document expands to more than")
 
 
 def test_spawn_bomb_runs_out_of_budget(app: Any) -> None:
@@ -236,7 +236,7 @@ def test_decoders_refuse_results_past_the_memory_left() -> None:
     )
     json_err, b64_err = sb.call(fn, sb.open_module("json", "t", None), sb.open_module("base64", "t", None))
     assert b"the decoded value would take more than" in json_err
-    assert b"base64.decode: the result (12582912 bytes) would exceed the Lua memory limit" == b64_err
+    assert b"decode failed: the result (12582912 bytes) would exceed the Lua memory limit" == b64_err
 
 
 # -- clean messages instead of tracebacks ---------------------------------------------------------------
