@@ -367,12 +367,12 @@ def test_replay_batch_gives_each_bad_history_one_verdict(tmp_path: Path, jobs: s
         ["replay", str(VERSIONING / "app"), str(tmp_path), str(VERSIONING / "histories"), "--jobs", jobs],
     )
     assert result.exit_code == 2, result.output
-    assert (
-        f"BAD  {not_json}: {not_json}: event 1: a json/plain payload is not JSON: invalid JSON"
-        in result.stderr
-    )
-    assert f"BAD  {deep}: " in result.stderr and "nested too deeply" in result.stderr
-    assert "3 replayed, 0 nondeterministic, 2 unreadable" in result.stdout
+    bad = [line for line in result.stderr.splitlines() if line.startswith("BAD  ")]
+    assert len(bad) == 2  # one verdict per bad file; the good ones still replay
+    assert any(line.startswith(f"BAD  {not_json}: ") and "invalid JSON" in line for line in bad)
+    assert any(line.startswith(f"BAD  {deep}: ") and ("nested" in line or "Recursion" in line)
+               for line in bad)
+    assert "3 replayed" in result.stdout and "2 unreadable" in result.stdout
 
 
 def test_timeline_reports_unreadable_histories(tmp_path: Path) -> None:

@@ -376,7 +376,6 @@ local function noting(find, match, gmatch, gsub)
     string.gmatch = function(s, p, ...) note(p) return gmatch(s, p, ...) end
     string.gsub = function(s, p, ...) note(p) return gsub(s, p, ...) end
 end
-noting(str_find, str_match, string.gmatch, str_gsub)
 math.pow = function(a, b) return a ^ b end
 math.log10 = function(x) return math.log(x, 10) end
 math.mod = math.fmod
@@ -452,6 +451,7 @@ for _, name in ipairs({"find", "match", "gmatch", "gsub", "sub", "len", "lower",
         end
     end
 end
+noting(string.find, string.match, string.gmatch, string.gsub)
 raw_setmetatable(string, {__call = function(_, ...)
     load_types()
     return string(...)
