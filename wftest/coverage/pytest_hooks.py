@@ -191,7 +191,7 @@ class LuaCoverage:
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """After the exploration summary (whose section this continues), the table when alone."""
+        """After the exploration summary, the lines only explored seeds reached; the table when alone."""
         self._explored_summary(terminalreporter)
         if self.report_text:
             terminalreporter.section("wftest Lua coverage")
@@ -204,6 +204,7 @@ class LuaCoverage:
             if lines - self.fixed.get(path, set())
         }
         if self.explored:
+            terminalreporter.section("wftest exploration: Lua lines")
             if not gained:
                 terminalreporter.write_line("Lua lines reached only under explored seeds: none")
             else:
