@@ -343,3 +343,18 @@ def test_exploration_lists_the_lines_only_explored_seeds_reached(pytester: pytes
     result.stdout.fnmatch_lines(["*Lua lines reached only under explored seeds:", "  app/order.lua: 12"])
     files = lua_files(json_report(pytester.path / ".coverage", pytester.path / "coverage.json"))
     assert files["order.lua"][1] == []  # the union over seeds
+
+
+def test_paused_coverage_leaves_new_sandboxes_unhooked() -> None:
+    """The replay check runs while coverage is paused: its sandboxes cost no line hooks."""
+    collector.start()
+    try:
+        collector.pause()
+        quiet = Sandbox()
+        assert quiet.api.hook_mask(quiet.spawn(quiet.lua.eval("function() end"))) == b""
+        collector.resume()
+        hooked = Sandbox()
+        assert hooked.api.hook_mask(hooked.spawn(hooked.lua.eval("function() end"))) == b"l"
+    finally:
+        collector.stop()
+    assert collector.ACTIVE is None

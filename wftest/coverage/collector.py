@@ -85,6 +85,7 @@ class Recorder:
 
 
 ACTIVE: Recorder | None = None
+_PAUSED: Recorder | None = None
 
 
 def start() -> Recorder:
@@ -95,10 +96,23 @@ def start() -> Recorder:
     return ACTIVE
 
 
+def pause() -> None:
+    """Sandboxes made from now on get no line hooks (those alive keep theirs) until `resume()`."""
+    global ACTIVE, _PAUSED
+    if ACTIVE is not None:
+        _PAUSED, ACTIVE = ACTIVE, None
+
+
+def resume() -> None:
+    global ACTIVE, _PAUSED
+    if _PAUSED is not None:
+        ACTIVE, _PAUSED = _PAUSED, None
+
+
 def stop() -> Lines:
     """Turn it off; every line recorded."""
-    global ACTIVE
-    recorder, ACTIVE = ACTIVE, None
+    global ACTIVE, _PAUSED
+    recorder, ACTIVE, _PAUSED = ACTIVE or _PAUSED, None, None
     if recorder is None:
         return {}
     recorder.flush()
