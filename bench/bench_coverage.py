@@ -15,28 +15,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_plugin import pytest_seconds, write_suite  # noqa: E402
 
-
-def median(folder: Path, *extra: str) -> tuple[float, list[float]]:
-    runs = sorted(pytest_seconds(folder, *extra) for _ in range(3))
-    return runs[1], runs
+CONFIGS = {
+    "without coverage": (),
+    "--lua-cov": ("--lua-cov",),
+    "--cov --lua-cov": ("--lua-cov", "--cov={folder}", "--cov-report="),
+}
 
 
 def main() -> None:
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    runs: dict[str, list[float]] = {label: [] for label in CONFIGS}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_suite(folder, total)
         pytest_seconds(folder, "--snapshot-update")
-        plain, plain_runs = median(folder)
-        lua, lua_runs = median(folder, "--lua-cov")
-        both, both_runs = median(folder, "--lua-cov", f"--cov={folder}", "--cov-report=")
+        for _ in range(3):  # interleaved, so a busy spell of the machine hits every configuration
+            for label, extra in CONFIGS.items():
+                runs[label].append(pytest_seconds(folder, *(e.format(folder=folder) for e in extra)))
     print(f"{total} generated saga tests (mocks, 2 snapshots, strict replay check each); median of 3")
-    for label, value, runs in (
-        ("without coverage", plain, plain_runs),
-        ("--lua-cov", lua, lua_runs),
-        ("--cov --lua-cov", both, both_runs),
-    ):
-        print(f"{label:>18}: {value:6.2f} s ({', '.join(f'{r:.2f}' for r in runs)}); {value / plain:.2f}x")
+    plain = sorted(runs["without coverage"])[1]
+    for label, values in runs.items():
+        value = sorted(values)[1]
+        shown = ", ".join(f"{r:.2f}" for r in values)
+        print(f"{label:>18}: {value:6.2f} s ({shown}); {value / plain:.2f}x")
     print("goal: --lua-cov under 1.5x")
 
 

@@ -358,3 +358,22 @@ def test_paused_coverage_leaves_new_sandboxes_unhooked() -> None:
     finally:
         collector.stop()
     assert collector.ACTIVE is None
+
+
+def test_a_runaway_loop_under_coverage_still_stops_at_its_file_and_line() -> None:
+    """The budget hook runs as a tail call of the line hook, so its error keeps the user's line."""
+    from wftest.lua.compiler import compile_source
+    from wftest.lua.sandbox import Failed, SandboxOptions
+
+    collector.start()
+    try:
+        sb = Sandbox(SandboxOptions(instruction_budget=1_000_000))
+        chunk = compile_source("local n = 0\nwhile true do\n  n = n + 1\nend\n", "workflows/spin.lua")
+        fn, _ = sb.api.load_chunk(chunk.lua.encode(), chunk.chunkname.encode(), None)
+        turn = sb.resume(sb.spawn(fn))
+    finally:
+        collector.stop()
+    assert isinstance(turn, Failed)
+    assert turn.failure.budget
+    assert str(turn.failure).startswith("workflows/spin.lua:")
+    assert turn.failure.line in (2, 3)

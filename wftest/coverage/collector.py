@@ -9,6 +9,7 @@ each test). Lines are kept by absolute file path, ready for coverage.py's data f
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,12 @@ Lines = dict[str, set[int]]  # absolute .lua path -> line numbers
 
 def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+@lru_cache(maxsize=4096)
+def _resolved(root: Path, chunkname: str) -> str:
+    """The absolute path of a chunk (every sandbox loads its entries again: no disk look-up each time)."""
+    return str((root / chunkname).resolve())
 
 
 class Tracker:
@@ -32,7 +39,7 @@ class Tracker:
 
     def source(self, chunkname: str, root: Path) -> None:
         """Chunk `@chunkname` is the file `root / chunkname`."""
-        self.paths["@" + chunkname] = str((root / chunkname).resolve())
+        self.paths["@" + chunkname] = _resolved(root, chunkname)
 
     def flush(self, final: bool = True) -> None:
         """Hand the lines seen so far to the recorder; `final` once the sandbox is done (or its test
