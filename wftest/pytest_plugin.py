@@ -13,6 +13,7 @@ import pytest
 
 from wftest.app import App, AppError, AppLoadError
 from wftest.check import check_app
+from wftest.coverage import pytest_hooks as lua_coverage
 from wftest.plugin import roundtrip
 from wftest.plugin.config import (
     APPS_KEY,
@@ -55,6 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
         leave_snapshots_alone(config)
     config.stash[APPS_KEY] = {}
     check_ini(config)
+    lua_coverage.configure(config)
     roundtrip.configure(config)
 
 

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from wftest.app import App, Entry, LuaEntry
+from wftest.coverage import collector as coverage
 from wftest.errors import UserError
 from wftest.lua import engine
 from wftest.lua.compiler import Chunk, CompileError, bytecode, chunk_bytecode, compile_entry
@@ -255,12 +256,15 @@ class Sandbox:
                 b"regex_find": self.callback(pattern_matches),
                 b"extras_code": self.callback(_extras_bytecode),
                 b"state": self.state.for_prelude,
+                b"coverage": coverage.ACTIVE is not None,
             }
         )
         # The prelude's private API, fetched once: lupa can misread a Lua table field that is fetched
         # from inside a Python callback running in a coroutine, so nothing is looked up there later.
         self._api_table = self._run_file("prelude.lua", host)
         self.api = SimpleNamespace(**self.state.fields(self._api_table))
+        # Line coverage (--lua-cov): which chunk is which file, and the lines this sandbox's hooks saw.
+        self._coverage = coverage.ACTIVE.track(self.api.coverage_lines) if coverage.ACTIVE else None
         self._modules: dict[str, Any] = {}
         self._libraries: dict[str, Any] = {}
         self._loading: list[str] = []
@@ -306,6 +310,8 @@ class Sandbox:
         state's garbage collector frees what it made. True when the state may host another sandbox
         (see `wftest.lua.state`); the sandbox itself cannot be used any more."""
         reusable = self.state.reusable and not self.state.tainted and not self.api.gc_observable()
+        if self._coverage is not None:
+            self._coverage.flush()
         for holder in self._callbacks:
             holder.fn = _released
         state = self.state
@@ -413,6 +419,8 @@ class Sandbox:
             alias: self._import_loader(app, entry, target, allowed) for alias, target in entry.imports.items()
         }
         require = self.make_require(entry.id, entry.modules, imports, allowed)
+        if self._coverage is not None and entry.source_path:
+            self._coverage.source(chunk.chunkname, app.root)
         try:
             return self.state.call_with_chunk(
                 self.api.load_compiled, chunk_bytecode(chunk), "@" + chunk.chunkname, require

@@ -74,6 +74,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="replay every workflow run from its Temporal JSON history in a fresh Lua state, strictly "
         "(also WFTEST_ROUNDTRIP=1)",
     )
+    group.addoption(
+        "--lua-cov",
+        action="store_true",
+        help="record line coverage of the Lua code the tests run into coverage.py's data "
+        "(with --cov: in pytest-cov's report)",
+    )
+    parser.addini("wippy_lua_cov", "record Lua line coverage (as --lua-cov)", type="bool", default=False)
     parser.addini(
         "wippy_roundtrip",
         "replay every run from its JSON history (strict) after each test",

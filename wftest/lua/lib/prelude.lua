@@ -12,6 +12,7 @@ local co_create, co_resume, co_yield, co_status = coroutine.create, coroutine.re
 local co_running, co_close, co_isyieldable = coroutine.running, coroutine.close, coroutine.isyieldable
 local raw_tonumber = tonumber
 local dbg_sethook, dbg_traceback, dbg_getinfo = debug.sethook, debug.traceback, debug.getinfo
+local dbg_gethook = debug.gethook
 local dbg_getmetatable = debug.getmetatable
 local str_match, str_format, str_sub, str_find = string.match, string.format, string.sub, string.find
 local str_gsub = string.gsub
@@ -69,9 +70,50 @@ local function budget_refill()
     dbg_sethook(co_running(), budget_hook, "", HOOK_EVERY)
 end
 
+---------------------------------------------------------------------------------------------------
+-- Line coverage (`--lua-cov`), only when the host asks for it: a coroutine's hook then also takes Lua's
+-- line events and marks each line of app code ("@" chunks) it runs in `covered[source][line]`. Off, a
+-- hook is exactly what it was (no line events, no cost).
+local covered = nil
+local function with_lines(hook, mask) return hook, mask end
+if host.coverage then
+    covered = {}
+    local lines_of = raw_setmetatable({}, {__mode = "k"})  -- function -> its chunk's line set, or false
+    with_lines = function(hook, mask)
+        return function(event, line)
+            if event ~= "line" then return hook(event) end  -- a tail call: the budget error's level holds
+            local fn = dbg_getinfo(2, "f").func
+            local lines = lines_of[fn]
+            if lines == nil then
+                local source = dbg_getinfo(fn, "S").source
+                lines = false
+                if str_sub(source, 1, 1) == "@" then
+                    lines = covered[source]
+                    if lines == nil then lines = {}; covered[source] = lines end
+                end
+                lines_of[fn] = lines
+            end
+            if lines then lines[line] = true end
+        end, mask .. "l"
+    end
+end
+
+-- What the line hooks saw: "source\tline,line,...\n" per chunk (nil when coverage is off).
+local function coverage_lines()
+    if covered == nil then return nil end
+    local out = {}
+    for source, lines in raw_pairs(covered) do
+        local list = {}
+        for line in raw_pairs(lines) do list[#list + 1] = line end
+        out[#out + 1] = source .. "\t" .. tbl_concat(list, ",")
+    end
+    return tbl_concat(out, "\n")
+end
+
 local function new_thread(fn)
     local co = co_create(fn)
-    dbg_sethook(co, budget_hook, "", HOOK_EVERY)
+    local hook, mask = with_lines(budget_hook, "")
+    dbg_sethook(co, hook, mask, HOOK_EVERY)
     return co
 end
 
@@ -298,7 +340,7 @@ local last_return = nil
 local function trace_returns(handle)
     local co = threads[handle]
     if co == nil then return end
-    dbg_sethook(co, function(event)
+    local hook, mask = with_lines(function(event)
         if event == "return" then
             local info = dbg_getinfo(2, "Sl")
             if info and str_sub(info.source, 1, 1) == "@" and info.currentline and info.currentline > 0 then
@@ -307,7 +349,8 @@ local function trace_returns(handle)
         else
             budget_hook()
         end
-    end, "r", HOOK_EVERY)
+    end, "r")
+    dbg_sethook(co, hook, mask, HOOK_EVERY)
 end
 
 local function settle(handle, status, ...)
@@ -547,6 +590,8 @@ return {
     spawn = spawn,
     thread_where = thread_where,
     trace_returns = trace_returns,
+    coverage_lines = coverage_lines,
+    hook_mask = function(handle) return (raw_select(2, dbg_gethook(threads[handle]))) end,
     last_return = function() return last_return end,
     resume = resume,
     resume_turn = resume_turn,
