@@ -30,10 +30,10 @@ from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import Literal
 
-from wftest import commands as cmd
 from wftest.history.failures import ErrorInfo
 from wftest.sim.activities import Attempt, Mock, effective_policy
 from wftest.sim.perturbation import CrashRecord, FaultRecord
+from wftest.worker import commands as cmd
 
 DEFAULT_FAULT_RATE = 0.25  # share of allowed activity calls that get faults
 DEFAULT_CRASH_RATE = 0.2  # share of workflow tasks after which the worker crashes (crashes=True)

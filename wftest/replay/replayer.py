@@ -20,7 +20,6 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
 
-from wftest import commands as cmd
 from wftest.app import App, LuaEntry
 from wftest.errors import UserError
 from wftest.history import event_types as ev
@@ -29,6 +28,7 @@ from wftest.history.jsonio import HistoryFormatError
 from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
 from wftest.lua.state import STATES
 from wftest.lua.values import PayloadError
+from wftest.worker import commands as cmd
 from wftest.worker.execution import (
     CHANGE_VERSION_ATTRIBUTE,
     SIDE_EFFECT_MARKER,

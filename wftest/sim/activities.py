@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 from temporalio.api.common.v1 import Payload
 
 from wftest.app import App, LuaEntry
-from wftest.commands import RetryPolicy
 from wftest.errors import RunOutcome, UserError
 from wftest.history.failures import ErrorInfo
 from wftest.lua.sandbox import LoadError, LuaFailure, NoHostError, Sandbox, SandboxOptions, text
 from wftest.lua.state import STATES
 from wftest.lua.values import GO_NIL, EncodeError, payload_to_python, python_to_payload
 from wftest.sim.modules import providers
+from wftest.worker.commands import RetryPolicy
 from wftest.worker.errors import error_info
 
 if TYPE_CHECKING:

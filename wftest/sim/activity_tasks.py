@@ -10,7 +10,6 @@ from google.protobuf.duration_pb2 import Duration
 from temporalio.api.common.v1 import RetryPolicy as RetryPolicyProto
 from temporalio.api.enums.v1 import RetryState, TimeoutType
 
-from wftest import commands as cmd
 from wftest.history.failures import ErrorInfo, timeout_failure, wippy_failure
 from wftest.sim.activities import (
     ActivityInfo,
@@ -22,6 +21,7 @@ from wftest.sim.activities import (
 )
 from wftest.sim.state import IDENTITY, ActivityState, SimulationError, WorkflowState
 from wftest.sim.timing import Agenda
+from wftest.worker import commands as cmd
 
 if TYPE_CHECKING:
     from wftest.sim.perturbation import Perturber

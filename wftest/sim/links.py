@@ -15,10 +15,10 @@ from temporalio.api.enums.v1 import (
     StartChildWorkflowExecutionFailedCause,
 )
 
-from wftest import commands as cmd
 from wftest.history.builder import ExecutionRef
 from wftest.lua.values import payload_to_python
 from wftest.sim.state import IDENTITY, Parent, StartOptions, WorkflowState
+from wftest.worker import commands as cmd
 
 if TYPE_CHECKING:
     from wftest.sim.world import World

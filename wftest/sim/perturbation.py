@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from wftest import commands as cmd
 from wftest.sim.activities import Attempt, Mock
+from wftest.worker import commands as cmd
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import History
 
-from wftest import commands as cmd
 from wftest.app import LuaEntry
 from wftest.errors import UserError
 from wftest.history.builder import ExecutionRef, HistoryBuilder
 from wftest.history.jsonio import history_to_json
 from wftest.lua.values import GO_NIL, payload_to_python
+from wftest.worker import commands as cmd
 from wftest.worker.execution import WorkflowExecution, WorkflowInfo
 
 IDENTITY = "wftest@simulator"  # the worker identity the simulated server records

@@ -21,7 +21,6 @@ from temporalio.api.enums.v1 import (
 from temporalio.api.failure.v1 import Failure
 from typing_extensions import assert_never
 
-from wftest import commands as cmd
 from wftest.app import App, LuaEntry
 from wftest.history.builder import ExecutionRef
 from wftest.history.failures import ErrorInfo, error_from_failure, wippy_failure
@@ -66,6 +65,7 @@ from wftest.sim.state import (
     WorkflowState,
 )
 from wftest.sim.timing import DEFAULT_START_NS, Agenda
+from wftest.worker import commands as cmd
 from wftest.worker.execution import (
     UpdateRequest,
     WorkflowExecution,

@@ -19,7 +19,6 @@ from temporalio.api.enums.v1 import RetryState, TimeoutType
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 
-from wftest import commands as cmd
 from wftest.app import App, LuaEntry
 from wftest.app.model import WorkerEntry
 from wftest.errors import UserError
@@ -40,6 +39,7 @@ from wftest.lua.process import HostCommand, StepOutcome
 from wftest.lua.sandbox import LuaFailure, Sandbox, SandboxOptions, text
 from wftest.lua.state import LuaState
 from wftest.lua.values import EncodeError, encode_json_python, payload_to_python, python_to_payload
+from wftest.worker import commands as cmd
 from wftest.worker.errors import error_info
 from wftest.worker.options import OptionError, activity_options, child_options
 

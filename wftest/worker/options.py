@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wftest.commands import DEFAULT_START_TO_CLOSE_NS, ActivityOptions, RetryPolicy
 from wftest.errors import UserError
 from wftest.lua.gotime import GoTimeError, parse_duration
+from wftest.worker.commands import DEFAULT_START_TO_CLOSE_NS, ActivityOptions, RetryPolicy
 
 _PREFIXES = ("activity.", "temporal.activity.")
 _MS = 1_000_000
