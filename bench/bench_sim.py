@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from wftest import load_app  # noqa: E402
-from wftest.sim.activities import ActivityError  # noqa: E402
 from wftest.sim import World  # noqa: E402
+from wftest.sim.activities import ActivityError  # noqa: E402
 
 APP = load_app(ROOT / "fixtures" / "sim")
 ORDER = {"id": "o-1", "items": ["a", "b"], "total": 50}

@@ -24,8 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from temporalio import activity, workflow  # noqa: E402
 from temporalio.client import WorkflowHistory  # noqa: E402
-from temporalio.worker import Replayer  # noqa: E402
-from temporalio.worker import UnsandboxedWorkflowRunner  # noqa: E402
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner  # noqa: E402
 
 from wftest import load_app  # noqa: E402
 from wftest.history.builder import HistoryBuilder  # noqa: E402

@@ -15,10 +15,10 @@ from temporalio.api.enums.v1 import RetryState
 
 from wftest.app import App, load_app
 from wftest.explore import (
-    SeedNotReproducible,
     ExplorationFailed,
     ExploreSettings,
     Perturbation,
+    SeedNotReproducible,
     explore,
     run_seed,
     seed_result,
