@@ -1,10 +1,10 @@
-"""Read a Wippy app directory into an immutable ``App`` (spec §4.1–4.4, §5.1).
+"""Read a Wippy app directory into an immutable ``App``.
 
 Every registry file is read in sorted path order; all problems are collected and raised together as
 one ``AppLoadError`` so a user sees the whole list at once. Reference rules (documented choices):
 
 - An entry id without a namespace (``worker``, ``client``, an import target) is taken from the
-  namespace of the entry that names it, as Wippy does for ``meta.temporal.workflow.worker`` (§4.2).
+  namespace of the entry that names it, as Wippy does for ``meta.temporal.workflow.worker``.
 - Import targets in the ``wippy`` namespace family (e.g. ``wippy.test:test``) come from Wippy
   framework modules, not from the app, so they are kept without being checked.
 - ``source: file://rel`` is relative to the registry file's directory, ``file:///p`` to the app root;

@@ -1,4 +1,4 @@
-"""The immutable registry of a Wippy app: entries by id, typed views of the kinds wftest runs (spec §4)."""
+"""The immutable registry of a Wippy app: entries by id, typed views of the kinds wftest runs."""
 
 from __future__ import annotations
 
@@ -27,12 +27,12 @@ def _empty() -> Mapping[str, Any]:
 
 
 def is_workflow_kind(kind: str) -> bool:
-    """Wippy's workflow listener considers every kind in the ``workflow.`` family (§4.2)."""
+    """Wippy's workflow listener considers every kind in the ``workflow.`` family."""
     return kind.startswith("workflow.")
 
 
 def is_activity_kind(kind: str) -> bool:
-    """Wippy's activity listener considers every ``function.`` and ``process.`` kind (§4.3)."""
+    """Wippy's activity listener considers every ``function.`` and ``process.`` kind."""
     return kind.startswith(("function.", "process."))
 
 
@@ -41,7 +41,7 @@ class WorkflowMeta:
     """``meta.temporal.workflow``: the worker that registers the workflow and its Temporal type name.
 
     ``name`` is the custom type name if one was given; ``type_name`` is what Temporal sees (the entry id
-    otherwise). Wippy's own callers always use the entry id (§8.13).
+    otherwise). Wippy's own callers always use the entry id.
     """
 
     worker: str
@@ -51,7 +51,7 @@ class WorkflowMeta:
 
 @dataclass(frozen=True)
 class ActivityMeta:
-    """``meta.temporal.activity``: the worker that registers the activity; ``local`` is parsed only (§4.3)."""
+    """``meta.temporal.activity``: the worker that registers the activity; ``local`` is parsed only."""
 
     worker: str
     local: bool = False
@@ -59,7 +59,7 @@ class ActivityMeta:
 
 @dataclass(frozen=True)
 class TestMeta:
-    """``meta.type: test`` with the optional runner fields of Wippy's test convention (§5.1)."""
+    """``meta.type: test`` with the optional runner fields of Wippy's test convention."""
 
     __test__ = False  # not a pytest test class, whatever its name
 
@@ -78,7 +78,7 @@ class Entry:
     lists). ``config`` holds every field of the entry but ``name``, ``kind`` and ``meta``: for kinds wftest
     does not run (``db.sql.sqlite``, ``http.service``, ``store.memory``, ...) the entry is kept as it is,
     and ``config`` is how code that gives such kinds a meaning reads them. ``call_options`` is
-    ``meta.options``, the default call options for ``funcs.call`` (§2.1).
+    ``meta.options``, the default call options for ``funcs.call``.
     """
 
     id: str
@@ -112,7 +112,7 @@ class LuaEntry(Entry):
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class WorkerEntry(Entry):
-    """A ``temporal.worker``: ``client`` is the id of its ``temporal.client`` entry (§4.4)."""
+    """A ``temporal.worker``: ``client`` is the id of its ``temporal.client`` entry."""
 
     client: str
     task_queue: str

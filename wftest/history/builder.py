@@ -1,9 +1,9 @@
-"""Append Temporal history events in the shape a Temporal server records for a Go SDK v1.42 worker (§2).
+"""Append Temporal history events in the shape a Temporal server records for a Go SDK v1.42 worker.
 
 The builder knows nothing about workflows: callers pass the virtual time of each event (Unix nanoseconds)
 and the already-encoded payloads, and get back the new event id. Where the Go SDK derives an id from the
-event id (activity id, timer id, child workflow id, signal/cancel `control`, §2 "General identity and ID
-rules"), leaving that argument out applies the SDK's rule. Everything else that a server would make up
+event id (activity id, timer id, child workflow id, signal/cancel `control`), leaving that argument out
+applies the SDK's rule. Everything else that a server would make up
 (task ids, request ids, history sizes) is derived from the event ids, so equal calls give equal histories.
 """
 
@@ -232,7 +232,7 @@ class HistoryBuilder:
         return len(self._events) + 1
 
     def _history_size(self) -> int:
-        """Serialized size of the events so far, the server's `history_size_bytes` (§1.4 history_size)."""
+        """Serialized size of the events so far, the server's `history_size_bytes`."""
         for event in self._events[self._sized_events :]:
             self._size_bytes += event.ByteSize()
         self._sized_events = len(self._events)
@@ -306,7 +306,7 @@ class HistoryBuilder:
     def workflow_execution_completed(
         self, time_ns: int, *, workflow_task_completed_event_id: int, result: Sequence[Payload] = ()
     ) -> int:
-        """`result` empty = Lua `return` with no values (no payloads at all, §0.4)."""
+        """`result` empty = Lua `return` with no values (no payloads at all)."""
         attributes = WorkflowExecutionCompletedEventAttributes(
             result=_payloads(result), workflow_task_completed_event_id=workflow_task_completed_event_id
         )
@@ -394,7 +394,7 @@ class HistoryBuilder:
             ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW
         ),
     ) -> int:
-        """`process.upgrade(...)` (§2.10)."""
+        """`process.upgrade(...)`."""
         attributes = WorkflowExecutionContinuedAsNewEventAttributes(
             new_execution_run_id=new_execution_run_id,
             workflow_type=WorkflowType(name=workflow_type),
@@ -423,7 +423,7 @@ class HistoryBuilder:
         identity: str = "",
         header: Mapping[str, Payload] | None = None,
     ) -> int:
-        """`header` None = no header recorded (whether the server copies one is open, §8.15)."""
+        """`header` None = no header recorded (whether the server copies one is open)."""
         attributes = WorkflowExecutionSignaledEventAttributes(
             signal_name=signal_name, input=_payloads(input), identity=identity, header=_header(header)
         )
@@ -598,7 +598,7 @@ class HistoryBuilder:
         retry_policy: RetryPolicy | None = None,
         use_workflow_build_id: bool = True,
     ) -> int:
-        """`activity_id` None = the Go SDK default, this event's id (§2). `use_workflow_build_id` is what the
+        """`activity_id` None = the Go SDK default, this event's id. `use_workflow_build_id` is what the
         Go SDK sends for an activity on the workflow's own task queue without a versioning intent."""
         event_id = self._next_id()
         attributes = ActivityTaskScheduledEventAttributes(
@@ -765,7 +765,7 @@ class HistoryBuilder:
         workflow_task_completed_event_id: int,
         timer_id: str | None = None,
     ) -> int:
-        """`timer_id` None = the Go SDK default, this event's id (§2); the duration is exact to the ns."""
+        """`timer_id` None = the Go SDK default, this event's id; the duration is exact to the ns."""
         event_id = self._next_id()
         attributes = TimerStartedEventAttributes(
             timer_id=str(event_id) if timer_id is None else timer_id,
@@ -808,7 +808,7 @@ class HistoryBuilder:
         summary: Payload | None = None,
     ) -> int:
         """`summary` goes to the event's user metadata, where the SideEffect marker keeps
-        `"workflow.sideEffect"` / `"process.send"` (§2.4)."""
+        `"workflow.sideEffect"` / `"process.send"`."""
         attributes = MarkerRecordedEventAttributes(
             marker_name=marker_name,
             details={name: Payloads(payloads=values) for name, values in details.items()},
@@ -876,8 +876,8 @@ class HistoryBuilder:
         memo: Mapping[str, Payload] | None = None,
         search_attributes: Mapping[str, Payload] | None = None,
     ) -> int:
-        """`workflow_id` None = the Go SDK default `<this run id>_<this event id>` (§2). The policy defaults
-        are the values the server fills in for Wippy's unspecified ones (§2.6)."""
+        """`workflow_id` None = the Go SDK default `<this run id>_<this event id>`. The policy defaults
+        are the values the server fills in for Wippy's unspecified ones."""
         event_id = self._next_id()
         if workflow_id is None:
             if not self._run_id:
@@ -1099,7 +1099,7 @@ class HistoryBuilder:
         control: str | None = None,
         child_workflow_only: bool = False,
     ) -> int:
-        """`control` None = the Go SDK default, this event's id (§2)."""
+        """`control` None = the Go SDK default, this event's id."""
         event_id = self._next_id()
         attributes = SignalExternalWorkflowExecutionInitiatedEventAttributes(
             workflow_task_completed_event_id=workflow_task_completed_event_id,
@@ -1169,7 +1169,7 @@ class HistoryBuilder:
         child_workflow_only: bool = False,
         reason: str = "",
     ) -> int:
-        """`control` None = the Go SDK default, this event's id (§2). Wippy never sends a reason (§8.2)."""
+        """`control` None = the Go SDK default, this event's id. Wippy never sends a reason."""
         event_id = self._next_id()
         attributes = RequestCancelExternalWorkflowExecutionInitiatedEventAttributes(
             workflow_task_completed_event_id=workflow_task_completed_event_id,
@@ -1226,7 +1226,7 @@ class HistoryBuilder:
             attributes,
         )
 
-    # -- updates (§2.9) ---------------------------------------------------------------------------------
+    # -- updates ---------------------------------------------------------------------------------
 
     def workflow_execution_update_accepted(
         self,

@@ -1,4 +1,4 @@
-"""Wippy errors as Temporal failures and back again (§3.3).
+"""Wippy errors as Temporal failures and back again.
 
 `wippy_failure` is Wippy's failure converter (what a workflow failure or a Lua activity's error looks like
 on the wire); `error_from_failure` is Wippy's `FromTemporalError` (what Lua code sees when an activity or
@@ -78,7 +78,7 @@ class ErrorInfo:
             error = error.cause
 
     def full_message(self) -> str:
-        """The Go `Error()` string: this message, then `": "` and each cause's message (§1.1)."""
+        """The Go `Error()` string: this message, then `": "` and each cause's message."""
         return ": ".join(error.message for error in self.chain() if error.message)
 
 
@@ -280,10 +280,10 @@ def terminated_failure(*, identity: str = "") -> Failure:
 
 def error_from_failure(failure: Failure) -> ErrorInfo:
     """Wippy's `FromTemporalError`: unwrap an activity/child wrapper into `_wrapper` details, then rebuild
-    the error from the chain JSON or map the failure type to a kind (§3.3).
+    the error from the chain JSON or map the failure type to a kind.
 
     `_retry_state` uses the Go `String()` of the enum, e.g. "MaximumAttemptsReached" (spelling
-    unverified, §8.11). Decoded detail values keep their JSON types (integers stay integers).
+    unverified). Decoded detail values keep their JSON types (integers stay integers).
     """
     wrapper: dict[str, Any] = {}
     if failure.HasField("activity_failure_info"):

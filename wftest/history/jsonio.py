@@ -276,7 +276,7 @@ def _payloads_in(message: Any) -> Iterator[Any]:
 
 
 def check_payload_encodings(history: History, source: str = "<history>") -> None:
-    """Wippy reads only json/plain, binary/plain and binary/null payloads (spec §3.1)."""
+    """Wippy reads only json/plain, binary/plain and binary/null payloads."""
     for event in history.events:
         for payload in _payloads_in(event):
             encoding = payload.metadata.get("encoding", b"")

@@ -1,4 +1,4 @@
-"""Erase Wippy's Luau-style type syntax so typed workflow code runs on plain Lua 5.5 (spec §7).
+"""Erase Wippy's Luau-style type syntax so typed workflow code runs on plain Lua 5.5.
 
 Wippy's parser accepts Lua plus gradual types; lupa's Lua 5.5 does not, so every source goes through
 `erase` before `load`. The output keeps every line where it was (same newlines; erased text becomes

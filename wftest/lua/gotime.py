@@ -1,4 +1,4 @@
-"""Go ``time`` package semantics behind Wippy's Lua ``time`` module (spec §1.3), in pure Python.
+"""Go ``time`` package semantics behind Wippy's Lua ``time`` module, in pure Python.
 
 Durations are plain ``int`` nanoseconds (Go's ``time.Duration`` is an int64). A Go ``time.Time`` is a
 :class:`GoTime`: an instant in unix nanoseconds plus a :class:`Location`. Layout formatting and parsing,
@@ -72,7 +72,7 @@ LUA_LAYOUTS: dict[str, str] = {
     "STAMP_MICRO": LAYOUTS["StampMicro"],
     "STAMP_NANO": LAYOUTS["StampNano"],
 }
-"""The same layouts under the constant names the Lua ``time`` module exports (spec §1.3)."""
+"""The same layouts under the constant names the Lua ``time`` module exports."""
 
 _LONG_DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 _SHORT_DAYS = tuple(d[:3] for d in _LONG_DAYS)

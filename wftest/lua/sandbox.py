@@ -36,7 +36,7 @@ DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
 DEFAULT_INSTRUCTION_BUDGET = 200_000_000
 DEFAULT_START_NS = 1_767_225_600 * 1_000_000_000  # 2026-01-01T00:00:00Z
 # Framework libraries wftest provides (opener paths), served to `imports:` naming them when the app
-# does not define them itself (spec §5.1).
+# does not define them itself.
 BUILT_IN_IMPORTS = {"wippy.test:test": "wftest.luatest.module:open_test_module"}
 
 
@@ -333,7 +333,7 @@ class Sandbox:
     def error(
         self, kind: str, message: str, retryable: bool | None = None, details: Mapping[str, Any] | None = None
     ) -> Any:
-        """A Wippy error object (spec §1.1)."""
+        """A Wippy error object."""
         return self.api.new_error(
             kind.encode(), message.encode(), retryable, None if details is None else self.table(dict(details))
         )
@@ -611,7 +611,7 @@ def _position(message: str) -> tuple[str | None, int | None]:
 
 
 def check_modules(app: App, entry: LuaEntry) -> None:
-    """Load-time module check (spec §1.0): unknown modules, and for workflows every module (also of
+    """Load-time module check: unknown modules, and for workflows every module (also of
     imported libraries) must be of class deterministic or workflow."""
     problems = _module_problems_text(app, entry)
     if problems:

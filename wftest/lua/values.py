@@ -1,4 +1,4 @@
-"""Lua values ↔ Python values ↔ JSON text ↔ Temporal payloads, by Wippy's rules (spec §3.1, §3.2, §8.9).
+"""Lua values ↔ Python values ↔ JSON text ↔ Temporal payloads, by Wippy's rules.
 
 Lua → JSON walks a table tree once inside Lua (cycle, depth, mixed-key and sparse checks, dropping of
 functions, userdata and Wippy objects, ``__export`` hooks) and hands Python a flat token tuple in a
@@ -9,8 +9,8 @@ One canonical text is produced for Lua and Python values alike: compact, object 
 UTF-8 bytes (Go's ``encoding/json`` order; Wippy's own order is random), strings escaped like Go's
 ``json.Marshal`` (``<``, ``>``, ``&``, U+2028, U+2029 as ``\\u`` escapes, each invalid UTF-8 byte as
 ``\\ufffd``), integral floats as integers and other floats as the shortest decimal without exponent,
-NaN/±Inf as ``null``. Known approximations of §3.2: an empty table always encodes as ``[]`` (Lua 5.5
-cannot tell whether a table once had hash storage); a table reachable twice on different paths is fine,
+NaN/±Inf as ``null``. Known approximations of Wippy's JSON rules: an empty table always encodes as
+``[]`` (Lua 5.5 cannot tell whether a table once had hash storage); a table reachable twice on different paths is fine,
 only a table nested inside itself is a cycle; top-level scalars use the same number and string forms as
 nested ones (Go's ``json.Marshal`` would write 1e-7 as ``1e-7`` there).
 """
@@ -212,7 +212,7 @@ _SCALAR_JSON: Final[dict[type, Callable[[Any], str]]] = {
 
 
 # ---------------------------------------------------------------------------------------------------
-# Lua side: one walk per table tree, applying the export rules of §3.2
+# Lua side: one walk per table tree, applying the JSON export rules
 
 _LUA_HELPERS: Final = """
 local MARK, MAX_DEPTH, CHUNK = ...
@@ -542,7 +542,7 @@ class Values:
         return iter(chunks).__next__
 
     def to_python(self, v: Any) -> JSONValue:
-        """Lua value → the Python value its JSON would decode to (floats keep their type; §3.2)."""
+        """Lua value → the Python value its JSON would decode to (floats keep their type)."""
         t = type(v)
         if t is bytes:
             return bytes_to_text(v)
@@ -556,7 +556,7 @@ class Values:
         return None
 
     def encode_json(self, v: Any) -> str:
-        """Lua value → compact canonical JSON text (§3.2); raises EncodeError like Wippy's encoder."""
+        """Lua value → compact canonical JSON text; raises EncodeError like Wippy's encoder."""
         t = type(v)
         if t is bytes:
             return quote_bytes(v)
@@ -591,7 +591,7 @@ class Values:
         return _lua_ready(v, 1, self._lua_object)
 
     def decode_json(self, text: str | bytes, max_bytes: int | None = None) -> object:
-        """JSON text → Lua value (§3.2): integers stay integers (beyond int64 → float), null → nil.
+        """JSON text → Lua value: integers stay integers (beyond int64 → float), null → nil.
         With `max_bytes`, a value that would take more Lua memory than that is refused (DecodeError)."""
         try:
             value = _loads(text)
@@ -604,11 +604,11 @@ class Values:
     # -- payloads -----------------------------------------------------------------------------------
 
     def to_payload(self, v: object) -> Payload:
-        """Lua value → json/plain payload (§3.1); a nil value is the JSON ``null``, not binary/null."""
+        """Lua value → json/plain payload; a nil value is the JSON ``null``, not binary/null."""
         return Payload(metadata={"encoding": ENCODING_JSON}, data=self.encode_json(v).encode())
 
     def to_payloads(self, args: Sequence[object]) -> list[Payload]:
-        """One payload per Lua argument (§3.1 "Lists"); explicit nil arguments become ``null`` payloads."""
+        """One payload per Lua argument; explicit nil arguments become ``null`` payloads."""
         return [self.to_payload(a) for a in args]
 
     def from_payload(self, p: Payload) -> object:

@@ -1,4 +1,4 @@
-"""The Python half of wftest's built-in `wippy.test:test` module (spec §5.1), and where its case reports go.
+"""The Python half of wftest's built-in `wippy.test:test` module, and where its case reports go.
 
 The Lua half (`lib/wippy_test.lua`) reports each case as plain values through a host function. A runner
 that wants them installs a `CaseRecorder` with `recording()` around the run; the module binds to the

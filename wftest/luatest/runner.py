@@ -1,7 +1,7 @@
-"""Wippy's own Lua tests (`function.lua` entries with `meta.type: test`, spec §5) run in a simulated world.
+"""Wippy's own Lua tests (`function.lua` entries with `meta.type: test`) run in a simulated world.
 
 Each test runs as a plain Wippy process in a fresh `World` on the virtual clock; workflows it starts on
-a `temporal.worker` host run in the same world. The verdict follows Wippy's runner (§5.2): a raised
+a `temporal.worker` host run in the same world. The verdict follows Wippy's runner: a raised
 error, a returned error (`nil, err`) or a returned `false` fails, anything else passes. On top of that a
 test fails when one of its `wippy.test:test` cases failed, when it has not finished within `limit_ns`
 of virtual time, or when a workflow run it started does not replay (strict) with the same code.

@@ -1,5 +1,5 @@
 """Replay: run a workflow entry's current code against a recorded history and match every command it
-produces against the history's command events (spec §6).
+produces against the history's command events.
 
 The history is cut at its workflow-task boundaries; each task's events drive the very same
 `WorkflowExecution` the simulator uses. Side-effect values and versions come from the recorded markers.
@@ -238,7 +238,7 @@ def _is_version_upsert(event: HistoryEvent) -> bool:
 
 
 def _go_filter_events(events: Sequence[HistoryEvent]) -> list[HistoryEvent]:
-    """§6: Version markers (with their TemporalChangeVersion upsert), closing events and update events
+    """Version markers (with their TemporalChangeVersion upsert), closing events and update events
     are skipped before matching."""
     out: list[HistoryEvent] = []
     skip_upsert = False

@@ -1,5 +1,5 @@
 """Serving activity attempts: Python mocks first, then the app's Lua function entries, else Wippy's
-missing-activity failure (spec §2.1, §4.3, §8.12). Also the retry arithmetic of Temporal's server."""
+missing-activity failure. Also the retry arithmetic of Temporal's server."""
 
 from __future__ import annotations
 

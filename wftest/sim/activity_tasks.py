@@ -1,5 +1,5 @@
-"""Activity tasks on the simulated server: attempts, retries with backoff, timeouts and cancellation
-(spec §2.1, §2.2, §3.3). See `timing.py` for when their events are appended."""
+"""Activity tasks on the simulated server: attempts, retries with backoff, timeouts and cancellation.
+See `timing.py` for when their events are appended."""
 
 from __future__ import annotations
 

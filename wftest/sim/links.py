@@ -1,6 +1,6 @@
 """Workflow-to-workflow links on the simulated server: signals and cancel requests one workflow sends
 another, child workflows (start, report back, parent close policies). These are the world's own
-steps, kept apart from its dispatching; they work on the world's executions directly (spec §2.6-§2.8).
+steps, kept apart from its dispatching; they work on the world's executions directly.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def start_child(
 
 
 def report_to_parent(world: World, child: WorkflowState) -> None:
-    """Append the child's close to its parent's history (§2.6)."""
+    """Append the child's close to its parent's history."""
     link = child.parent
     if link is None:
         return

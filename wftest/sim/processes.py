@@ -1,5 +1,5 @@
 """Plain Lua processes in the simulated world: `process.lua` and `function.lua` entries run as Wippy
-processes on the virtual clock, beside the workflows (spec §1.5, §2.7, §2.12).
+processes on the virtual clock, beside the workflows.
 
 A process is started by a test (`World.run_process`), spawned by another process on a `process.host`
 entry, or called as a function (`funcs.call` from a process runs the target as a process of its own). It

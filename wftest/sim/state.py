@@ -117,7 +117,7 @@ class Parent:
 
 @dataclass(frozen=True)
 class StartOptions:
-    """How a run starts (spec §2.6, §2.12 start options) beyond its type, id, input and context."""
+    """How a run starts beyond its type, id, input and context."""
 
     task_queue: str | None = None
     timeout_ns: int = 0  # run (or execution) timeout, on the virtual clock
@@ -131,7 +131,7 @@ class StartOptions:
 
 @dataclass
 class UpdateHandle:
-    """An update sent to a workflow (§2.9): admitted, then accepted or rejected, then completed."""
+    """An update sent to a workflow: admitted, then accepted or rejected, then completed."""
 
     update_id: str
     name: str

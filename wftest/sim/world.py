@@ -183,7 +183,7 @@ class World:
         signals: Sequence[tuple[str, Sequence[Any]]] = (),
     ) -> WorkflowRun:
         """Start a workflow entry with Python arguments (one payload each). `options` are Wippy's start
-        options (the §2.12 names: `execution_timeout`, `retry_policy`, `memo`, `cron_schedule`, ...);
+        options (the names: `execution_timeout`, `retry_policy`, `memo`, `cron_schedule`, ...);
         `signals` are (topic, args) messages recorded right after the start, before the first task."""
         entry = self.app.entries.get(workflow)
         if not isinstance(entry, LuaEntry) or not entry.kind.startswith("workflow."):
@@ -316,7 +316,7 @@ class World:
         return self._new_run_id(), retry_interval(policy, wf.options.attempt)
 
     def _start_retry(self, wf: WorkflowState, run_id: str, backoff_ns: int) -> None:
-        """§2.12 workflow retry policy: the next attempt is a new run of the same workflow id."""
+        """The workflow retry policy: the next attempt is a new run of the same workflow id."""
         old = wf.run
         first = old.builder.events[0].workflow_execution_started_event_attributes
         options = replace(wf.options, attempt=wf.options.attempt + 1, start_delay_ns=backoff_ns)
@@ -656,7 +656,7 @@ class World:
     def _continue_as_new(
         self, wf: WorkflowState, command: cmd.ContinueAsNewWorkflowExecution, completed: int
     ) -> None:
-        """§2.10: the run closes as ContinuedAsNew and a new run of the same workflow id starts."""
+        """The run closes as ContinuedAsNew and a new run of the same workflow id starts."""
         context = header_context(command.header)
         if wf.execution is not None:
             wf.execution.close()
@@ -727,7 +727,7 @@ class World:
         self._dispatch_due()
 
     def query(self, run: WorkflowRun | str, name: str) -> Any:
-        """Query a workflow (§2.9): `pid` gives the workflow id, `state` an empty table; no workflow code
+        """Query a workflow: `pid` gives the workflow id, `state` an empty table; no workflow code
         runs and nothing is recorded."""
         workflow_id = run if isinstance(run, str) else run.workflow_id
         if workflow_id not in self._workflows:
@@ -765,7 +765,7 @@ class World:
             raise SimulationError(f"no workflow with id '{workflow_id}' in this world")
         return wf.run
 
-    # -- plain processes (§2.12) --------------------------------------------------------------------
+    # -- plain processes --------------------------------------------------------------------
 
     def run_process(
         self,
@@ -894,7 +894,7 @@ class World:
         messages: list[tuple[str, tuple[Any, ...]]],
         sender: str,
     ) -> tuple[WorkflowRun, str] | str:
-        """§2.12: start a top-level workflow on a `temporal.worker` host: the workflow id (option, name,
+        """Start a top-level workflow on a `temporal.worker` host: the workflow id (option, name,
         or generated), the conflict policy and its defaults, and startup messages (sent first, also to an
         existing execution under use_existing). Returns (run, PID) or an error message."""
         worker = self.app.entries.get(host)
@@ -953,7 +953,7 @@ class World:
         return wf.run, pid
 
     def update(self, run: WorkflowRun | str, name: str, *args: Any) -> UpdateHandle:
-        """Send an update (§2.9): the workflow sees a message from `{update|<id>}` and answers with
+        """Send an update: the workflow sees a message from `{update|<id>}` and answers with
         `ack`/`nak`, then `ok`/`error`; the handle follows its status."""
         wf = self._open(run)
         handle = UpdateHandle(f"update-{next(self._ids)}", name, tuple(python_to_payload(a) for a in args))
@@ -1036,7 +1036,7 @@ class World:
         wf.new_events = True
 
     def request_cancel(self, run: WorkflowRun | str, reason: str = "") -> None:
-        """Request cancellation: the workflow sees a CANCEL event and decides what to do (§2.8)."""
+        """Request cancellation: the workflow sees a CANCEL event and decides what to do."""
         wf = self._open(run)
         wf.run.builder.workflow_execution_cancel_requested(self.now_ns, cause=reason, identity=IDENTITY)
         wf.new_events = True

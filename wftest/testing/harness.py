@@ -139,7 +139,7 @@ class WorkflowHandle:
 
     @property
     def pid(self) -> str:
-        """The PID other processes use to send to this workflow (§2.12)."""
+        """The PID other processes use to send to this workflow."""
         return self._wippy.world.pid_of(self.id)
 
     @property

@@ -3,7 +3,7 @@
 Offsets are virtual nanoseconds from the WorkflowExecutionStarted event. Nothing that differs between two
 runs of the same code is kept: no wall-clock times, identities or request ids, and every run id the
 history names is replaced by a stable token (`<run>` for this run), also inside payloads and inside ids
-such as the Go SDK's default child workflow id `<run id>_<event id>` (spec §2 "General identity").
+such as the Go SDK's default child workflow id `<run id>_<event id>`.
 
 Temporal records only the last attempt of an activity: its ActivityTaskStarted carries the attempt number
 and the previous attempt's failure, so the earlier attempts are the stretch between the schedule and the
@@ -146,7 +146,7 @@ def format_offset(ns: int) -> str:
 
 
 def payload_text(payload: Payload) -> str:
-    """A payload as compact canonical JSON (Wippy's encoder, §3.2); binary/null is `nil`, binary/plain is
+    """A payload as compact canonical JSON (Wippy's encoder); binary/null is `nil`, binary/plain is
     `bytes:<hex>`, anything undecodable a `<unreadable ...>` note instead of an error."""
     encoding = payload.metadata.get("encoding", b"")
     if encoding == b"binary/null":
@@ -169,7 +169,7 @@ def payloads_text(payloads: Sequence[Payload]) -> str:
 
 
 def failure_text(failure: Failure) -> str:
-    """A failure as Lua sees the error (§3.3): `Kind("message: cause message")`."""
+    """A failure as Lua sees the error: `Kind("message: cause message")`."""
     error = error_from_failure(failure)
     return f"{error.kind or 'Unknown'}({encode_json_python(error.full_message())})"
 

@@ -106,7 +106,7 @@ class ModifyWorkflowProperties(Command):
 
 @dataclass(frozen=True)
 class SignalExternalWorkflowExecution(Command):
-    """`process.send` to another workflow (spec §2.7); `control` is the initiated event id."""
+    """`process.send` to another workflow; `control` is the initiated event id."""
 
     namespace: str
     workflow_id: str
@@ -124,7 +124,7 @@ class SignalExternalWorkflowExecution(Command):
 
 @dataclass(frozen=True)
 class StartChildWorkflowExecution(Command):
-    """A child workflow (spec §2.6); the workflow id defaults to `<parent run id>_<seq>`."""
+    """A child workflow; the workflow id defaults to `<parent run id>_<seq>`."""
 
     namespace: str
     workflow_id: str
@@ -145,7 +145,7 @@ class StartChildWorkflowExecution(Command):
 
 @dataclass(frozen=True)
 class RequestCancelExternalWorkflowExecution(Command):
-    """`process.cancel`/`process.terminate` from a workflow (spec §2.7)."""
+    """`process.cancel`/`process.terminate` from a workflow."""
 
     namespace: str
     workflow_id: str
@@ -160,7 +160,7 @@ class RequestCancelExternalWorkflowExecution(Command):
 
 @dataclass(frozen=True)
 class ContinueAsNewWorkflowExecution(Command):
-    """`process.upgrade(...)` (spec §2.10): the run ends and a new one starts with these inputs."""
+    """`process.upgrade(...)`: the run ends and a new one starts with these inputs."""
 
     workflow_type: str
     task_queue: str
@@ -170,7 +170,7 @@ class ContinueAsNewWorkflowExecution(Command):
 
 @dataclass(frozen=True)
 class UpdateResponse(Command):
-    """Wippy's answer to an update (spec §2.9): `ack` accepts, `nak` rejects (no event), then `ok` or
+    """Wippy's answer to an update: `ack` accepts, `nak` rejects (no event), then `ok` or
     `error` completes it."""
 
     update_id: str

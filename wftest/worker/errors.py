@@ -1,4 +1,4 @@
-"""Wippy error objects (Lua) as the ErrorInfo chains the failure converter writes (spec §3.3)."""
+"""Wippy error objects (Lua) as the ErrorInfo chains the failure converter writes."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """One workflow execution as Wippy's worker runs it: the events of one workflow task in, that task's
-commands out (spec §0.2–0.4, §2.0–2.5, §2.11).
+commands out.
 
 It does not know where events come from: the simulator and the replayer both drive it. Values that
 are decided outside the code (side-effect values, versions) come from a `Resolver` the driver gives.
@@ -115,7 +115,7 @@ class _Activity:
 
 @dataclass(frozen=True)
 class UpdateRequest:
-    """An update delivered with a workflow task (§2.9): a message from `{update|<id>}`."""
+    """An update delivered with a workflow task: a message from `{update|<id>}`."""
 
     update_id: str
     name: str
@@ -205,10 +205,8 @@ class WorkflowExecution(LuaHost):
         self._versions: dict[str, int] = {}
         self._signals: dict[int, int] = {}  # SignalExternal / RequestCancelExternal initiated id -> task
         self._children: dict[int, _Child] = {}  # by initiated event id
-        self._exits: deque[dict[str, Any]] = deque()
-        self._updates: deque[UpdateRequest] = (
-            deque()
-        )  # delivered last in a task (§0.2)  # child EXIT events, delivered after signals (§0.2)
+        self._exits: deque[dict[str, Any]] = deque()  # child EXIT events, delivered after signals
+        self._updates: deque[UpdateRequest] = deque()  # delivered last in a task
         self._completions: deque[tuple[int, tuple[Any, ...]]] = deque()  # resolved in a later task
         self._pushes: deque[tuple[str, int, Any]] = deque()  # ("future" | "channel", id, value)
         self._task: _Task | None = None
@@ -328,7 +326,7 @@ class WorkflowExecution(LuaHost):
             )
 
     def _activity_failed(self, scheduled_id: int, started_id: int, failure: Any, retry_state: Any) -> None:
-        """The Go SDK hands the workflow an ActivityError around the recorded failure (§3.3)."""
+        """The Go SDK hands the workflow an ActivityError around the recorded failure."""
         activity = self._activities.get(scheduled_id)
         if activity is None:
             return
@@ -365,12 +363,12 @@ class WorkflowExecution(LuaHost):
         elif timer.channel is not None:
             self._pushes.append(("channel", timer.channel, new_time(self.sb, self.now_ns)))
             if timer.kind == "ticker":
-                # §2.3: re-armed from the event callback, before this task's Lua step.
+                # re-armed from the event callback, before this task's Lua step.
                 del self._timers[timer_id]
                 self._timer_by_handle[timer.handle] = self._start_timer(timer, timer.where)
 
     def _child_event(self, kind: int, event: HistoryEvent) -> None:
-        """§2.6: child starts and closes, as results (exec) or PIDs and EXIT events (spawn)."""
+        """Child starts and closes, as results (exec) or PIDs and EXIT events (spawn)."""
         if kind == ev.CHILD_WORKFLOW_EXECUTION_STARTED:
             started = event.child_workflow_execution_started_event_attributes
             child = self._children.get(started.initiated_event_id)
@@ -459,7 +457,7 @@ class WorkflowExecution(LuaHost):
             values = tuple(self.sb.values.from_payload(p) for p in update.args)
             self.rt.deliver(update.name.encode(), f"{{update|{update.update_id}}}".encode(), *values)
 
-    # -- stepping: commands are executed in order, synchronous ones resume depth-first (§0.3) ----
+    # -- stepping: commands are executed in order, synchronous ones resume depth-first ----
 
     def _run(self) -> None:
         self._flush_pushes()
@@ -571,7 +569,7 @@ class WorkflowExecution(LuaHost):
         return self._activity(task, t, where, future=True)
 
     def _activity_cancel(self, task: int, t: Any, where: str) -> bool:
-        """§2.2: RequestCancelActivityTask for the future's activity. Also when the activity was
+        """RequestCancelActivityTask for the future's activity. Also when the activity was
         scheduled in this same task (the SDK may drop both commands then [P]; wftest keeps them, so
         history ids stay those the code was given)."""
         seq = int(t.future)
@@ -592,7 +590,7 @@ class WorkflowExecution(LuaHost):
     def _sleep(self, task: int, t: Any, where: str) -> bool:
         duration = int(t[b"duration"])
         if duration <= 0:
-            # §0.3/§8.8: no command; resolved at the next workflow task.
+            # no command; resolved at the next workflow task.
             self._completions.append((task, ()))
             return False
         self._start_timer(_Timer("sleep", task=task, duration_ns=duration), where)
@@ -613,7 +611,7 @@ class WorkflowExecution(LuaHost):
         timer = self._timers.get(self._timer_by_handle.get(int(t.timer), ""))
         stopped = timer is not None and timer.alive
         if timer is not None:
-            timer.alive = False  # §8.7: no CancelTimer; a later fire is ignored
+            timer.alive = False  # no CancelTimer; a later fire is ignored
         self.proc.reply(task, stopped)
         return True
 
@@ -718,7 +716,7 @@ class WorkflowExecution(LuaHost):
         return True
 
     def _process_send(self, task: int, t: Any, where: str) -> bool:
-        """§2.7: a Temporal target gets SignalExternalWorkflowExecution (answered at a later task); a
+        """A Temporal target gets SignalExternalWorkflowExecution (answered at a later task); a
         local process gets a SideEffect marker; anything that is not a PID is NotFound."""
         dest, topic = text(t.dest), text(t.topic)
         target = parse_pid(dest)
@@ -812,7 +810,7 @@ class WorkflowExecution(LuaHost):
         return True
 
     def _update_reply(self, task: int, t: Any, where: str, update_id: str) -> bool:
-        """§2.9: `ack` → accept, `nak` (reason) → reject, `ok` (result) / `error` (message) → complete."""
+        """`ack` → accept, `nak` (reason) → reject, `ok` (result) / `error` (message) → complete."""
         topic = text(t.topic)
         args = t.args
         first = args[1] if int(args.n) >= 1 else None
@@ -994,7 +992,7 @@ class WorkflowExecution(LuaHost):
 
 
 def search_attribute_payloads(values: Any) -> dict[str, Payload]:
-    """§2.11: typed search attributes (payload metadata `type`)."""
+    """Typed search attributes (payload metadata `type`)."""
     if not isinstance(values, dict):
         raise ValueError("search must be a table of name = value")
     out: dict[str, Payload] = {}
@@ -1096,7 +1094,7 @@ def parse_pid(text_value: str) -> tuple[str, str, str] | None:
 
 
 def _sender(header: Any) -> str:
-    """The sender PID of a signal: `temporal.signal.from` in the `wippy-context` header (§2.8)."""
+    """The sender PID of a signal: `temporal.signal.from` in the `wippy-context` header."""
     payload = header.fields.get("wippy-context") if header is not None else None
     if payload is None:
         return ""

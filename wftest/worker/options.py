@@ -1,4 +1,4 @@
-"""Activity call options (spec §2.1): `activity.*` and legacy `temporal.activity.*` keys, durations as Go
+"""Activity call options: `activity.*` and legacy `temporal.activity.*` keys, durations as Go
 strings or milliseconds, retry policies with camelCase and case-insensitive aliases."""
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ _POLICIES = {"terminate", "abandon", "request_cancel"}
 
 
 def child_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Spawner `with_options` for a child workflow (spec §2.6) as StartChildWorkflowExecution fields.
+    """Spawner `with_options` for a child workflow as StartChildWorkflowExecution fields.
     Options the simulator has no use for (memo, search attributes, retry policy, ...) are accepted."""
     out: dict[str, Any] = {}
     for raw_key, value in sorted((options or {}).items()):

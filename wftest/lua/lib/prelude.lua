@@ -169,7 +169,7 @@ function setmetatable(...)
 end
 
 ---------------------------------------------------------------------------------------------------
--- errors (spec §1.1)
+-- errors
 local ERROR_MT = {__wippy = "error"}
 local error_methods = {}
 ERROR_MT.__index = error_methods
@@ -282,7 +282,7 @@ local function more()
 end
 
 -- Side effects (uuid.v4, crypto.random.*, ...): in a workflow a command the host records as a SideEffect
--- marker (spec §2.4); elsewhere the value comes straight from the sandbox's seeded generator.
+-- marker; elsewhere the value comes straight from the sandbox's seeded generator.
 local produce = wrap_host(host.produce)
 local function side_effect(name, ...)
     if host.deterministic then

@@ -14,7 +14,7 @@ local host, budget_hit = core.host, core.budget_hit
 local raw_pcall, raw_rawget, budget_refill = core.pcall, core.rawget, core.budget_refill
 
 ---------------------------------------------------------------------------------------------------
--- errors (spec §1.1)
+-- errors
 local errors = {
     NOT_FOUND = "NotFound", ALREADY_EXISTS = "AlreadyExists", INVALID = "Invalid",
     PERMISSION_DENIED = "PermissionDenied", UNAVAILABLE = "Unavailable", INTERNAL = "Internal",
@@ -107,7 +107,7 @@ function user_coroutine.wrap(fn)
 end
 
 ---------------------------------------------------------------------------------------------------
--- os: Wippy's clock-only os module backed by the host clock (spec §1.0).
+-- os: Wippy's clock-only os module backed by the host clock.
 local host_now_ns = host.now_ns
 local os_lib = {platform = "wippy"}
 function os_lib.time(t)
@@ -122,7 +122,7 @@ function os_lib.difftime(a, b) return a - (b or 0) end
 os_lib.date = wrap_host(host.os_date)
 
 ---------------------------------------------------------------------------------------------------
--- An error's chain outer -> inner as plain tables (Wippy's failure converter writes it, spec §3.3).
+-- An error's chain outer -> inner as plain tables (Wippy's failure converter writes it).
 local function error_chain(e)
     local out = {}
     local cur = e

@@ -1,6 +1,6 @@
 -- The `process` module of a plain Lua process (a function or process entry run as a process, like a
 -- Wippy test): send, spawn/exec workflows on a `temporal.worker` host, monitor/link, terminate/cancel
--- (spec §1.5, §2.12). Messaging is shared with workflows (wf_messaging.lua).
+-- Messaging is shared with workflows (wf_messaging.lua).
 local api, P, host, common = ...
 local hc = api.host_command
 local raw_type, raw_error, raw_setmetatable = type, error, setmetatable

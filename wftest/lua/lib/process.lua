@@ -1,4 +1,4 @@
--- Wippy's process scheduler (spec §0.2, §1.6): one FIFO queue of coroutines ("tasks"), Go-style channels
+-- Wippy's process scheduler: one FIFO queue of coroutines ("tasks"), Go-style channels
 -- with a deterministic select (first ready case in array order wins), and `coroutine.spawn`.
 -- Host commands yielded by tasks are collected in yield order; the host answers them with `reply`.
 -- No Temporal knowledge lives here: the same scheduler runs workflows and plain processes.

@@ -1,4 +1,4 @@
--- The Lua half of Wippy's `time` module (spec §1.3): Time, Duration and Location objects and the
+-- The Lua half of Wippy's `time` module: Time, Duration and Location objects and the
 -- non-yielding module functions. Objects are plain tables tagged by their metatable's `__wippy`.
 -- A Time keeps its instant as two Lua integers (`_sec` since 1970 UTC, `_nsec` in [0, 1e9)) so that Go's
 -- whole range (year 1 and beyond) stays exact; instant arithmetic and comparisons happen here, and only

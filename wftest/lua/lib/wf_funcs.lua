@@ -1,4 +1,4 @@
--- funcs inside workflows: activities as commands, futures, executors (spec §1.2, §2.1, §2.2).
+-- funcs inside workflows: activities as commands, futures, executors.
 local api, P, host, common = ...
 local hc = api.host_command
 local raw_type, raw_error, raw_setmetatable, raw_getmetatable = type, error, setmetatable, getmetatable
@@ -86,11 +86,11 @@ function executor_methods:with_context(t)
     if raw_type(t) ~= "table" then raw_error("with_context expects a table", 2) end
     local c = copy(self._context)
     for k, v in pairs(t) do c[k] = v end
-    return new_executor(self._options, c)   -- §8.5: not sent with activities from workflows
+    return new_executor(self._options, c)   -- not sent with activities from workflows
 end
 function executor_methods:with_actor() return self end
 function executor_methods:with_scope() return self end
--- The executor's context goes with the command: workflows leave it out (§8.5), processes pass it on.
+-- The executor's context goes with the command: workflows leave it out, processes pass it on.
 function executor_methods:call(target, ...) return do_call(self._options, self._context, target, ...) end
 function executor_methods:async(target, ...) return do_async(self._options, self._context, target, ...) end
 

@@ -1,4 +1,4 @@
--- Messages for a Wippy process, workflow or plain (spec §1.5, §2.8): Message objects, the message queue,
+-- Messages for a Wippy process, workflow or plain: Message objects, the message queue,
 -- topic subscriptions, the inbox and the events channel, and the process options.
 local api, P, host, common = ...
 local hc = api.host_command

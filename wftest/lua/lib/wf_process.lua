@@ -1,5 +1,4 @@
--- The `process` module inside workflows: PID, messages (signals), subscriptions, send, children
--- (spec §1.5, §2.6–2.8).
+-- The `process` module inside workflows: PID, messages (signals), subscriptions, send, children.
 local api, P, host, common = ...
 local hc = api.host_command
 local raw_type, raw_error, raw_setmetatable, raw_getmetatable = type, error, setmetatable, getmetatable
@@ -35,7 +34,7 @@ function process.send(dest, topic, ...)
     return hc({kind = "process.send", dest = dest, topic = topic, args = tbl_pack(...)})
 end
 
--- Children from process.* (§2.6): `host` is used verbatim as the child's task queue (§8.3).
+-- Children from process.*: `host` is used verbatim as the child's task queue.
 local function check_child(id, host)
     local bad = check_target(id)
     if bad then return invalid(bad) end
@@ -56,7 +55,7 @@ function process.exec(id, host, ...)
     return hc({kind = "child.exec", target = id, host = host, args = tbl_pack(...)})
 end
 
--- Inside workflows all four spawn variants behave alike: the child is always monitored (§1.5).
+-- Inside workflows all four spawn variants behave alike: the child is always monitored.
 for _, name in ipairs({"spawn", "spawn_monitored", "spawn_linked", "spawn_linked_monitored"}) do
     process[name] = function(id, host, ...) return spawn_child(nil, nil, id, host, ...) end
 end
@@ -75,7 +74,7 @@ local function merged(base, extra, what)
 end
 function spawner_methods:with_options(t) return new_spawner(merged(self._options, t, "with_options"), self._context) end
 function spawner_methods:with_context(t) return new_spawner(self._options, merged(self._context, t, "with_context")) end
--- §8.3: names, startup messages, actors and scopes do not apply to children spawned from workflows.
+-- names, startup messages, actors and scopes do not apply to children spawned from workflows.
 function spawner_methods:with_name() return self end
 function spawner_methods:with_message() return self end
 function spawner_methods:with_actor() return self end
@@ -88,7 +87,7 @@ end
 function process.with_options(t) return new_spawner({}, {}):with_options(t) end
 function process.with_context(t) return new_spawner({}, {}):with_context(t) end
 
--- §2.7, §8.2: terminate and cancel both become a cancel request to the target workflow.
+-- terminate and cancel both become a cancel request to the target workflow.
 local function cancel_target(dest)
     if raw_type(dest) ~= "string" or dest == "" then raw_error("destination must be a PID string", 3) end
     return hc({kind = "process.cancel", dest = dest})
@@ -96,7 +95,7 @@ end
 function process.terminate(dest) return cancel_target(dest) end
 function process.cancel(dest) return cancel_target(dest) end
 
--- §2.10: continue-as-new, with the own entry id or another workflow entry; never returns.
+-- continue-as-new, with the own entry id or another workflow entry; never returns.
 function process.upgrade(id, ...)
     if id ~= nil then
         local bad = check_target(id)

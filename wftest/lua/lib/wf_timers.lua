@@ -1,4 +1,4 @@
--- The yielding half of `time` inside workflows: sleep, after, timer, ticker (spec §1.3, §2.3).
+-- The yielding half of `time` inside workflows: sleep, after, timer, ticker.
 local api, P, host, common = ...
 local hc = api.host_command
 local raw_type, raw_error, raw_setmetatable, raw_getmetatable = type, error, setmetatable, getmetatable

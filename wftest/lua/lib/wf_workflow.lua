@@ -1,4 +1,4 @@
--- The `workflow` module: version, attrs, info, exec (spec §1.4, §2.5, §2.6, §2.11).
+-- The `workflow` module: version, attrs, info, exec.
 local api, P, host, common = ...
 local hc = api.host_command
 local raw_type, raw_error, raw_setmetatable, raw_getmetatable = type, error, setmetatable, getmetatable
@@ -26,7 +26,7 @@ end
 function workflow.info() return host.info(), nil end
 function workflow.history_length() return host.info().history_length, nil end
 function workflow.history_size() return host.info().history_size, nil end
--- §2.6: a synchronous child workflow on the parent's task queue.
+-- a synchronous child workflow on the parent's task queue.
 function workflow.exec(id, ...)
     local bad = check_target(id)
     if bad then return nil, invalid(bad) end

@@ -1,4 +1,4 @@
--- wftest's own `wippy.test:test` (spec §5.1): BDD suites (describe/it/it_skip, the spec/context aliases),
+-- wftest's own `wippy.test:test`: BDD suites (describe/it/it_skip, the spec/context aliases),
 -- lifecycle hooks, assertions and test.mock. Every case outcome goes to the host's `report` as plain
 -- values the moment it is known, so a runner sees each `it` even when the test raises at the end.
 -- Hooks and bodies run under pcall, which may yield: a case can start workflows and wait for them.
@@ -102,7 +102,7 @@ local function caller_position()
 end
 
 ---------------------------------------------------------------------------------------------------
--- Assertions (spec §5.1).
+-- Assertions.
 function M.eq(actual, expected, msg)
     if actual ~= expected then fail("expected " .. render(expected) .. ", got " .. render(actual), msg) end
 end

@@ -23,7 +23,7 @@ function common.copy(t)
     return out
 end
 
--- Payload objects (§1.5): a decoded value with Wippy's accessor methods.
+-- Payload objects: a decoded value with Wippy's accessor methods.
 local PAYLOAD_MT = {__wippy = "payload"}
 local payload_methods = {}
 PAYLOAD_MT.__index = payload_methods

@@ -1,6 +1,6 @@
 """The catalogue of Wippy modules: which exist, their determinism class, and who provides them.
 
-Workflows may only `require` modules of class `deterministic` or `workflow` (spec §1.0). Modules that
+Workflows may only `require` modules of class `deterministic` or `workflow`. Modules that
 reach the outside world are known by name so the error can say so, but wftest does not provide them:
 an activity that needs one should be mocked. `sql`, `store`, `env`, `http` and `http_client` are the
 exception: a test world serves them to activities and processes from its own resources

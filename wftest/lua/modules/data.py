@@ -1,7 +1,7 @@
 """Wippy's data modules: `json`, `base64`, `hash`, `yaml`, `ctx` (deterministic), `logger` (activities only).
 
-All follow Wippy's `value, err` convention (spec §1.0): bad input returns `nil, err` with the kind the
-spec or docs name, while a wrong argument type raises a Lua error at the caller's line where Wippy's
+All follow Wippy's `value, err` convention: bad input returns `nil, err` with the kind Wippy's
+Go code gives, while a wrong argument type raises a Lua error at the caller's line where Wippy's
 argument checks would. The helpers for that (`check_string`, `check_integer`, `fail`, ...) are shared
 with `ids.py`.
 """
@@ -117,11 +117,11 @@ def module(sb: Sandbox, functions: Mapping[str, Any]) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------------
-# json (spec §1.10, §3.2)
+# json
 
 
 def open_json(sb: Sandbox) -> Any:
-    """json.encode/decode by the §3.2 rules of `sb.values`; validate/validate_string on a schema subset.
+    """json.encode/decode by the JSON rules of `sb.values`; validate/validate_string on a schema subset.
 
     Error kinds and wording follow runtime/lua/modules/json (module.go, json.go): bad input is Invalid
     with Wippy's words, encoder/decoder failures are Internal "encode failed: ..." / "decode failed:
@@ -225,7 +225,7 @@ def _lua_schema(sb: Sandbox, schema: Any) -> Callable[[Any, str, list[str]], Non
 
 # -- a JSON Schema subset --------------------------------------------------------------------------
 #
-# An empty Lua table is both {} and [] (§3.2 cannot tell them apart), so values that came from Lua carry
+# An empty Lua table is both {} and [], so values that came from Lua carry
 # EMPTY in its place, and it satisfies "object" and "array" alike.
 
 Validator = Callable[[Any, str, list[str]], None]
@@ -950,7 +950,7 @@ def _from_yaml(v: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------------
-# ctx (spec §1.7): context values as they arrive in Wippy from the wippy-context header
+# ctx: context values as they arrive in Wippy from the wippy-context header
 
 
 class _Dropped:
@@ -961,7 +961,7 @@ _DROPPED = _Dropped()
 
 
 def context_value(v: Any) -> Any:
-    """A context value as Wippy sees it after its JSON header round trip (§1.7, §3.4): every number is a
+    """A context value as Wippy sees it after its JSON header round trip: every number is a
     float64, only strings, numbers, booleans, maps and lists survive (others are dropped)."""
     if isinstance(v, (bool, str, float)):
         return v

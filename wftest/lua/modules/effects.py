@@ -1,4 +1,4 @@
-"""The values behind Wippy's side effects (spec §2.4): `uuid.v1/v4/v7`, `crypto.random.*`, `crypto.encrypt.*`.
+"""The values behind Wippy's side effects: `uuid.v1/v4/v7`, `crypto.random.*`, `crypto.encrypt.*`.
 
 Each producer is a pure function of a seeded `random.Random` and the call's arguments, so a run with a
 fixed seed yields the same ids and ciphertexts every time. In a workflow the driver calls `produce` once

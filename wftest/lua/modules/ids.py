@@ -1,6 +1,6 @@
-"""Wippy's `uuid` (spec §1.8) and `crypto` (§1.9) modules.
+"""Wippy's `uuid` and `crypto` modules.
 
-Random ids, random bytes/strings and encryption (whose nonce is random) are side effects (§2.4): their
+Random ids, random bytes/strings and encryption (whose nonce is random) are side effects: their
 Lua functions first validate the arguments in Python (a bad call raises or returns `nil, err` without
 recording anything), then go through `sb.api.side_effect`, which in a workflow becomes a SideEffect
 command and elsewhere asks `effects.produce` for the value. Everything else is a plain deterministic

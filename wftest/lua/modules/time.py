@@ -1,4 +1,4 @@
-"""Wippy's Lua ``time`` module, non-yielding half (spec §1.3, §2.3): Time, Duration and Location objects.
+"""Wippy's Lua ``time`` module, non-yielding half: Time, Duration and Location objects.
 
 The objects live in Lua (``lib/time.lua``) so that method calls, instant arithmetic and comparisons stay
 in Lua; calendar fields, layouts, duration parsing/printing and time zones come from
@@ -172,12 +172,12 @@ def _state(sb: Sandbox) -> _State:
 
 
 def open_time(sb: Sandbox) -> Any:
-    """The ``time`` module table of ``sb`` (spec §1.3); the same table on every call for one sandbox."""
+    """The ``time`` module table of ``sb``; the same table on every call for one sandbox."""
     return _state(sb).module
 
 
 def duration_ns(sb: Sandbox, value: Any) -> int:
-    """Nanoseconds of a Lua duration argument (spec §1.3): a number (floats truncated toward zero), a Go
+    """Nanoseconds of a Lua duration argument: a number (floats truncated toward zero), a Go
     duration string (``b"1h30m"``; ``str`` is accepted too) or a Duration object.
 
     A bad value raises ``ValueError`` with Go's message (the caller returns it as an Invalid error); a
@@ -213,7 +213,7 @@ def time_to_ns(value: Any) -> int | None:
 
 
 def new_time(sb: Sandbox, ns: int) -> Any:
-    """A Lua Time in UTC at Unix nanoseconds ``ns`` (what timer channels deliver, spec §2.3)."""
+    """A Lua Time in UTC at Unix nanoseconds ``ns`` (what timer channels deliver)."""
     state = _state(sb)
     sec, nsec = divmod(ns, SECOND)
     return state.new_time(sec, nsec, state.utc)
