@@ -10,8 +10,8 @@ UTF-8 bytes (Go's ``encoding/json`` order; Wippy's own order is random), strings
 ``json.Marshal`` (``<``, ``>``, ``&``, U+2028, U+2029 as ``\\u`` escapes, each invalid UTF-8 byte as
 ``\\ufffd``), integral floats as integers and other floats as the shortest decimal without exponent,
 NaN/±Inf as ``null``. Known approximations of Wippy's JSON rules: an empty table always encodes as
-``[]`` (Lua 5.5 cannot tell whether a table once had hash storage); a table reachable twice on different paths is fine,
-only a table nested inside itself is a cycle; top-level scalars use the same number and string forms as
+``[]`` (Lua 5.5 cannot tell whether a table once had hash storage); a table reachable twice on different
+paths is fine, only a table nested inside itself is a cycle; top-level scalars use the same number and string forms as
 nested ones (Go's ``json.Marshal`` would write 1e-7 as ``1e-7`` there).
 """
 
