@@ -11,8 +11,8 @@ UTF-8 bytes (Go's ``encoding/json`` order; Wippy's own order is random), strings
 ``\\ufffd``), integral floats as integers and other floats as the shortest decimal without exponent,
 NaN/±Inf as ``null``. Known approximations of Wippy's JSON rules: an empty table always encodes as
 ``[]`` (Lua 5.5 cannot tell whether a table once had hash storage); a table reachable twice on different
-paths is fine, only a table nested inside itself is a cycle; top-level scalars use the same number and string forms as
-nested ones (Go's ``json.Marshal`` would write 1e-7 as ``1e-7`` there).
+paths is fine, only a table nested inside itself is a cycle; top-level scalars use the same number and
+string forms as nested ones (Go's ``json.Marshal`` would write 1e-7 as ``1e-7`` there).
 """
 
 from __future__ import annotations
