@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from wftest.app import App, load_app
 from wftest.explore import ExploreSettings
 from wftest.sim import WorkflowRun
+from wftest.sim.timing import parse_start_time
 from wftest.testing import Wippy
 
 APPS_KEY = pytest.StashKey[dict[Path, App]]()
@@ -117,12 +117,9 @@ def check_ini(config: pytest.Config) -> None:
 def start_time(config: pytest.Config) -> int:
     text = str(config.getini("wippy_start_time"))
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_start_time(text, naive_is_utc=True)
     except ValueError as exc:
-        raise pytest.UsageError(f"wippy_start_time {text!r} is not an ISO 8601 time") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+        raise pytest.UsageError(f"wippy_start_time: {exc}") from None
 
 
 def configured_apps(config: pytest.Config) -> list[Path]:

@@ -24,8 +24,31 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
-DEFAULT_START_NS = 1_767_225_600 * 1_000_000_000  # 2026-01-01T00:00:00Z, so histories are byte-stable
+from wftest.lua.sandbox import DEFAULT_START_NS as DEFAULT_START_NS  # noqa: F401  (2026-01-01, stable histories)
+
+LATEST_START_NS = 7_258_118_400 * 1_000_000_000  # 2200-01-01T00:00:00Z
+
+
+def parse_start_time(text: str, *, naive_is_utc: bool = False) -> int:
+    """An ISO 8601 / RFC 3339 time as Unix nanoseconds of the virtual clock; ValueError saying what is
+    wrong. Without a zone offset the time is UTC when `naive_is_utc`, else an error."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not an RFC 3339 time: {text!r}") from None
+    if moment.tzinfo is None:
+        if not naive_is_utc:
+            raise ValueError("the time needs a zone offset (e.g. Z)")
+        moment = moment.replace(tzinfo=timezone.utc)
+    start_ns = int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+    if not 0 <= start_ns < LATEST_START_NS:
+        raise ValueError(
+            f"{text!r} is out of range: the virtual clock runs from 1970-01-01T00:00:00Z to "
+            "2200-01-01T00:00:00Z (nanoseconds since 1970 must fit in 64 bits, with room to run)"
+        )
+    return start_ns
 DEFAULT_WORKFLOW_TASK_TIMEOUT_NS = 10 * 1_000_000_000
 
 
