@@ -4,28 +4,13 @@
 --   true, values...                       on success,
 --   false, kind, message, retryable       with a Wippy error,
 --   nil, message                          for a mistake that stops the caller (raised at its line).
-local api, py = ...
+local api, py, objects = ...
 
 local getmetatable, setmetatable, error, type, pairs, ipairs = getmetatable, setmetatable, error, type, pairs, ipairs
 local tostring, math_type = tostring, math.type
-local new_error, where = api.new_error, api.where
 
-local function position()
-    local file, line = where(1)
-    if file then return file .. ":" .. line end
-    return nil
-end
-
-local function raise(message)
-    local at = position()
-    error(at and (at .. ": " .. message) or message, 0)
-end
-
-local function err(kind, message, retryable)
-    local e = new_error(kind, message, retryable, nil)
-    e._file, e._line = where(1)
-    return e
-end
+local position, raise, err = objects.position, objects.raise, objects.err
+local check_self, check_string = objects.check_self, objects.check_string
 
 -- value-returning methods: value, nil | nil, err
 local function answer(ok, a, b, c)
@@ -39,21 +24,6 @@ local function answer_err(ok, a, b, c)
     if ok == true then return nil end
     if ok == false then return err(a, b, c) end
     raise(a)
-end
-
-local function check_self(self, mt, method)
-    if getmetatable(self) ~= mt then
-        raise(("bad argument #1 to '%s' (%s expected, got %s); call it as a method (obj:%s(...))"):format(
-            method, mt.__name, type(self), method))
-    end
-    return self
-end
-
-local function check_string(v, n, method)
-    local t = type(v)
-    if t == "number" then return tostring(v) end
-    if t ~= "string" then raise(("bad argument #%d to '%s' (string expected, got %s)"):format(n, method, t)) end
-    return v
 end
 
 -- {k = v} of string keys → flat {k1, v1, k2, v2, ...} and its length (numbers as text)

@@ -5,11 +5,10 @@
 --   false, kind, message, retryable       with a Wippy error (returned as nil, err),
 --   nil, message                          for a mistake that stops the caller (raised at its line).
 -- Errors of statements name the statement and the Lua line that ran it.
-local api, py = ...
+local api, py, objects = ...
 
 local getmetatable, setmetatable, error, type, rawget, pairs = getmetatable, setmetatable, error, type, rawget, pairs
 local tostring, math_type = tostring, math.type
-local new_error, where = api.new_error, api.where
 
 local DB_MT = {__name = "sql.DB", __wippy = "sql.DB"}
 local TX_MT = {__name = "sql.Transaction", __wippy = "sql.Transaction"}
@@ -23,38 +22,8 @@ TX_MT.__tostring = function() return "sql.Transaction{}" end
 STMT_MT.__tostring = function() return "sql.Statement{}" end
 local NULL = setmetatable({}, NULL_MT)
 
-local function position()
-    local file, line = where(1)
-    if file then return file .. ":" .. line end
-    return nil
-end
-
--- Raise at the first user frame (the line that called into this module).
-local function raise(message)
-    local at = position()
-    error(at and (at .. ": " .. message) or message, 0)
-end
-
-local function err(kind, message, retryable)
-    local e = new_error(kind, message, retryable, nil)
-    e._file, e._line = where(1)
-    return e
-end
-
-local function check_self(self, mt, method)
-    if getmetatable(self) ~= mt then
-        raise(("bad argument #1 to '%s' (%s expected, got %s); call it as a method (obj:%s(...))"):format(
-            method, mt.__name, type(self), method))
-    end
-    return self
-end
-
-local function check_string(v, n, method)
-    local t = type(v)
-    if t == "number" then return tostring(v) end
-    if t ~= "string" then raise(("bad argument #%d to '%s' (string expected, got %s)"):format(n, method, t)) end
-    return v
-end
+local position, raise, err = objects.position, objects.raise, objects.err
+local check_self, check_string = objects.check_self, objects.check_string
 
 -- Bind parameters as Python reads them: index 1..n, NULL and non-scalars as holes, typed values as
 -- {type, value}. Returns nil and the type name when `p` is not a table.

@@ -1,11 +1,10 @@
 -- The Lua half of Wippy's `store` module: Store objects over one world's memory stores. Work happens in
 -- Python (wftest.lua.modules.store) through `py(op, ...)`: true, values... on success; false, kind,
 -- message, retryable for a Wippy error (returned as nil, err, or false, err for `has`).
-local api, py = ...
+local api, py, objects = ...
 
 local getmetatable, setmetatable, error, type, tostring = getmetatable, setmetatable, error, type, tostring
 local rawget, math_type = rawget, math.type
-local new_error, where = api.new_error, api.where
 
 local STORE_MT = {__name = "store.Store", __wippy = "store.Store"}
 local S = {}
@@ -14,30 +13,8 @@ STORE_MT.__tostring = function(s)
     return rawget(s, "_released") and "store.Store{released}" or "store.Store{}"
 end
 
-local function err(kind, message, retryable)
-    local e = new_error(kind, message, retryable, nil)
-    e._file, e._line = where(1)
-    return e
-end
-
-local function raise(message)
-    local file, line = where(1)
-    error(file and (file .. ":" .. line .. ": " .. message) or message, 0)
-end
-
-local function check_self(self, method)
-    if getmetatable(self) ~= STORE_MT then
-        raise(("bad argument #1 to '%s' (store.Store expected, got %s); call it as a method (s:%s(...))"):format(
-            method, type(self), method))
-    end
-end
-
-local function check_string(v, n, method)
-    local t = type(v)
-    if t == "number" then return tostring(v) end
-    if t ~= "string" then raise(("bad argument #%d to '%s' (string expected, got %s)"):format(n, method, t)) end
-    return v
-end
+local raise, err, check_string = objects.raise, objects.err, objects.check_string
+local function check_self(self, method) objects.check_self(self, STORE_MT, method) end
 
 local function answer(fail_value, ok, a, b, c)
     if ok == true then return a, b end

@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, quote_plus, unquote_plus, urlencode, urljoin
 from wftest.lua.sandbox import Sandbox, text
 from wftest.lua.values import DecodeError, EncodeError
 from wftest.sim.http import REMOTE_ADDR, Exchange, HttpError, HttpResponse, NetworkError, new_request
+from wftest.sim.modules.lua_half import lua_half
 
 if TYPE_CHECKING:
     from wftest.sim.http import WorldHttp
@@ -423,7 +424,7 @@ _OPS: dict[bytes, Callable[..., Any]] = {
 
 def _open(sb: Sandbox, web: WorldHttp) -> Any:
     session = _Session(sb, web)
-    return sb.library_api("http.lua", sb.host_function(session.dispatch))
+    return lua_half(sb, "http.lua", session.dispatch)
 
 
 def open_http(sb: Sandbox, web: WorldHttp) -> Any:

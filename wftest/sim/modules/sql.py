@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wftest.lua.sandbox import Sandbox, text
+from wftest.sim.modules.lua_half import lua_half
 from wftest.sim.resources import (
     Database,
     ResourceError,
@@ -206,4 +207,4 @@ _OPS: dict[bytes, Callable[..., Any]] = {
 def open_sql(sb: Sandbox, resources: Resources) -> Any:
     """The `sql` module of one sandbox, on `resources`' databases."""
     session = _Session(sb, resources)
-    return sb.library_api("sql.lua", sb.host_function(session.dispatch)).table
+    return lua_half(sb, "sql.lua", session.dispatch).table

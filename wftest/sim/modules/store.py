@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from wftest.lua.sandbox import Sandbox, text
 from wftest.lua.values import EncodeError
+from wftest.sim.modules.lua_half import lua_half
 from wftest.sim.resources import MemoryStore, ResourceError, StoreItem, dispatch
 
 if TYPE_CHECKING:
@@ -111,4 +112,4 @@ _OPS: dict[bytes, Callable[..., Any]] = {
 def open_store(sb: Sandbox, resources: Resources) -> Any:
     """The `store` module of one sandbox, on `resources`' stores."""
     session = _Session(sb, resources)
-    return sb.library_api("store.lua", sb.host_function(session.dispatch)).table
+    return lua_half(sb, "store.lua", session.dispatch).table
