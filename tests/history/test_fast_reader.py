@@ -1,0 +1,280 @@
+"""The replay hot path's history reader (`wftest.history.fastread`) against the protobuf reader
+(`history_from_json`): the same events for every fixture history in every export shape, the same
+errors for every bad document."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from checkout import ROOT
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import WorkflowHistory
+from test_history_builder import full_history
+from test_history_formats import to_legacy, to_shorthand
+
+from wftest import load_app
+from wftest.history.fastread import (
+    events_from_json,
+    read_history,
+    read_history_file,
+    view_to_proto,
+)
+from wftest.history.jsonio import HistoryFormatError, history_from_json, history_to_json
+from wftest.replay import replay, replay_history
+from wftest.sim import World
+
+SIM = ROOT / "fixtures" / "sim"
+APP = load_app(SIM)
+
+
+def _sim_histories() -> dict[str, str]:
+    """Every run (children included) of the fixture app's workflows, started plainly with echoing
+    activity mocks: completed, failed and blocked runs alike."""
+    out: dict[str, str] = {}
+    for entry in APP.workflows():
+        world = World(APP)
+        for activity in ("app.act:echo", "app.act:reserve", "app.act:charge", "app.act:ship"):
+            world.mock(activity, lambda args, info: args[0] if args else None)
+        try:
+            run = world.start(entry.id, {"id": "o", "items": [], "total": 1, "a": 1})
+            world.run_until_closed(run, limit_ns=10 * 3600 * 10**9)
+        except Exception:  # noqa: S112 - a workflow that needs other input still leaves a history
+            pass
+        for each in world.all_runs():
+            out[f"{entry.id}#{each.workflow_id}"] = each.history_json()
+    return out
+
+
+FIXTURES: dict[str, str] = {
+    **_sim_histories(),
+    **{f"examples/{p.name}": p.read_text() for p in (ROOT / "examples").rglob("histories/*.json")},
+    "builder: every event type": history_to_json(full_history()),
+}
+
+FORMATS = {
+    "proto3": lambda text: text,
+    "temporalio to_json": lambda text: WorkflowHistory("wf", history_from_json(text).events).to_json(),
+    "legacy": lambda text: json.dumps(to_legacy(json.loads(text))),
+    "shorthand": lambda text: json.dumps(to_shorthand(json.loads(text))),
+    "legacy+shorthand": lambda text: json.dumps(to_legacy(to_shorthand(json.loads(text)))),
+    "compact bytes": lambda text: json.dumps(json.loads(text), separators=(",", ":")).encode(),
+}
+
+
+def assert_same_reads(view: Any, proto: Message, path: str = "event", depth: int = 0) -> None:
+    """Every field read gives the same value on the view as on the protobuf message, set or not."""
+    if isinstance(view, Message):
+        assert view == proto, path
+        return
+    descriptor: Descriptor = proto.DESCRIPTOR
+    for oneof in descriptor.oneofs:
+        assert view.WhichOneof(oneof.name) == proto.WhichOneof(oneof.name), path
+    for field in descriptor.fields:
+        mine, theirs = getattr(view, field.name), getattr(proto, field.name)
+        where = f"{path}.{field.name}"
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            assert dict(mine).keys() == dict(theirs).keys(), where
+            for key in theirs:
+                _same_value(mine[key], theirs[key], f"{where}[{key!r}]", depth)
+        elif field.is_repeated:
+            assert len(mine) == len(theirs), where
+            for i, (a, b) in enumerate(zip(mine, theirs, strict=True)):
+                _same_value(a, b, f"{where}[{i}]", depth)
+        else:
+            if field.type == FieldDescriptor.TYPE_MESSAGE and field.containing_oneof is None:
+                assert view.HasField(field.name) == proto.HasField(field.name), where
+            _same_value(mine, theirs, where, depth)
+
+
+def _same_value(mine: Any, theirs: Any, where: str, depth: int) -> None:
+    if isinstance(theirs, Message):
+        if depth < 6:  # unset messages nest forever; six levels cover every set field of a history
+            assert_same_reads(mine, theirs, where, depth + 1)
+    else:
+        assert (type(mine), mine) == (type(theirs), theirs), where
+
+
+@pytest.mark.parametrize("shape", list(FORMATS))
+@pytest.mark.parametrize("name", list(FIXTURES))
+def test_both_readers_give_the_same_events(name: str, shape: str) -> None:
+    text = FORMATS[shape](FIXTURES[name])
+    expected = list(history_from_json(text).events)
+    fast = events_from_json(text)
+    assert not isinstance(fast[0], HistoryEvent), "the fast path declined a well-formed history"
+    assert [view_to_proto(event) for event in fast] == expected
+    for view, proto in zip(fast, expected, strict=True):
+        assert_same_reads(view, proto, f"event {proto.event_id}")
+
+
+def test_fixture_histories_cover_the_event_types_replay_reads() -> None:
+    seen = {event.event_type for text in FIXTURES.values() for event in history_from_json(text).events}
+    names = {EventType.Name(kind) for kind in seen}
+    for kind in ("ACTIVITY_TASK_FAILED", "TIMER_FIRED", "MARKER_RECORDED", "WORKFLOW_EXECUTION_SIGNALED",
+                 "CHILD_WORKFLOW_EXECUTION_COMPLETED", "WORKFLOW_EXECUTION_UPDATE_ACCEPTED"):
+        assert f"EVENT_TYPE_{kind}" in names
+    assert len(FIXTURES) >= 30
+
+
+def test_unusual_but_valid_spellings_read_the_same() -> None:
+    """Proto field names, numeric enums, offsets in timestamps, float ids: the fast reader either reads
+    them itself or hands them to the protobuf reader; the events are the same."""
+    document = json.loads(history_to_json(full_history()))
+    first = document["events"][0]
+    first["event_id"] = int(first.pop("eventId"))
+    first["eventType"] = EventType.Value(first["eventType"])
+    document["events"][1]["eventTime"] = "2026-01-01T01:00:00.5+01:00"
+    document["events"][2]["eventId"] = 3.0
+    document["events"][2]["taskId"] = None
+    document["events"][3]["someFutureField"] = {"x": [1, 2]}
+    document["events"][4]["event_id"] = "5"  # the same field under both names
+    text = json.dumps(document)
+    expected = list(history_from_json(text).events)
+    assert [view_to_proto(event) for event in events_from_json(text)] == expected
+
+
+BAD_DOCUMENTS = [
+    "events: []",
+    '{"events": [',
+    "",
+    "[]",
+    '{"events": []}',
+    '{"events": [1]}',
+    b'{"events": ["\xff"]}',
+]
+
+
+def _mutations() -> list[tuple[str, Any]]:
+    """Single faults in an otherwise good history (the protobuf reader's error tests, and more)."""
+
+    def event(i: int, key: str, value: Any) -> Any:
+        def apply(events: list[dict[str, Any]]) -> None:
+            if value is _DELETE:
+                del events[i][key]
+            else:
+                events[i][key] = value
+
+        return apply
+
+    def attribute(kind: str, key: str, value: Any) -> Any:
+        def apply(events: list[dict[str, Any]]) -> None:
+            target = next(e for e in events if e["eventType"] == kind)
+            attributes = next(v for k, v in target.items() if k.endswith("Attributes"))
+            attributes[key] = value
+
+        return apply
+
+    return [
+        ("unknown short enum", event(2, "eventType", "WorkflowTaskBegun")),
+        ("unspecified", event(2, "eventType", "EVENT_TYPE_UNSPECIFIED")),
+        ("unknown number", event(2, "eventType", 999)),
+        ("no type", event(2, "eventType", _DELETE)),
+        ("other attributes", event(2, "eventType", "EVENT_TYPE_TIMER_FIRED")),
+        ("bad time", event(1, "eventTime", "yesterday")),
+        ("bad month", event(1, "eventTime", "2026-13-01T00:00:00Z")),
+        ("bad id", event(1, "eventId", "two")),
+        ("gap", event(2, "eventId", "4")),
+        ("no id", event(0, "eventId", _DELETE)),
+        ("bool id", event(1, "eventId", True)),
+        ("dangling reference", attribute("EVENT_TYPE_ACTIVITY_TASK_COMPLETED", "scheduledEventId", "99")),
+        ("forward reference", attribute("EVENT_TYPE_ACTIVITY_TASK_STARTED", "scheduledEventId", "-1")),
+        ("string for a message", attribute("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED", "activityType", "x")),
+        ("int for a string", attribute("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED", "activityId", 5)),
+        ("bad duration", attribute("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED", "startToCloseTimeout", "10m")),
+        ("bad enum", attribute("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED", "taskQueue", {"kind": "Sticky2"})),
+        ("list for a message", attribute("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED", "input", [])),
+        ("bad payloads", attribute("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED", "input", {"payloads": {}})),
+        ("int32 overflow", attribute("EVENT_TYPE_ACTIVITY_TASK_STARTED", "attempt", 2**31)),
+        (
+            "protobuf payload",
+            attribute(
+                "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED",
+                "input",
+                {"payloads": [{"metadata": {"encoding": base64.b64encode(b"json/protobuf").decode()}}]},
+            ),
+        ),
+        (
+            "bad base64 type",
+            attribute("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED", "input", {"payloads": [{"data": 5}]}),
+        ),
+        (
+            "two failure infos",
+            attribute(
+                "EVENT_TYPE_ACTIVITY_TASK_FAILED",
+                "failure",
+                {"message": "x", "applicationFailureInfo": {}, "timeoutFailureInfo": {}},
+            ),
+        ),
+    ]
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize("text", BAD_DOCUMENTS)
+def test_bad_documents_raise_the_same_errors(text: str | bytes) -> None:
+    assert_same_error(text)
+
+
+@pytest.mark.parametrize(("name", "mutate"), _mutations(), ids=[name for name, _ in _mutations()])
+def test_faulty_events_read_alike(name: str, mutate: Any) -> None:
+    """Both readers reject a fault with the same error naming the event, or (where the protobuf reader
+    tolerates it, e.g. a string where a message belongs) both give the same events."""
+    document = json.loads(history_to_json(full_history()))
+    mutate(document["events"])
+    text = json.dumps(document)
+    try:
+        expected = list(history_from_json(text, source="h.json").events)
+    except HistoryFormatError:
+        error = assert_same_error(text)
+        assert error.event_id is not None, str(error)
+        return
+    assert name in TOLERATED
+    assert [view_to_proto(event) for event in events_from_json(text)] == expected
+
+
+TOLERATED = {"string for a message", "list for a message"}  # protobuf reads them as empty messages
+
+
+def assert_same_error(text: str | bytes) -> HistoryFormatError:
+    with pytest.raises(HistoryFormatError) as slow:
+        history_from_json(text, source="h.json")
+    with pytest.raises(HistoryFormatError) as fast:
+        events_from_json(text, source="h.json")
+    assert (str(fast.value), fast.value.event_id) == (str(slow.value), slow.value.event_id)
+    assert str(fast.value).startswith("h.json: ")
+    return fast.value
+
+
+def test_gzip_files_and_their_errors(tmp_path: Path) -> None:
+    text = FIXTURES["examples/v1-completed.json"]
+    (tmp_path / "h.json.gz").write_bytes(gzip.compress(text.encode()))
+    history = read_history_file(tmp_path / "h.json.gz")
+    assert history.source == str(tmp_path / "h.json.gz")
+    assert [view_to_proto(e) for e in history.events] == list(history_from_json(text).events)
+    (tmp_path / "bad.json.gz").write_bytes(b"not gzip")
+    with pytest.raises(HistoryFormatError, match=r"bad.json.gz: not a readable gzip file"):
+        read_history_file(tmp_path / "bad.json.gz")
+    (tmp_path / "cut.json.gz").write_bytes(gzip.compress(b'{"events": [')[:-4])
+    with pytest.raises(HistoryFormatError, match=r"cut.json.gz: not a readable gzip file"):
+        read_history_file(tmp_path / "cut.json.gz")
+    with pytest.raises(HistoryFormatError, match=r"missing.json: cannot read the file"):
+        read_history_file(tmp_path / "missing.json")
+
+
+def test_replay_reads_json_text_and_gzip_through_the_fast_reader(tmp_path: Path) -> None:
+    world = World(APP)
+    run = world.run_until_closed(world.start("app.wf:ordering"))
+    text = run.history_json()
+    (tmp_path / "h.json.gz").write_bytes(gzip.compress(text.encode()))
+    by_proto = replay_history(APP, run.history, strict=True)
+    assert replay(APP, text, strict=True) == by_proto
+    assert replay(APP, tmp_path / "h.json.gz", strict=True) == by_proto
+    assert replay_history(APP, read_history(text), strict=True) == by_proto
