@@ -158,6 +158,7 @@ class _Spec:
         self.oneof_keys = frozenset().union(*self.oneofs)
         self.oneof_names = {o.name: tuple(f.name for f in o.fields) for o in descriptor.oneofs}
         self.references: tuple[str, ...] = ()
+        self.shapes: dict[tuple[str, ...], Callable[[dict[str, Any]], None]] = {}
         self.cls: type[_View] = type(descriptor.name + "View", (_View,), {"_spec": self})
 
 
@@ -244,11 +245,71 @@ def _item_check(field: FieldDescriptor) -> Check:
     return _item_converter(field)  # scalars: converting is checking
 
 
+_MAX_SHAPES = 256  # checkers generated per message type; objects of further shapes take the loop
+
+
 def _check(spec: _Spec, raw: Any) -> None:
     """Raise `_Bad` unless `raw` is a JSON object the protobuf reader reads as message `spec`, the
-    fast path's way (JSON field names)."""
+    fast path's way (JSON field names). Objects of one message type mostly come in a few shapes (the
+    same keys in the same order): each shape gets a checker of its own, straight-line code that tests
+    exactly the keys it has, which is several times quicker than looking every key up."""
     if type(raw) is not dict:
         raise _Bad
+    shape = tuple(raw)
+    checker = spec.shapes.get(shape)
+    if checker is None:
+        if len(spec.shapes) >= _MAX_SHAPES:
+            _check_keys(spec, raw)
+            return
+        checker = spec.shapes[shape] = _shape_checker(spec, shape)
+    checker(raw)
+
+
+def _shape_checker(spec: _Spec, shape: tuple[str, ...]) -> Callable[[dict[str, Any]], None]:
+    """The checker of objects with exactly the keys `shape`: what `_check_keys` does for them, unrolled.
+    Keys and helpers are bound as names of the generated function's globals, never written into code."""
+    names: dict[str, Any] = {"_Bad": _Bad, "_check": _check}
+    lines = ["def check(raw):"]
+    for i, key in enumerate(shape):
+        names[f"K{i}"] = key
+        if key in spec.strings:
+            lines += [f"    v = raw[K{i}]", "    if type(v) is not str and v is not None: raise _Bad"]
+            continue
+        entry = spec.checks.get(key)
+        if entry is None:
+            if key in spec.aliases:
+                lines.append("    raise _Bad")
+            continue  # unknown fields are ignored, as temporalio does
+        kind, arg = entry
+        lines += [f"    v = raw[K{i}]", "    if v is not None:"]
+        if kind == _STR:
+            lines.append("        if type(v) is not str: raise _Bad")
+        elif kind == _MESSAGE:
+            names[f"S{i}"] = arg
+            lines.append(f"        _check(S{i}, v)")
+        elif kind == _INT:
+            names[f"D{i}"], names[f"C{i}"] = arg
+            lines.append(
+                f"        if not (type(v) is str and len(v) <= D{i} and v.isdigit() and v.isascii()): C{i}(v)"
+            )
+        elif kind == _ENUM:
+            names[f"N{i}"], names[f"E{i}"] = arg.names, arg.value
+            lines.append(f"        if type(v) is not str or v not in N{i}: E{i}(v)")
+        else:
+            names[f"F{i}"] = arg
+            lines.append(f"        F{i}(v)")
+    for g, group in enumerate(spec.oneofs):
+        if len(group.intersection(shape)) > 1:
+            names[f"G{g}"] = tuple(group)
+            lines.append(f"    if sum(1 for k in G{g} if raw.get(k) is not None) > 1: raise _Bad")
+    lines.append("    return None")
+    exec(compile("\n".join(lines), f"<check {spec.descriptor.name}>", "exec"), names)  # noqa: S102
+    checker: Callable[[dict[str, Any]], None] = names["check"]
+    return checker
+
+
+def _check_keys(spec: _Spec, raw: dict[str, Any]) -> None:
+    """`_check` by looking every key up (objects of shapes beyond the generated ones)."""
     checks = spec.checks
     strings = spec.strings
     for key, value in raw.items():
