@@ -43,6 +43,7 @@ from wftest.history.jsonio import HistoryFormatError, history_from_json
 
 __all__ = [
     "EventHistory",
+    "event_time_ns",
     "events_from_json",
     "history_bytes",
     "read_history",
@@ -295,6 +296,12 @@ def _shape_checker(spec: _Spec, shape: tuple[str, ...]) -> Callable[[dict[str, A
         elif kind == _ENUM:
             names[f"N{i}"], names[f"E{i}"] = arg.names, arg.value
             lines.append(f"        if type(v) is not str or v not in N{i}: E{i}(v)")
+        elif arg is _check_time:  # the common spellings inline, the rest through the function
+            names.update(_PT=_PLAIN_TIME.match, _GD=_GOOD_DATES, _ct=_check_time)
+            lines.append("        if type(v) is not str or _PT(v) is None or v[:10] not in _GD: _ct(v)")
+        elif arg is _check_duration:
+            names.update(_PD=_PLAIN_DURATION.match, _cd=_check_duration)
+            lines.append("        if type(v) is not str or _PD(v) is None: _cd(v)")
         else:
             names[f"F{i}"] = arg
             lines.append(f"        F{i}(v)")
@@ -387,7 +394,7 @@ def _check_duration(value: Any) -> None:
 _LEAF_CHECKS: dict[str, Check] = {
     Payload.DESCRIPTOR.full_name: _check_payload,
     Timestamp.DESCRIPTOR.full_name: _check_time,
-    Duration.DESCRIPTOR.full_name: lambda value: _check_duration(value),
+    Duration.DESCRIPTOR.full_name: _check_duration,
 }
 
 
@@ -709,14 +716,19 @@ def _events(document: object) -> list[HistoryEvent]:
         raise _Bad
     events: list[Any] = []
     new = _EVENT.cls
+    alloc = object.__new__
+    type_numbers = _EVENT_TYPES.names
     for position, raw in enumerate(raw_events, 1):
         _check(_EVENT, raw)
-        if _ID(raw.get("eventId")) != position:
+        event_id = raw.get("eventId")
+        if event_id != position and event_id != str(position) and _ID(event_id) != position:
             raise _Bad
         kind = raw.get("eventType")
         if kind is None:
             raise _Bad
-        number = _EVENT_TYPES.value(kind)
+        number = type_numbers.get(kind) if type(kind) is str else None
+        if number is None:
+            number = _EVENT_TYPES.value(kind)
         key, references = _ATTRIBUTES.get(number, ("", ()))
         attributes = raw.get(key)
         if attributes is None:
@@ -724,11 +736,14 @@ def _events(document: object) -> list[HistoryEvent]:
         for reference in references:
             target = attributes.get(reference)
             if target is not None:
-                target = _ID(target)
+                if type(target) is str and len(target) < 19 and target.isdigit() and target.isascii():
+                    target = int(target)
+                else:
+                    target = _ID(target)
                 if target and (target < 0 or target >= position):
                     raise _Bad
-        event = new(raw)
-        event.__dict__.update(event_id=position, event_type=number)  # replay reads them all
+        event = alloc(new)
+        event.__dict__ = {"_raw": raw, "event_id": position, "event_type": number}  # replay reads them all
         events.append(event)
     return events
 
@@ -772,6 +787,18 @@ def history_bytes(path: str | os.PathLike[str]) -> bytes:
 def read_history_file(path: str | os.PathLike[str]) -> EventHistory:
     """A `.json` or `.json.gz` history file."""
     return read_history(history_bytes(path), source=os.fspath(path))
+
+
+def event_time_ns(event: HistoryEvent) -> int:
+    """`event.event_time.ToNanoseconds()`, read straight from a view's JSON (replay reads every task's
+    start time; the Timestamp message would be built only to be read once)."""
+    if isinstance(event, _View) and "event_time" not in event.__dict__:
+        raw = event._raw.get("eventTime")
+        if raw is None:
+            return 0
+        seconds, nanos = _time_parts(raw)  # checked when the history was read
+        return seconds * 1_000_000_000 + nanos
+    return int(event.event_time.ToNanoseconds())
 
 
 def view_to_proto(event: HistoryEvent) -> HistoryEvent:

@@ -23,7 +23,7 @@ from temporalio.api.history.v1 import History, HistoryEvent
 from wftest.app import App, LuaEntry
 from wftest.errors import UserError
 from wftest.history import event_types as ev
-from wftest.history.fastread import EventHistory, history_bytes, read_history
+from wftest.history.fastread import EventHistory, event_time_ns, history_bytes, read_history
 from wftest.history.jsonio import HistoryFormatError
 from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
 from wftest.lua.state import STATES
@@ -645,7 +645,7 @@ def replay_into(
             produced = execution.workflow_task(
                 batch,
                 started_event_id=task_started.event_id,
-                now_ns=task_started.event_time.ToNanoseconds(),
+                now_ns=event_time_ns(task_started),
                 resolver=recorded,
                 history_size=task_started.workflow_task_started_event_attributes.history_size_bytes,
                 updates=updates.get(task_started.event_id, ()) if updates else (),
