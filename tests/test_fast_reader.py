@@ -323,3 +323,17 @@ def test_json_payloads_built_from_their_wire_form_are_the_usual_messages() -> No
         data = b"7" * size
         built, usual = json_payload(data), Payload(metadata={"encoding": b"json/plain"}, data=data)
         assert built == usual and built.SerializeToString() == usual.SerializeToString()
+
+
+def test_long_payloads_read_alike() -> None:
+    """Payload data past one byte of length prefix (128 bytes and more) reads the same."""
+    document = json.loads(history_to_json(full_history()))
+    attributes = document["events"][0]["workflowExecutionStartedEventAttributes"]
+    for size in (127, 128, 300, 20000):
+        data = base64.b64encode(b'"' + b"x" * size + b'"').decode()
+        attributes["input"] = {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": data}]}
+        text = json.dumps(document)
+        fast = events_from_json(text)
+        assert not isinstance(fast[0], HistoryEvent)
+        assert [view_to_proto(e) for e in fast] == list(history_from_json(text).events)
+        assert len(fast[0].workflow_execution_started_event_attributes.input.payloads[0].data) == size + 2

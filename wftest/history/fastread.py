@@ -584,7 +584,10 @@ def _varint(number: int) -> bytes:
 
 
 def _wire(tag: int, data: bytes) -> bytes:
-    return bytes((tag,)) + _varint(len(data)) + data
+    size = len(data)
+    if size < 0x80:
+        return bytes((tag, size)) + data
+    return bytes((tag,)) + _varint(size) + data
 
 
 # Payload metadata as JSON object items → its serialized protobuf bytes and its encoding.
