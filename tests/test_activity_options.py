@@ -30,3 +30,9 @@ def test_table_values_are_merged_every_time() -> None:
     policy["activity.retry_policy"]["maximum_attempts"] = 5
     options = activity_options("q", None, policy)[0]
     assert options.retry_policy is not None and options.retry_policy.maximum_attempts == 5
+
+
+def test_empty_layers_of_any_kind_add_nothing() -> None:
+    """An empty Lua options table arrives as an empty list."""
+    plain = activity_options("q", None, None)
+    assert activity_options("q", None, []) == activity_options("q", {}, None) == plain

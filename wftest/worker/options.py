@@ -90,7 +90,7 @@ def activity_options(
     Layers of plain values are merged once (a workflow calls the same activity with the same options
     over and over); the result is immutable."""
     key: tuple[Any, ...] | None = (task_queue,) + tuple(
-        None if layer is None else tuple((k, type(v), v) for k, v in layer.items()) for layer in layers
+        tuple((k, type(v), v) for k, v in layer.items()) if layer else () for layer in layers
     )
     try:
         found = _MERGED.get(key)  # type: ignore[arg-type]
