@@ -21,7 +21,9 @@ from test_history_builder import full_history
 from test_history_formats import to_legacy, to_shorthand
 
 from wftest import load_app
+from wftest.history import fastread
 from wftest.history.fastread import (
+    event_time_ns,
     events_from_json,
     read_history,
     read_history_file,
@@ -112,6 +114,38 @@ def test_both_readers_give_the_same_events(name: str, shape: str) -> None:
     assert [view_to_proto(event) for event in fast] == expected
     for view, proto in zip(fast, expected, strict=True):
         assert_same_reads(view, proto, f"event {proto.event_id}")
+
+
+@pytest.mark.parametrize("shape", ["proto3", "legacy"])
+def test_event_times_in_nanoseconds_read_alike(shape: str) -> None:
+    """Replay reads each task's start time straight from the JSON; it is the protobuf reader's time."""
+    document = json.loads(FORMATS[shape](history_to_json(full_history())))
+    document["events"][1]["eventTime"] = "2026-01-01T01:00:00.123456789Z"
+    document["events"][2]["eventTime"] = "2026-01-01T01:00:00.5+01:00"
+    del document["events"][3]["eventTime"]
+    text = json.dumps(document)
+    fast, expected = events_from_json(text), list(history_from_json(text).events)
+    assert not isinstance(fast[0], HistoryEvent)
+    assert [event_time_ns(e) for e in fast] == [e.event_time.ToNanoseconds() for e in expected]
+    assert [event_time_ns(e) for e in expected] == [e.event_time.ToNanoseconds() for e in expected]
+    assert event_time_ns(fast[1]) % 10**9 == 123456789
+
+
+def test_objects_of_many_shapes_are_checked_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the checkers generated per shape, objects are checked key by key: same events, same errors."""
+    monkeypatch.setattr(fastread, "_MAX_SHAPES", 0)
+    for spec in fastread._SPECS.values():
+        monkeypatch.setattr(spec, "shapes", {})
+    document = json.loads(history_to_json(full_history()))
+    text = json.dumps(document)
+    assert [view_to_proto(e) for e in events_from_json(text)] == list(history_from_json(text).events)
+    document["events"][0]["workflowExecutionStartedEventAttributes"]["attempt"] = "x"
+    bad = json.dumps(document)
+    with pytest.raises(HistoryFormatError) as fast_error:
+        events_from_json(bad)
+    with pytest.raises(HistoryFormatError) as proto_error:
+        history_from_json(bad)
+    assert str(fast_error.value) == str(proto_error.value)
 
 
 def test_fixture_histories_cover_the_event_types_replay_reads() -> None:
@@ -278,3 +312,28 @@ def test_replay_reads_json_text_and_gzip_through_the_fast_reader(tmp_path: Path)
     assert replay(APP, text, strict=True) == by_proto
     assert replay(APP, tmp_path / "h.json.gz", strict=True) == by_proto
     assert replay_history(APP, read_history(text), strict=True) == by_proto
+
+
+def test_json_payloads_built_from_their_wire_form_are_the_usual_messages() -> None:
+    from temporalio.api.common.v1 import Payload
+
+    from wftest.lua.values import json_payload
+
+    for size in (0, 1, 127, 128, 16383, 16384, 70000):
+        data = b"7" * size
+        built, usual = json_payload(data), Payload(metadata={"encoding": b"json/plain"}, data=data)
+        assert built == usual and built.SerializeToString() == usual.SerializeToString()
+
+
+def test_long_payloads_read_alike() -> None:
+    """Payload data past one byte of length prefix (128 bytes and more) reads the same."""
+    document = json.loads(history_to_json(full_history()))
+    attributes = document["events"][0]["workflowExecutionStartedEventAttributes"]
+    for size in (127, 128, 300, 20000):
+        data = base64.b64encode(b'"' + b"x" * size + b'"').decode()
+        attributes["input"] = {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": data}]}
+        text = json.dumps(document)
+        fast = events_from_json(text)
+        assert not isinstance(fast[0], HistoryEvent)
+        assert [view_to_proto(e) for e in fast] == list(history_from_json(text).events)
+        assert len(fast[0].workflow_execution_started_event_attributes.input.payloads[0].data) == size + 2

@@ -16,8 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 DEFAULT_TASK_TIMEOUT = 60.0
 EXIT_STATUS = 1
@@ -42,13 +41,12 @@ class _Watchdog:
         self._thread: threading.Thread | None = None
         self._next = 0
 
-    @contextmanager
-    def watch(self, describe: Callable[[], str], seconds: float | None = None) -> Iterator[None]:
-        """Run the body under the watchdog; `describe()` names what runs (called only when it fires)."""
-        limit = task_timeout() if seconds is None else seconds
-        if limit <= 0:
-            yield
-            return
+    def watch(self, describe: Callable[[], str], seconds: float | None = None) -> _Turn:
+        """Run the body (`with WATCHDOG.watch(...):`) under the watchdog; `describe()` names what runs
+        (called only when it fires)."""
+        return _Turn(self, describe, seconds)
+
+    def _enter(self, describe: Callable[[], str], limit: float) -> int:
         with self._lock:
             token = self._next
             self._next += 1
@@ -56,12 +54,13 @@ class _Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="wftest-watchdog", daemon=True)
                 self._thread.start()
-            self._busy.set()
-        try:
-            yield
-        finally:
-            with self._lock:
-                del self._turns[token]
+            if not self._busy.is_set():
+                self._busy.set()
+        return token
+
+    def _leave(self, token: int) -> None:
+        with self._lock:
+            del self._turns[token]
 
     def _run(self) -> None:
         while True:
@@ -75,6 +74,28 @@ class _Watchdog:
             if expired:
                 limit, what = expired[0]
                 _end_process(limit, what)
+
+
+class _Turn:
+    """One watched turn: a plain context manager (every Lua step takes one, so it stays cheap)."""
+
+    __slots__ = ("describe", "seconds", "token", "watchdog")
+
+    def __init__(self, watchdog: _Watchdog, describe: Callable[[], str], seconds: float | None) -> None:
+        self.watchdog = watchdog
+        self.describe = describe
+        self.seconds = seconds
+        self.token: int | None = None
+
+    def __enter__(self) -> None:
+        limit = task_timeout() if self.seconds is None else self.seconds
+        if limit > 0:
+            self.token = self.watchdog._enter(self.describe, limit)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.token is not None:
+            self.watchdog._leave(self.token)
+            self.token = None
 
 
 def _end_process(limit: float, describe: Callable[[], str]) -> None:

@@ -9,6 +9,7 @@ durations, options, full names, ids, attributes and the result: a rerun of uncha
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -23,7 +24,7 @@ from temporalio.api.history.v1 import History, HistoryEvent
 from wftest.app import App, LuaEntry
 from wftest.errors import UserError
 from wftest.history import event_types as ev
-from wftest.history.fastread import EventHistory, history_bytes, read_history
+from wftest.history.fastread import EventHistory, event_time_ns, history_bytes, read_history
 from wftest.history.jsonio import HistoryFormatError
 from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
 from wftest.lua.state import STATES
@@ -550,6 +551,27 @@ def replay_history(
     if not history.events or history.events[0].event_type != ev.WORKFLOW_EXECUTION_STARTED:
         first = history.events[0].event_id if history.events else None
         raise HistoryFormatError("history", first, "a history starts with WorkflowExecutionStarted")
+    # A history read from JSON is many small Python objects, all alive until the replay ends and none
+    # in a cycle: the collector would only scan them over and over (a tenth of a long replay's time).
+    pause = isinstance(history, EventHistory) and gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        return _replay_checked(app, history, strict, workflow, workflow_id, workflow_id_source, seed)
+    finally:
+        if pause:
+            gc.enable()
+
+
+def _replay_checked(
+    app: App,
+    history: History | EventHistory,
+    strict: bool,
+    workflow: str | None,
+    workflow_id: str | None,
+    workflow_id_source: str,
+    seed: int,
+) -> ReplayResult:
     try:
         return _replay_once(app, history, strict, workflow, workflow_id, workflow_id_source, seed, False)
     except NondeterminismError as exc:
@@ -645,7 +667,7 @@ def replay_into(
             produced = execution.workflow_task(
                 batch,
                 started_event_id=task_started.event_id,
-                now_ns=task_started.event_time.ToNanoseconds(),
+                now_ns=event_time_ns(task_started),
                 resolver=recorded,
                 history_size=task_started.workflow_task_started_event_attributes.history_size_bytes,
                 updates=updates.get(task_started.event_id, ()) if updates else (),
@@ -795,6 +817,23 @@ def replay(
     file carries."""
     if isinstance(history, History):
         return replay_history(app, history, strict=strict, workflow=workflow, workflow_id=workflow_id)
+    pause = gc.isenabled()
+    if pause:
+        gc.disable()  # from reading to the end of the replay (see `replay_history`)
+    try:
+        return _replay_document(app, history, strict, workflow, workflow_id)
+    finally:
+        if pause:
+            gc.enable()
+
+
+def _replay_document(
+    app: App,
+    history: str | bytes | os.PathLike[str],
+    strict: bool,
+    workflow: str | None,
+    workflow_id: str | None,
+) -> ReplayResult:
     if isinstance(history, os.PathLike) or (
         isinstance(history, str) and not history.lstrip().startswith("{")
     ):

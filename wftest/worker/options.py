@@ -80,10 +80,33 @@ def retry_policy(value: Any) -> RetryPolicy:
     )
 
 
+_MERGED: dict[tuple[Any, ...], tuple[ActivityOptions, str | None]] = {}
+
+
 def activity_options(
     task_queue: str, *layers: Mapping[str, Any] | None
 ) -> tuple[ActivityOptions, str | None]:
-    """Merge option layers (later wins) into ActivityOptions; also returns an explicit `activity.id`."""
+    """Merge option layers (later wins) into ActivityOptions; also returns an explicit `activity.id`.
+    Layers of plain values are merged once (a workflow calls the same activity with the same options
+    over and over); the result is immutable."""
+    key: tuple[Any, ...] | None = (task_queue,) + tuple(
+        tuple((k, type(v), v) for k, v in layer.items()) if layer else () for layer in layers
+    )
+    try:
+        found = _MERGED.get(key)  # type: ignore[arg-type]
+    except TypeError:  # a value is a table: merged every time
+        found = key = None
+    if found is not None:
+        return found
+    result = _activity_options(task_queue, layers)
+    if key is not None and len(_MERGED) < 1024:
+        _MERGED[key] = result
+    return result
+
+
+def _activity_options(
+    task_queue: str, layers: tuple[Mapping[str, Any] | None, ...]
+) -> tuple[ActivityOptions, str | None]:
     merged: dict[str, Any] = {}
     for layer in layers:
         for key, value in (layer or {}).items():

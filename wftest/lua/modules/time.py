@@ -176,6 +176,9 @@ def open_time(sb: Sandbox) -> Any:
     return _state(sb).module
 
 
+_PARSED: dict[bytes, int] = {}  # Go duration strings already parsed
+
+
 def duration_ns(sb: Sandbox, value: Any) -> int:
     """Nanoseconds of a Lua duration argument: a number (floats truncated toward zero), a Go
     duration string (``b"1h30m"``; ``str`` is accepted too) or a Duration object.
@@ -191,7 +194,12 @@ def duration_ns(sb: Sandbox, value: Any) -> int:
             raise ValueError(_out_of_range(value))
         return int(value)
     if isinstance(value, bytes):
-        return gotime.parse_duration(_text(value))
+        found = _PARSED.get(value)
+        if found is None:
+            found = gotime.parse_duration(_text(value))
+            if len(_PARSED) < 1024:
+                _PARSED[value] = found  # "10m" and its kind repeat in every call's options
+        return found
     if isinstance(value, str):
         return gotime.parse_duration(value)
     ns, type_name = _state(sb).duration_of(value)
