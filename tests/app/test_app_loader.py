@@ -1,4 +1,4 @@
-"""The app loader: registry files → immutable entries; every problem reported at file:line (§4, §5.1)."""
+"""The app loader: registry files → immutable entries; every problem reported at file:line."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def snapshot(app: App) -> list[tuple[Any, ...]]:
     ]
 
 
-# --------------------------------------------------------------------------- registry walk (§4.1)
+# --------------------------------------------------------------------------- registry walk
 
 
 GOOD_IDS = [
@@ -108,7 +108,7 @@ def test_every_namespaced_file_is_read_and_ids_are_namespace_colon_name(app: App
 
 
 def test_files_without_namespace_and_hidden_directories_are_skipped(app: App) -> None:
-    """config/settings.yaml has no namespace (§4.1); .hidden/ would redefine app:worker if it were read."""
+    """config/settings.yaml has no namespace; .hidden/ would redefine app:worker if it were read."""
     files = {entry.file for entry in app.entries.values()}
     assert files == {
         "_index.yaml",
@@ -184,7 +184,7 @@ def test_json_registry_files_keep_json_values_and_lines(app: App) -> None:
     assert email.activity == ActivityMeta(worker="app:worker")
 
 
-# --------------------------------------------------------------------------- meta (§4.2, §4.3, §5.1)
+# --------------------------------------------------------------------------- meta
 
 
 def test_file_level_meta_merges_deeply_and_entry_keys_win(app: App) -> None:
@@ -217,7 +217,7 @@ def test_references_without_namespace_take_the_entry_namespace(app: App) -> None
 
 
 def test_activity_meta_and_default_call_options(app: App) -> None:
-    """§4.3: activity worker/local; meta.options are the default funcs.call options (§2.1)."""
+    """§4.3: activity worker/local; meta.options are the default funcs.call options."""
     assert [e.id for e in app.activities()] == [
         "app.activities:charge_payment",
         "app.activities:refund",
@@ -267,7 +267,7 @@ def test_tests_without_order_sort_as_order_zero(tmp_path: Path) -> None:
     assert [e.id for e in load_app(tmp_path).tests()] == ["app:a_early", "app:c_plain", "app:b_late"]
 
 
-# --------------------------------------------------------------------------- Lua entries (§4.2)
+# --------------------------------------------------------------------------- Lua entries
 
 
 def test_lua_entry_fields_and_method_default(app: App) -> None:
@@ -304,7 +304,7 @@ def test_libraries_have_no_default_method(app: App) -> None:
 
 
 def test_framework_imports_are_kept_without_checking(app: App) -> None:
-    """wippy.test:test comes from the wippy/test module (§5.1), not from the app."""
+    """wippy.test:test comes from the wippy/test module, not from the app."""
     assert dict(lua(app, "app.tests:greeting").imports) == {"test": "wippy.test:test"}
 
 
@@ -319,7 +319,7 @@ def test_source_byte_order_mark_is_dropped_and_line_endings_kept(tmp_path: Path)
     assert lua(load_app(tmp_path), "app:f").source_text == "return 1\r\n"
 
 
-# --------------------------------------------------------------------------- temporal kinds (§4.4)
+# --------------------------------------------------------------------------- temporal kinds
 
 
 def test_workers_and_clients(app: App) -> None:

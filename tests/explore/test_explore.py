@@ -1,5 +1,5 @@
 """Seeded exploration (issue #8): activity durations within declared bounds, injected activity faults under
-each call's retry policy (§2.1, §3.3), and worker crashes recovered by replay (§6), all from one seed."""
+each call's retry policy, and worker crashes recovered by replay, all from one seed."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_fixed_timing_misses_the_planted_ordering_bug(app: App) -> None:
 
 
 def test_exploration_finds_the_planted_ordering_bug(app: App) -> None:
-    """Lookups slower than the 5 minute hold make the workflow read a missing result (§2.2 futures)."""
+    """Lookups slower than the 5 minute hold make the workflow read a missing result."""
     report = explore(cooling_off, app=app, seeds=20)
     assert 0 < len(report.failures) < 20
     assert all("cooling_off.lua:10" in str(r.error) for r in report.failures), report.summary()

@@ -1,4 +1,4 @@
-"""Wippy errors ↔ Temporal failures (§3.3), with the activity/child wrappers of §2.1 and §2.6."""
+"""Wippy errors ↔ Temporal failures, with the activity/child wrappers of §2.1 and §2.6."""
 
 from __future__ import annotations
 

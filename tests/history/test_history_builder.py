@@ -1,4 +1,4 @@
-"""History building in the Go SDK shape (§2, §2.13, §2.14) and proto3 JSON in and out (§6 replays read it)."""
+"""History building in the Go SDK shape and proto3 JSON in and out."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def test_sleep_then_return_shape() -> None:
 
 
 def test_one_activity_shape() -> None:
-    """§2.14: activity id "5", type `ns:name`, start-to-close 600 s, other timeouts present as 0s (§2.1)."""
+    """§2.14: activity id "5", type `ns:name`, start-to-close 600 s, other timeouts present as 0s."""
     b = HistoryBuilder()
     start(b)
     scheduled = b.activity_task_scheduled(
@@ -467,7 +467,7 @@ def test_default_child_workflow_id_needs_a_started_event() -> None:
 
 
 def test_empty_payload_lists_leave_the_field_unset() -> None:
-    """§0.4: `return` with no values → no result payloads at all; no args → no input (§2.6)."""
+    """§0.4: `return` with no values → no result payloads at all; no args → no input."""
     b = HistoryBuilder()
     start(b)
     b.activity_task_scheduled(

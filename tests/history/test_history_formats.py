@@ -1,5 +1,5 @@
 """Temporal history JSON in its three export shapes: proto3 JSON, the legacy UI/tctl export (short enum
-names) and the CLI's default shorthand payloads (spec §6; issue: Temporal JSON interop)."""
+names) and the CLI's default shorthand payloads."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`wftest run APP WORKFLOW`: the result as JSON on stdout (exit 0), workflow failures on stderr (exit 1),
-usage errors (exit 2). Outcomes follow the simulator (spec §0.4, §2.3, §2.4, §3.3, §8.12)."""
+usage errors (exit 2). Outcomes follow the simulator."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_mock_error_failing_the_workflow() -> None:
 
 
 def test_bad_mock_specs_exit_2() -> None:
-    """Malformed --mock / --mock-error specs are usage errors naming the option (§2.1 ids)."""
+    """Malformed --mock / --mock-error specs are usage errors naming the option."""
     specs = [("--mock", "nonsense"), ("--mock", "app.act:x={bad"), ("--mock-error", "app.act:x=Conflict"),
              ("--mock-error", "=Conflict:x")]
     for option, spec in specs:

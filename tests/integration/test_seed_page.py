@@ -136,7 +136,7 @@ def test_concurrent_work_and_timers() -> None:
 def test_determinism_examples() -> None:
     world = World(SEED)
     safe = finish(world, "app:replay_safe")
-    # crypto.random_bytes is the page's spelling; this Wippy build has crypto.random.bytes (spec §8.20)
+    # crypto.random_bytes is the page's spelling; this Wippy build has crypto.random.bytes
     assert safe == {"data": "payload", "hour": 1, "id_ok": True, "bytes": 16, "version": 2,
                     "old_name_exists": False}
     avoid = finish(world, "app:unprotected")

@@ -61,7 +61,7 @@ def sb() -> Sandbox:
     return Sandbox()
 
 
-# -- json (§1.10, §3.2) ----------------------------------------------------------------------------
+# -- json ----------------------------------------------------------------------------
 
 
 def test_json_encode_is_canonical_and_follows_the_export_rules(sb: Sandbox) -> None:
@@ -593,7 +593,7 @@ def test_yaml_errors(sb: Sandbox, call: str, kind: bytes, message: bytes) -> Non
     assert msg.startswith(message), msg
 
 
-# -- ctx (§1.7, §3.4) ------------------------------------------------------------------------------
+# -- ctx ------------------------------------------------------------------------------
 
 
 def ctx_sandbox(context: dict[str, Any]) -> Sandbox:

@@ -1,4 +1,4 @@
-"""Typed-Lua erasure and the run-time type values (spec §7: Wippy's dialect is Lua plus Luau-style types)."""
+"""Typed-Lua erasure and the run-time type values."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def run(lua: Any, typed: str) -> Any:
     return lua.eval("load")(erase(typed, "t.lua").lua, "@t.lua")()
 
 
-# -- the corpus (§7: annotations, generics, casts, `!`, declarations; plain Lua untouched)
+# -- the corpus
 
 
 def test_corpus_is_large_enough() -> None:

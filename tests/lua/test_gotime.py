@@ -1,4 +1,4 @@
-"""Go ``time`` semantics behind the Lua ``time`` module (spec §1.3).
+"""Go ``time`` semantics behind the Lua ``time`` module.
 
 Expected values are Go's own: most tables mirror cases from Go's time package tests and examples
 (time_test.go, format_test.go, example_test.go). Where those tests run with Local set to

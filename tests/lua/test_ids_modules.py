@@ -72,7 +72,7 @@ def sb() -> Sandbox:
     return sandbox()
 
 
-# -- producers (§2.4) ------------------------------------------------------------------------------
+# -- producers ------------------------------------------------------------------------------
 
 PRODUCER_ARGS: dict[str, tuple[Any, ...]] = {
     "uuid.v1": (NOW_NS,),
@@ -143,7 +143,7 @@ def test_unknown_side_effect() -> None:
         produce("uuid.v9", random.Random(0), ())
 
 
-# -- side-effect routing (§2.4) --------------------------------------------------------------------
+# -- side-effect routing --------------------------------------------------------------------
 
 
 def test_in_a_workflow_uuid_v4_is_a_side_effect_command() -> None:
@@ -208,7 +208,7 @@ def test_same_seed_same_ids_different_seed_different_ids() -> None:
     assert run(sandbox(seed=7), body) != run(sandbox(seed=8), body)
 
 
-# -- uuid (§1.8) -----------------------------------------------------------------------------------
+# -- uuid -----------------------------------------------------------------------------------
 
 
 def test_uuid_v3_and_v5_are_the_rfc_name_based_ids(sb: Sandbox) -> None:
@@ -337,7 +337,7 @@ def test_uuid_format(sb: Sandbox) -> None:
     ) == (NS_DNS.encode(), NS_DNS.replace("-", "").encode(), f"urn:uuid:{NS_DNS}".encode(), None)
 
 
-# -- crypto.random (§1.9) --------------------------------------------------------------------------
+# -- crypto.random --------------------------------------------------------------------------
 
 
 def test_random_bytes_and_string(sb: Sandbox) -> None:

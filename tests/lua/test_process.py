@@ -1,4 +1,4 @@
-"""Wippy's process scheduler: FIFO coroutines, coroutine.spawn, channels, select (spec §0.2, §0.4, §1.6)."""
+"""Wippy's process scheduler: FIFO coroutines, coroutine.spawn, channels, select."""
 
 from __future__ import annotations
 

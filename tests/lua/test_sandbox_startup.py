@@ -1,4 +1,4 @@
-"""What a sandbox sets up at once and what it loads on first use (spec §1.1 errors, §1.0 os, §7 types),
+"""What a sandbox sets up at once and what it loads on first use,
 the sandbox's own `setmetatable`, and the lifetime of coroutines that call the host."""
 
 from __future__ import annotations

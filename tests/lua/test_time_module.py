@@ -1,4 +1,4 @@
-"""The Lua ``time`` module, non-yielding half (spec §1.3, §2.3).
+"""The Lua ``time`` module, non-yielding half.
 
 Expected strings are what Go's time package prints for the same calls (Time.String, Duration.String,
 Format layouts, ParseDuration / Parse error texts); the simulator's Local zone is UTC under the name
@@ -48,11 +48,11 @@ def raises(body: str, sb: Sandbox | None = None) -> LuaFailure:
     return info.value
 
 
-# -- module table (§1.3) -----------------------------------------------------------------------
+# -- module table -----------------------------------------------------------------------
 
 
 def test_duration_constants_are_float_nanoseconds() -> None:
-    """Wippy exports the unit constants as float-typed numbers (§1.3, §7)."""
+    """Wippy exports the unit constants as float-typed numbers."""
     names = ("NANOSECOND", "MICROSECOND", "MILLISECOND", "SECOND", "MINUTE", "HOUR")
     values = lua("return " + ", ".join(f"time.{n}, math.type(time.{n})" for n in names))
     assert values == (1.0, b"float", 1e3, b"float", 1e6, b"float", 1e9, b"float", 6e10, b"float",
@@ -99,11 +99,11 @@ def test_time_values_are_dropped_from_json_like_userdata() -> None:
 
 
 def test_yielding_half_is_left_to_the_runtime() -> None:
-    """sleep/after/timer/ticker are added by the workflow runtime (§2.3), not by this module."""
+    """sleep/after/timer/ticker are added by the workflow runtime, not by this module."""
     assert lua("return time.sleep, time.after, time.timer, time.ticker") == (None, None, None, None)
 
 
-# -- time.now (§2.3) -----------------------------------------------------------------------------
+# -- time.now -----------------------------------------------------------------------------
 
 
 def test_now_is_a_userdata_time_at_the_sandbox_clock_in_utc() -> None:
@@ -544,7 +544,7 @@ def test_fixed_zone() -> None:
     """) == (b"IST", b"2024-01-15 12:00:00 +0530 IST", b"06:30:00", True, b"2024-01-15 12:00:00 -0800 PST")
 
 
-# -- argument types raise at the caller's line (§1.0 error convention) ---------------------------
+# -- argument types raise at the caller's line ---------------------------
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ def nested_tables(lua: Any, depth: int) -> Any:
     return lua.eval(f"(function() local t = {{}} for _ = 2, {depth} do t = {{t}} end return t end)()")
 
 
-# -- tables: arrays vs objects (§3.2) ----------------------------------------------------------------
+# -- tables: arrays vs objects ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ def test_object_keys_are_sorted_by_utf8_bytes_whatever_the_insertion_order(lua: 
     assert list(values.to_python(a)) == ["A", "_", "a", "z", "é"]  # type: ignore[arg-type]
 
 
-# -- numbers (§3.2) ----------------------------------------------------------------------------------
+# -- numbers ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -133,14 +133,14 @@ def test_non_finite_numbers_become_null_in_python_values(lua: Any, values: Value
 
 
 def test_to_python_keeps_integral_floats_as_floats(lua: Any, values: Values) -> None:
-    """The float type survives to_python; only the JSON text drops the ".0" (§3.2, §8.9)."""
+    """The float type survives to_python; only the JSON text drops the ".0"."""
     got = values.to_python(lua.eval('{a = {1, 2.0, "x"}, b = true, c = 0.5}'))
     assert got == {"a": [1, 2.0, "x"], "b": True, "c": 0.5}
     assert isinstance(got, dict) and isinstance(got["a"], list)
     assert type(got["a"][0]) is int and type(got["a"][1]) is float
 
 
-# -- strings (§3.2) ----------------------------------------------------------------------------------
+# -- strings ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ def test_invalid_utf8_becomes_replacement_characters_in_python(lua: Any, values:
     assert values.to_python(lua.eval(r'"a\xffb\xe2\x82"')) == "a\ufffdb\ufffd\ufffd"
 
 
-# -- encode errors (§3.2, §8.9) ------------------------------------------------------------------------
+# -- encode errors ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -218,7 +218,7 @@ def test_the_converter_is_usable_after_an_error(lua: Any, values: Values) -> Non
     assert enc(lua, values, "{a = {b = {1}}}") == '{"a":{"b":[1]}}'
 
 
-# -- userdata and Wippy objects (§3.2 export rule, §8.9) ------------------------------------------------
+# -- userdata and Wippy objects ------------------------------------------------
 
 
 def test_functions_threads_and_wippy_objects_disappear_from_objects(lua: Any, values: Values) -> None:
@@ -250,7 +250,7 @@ def test_python_objects_inside_lua_tables_are_userdata(lua: Any, values: Values)
 
 
 def test_export_hook_gives_the_value(lua: Any, values: Values) -> None:
-    """Errors are kept and encode as their Error() string (§3.2), through the metatable's __export."""
+    """Errors are kept and encode as their Error() string, through the metatable's __export."""
     src = """(function()
         local E = {__wippy = "error", __export = function(e) return "ctx: " .. e.msg end}
         local err = setmetatable({msg = "boom"}, E)
@@ -381,7 +381,7 @@ def test_to_lua_and_back(values: Values) -> None:
     assert values.to_python(values.to_lua(v)) == v
 
 
-# -- JSON decoding (§3.2) -------------------------------------------------------------------------------
+# -- JSON decoding -------------------------------------------------------------------------------
 
 
 def test_decode_numbers_keep_integer_and_float_kinds(lua: Any, values: Values) -> None:
@@ -439,7 +439,7 @@ def test_decode_errors(values: Values, text: str, message: str) -> None:
         values.decode_json(text)
 
 
-# -- payloads (§3.1) ----------------------------------------------------------------------------------
+# -- payloads ----------------------------------------------------------------------------------
 
 
 def test_to_payload_is_json_plain(lua: Any, values: Values) -> None:
@@ -567,7 +567,7 @@ def _json_like(min_dict_size: int) -> st.SearchStrategy[JSONValue]:
 
 
 def _after_round_trip(v: JSONValue) -> JSONValue:
-    """What a value looks like after Lua and JSON: integral floats → ints, {} → [] (§3.2, §8.9)."""
+    """What a value looks like after Lua and JSON: integral floats → ints, {} → []."""
     if isinstance(v, float) and v.is_integer():
         return int(v)
     if isinstance(v, list):

@@ -1,4 +1,4 @@
-"""Wippy's Lua tests run in a simulated world, and the built-in `wippy.test:test` module (spec §5)."""
+"""Wippy's Lua tests run in a simulated world, and the built-in `wippy.test:test` module."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def test_collects_function_entries_with_meta_type_test_sorted_by_id() -> None:
     assert by_id["app.test:raises"].display_name == "app.test:raises"
 
 
-# -- Wippy's verdict (§5.2) ----------------------------------------------------------------------------
+# -- Wippy's verdict ----------------------------------------------------------------------------
 
 
 def test_a_simple_test_that_returns_true_passes() -> None:

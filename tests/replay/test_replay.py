@@ -1,4 +1,4 @@
-"""Replay of recorded histories against current code (spec §6, §2.5): identical replays of every fixture,
+"""Replay of recorded histories against current code: identical replays of every fixture,
 and code mutations with their verdicts under the `go` and `strict` rule sets."""
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
 """Workflow behaviour in the simulated world: completion rules, activities and their retries, timeouts,
-mocks, timers, futures, the workflow module, and resource limits (spec §0.4, §1.2–1.4, §2.1–2.5, §2.11,
-§3.3)."""
+mocks, timers, futures, the workflow module, and resource limits."""
 
 from __future__ import annotations
 
@@ -96,7 +95,7 @@ def test_start_rejects_a_running_workflow_id(app: App) -> None:
         world.start("app.wf:hello", workflow_id="same")
 
 
-# -- completion rules (§0.4) ---------------------------------------------------------------------
+# -- completion rules ---------------------------------------------------------------------
 
 
 def test_only_the_first_return_value_is_the_result(app: App) -> None:
@@ -192,7 +191,7 @@ def test_invalid_call_options_fail_without_a_command(app: App) -> None:
         assert "ACTIVITY_TASK_SCHEDULED" not in kinds(r)
 
 
-# -- retries (§2.1: server default policy; §8.12) --------------------------------------------------
+# -- retries --------------------------------------------------
 
 
 def test_retry_backoff_times_and_the_final_started_event(app: App) -> None:
@@ -326,7 +325,7 @@ def test_schedule_to_close_bounds_retries(app: App) -> None:
     assert r.elapsed_ns == 3 * SECOND
 
 
-# -- activity failures as Lua sees them (§3.3) ----------------------------------------------------
+# -- activity failures as Lua sees them ----------------------------------------------------
 
 
 def test_lua_activity_error_reaches_the_workflow(app: App) -> None:
@@ -415,7 +414,7 @@ def test_async_activities_complete_in_duration_order(app: App) -> None:
     assert flipped.result == ["a-fast", "b-slow"]
 
 
-# -- timers and the clock (§1.3, §2.3) ------------------------------------------------------------------
+# -- timers and the clock ------------------------------------------------------------------
 
 
 def test_after_fires_at_its_time(app: App) -> None:
@@ -518,7 +517,7 @@ def test_workflow_info_fields(app: App) -> None:
     assert info["history_size"] > 0
 
 
-# -- futures (§1.2, §2.2) --------------------------------------------------------------------------------
+# -- futures --------------------------------------------------------------------------------
 
 
 def test_futures_results_completion_and_cancel(app: App) -> None:
@@ -572,7 +571,7 @@ def test_cancel_during_retry_backoff_stops_the_retries(app: App) -> None:
     assert r.status == "completed"
 
 
-# -- workflow module (§1.4, §2.5, §2.11) -----------------------------------------------------------------
+# -- workflow module -----------------------------------------------------------------
 
 
 def test_attrs_upsert_typed_search_attributes_and_memo(app: App) -> None:

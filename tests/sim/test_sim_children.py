@@ -1,4 +1,4 @@
-"""Child workflows started from workflows (spec §2.6, §2.14, §1.5 EXIT events, §3.3 child failures)."""
+"""Child workflows started from workflows."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The simulator is deterministic: same app, input and seed → the same bytes, in any process (spec §0.2,
-§2.4 side-effect values, §2.0 ids). Different seeds change the random values."""
+"""The simulator is deterministic: same app, input and seed → the same bytes, in any process. Different seeds change the random values."""
 
 from __future__ import annotations
 

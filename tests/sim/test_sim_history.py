@@ -1,4 +1,4 @@
-"""Histories the simulator writes, event for event (spec §2.13, §2.14, §0.3), and their JSON form."""
+"""Histories the simulator writes, event for event, and their JSON form."""
 
 from __future__ import annotations
 

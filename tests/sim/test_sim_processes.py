@@ -1,4 +1,4 @@
-"""Plain Lua processes driving workflows from outside (spec §1.5, §2.7, §2.8, §2.12; the seed page)."""
+"""Plain Lua processes driving workflows from outside."""
 
 from __future__ import annotations
 

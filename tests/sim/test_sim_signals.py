@@ -1,4 +1,4 @@
-"""Signals, subscriptions, process.send between workflows and cancel requests (spec §1.5, §2.7, §2.8)."""
+"""Signals, subscriptions, process.send between workflows and cancel requests."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """The timeline of a run: the text listing (the history snapshot format), the HTML page and
 `wftest timeline`. Histories come from simulated runs of `fixtures/sim` and from the history builder for
-events the simulator never writes (spec §2: ids, markers, children, signals, updates; §3: payloads and
-failures)."""
+events the simulator never writes."""
 
 from __future__ import annotations
 

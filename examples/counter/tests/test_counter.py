@@ -20,7 +20,7 @@ async def test_startup_messages_are_applied_before_later_signals(wippy: Wippy) -
 
 async def test_each_request_is_acknowledged_then_answered(wippy: Wippy) -> None:
     # An update is a request whose sender is the update itself: "ack" accepts it, "ok" is its result,
-    # "nak" rejects it (spec §2.9).
+    # "nak" rejects it.
     handle = await wippy.start("app:counter", {"initial": 0}, id="counter-1")
     assert await handle.update("increment", {"amount": 5}) == {"value": 5}
     assert await handle.update("decrement", {"amount": 2}) == {"value": 3}
