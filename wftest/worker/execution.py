@@ -275,55 +275,60 @@ class WorkflowExecution(LuaHost):
         return built.commands
 
     def _apply_event(self, event: HistoryEvent) -> None:
-        kind = event.event_type
-        if kind not in _APPLIED_EVENTS:
-            return
-        if kind == ev.ACTIVITY_TASK_COMPLETED:
-            a = event.activity_task_completed_event_attributes
-            payloads = a.result.payloads
-            value = self.sb.values.from_payload(payloads[0]) if payloads else None
-            self._activity_done(a.scheduled_event_id, value, None)
-        elif kind == ev.ACTIVITY_TASK_FAILED:
-            f = event.activity_task_failed_event_attributes
-            self._activity_failed(f.scheduled_event_id, f.started_event_id, f.failure, f.retry_state)
-        elif kind == ev.ACTIVITY_TASK_TIMED_OUT:
-            t = event.activity_task_timed_out_event_attributes
-            self._activity_failed(t.scheduled_event_id, t.started_event_id, t.failure, t.retry_state)
-        elif kind == ev.ACTIVITY_TASK_CANCELED:
-            c = event.activity_task_canceled_event_attributes
-            err = self._lua_error(ErrorInfo("Canceled", "operation canceled", False, None, None, None))
-            self._activity_done(c.scheduled_event_id, None, err)
-        elif kind == ev.TIMER_FIRED:
-            self._timer_fired(event.timer_fired_event_attributes.timer_id)
-        elif kind == ev.WORKFLOW_EXECUTION_SIGNALED:
-            sig = event.workflow_execution_signaled_event_attributes
-            values = tuple(self.sb.values.from_payload(p) for p in sig.input.payloads)
-            self._pushes.append(("message", 0, (sig.signal_name, _sender(sig.header), values)))
-        elif kind == ev.WORKFLOW_EXECUTION_CANCEL_REQUESTED:
-            at = datetime.fromtimestamp(event.event_time.seconds, tz=timezone.utc).strftime(
-                "%Y-%m-%dT%H:%M:%SZ"
-            )
-            self._pushes.append(("event", 0, {"kind": "pid.cancel", "from": "{|topology}", "at": at}))
-        elif kind in _CHILD_EVENTS:
-            self._child_event(kind, event)
-        elif kind == ev.EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
-            done_cancel = event.external_workflow_execution_cancel_requested_event_attributes
-            self._signal_done(done_cancel.initiated_event_id, None)
-        elif kind == ev.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
-            failed_cancel = event.request_cancel_external_workflow_execution_failed_event_attributes
-            self._signal_done(
-                failed_cancel.initiated_event_id,
-                ErrorInfo("Internal", "unknown external workflow execution", False, None, None, None),
-            )
-        elif kind == ev.EXTERNAL_WORKFLOW_EXECUTION_SIGNALED:
-            done = event.external_workflow_execution_signaled_event_attributes
-            self._signal_done(done.initiated_event_id, None)
-        elif kind == ev.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
-            failed = event.signal_external_workflow_execution_failed_event_attributes
-            self._signal_done(
-                failed.initiated_event_id,
-                ErrorInfo("Internal", "unknown external workflow execution", False, None, None, None),
-            )
+        """Hand one history event to what waits on it: one method per event type (`_EVENT_APPLIERS`)."""
+        apply = _EVENT_APPLIERS.get(event.event_type)
+        if apply is not None:
+            apply(self, event)
+
+    def _on_activity_completed(self, event: HistoryEvent) -> None:
+        a = event.activity_task_completed_event_attributes
+        payloads = a.result.payloads
+        value = self.sb.values.from_payload(payloads[0]) if payloads else None
+        self._activity_done(a.scheduled_event_id, value, None)
+
+    def _on_activity_failed(self, event: HistoryEvent) -> None:
+        f = event.activity_task_failed_event_attributes
+        self._activity_failed(f.scheduled_event_id, f.started_event_id, f.failure, f.retry_state)
+
+    def _on_activity_timed_out(self, event: HistoryEvent) -> None:
+        t = event.activity_task_timed_out_event_attributes
+        self._activity_failed(t.scheduled_event_id, t.started_event_id, t.failure, t.retry_state)
+
+    def _on_activity_canceled(self, event: HistoryEvent) -> None:
+        c = event.activity_task_canceled_event_attributes
+        err = self._lua_error(ErrorInfo("Canceled", "operation canceled", False, None, None, None))
+        self._activity_done(c.scheduled_event_id, None, err)
+
+    def _on_timer_fired(self, event: HistoryEvent) -> None:
+        self._timer_fired(event.timer_fired_event_attributes.timer_id)
+
+    def _on_signaled(self, event: HistoryEvent) -> None:
+        sig = event.workflow_execution_signaled_event_attributes
+        values = tuple(self.sb.values.from_payload(p) for p in sig.input.payloads)
+        self._pushes.append(("message", 0, (sig.signal_name, _sender(sig.header), values)))
+
+    def _on_cancel_requested(self, event: HistoryEvent) -> None:
+        at = datetime.fromtimestamp(event.event_time.seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._pushes.append(("event", 0, {"kind": "pid.cancel", "from": "{|topology}", "at": at}))
+
+    def _on_child(self, event: HistoryEvent) -> None:
+        self._child_event(event.event_type, event)
+
+    def _on_external_cancel_requested(self, event: HistoryEvent) -> None:
+        done = event.external_workflow_execution_cancel_requested_event_attributes
+        self._signal_done(done.initiated_event_id, None)
+
+    def _on_external_cancel_failed(self, event: HistoryEvent) -> None:
+        failed = event.request_cancel_external_workflow_execution_failed_event_attributes
+        self._signal_done(failed.initiated_event_id, _UNKNOWN_EXTERNAL)
+
+    def _on_external_signaled(self, event: HistoryEvent) -> None:
+        done = event.external_workflow_execution_signaled_event_attributes
+        self._signal_done(done.initiated_event_id, None)
+
+    def _on_external_signal_failed(self, event: HistoryEvent) -> None:
+        failed = event.signal_external_workflow_execution_failed_event_attributes
+        self._signal_done(failed.initiated_event_id, _UNKNOWN_EXTERNAL)
 
     def _activity_failed(self, scheduled_id: int, started_id: int, failure: Any, retry_state: Any) -> None:
         """The Go SDK hands the workflow an ActivityError around the recorded failure."""
@@ -1057,18 +1062,22 @@ _CHILD_EVENTS = frozenset(
 
 
 # The events a workflow task's batch can hold that the execution acts on (the others only pass by).
-_APPLIED_EVENTS = _CHILD_EVENTS | {
-    ev.ACTIVITY_TASK_COMPLETED,
-    ev.ACTIVITY_TASK_FAILED,
-    ev.ACTIVITY_TASK_TIMED_OUT,
-    ev.ACTIVITY_TASK_CANCELED,
-    ev.TIMER_FIRED,
-    ev.WORKFLOW_EXECUTION_SIGNALED,
-    ev.WORKFLOW_EXECUTION_CANCEL_REQUESTED,
-    ev.EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
-    ev.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
-    ev.EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
-    ev.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+_UNKNOWN_EXTERNAL = ErrorInfo("Internal", "unknown external workflow execution", False, None, None, None)
+
+#: The events a workflow's code waits on, each with the method that applies it; the rest need nothing.
+_EVENT_APPLIERS: dict[int, Callable[[WorkflowExecution, HistoryEvent], None]] = {
+    ev.ACTIVITY_TASK_COMPLETED: WorkflowExecution._on_activity_completed,
+    ev.ACTIVITY_TASK_FAILED: WorkflowExecution._on_activity_failed,
+    ev.ACTIVITY_TASK_TIMED_OUT: WorkflowExecution._on_activity_timed_out,
+    ev.ACTIVITY_TASK_CANCELED: WorkflowExecution._on_activity_canceled,
+    ev.TIMER_FIRED: WorkflowExecution._on_timer_fired,
+    ev.WORKFLOW_EXECUTION_SIGNALED: WorkflowExecution._on_signaled,
+    ev.WORKFLOW_EXECUTION_CANCEL_REQUESTED: WorkflowExecution._on_cancel_requested,
+    ev.EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED: WorkflowExecution._on_external_cancel_requested,
+    ev.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED: WorkflowExecution._on_external_cancel_failed,
+    ev.EXTERNAL_WORKFLOW_EXECUTION_SIGNALED: WorkflowExecution._on_external_signaled,
+    ev.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED: WorkflowExecution._on_external_signal_failed,
+    **{kind: WorkflowExecution._on_child for kind in _CHILD_EVENTS},
 }
 
 
