@@ -50,6 +50,11 @@ def check_app(path: str | os.PathLike[str]) -> CheckReport:
         app = load_app(path)
     except AppLoadError as exc:
         return CheckReport(None, tuple(as_problem(str(e), "load") for e in exc.errors), ())
+    return check_loaded(app)
+
+
+def check_loaded(app: App) -> CheckReport:
+    """Compile and lint every Lua entry of an app already loaded."""
     problems: list[Problem] = []
     for entry in app.entries.values():
         if not isinstance(entry, LuaEntry):

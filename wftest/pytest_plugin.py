@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from wftest.app import App, AppError, AppLoadError
-from wftest.check import check_app
+from wftest.check import check_loaded
 from wftest.coverage import pytest_hooks as lua_coverage
 from wftest.plugin import roundtrip
 from wftest.plugin.config import (
@@ -71,9 +71,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return  # under xdist the controller reports
     lines: list[str] = []
     for path in configured_apps(config):
-        if not path.is_dir():
-            continue  # the missing app is reported where it is used
-        for problem in check_app(path).problems:
+        try:
+            app = app_at(config, path)  # loaded once per session: the tests use the same
+        except (AppError, AppLoadError):
+            continue  # a missing or broken app is reported where it is used
+        for problem in check_loaded(app).problems:
             lines.append(f"{path / str(problem)}" if problem.file else f"{path}: {problem}")
     config.stash[APP_PROBLEMS_KEY] = lines
 
