@@ -19,7 +19,14 @@ from wftest import load_app
 from wftest.app import App
 from wftest.lua.process import LuaProcess
 from wftest.lua.sandbox import Sandbox, SandboxOptions
-from wftest.lua.state import REUSE_MEMORY_LIMIT, LuaState, StateBusy, StatePool
+from wftest.lua.state import (
+    COLLECT_EVERY,
+    GARBAGE_ALLOWANCE,
+    REUSE_MEMORY_LIMIT,
+    LuaState,
+    StateBusy,
+    StatePool,
+)
 from wftest.replay import NondeterminismError, replay_history, replayer
 from wftest.sim import World
 from wftest.worker import execution as worker_execution
@@ -291,6 +298,28 @@ def test_the_pool_matches_memory_limits_and_drops_big_states() -> None:
     assert pool.idle() == 1 and pool.acquire(SandboxOptions().memory_limit) is not big
     del keep
 
+
+
+def test_a_state_given_back_collects_its_garbage_now_and_then() -> None:
+    """A full collection costs as much as a tenth of a short replay: it runs every COLLECT_EVERY
+    sandboxes, or at once when a sandbox left more than GARBAGE_ALLOWANCE behind."""
+    pool = StatePool(size=1)
+    state = pool.acquire(SandboxOptions().memory_limit)
+    collections: list[int] = []
+    collect = state.collect
+    state.collect = lambda: (collections.append(state.sandboxes), collect())[-1]  # type: ignore[method-assign]
+    for _ in range(2 * COLLECT_EVERY):
+        Sandbox(state=state).release()
+        pool.give_back(state)
+        assert pool.acquire(state.memory_limit) is state
+    assert collections == [COLLECT_EVERY, 2 * COLLECT_EVERY]
+    sb = Sandbox(state=state)
+    run(sb, "local t = {} for i = 1, 200000 do t[i] = {i} end")  # garbage once the call returns
+    assert state.memory_used() > state.clean_size + GARBAGE_ALLOWANCE
+    sb.release()
+    pool.give_back(state)
+    assert collections[-1] == 2 * COLLECT_EVERY + 1 and state.uncollected == 0
+    assert state.memory_used() < state.clean_size + GARBAGE_ALLOWANCE
 
 
 def test_a_python_object_handed_to_lua_again_stays_itself() -> None:

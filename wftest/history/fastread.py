@@ -285,9 +285,13 @@ def _shape_checker(spec: _Spec, shape: tuple[str, ...]) -> Callable[[dict[str, A
         lines += [f"    v = raw[K{i}]", "    if v is not None:"]
         if kind == _STR:
             lines.append("        if type(v) is not str: raise _Bad")
-        elif kind == _MESSAGE:
-            names[f"S{i}"] = arg
-            lines.append(f"        _check(S{i}, v)")
+        elif kind == _MESSAGE:  # the nested object's shape checker called directly when it exists
+            names[f"S{i}"], names[f"H{i}"] = arg, arg.shapes
+            lines += [
+                f"        c = H{i}.get(tuple(v)) if type(v) is dict else None",
+                f"        if c is None: _check(S{i}, v)",
+                "        else: c(v)",
+            ]
         elif kind == _INT:
             names[f"D{i}"], names[f"C{i}"] = arg
             lines.append(
@@ -721,8 +725,13 @@ def _events(document: object) -> list[HistoryEvent]:
     new = _EVENT.cls
     alloc = object.__new__
     type_numbers = _EVENT_TYPES.names
+    shapes = _EVENT.shapes
     for position, raw in enumerate(raw_events, 1):
-        _check(_EVENT, raw)
+        checker = shapes.get(tuple(raw)) if type(raw) is dict else None
+        if checker is None:
+            _check(_EVENT, raw)
+        else:
+            checker(raw)
         event_id = raw.get("eventId")
         if event_id != position and event_id != str(position) and _ID(event_id) != position:
             raise _Bad

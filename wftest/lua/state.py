@@ -31,11 +31,16 @@ _BOOT = Path(__file__).with_name("lib") / "state.lua"
 _MAX_CHUNKS = 512  # compiled chunks a reusable state keeps; it starts over past this
 _CHUNK_IDS: dict[tuple[str, bytes], int] = {}  # (chunk name, bytecode) -> the number states know it by
 _NEXT_ID = itertools.count()
+_FIELD_NAMES: dict[tuple[bytes, ...], tuple[str, ...]] = {}  # raw field names -> decoded
 _PRISTINE_SIZES: list[tuple[int, ...]] = []  # field counts of a fresh state's tables (same in every state)
 # A state holding more than this after its sandbox is released is dropped instead of reused.
 REUSE_MEMORY_LIMIT = 8 * 1024 * 1024
 _LUPA_HANDLES = b"LUPA_PYTHON_REFERENCES_TABLE"  # lupa's registry table of Python object handles
 POOL_SIZE = 4
+# A state given back collects what its sandboxes left only now and then: after this many sandboxes, or
+# once that garbage passes GARBAGE_ALLOWANCE (a full collection costs as much as a tenth of a replay).
+COLLECT_EVERY = 32
+GARBAGE_ALLOWANCE = 1024 * 1024
 # Lua memory a host function needs free before it runs: lupa turns what it returns into Lua values while
 # it holds the GIL, and a Lua memory error there would never give the GIL back (the process hangs).
 HOST_HEADROOM = 1024 * 1024
@@ -102,6 +107,8 @@ class LuaState:
         self.exhausted = False
         self.tainted = False
         self.sandboxes = 0  # how many sandboxes it has hosted
+        self.uncollected = 0  # sandboxes released since the last full collection
+        self.clean_size = 0  # memory in use after that collection
         if own_globals:
             # Before anything replaces globals: the value helpers keep the original type, next, rawget...
             self.values = Values(self.lua)
@@ -170,7 +177,27 @@ class LuaState:
         flat = self._fields(table)
         if not isinstance(flat, tuple):
             return {}
-        return {name.decode(): value for name, value in zip(flat[0::2], flat[1::2], strict=True)}
+        raw = flat[0::2]
+        names = _FIELD_NAMES.get(raw)
+        if names is None:  # the same tables (the prelude API, the runtime) come back sandbox after sandbox
+            names = tuple([name.decode() for name in raw])
+            if len(_FIELD_NAMES) < 256:
+                _FIELD_NAMES[raw] = names
+        return dict(zip(names, flat[1::2], strict=True))
+
+    def settle(self) -> None:
+        """After a sandbox is released: a full collection when enough garbage has piled up. Until then
+        the garbage stays bounded (and Lua itself collects before it reports a memory error)."""
+        self.uncollected += 1
+        used = self.memory_used()
+        if (
+            self.uncollected >= COLLECT_EVERY
+            or used > self.clean_size + GARBAGE_ALLOWANCE
+            or used > REUSE_MEMORY_LIMIT
+        ):
+            self.collect()  # frees what earlier sandboxes left, Python object handles included
+            self.uncollected = 0
+            self.clean_size = self.memory_used()
 
     def memory_used(self) -> int:
         return int(self.lua.get_memory_used())
@@ -221,7 +248,7 @@ class StatePool:
         memory are dropped."""
         if state.busy or not state.reusable or state.tainted or len(self._idle) >= self.size:
             return
-        state.collect()  # frees what earlier sandboxes left, Python object handles included
+        state.settle()
         if state.memory_used() > REUSE_MEMORY_LIMIT:
             return
         with self._lock:

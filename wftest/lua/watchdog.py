@@ -13,6 +13,7 @@ instruction budget allows a turn on a slow machine, so only work the budget cann
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
@@ -39,7 +40,7 @@ class _Watchdog:
         self._lock = threading.Lock()
         self._busy = threading.Event()
         self._thread: threading.Thread | None = None
-        self._next = 0
+        self._next = itertools.count()
 
     def watch(self, describe: Callable[[], str], seconds: float | None = None) -> _Turn:
         """Run the body (`with WATCHDOG.watch(...):`) under the watchdog; `describe()` names what runs
@@ -47,30 +48,33 @@ class _Watchdog:
         return _Turn(self, describe, seconds)
 
     def _enter(self, describe: Callable[[], str], limit: float) -> int:
-        with self._lock:
-            token = self._next
-            self._next += 1
-            self._turns[token] = (time.monotonic() + limit, limit, describe)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="wftest-watchdog", daemon=True)
-                self._thread.start()
-            if not self._busy.is_set():
+        # No lock on this path (every Lua step takes it): taking a number from the counter and setting
+        # or popping one dict item are each atomic under the GIL; the thread copies the dict in one go.
+        token = next(self._next)
+        self._turns[token] = (time.monotonic() + limit, limit, describe)
+        if not self._busy.is_set():
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="wftest-watchdog", daemon=True)
+                    self._thread.start()
                 self._busy.set()
         return token
 
     def _leave(self, token: int) -> None:
-        with self._lock:
-            del self._turns[token]
+        self._turns.pop(token, None)
 
     def _run(self) -> None:
         while True:
             self._busy.wait()
             time.sleep(0.25)
             now = time.monotonic()
-            with self._lock:
-                expired = [(limit, what) for deadline, limit, what in self._turns.values() if deadline <= now]
-                if not self._turns:
+            turns = list(self._turns.values())
+            expired = [(limit, what) for deadline, limit, what in turns if deadline <= now]
+            if not turns:
+                with self._lock:
                     self._busy.clear()
+                    if self._turns:  # a turn began meanwhile: keep watching
+                        self._busy.set()
             if expired:
                 limit, what = expired[0]
                 _end_process(limit, what)

@@ -14,7 +14,6 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
@@ -783,7 +782,7 @@ def load_history(
     `temporal workflow show -w ID -o json > ID.json` names it."""
     source = str(path)
     data = history_bytes(source) if text is None else text
-    stem = Path(Path(source).name.removesuffix(".gz")).stem
+    stem = os.path.splitext(os.path.basename(source.rstrip("/")).removesuffix(".gz"))[0]
     try:
         return read_history(data, source=source), stem, "file name"
     except HistoryFormatError as exc:
