@@ -166,45 +166,44 @@ def replay_history(
     if pause:
         gc.disable()
     try:
-        return _replay_checked(app, history, strict, workflow, workflow_id, workflow_id_source, seed)
+        return _replay_checked(
+            _Request(app, history, strict, workflow, workflow_id, workflow_id_source, seed)
+        )
     finally:
         if pause:
             gc.enable()
 
 
-def _replay_checked(
-    app: App,
-    history: History | EventHistory,
-    strict: bool,
-    workflow: str | None,
-    workflow_id: str | None,
-    workflow_id_source: str,
-    seed: int,
-) -> ReplayResult:
+@dataclass(frozen=True)
+class _Request:
+    """What one replay is asked to do."""
+
+    app: App
+    history: History | EventHistory
+    strict: bool
+    workflow: str | None
+    workflow_id: str | None
+    workflow_id_source: str
+    seed: int
+
+
+def _replay_checked(request: _Request) -> ReplayResult:
     try:
-        return _replay_once(app, history, strict, workflow, workflow_id, workflow_id_source, seed, False)
+        return _replay_once(request, trace_returns=False)
     except NondeterminismError as exc:
         if exc.lua_location or not exc.at_close:
             raise
         # A result or failure differs and no line says where the code returned: replay again with the
         # (slower) return tracing on, to name the line.
         try:
-            _replay_once(app, history, strict, workflow, workflow_id, workflow_id_source, seed, True)
+            _replay_once(request, trace_returns=True)
         except NondeterminismError as traced:
             raise traced from None
         raise
 
 
-def _replay_once(
-    app: App,
-    history: History | EventHistory,
-    strict: bool,
-    workflow: str | None,
-    workflow_id: str | None,
-    workflow_id_source: str,
-    seed: int,
-    trace_returns: bool,
-) -> ReplayResult:
+def _replay_once(request: _Request, *, trace_returns: bool) -> ReplayResult:
+    app, history, workflow = request.app, request.history, request.workflow
     started = history.events[0].workflow_execution_started_event_attributes
     workflow_type = workflow or started.workflow_type.name
     entry = app.entries.get(workflow_type)
@@ -216,7 +215,7 @@ def _replay_once(
         )
     context_payload = started.header.fields.get("wippy-context")
     context = json.loads(context_payload.data) if context_payload is not None else {}
-    wid, source = workflow_id_of(history, workflow_id, workflow_id_source)
+    wid, source = workflow_id_of(history, request.workflow_id, request.workflow_id_source)
     client, worker = workflow_identity(app, workflow_type, started.task_queue.name)
     info = WorkflowInfo(
         wid,
@@ -229,13 +228,13 @@ def _replay_once(
     )
     state = STATES.acquire(DEFAULT_MEMORY_LIMIT)
     execution = WorkflowExecution(
-        app, entry, info, list(started.input.payloads), context=context, seed=seed, lua_state=state
+        app, entry, info, list(started.input.payloads), context=context, seed=request.seed, lua_state=state
     )
     execution.trace_returns = trace_returns
     expected_ending = False
     try:
         try:
-            result = replay_into(execution, history, strict=strict)
+            result = replay_into(execution, history, strict=request.strict)
         except NondeterminismError as exc:
             if source != "history":
                 told = ID_SOURCES.get(source, source)
