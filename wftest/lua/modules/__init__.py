@@ -12,14 +12,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wftest.errors import UserError
 
-if TYPE_CHECKING:
-    from wftest.lua.sandbox import Sandbox
-
-Opener = Callable[["Sandbox"], Any]
+Opener = Callable[[Any], Any]
+"""Makes a module's Lua value for the sandbox it is given. The catalogue only hands the sandbox on, so it
+need not know the sandbox's type (which would tie it back to the sandbox that reads the catalogue)."""
 
 DETERMINISTIC = "deterministic"
 WORKFLOW = "workflow"
@@ -37,7 +36,8 @@ class ModuleSpec:
     opener: str | None
     note: str = ""
 
-    def open(self, sandbox: Sandbox) -> Any:
+    def open(self, sandbox: object) -> Any:
+        """The module's value, made by its opener for `sandbox` (a `wftest.lua.sandbox.Sandbox`)."""
         if self.opener is None:
             raise ModuleUnavailable(self.name, self.note or "wftest does not provide it")
         module_name, _, func = self.opener.partition(":")
