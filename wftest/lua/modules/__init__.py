@@ -65,14 +65,14 @@ _RESOURCES = (
 )
 
 _SPECS = [
-    ModuleSpec("json", DETERMINISTIC, "wftest.lua.modules.data:open_json"),
-    ModuleSpec("base64", DETERMINISTIC, "wftest.lua.modules.data:open_base64"),
-    ModuleSpec("hash", DETERMINISTIC, "wftest.lua.modules.data:open_hash"),
-    ModuleSpec("yaml", DETERMINISTIC, "wftest.lua.modules.data:open_yaml"),
+    ModuleSpec("json", DETERMINISTIC, "wftest.lua.modules.json_codec:open_json"),
+    ModuleSpec("base64", DETERMINISTIC, "wftest.lua.modules.base64_codec:open_base64"),
+    ModuleSpec("hash", DETERMINISTIC, "wftest.lua.modules.hashing:open_hash"),
+    ModuleSpec("yaml", DETERMINISTIC, "wftest.lua.modules.yaml_codec:open_yaml"),
     ModuleSpec("uuid", DETERMINISTIC, "wftest.lua.modules.ids:open_uuid"),
     ModuleSpec("crypto", DETERMINISTIC, "wftest.lua.modules.ids:open_crypto"),
     ModuleSpec("compress", DETERMINISTIC, "wftest.lua.modules.compress:open_compress"),
-    ModuleSpec("ctx", DETERMINISTIC, "wftest.lua.modules.data:open_ctx"),
+    ModuleSpec("ctx", DETERMINISTIC, "wftest.lua.modules.context:open_ctx"),
     ModuleSpec("time", WORKFLOW, "wftest.lua.modules.time:open_time"),
     ModuleSpec("funcs", WORKFLOW, None, _RUNTIME),
     ModuleSpec("workflow", WORKFLOW, None, _RUNTIME),
@@ -107,7 +107,7 @@ _SPECS = [
     *(ModuleSpec(n, NONDETERMINISTIC, None, _RESOURCES) for n in ("sql", "store", "env")),
     # Served by the world's HTTP (wftest.sim.http): the app's own service in-process, route fakes else.
     *(ModuleSpec(n, NONDETERMINISTIC, None, _HTTP) for n in ("http", "http_client")),
-    ModuleSpec("logger", NONDETERMINISTIC, "wftest.lua.modules.data:open_logger"),
+    ModuleSpec("logger", NONDETERMINISTIC, "wftest.lua.modules.logger:open_logger"),
 ]
 
 CATALOGUE: dict[str, ModuleSpec] = {s.name: s for s in _SPECS}
