@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from wftest.lua import engine
+from wftest.lua.jsontext import EncodeError, bytes_to_text
 from wftest.lua.sandbox import LuaRaise
-from wftest.lua.values import EncodeError, bytes_to_text
 
 if TYPE_CHECKING:
     from wftest.lua.sandbox import Sandbox

@@ -6,9 +6,9 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from wftest.lua.jsontext import DecodeError, EncodeError, bytes_to_text
 from wftest.lua.modules.base import INTERNAL, INVALID, fail, lua_type, module
 from wftest.lua.modules.schema import SchemaError, ValidationError, compile_schema, mark_empty, validate_data
-from wftest.lua.values import DecodeError, EncodeError, bytes_to_text
 
 if TYPE_CHECKING:
     from wftest.lua.sandbox import Sandbox

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from wftest.errors import UserError
+from wftest.lua.jsontext import DecodeError, EncodeError, bytes_to_text
 from wftest.lua.modules.base import lua_type
 from wftest.lua.modules.yaml_codec import from_yaml
-from wftest.lua.values import DecodeError, EncodeError, bytes_to_text
 
 if TYPE_CHECKING:
     from wftest.lua.sandbox import Sandbox

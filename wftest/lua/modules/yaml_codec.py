@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from wftest.lua.jsontext import MAX_DEPTH, EncodeError, bytes_to_text
 from wftest.lua.modules.base import INTERNAL, INVALID, fail, go_value, lua_type, module
-from wftest.lua.values import MAX_DEPTH, EncodeError, bytes_to_text
 from wftest.yamlcheck import YamlLimitError, check_yaml
 
 if TYPE_CHECKING:
