@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from wftest.lua.dialect.descriptors import FN, Call, Checked, Combo, Field, Lit, Prim, Record, Ref, Type
 from wftest.lua.dialect.patterns import pattern_error
 from wftest.lua.dialect.tokens import KEYWORDS, Cursor, lua_string_value
@@ -68,26 +70,23 @@ class TypeGrammar(Cursor):
 
     def type_(self, context: str) -> Type:
         """A full type: `[|] A | B`, where each side is `[&] X & Y` of postfix types."""
-        k = self.k
-        if k[self.i] not in _TYPE_START:
+        if self.k[self.i] not in _TYPE_START:
             raise self.error(f"expected a type {context}, got {self.what(self.i)}")
-        if k[self.i] == "|":
-            self.i += 1
-        items = [self.intersection()]
-        while k[self.i] == "|":
-            self.i += 1
-            items.append(self.intersection())
-        return items[0] if len(items) == 1 else Combo("union", tuple(items))
+        return self.combo("|", "union", self.intersection)
 
     def intersection(self) -> Type:
+        return self.combo("&", "inter", self.postfix)
+
+    def combo(self, sep: str, op: str, part: Callable[[], Type]) -> Type:
+        """`[sep] X sep Y ...`: the single part, or the union/intersection `op` of them all."""
         k = self.k
-        if k[self.i] == "&":
+        if k[self.i] == sep:
             self.i += 1
-        items = [self.postfix()]
-        while k[self.i] == "&":
+        items = [part()]
+        while k[self.i] == sep:
             self.i += 1
-            items.append(self.postfix())
-        return items[0] if len(items) == 1 else Combo("inter", tuple(items))
+            items.append(part())
+        return items[0] if len(items) == 1 else Combo(op, tuple(items))
 
     def postfix(self) -> Type:
         k = self.k
