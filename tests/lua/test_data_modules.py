@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from wftest.lua.modules.data import EMPTY, SUPPORTED_KEYWORDS, SchemaError, compile_schema, context_value
+from wftest.lua.modules.context import context_value
+from wftest.lua.modules.schema import EMPTY, SUPPORTED_KEYWORDS, SchemaError, compile_schema
 from wftest.lua.sandbox import LuaFailure, Sandbox, SandboxOptions
 
 MODULES = ["json", "base64", "hash", "yaml", "ctx", "logger"]

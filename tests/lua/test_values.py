@@ -17,17 +17,9 @@ from hypothesis import strategies as st
 from temporalio.api.common.v1 import Payload
 
 from wftest.lua import engine
-from wftest.lua.values import (
-    GO_NIL,
-    DecodeError,
-    EncodeError,
-    JSONValue,
-    PayloadError,
-    Values,
-    encode_json_python,
-    payload_to_python,
-    python_to_payload,
-)
+from wftest.lua.jsontext import GO_NIL, DecodeError, EncodeError, JSONValue, encode_json_python
+from wftest.lua.payloads import PayloadError, payload_to_python, python_to_payload
+from wftest.lua.values import Values
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
 
 from wftest.errors import UserError
-from wftest.lua.values import ENCODING_JSON, DecodeError, payload_to_python
+from wftest.lua.jsontext import DecodeError
+from wftest.lua.payloads import ENCODING_JSON, payload_to_python
 
 _EVENT_TYPES: frozenset[object] = frozenset([*EventType.keys(), *EventType.values()]) - {
     "EVENT_TYPE_UNSPECIFIED",

@@ -1,98 +1,54 @@
-"""Lua values ↔ Python values ↔ JSON text ↔ Temporal payloads, by Wippy's rules.
+"""Lua values ↔ Python values, JSON text and payloads, by Wippy's rules, for one Lua runtime.
 
 Lua → JSON walks a table tree once inside Lua (cycle, depth, mixed-key and sparse checks, dropping of
 functions, userdata and Wippy objects, ``__export`` hooks) and hands Python a flat token tuple in a
-single call; Python then formats numbers and strings the way Go does. Crossing the lupa boundary once
-per value instead of once per key is what keeps an activity call's payload in the microsecond range.
+single call; Python then formats numbers and strings the way Go does (`wftest.lua.jsontext`). Crossing
+the lupa boundary once per value instead of once per key is what keeps an activity call's payload in the
+microsecond range.
 
-One canonical text is produced for Lua and Python values alike: compact, object keys sorted by their
-UTF-8 bytes (Go's ``encoding/json`` order; Wippy's own order is random), strings escaped like Go's
-``json.Marshal`` (``<``, ``>``, ``&``, U+2028, U+2029 as ``\\u`` escapes, each invalid UTF-8 byte as
-``\\ufffd``), integral floats as integers and other floats as the shortest decimal without exponent,
-NaN/±Inf as ``null``. Known approximations of Wippy's JSON rules: an empty table always encodes as
-``[]`` (Lua 5.5 cannot tell whether a table once had hash storage); a table reachable twice on different
-paths is fine, only a table nested inside itself is a cycle; top-level scalars use the same number and
-string forms as nested ones (Go's ``json.Marshal`` would write 1e-7 as ``1e-7`` there).
+Known approximations of Wippy's JSON rules: an empty table always encodes as ``[]`` (Lua 5.5 cannot tell
+whether a table once had hash storage); a table reachable twice on different paths is fine, only a table
+nested inside itself is a cycle.
 """
 
 from __future__ import annotations
 
-import codecs
-import json
 import math
-import re
-from collections.abc import Callable, Sequence
-from decimal import Decimal
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, Final, TypeAlias
+from typing import Any, Final
 
 from temporalio.api.common.v1 import Payload
 
-from wftest.errors import UserError
 from wftest.lua.engine import LuaError
+from wftest.lua.jsontext import (
+    DEPTH_MESSAGE,
+    GO_NIL,
+    GO_UTF8,
+    MAX_DEPTH,
+    SCALAR_JSON,
+    DecodeError,
+    EncodeError,
+    JSONValue,
+    bytes_to_text,
+    format_float,
+    format_key_float,
+    loads,
+    quote_bytes,
+)
+from wftest.lua.payloads import (
+    ENCODING_BINARY,
+    ENCODING_JSON,
+    ENCODING_NULL,
+    json_payload,
+    unsupported_encoding,
+)
 
-__all__ = [
-    "GO_NIL",
-    "DecodeError",
-    "EncodeError",
-    "JSONValue",
-    "PayloadError",
-    "Values",
-    "bytes_to_text",
-    "encode_json_python",
-    "format_float",
-    "payload_to_python",
-    "python_to_payload",
-    "quote_bytes",
-    "quote_str",
-]
-
-JSONValue: TypeAlias = None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
-
-MAX_DEPTH: Final = 128
 _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
 # Tokens crossing the lupa boundary in one call; Lua's stack holds about a million values.
 _CHUNK: Final = 100_000
-
-ENCODING_JSON: Final = b"json/plain"
-ENCODING_BINARY: Final = b"binary/plain"
-ENCODING_NULL: Final = b"binary/null"
-
-
-class EncodeError(UserError):
-    """A value cannot be encoded as JSON (Wippy fails the call with kind Internal)."""
-
-
-class DecodeError(UserError):
-    """JSON text cannot be decoded (bad syntax, NaN/Infinity literals, nesting deeper than 128)."""
-
-
-class PayloadError(UserError):
-    """A payload in an encoding Wippy does not accept (only json/plain, binary/plain and binary/null)."""
-
-
-class _GoNil:
-    """Type of GO_NIL: a Go nil result, sent as a binary/null payload rather than JSON null.
-
-    A singleton that stays itself through copy.deepcopy and pickle, so mocks may copy their results."""
-
-    _instance: _GoNil | None = None
-
-    def __new__(cls) -> _GoNil:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "GO_NIL"
-
-    def __reduce__(self) -> str:
-        return "GO_NIL"
-
-
-GO_NIL: Final[object] = _GoNil()
 
 
 class _Mark:
@@ -105,110 +61,6 @@ class _Mark:
 
 
 _MARK: Final = _Mark()
-
-# ---------------------------------------------------------------------------------------------------
-# Go-compatible scalar formatting
-
-
-def format_float(f: float) -> str:
-    """Float as Wippy writes it: integral → integer digits, else shortest round-trip decimal, no exponent."""
-    if f.is_integer() and -1e15 < f < 1e15:
-        return int.__repr__(int(f))
-    if f != f or f in (math.inf, -math.inf):
-        return "null"
-    r = repr(f)
-    if "e" in r:
-        # Shortest digits, written out positionally (Go's strconv 'f', -1): 1e-07 → 0.0000001.
-        return format(Decimal(r), "f")
-    return r[:-2] if r.endswith(".0") else r
-
-
-def _format_key_float(f: float) -> str:
-    """A float table key stringified like Go's strconv shortest form (infinities as ``+Inf``/``-Inf``)."""
-    if f in (math.inf, -math.inf):
-        return "+Inf" if f > 0 else "-Inf"
-    return format_float(f)
-
-
-def _escape_table() -> dict[int, str]:
-    table: dict[int, str] = {c: f"\\u{c:04x}" for c in range(0x20)}
-    table.update({0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r"})
-    table.update({ord('"'): '\\"', ord("\\"): "\\\\"})
-    table.update({c: f"\\u{c:04x}" for c in (ord("<"), ord(">"), ord("&"), 0x2028, 0x2029)})
-    # surrogateescape turns each invalid UTF-8 byte into U+DC80..U+DCFF; Go writes each as \ufffd.
-    table.update({0xDC80 + b: "\\ufffd" for b in range(0x80)})
-    return table
-
-
-_ESCAPES: Final = _escape_table()
-# Any byte outside printable ASCII, or one of '"', '\\', '<', '>', '&', needs the escaping path.
-_NEEDS_ESCAPE: Final = re.compile(rb'[^\x20-\x21\x23-\x25\x27-\x3b\x3d\x3f-\x5b\x5d-\x7e]')
-# Object keys and enum-like values repeat across payloads; their quoted forms are cached (bounded).
-_QUOTED: dict[bytes, str] = {}
-_QUOTED_MAX: Final = 4096
-_QUOTED_MAX_LEN: Final = 64
-
-
-def quote_bytes(b: bytes) -> str:
-    """A Lua string as a JSON string literal, escaped like Go's ``json.Marshal``."""
-    r = _QUOTED.get(b)
-    if r is not None:
-        return r
-    if _NEEDS_ESCAPE.search(b) is None:
-        r = '"' + b.decode("ascii") + '"'
-    else:
-        r = '"' + b.decode("utf-8", "surrogateescape").translate(_ESCAPES) + '"'
-    if len(b) <= _QUOTED_MAX_LEN:
-        if len(_QUOTED) >= _QUOTED_MAX:
-            _QUOTED.clear()
-        _QUOTED[b] = r
-    return r
-
-
-def quote_str(s: str) -> str:
-    """A Python string as a JSON string literal (lone surrogates become U+FFFD, as Go's decoder has it)."""
-    return quote_bytes(_text_to_bytes(s))
-
-
-def _replace_like_go(e: UnicodeError) -> tuple[str | bytes, int]:
-    """Codec error handler: each invalid UTF-8 byte decodes to U+FFFD; each lone surrogate encodes to it."""
-    if isinstance(e, UnicodeDecodeError):
-        return "\ufffd" * (e.end - e.start), e.end
-    if isinstance(e, UnicodeEncodeError):
-        return b"\xef\xbf\xbd" * (e.end - e.start), e.end
-    raise e
-
-
-_GO_UTF8: Final = "wftest.go_utf8"
-codecs.register_error(_GO_UTF8, _replace_like_go)
-
-
-def bytes_to_text(b: bytes) -> str:
-    """Lua string → Python str; each invalid UTF-8 byte becomes U+FFFD, as a JSON round trip would."""
-    return b.decode("utf-8", _GO_UTF8)
-
-
-def _text_to_bytes(s: str) -> bytes:
-    """Python str → Lua string bytes; lone surrogates (e.g. from a JSON ``\\ud800``) become U+FFFD."""
-    return s.encode("utf-8", _GO_UTF8)
-
-
-def _json_bool(v: bool) -> str:
-    return "true" if v else "false"
-
-
-def _json_null(_: None) -> str:
-    return "null"
-
-
-# JSON text of each scalar token type (Lua strings arrive as bytes).
-_SCALAR_JSON: Final[dict[type, Callable[[Any], str]]] = {
-    bytes: quote_bytes,
-    int: int.__repr__,
-    float: format_float,
-    bool: _json_bool,
-    type(None): _json_null,
-}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -357,78 +209,91 @@ def _key_text(k: Any) -> bytes:
     if type(k) is bool:
         return b"true" if k else b"false"
     if type(k) is float:
-        return _format_key_float(k).encode()
+        return format_key_float(k).encode()
     kind = type(k).__name__.lstrip("_")
     raise EncodeError(f"unsupported table key type: {kind[3:].lower() if kind.startswith('Lua') else kind}")
 
 
-def _tokens_to_json(nxt: Callable[[], Any]) -> str:
-    """JSON text of one value read from an export token stream through ``nxt``."""
+def _read_tokens(
+    nxt: Callable[[], Any],
+    scalars: Mapping[type, Callable[[Any], Any]],
+    array: Callable[[list[Any]], Any],
+    obj: Callable[[list[tuple[bytes, Any]]], Any],
+) -> Any:
+    """One value read from an export token stream through ``nxt``: a scalar token made by the function
+    `scalars` holds for its type, an array by `array` from its items, an object by `obj` from its
+    (key bytes, value) entries sorted by key."""
 
-    def container() -> str:
+    def container() -> Any:
         size = nxt()
         if size >= 0:
-            parts: list[str] = []
-            add = parts.append
+            items: list[Any] = []
+            add = items.append
             for _ in range(size):
                 tok = nxt()
-                add(container() if tok is _MARK else _SCALAR_JSON[type(tok)](tok))
-            return "[" + ",".join(parts) + "]"
-        entries: list[tuple[bytes, str]] = []
+                add(container() if tok is _MARK else scalars[type(tok)](tok))
+            return array(items)
+        entries: list[tuple[bytes, Any]] = []
         add_entry = entries.append
         for _ in range(-1 - size):
             key = nxt()
             tok = nxt()
-            add_entry((_key_text(key), container() if tok is _MARK else _SCALAR_JSON[type(tok)](tok)))
+            add_entry((_key_text(key), container() if tok is _MARK else scalars[type(tok)](tok)))
         if len(entries) > 1:
             entries.sort(key=itemgetter(0))
-        return "{" + ",".join([quote_bytes(k) + ":" + v for k, v in entries]) + "}"
+        return obj(entries)
 
     tok = nxt()
-    return container() if tok is _MARK else _SCALAR_JSON[type(tok)](tok)
+    return container() if tok is _MARK else scalars[type(tok)](tok)
 
 
-def _python_scalar(tok: Any) -> JSONValue:
-    t = type(tok)
-    if t is bytes:
-        return bytes_to_text(tok)
-    if t is float and (tok != tok or tok in (math.inf, -math.inf)):
-        return None
-    scalar: JSONValue = tok
-    return scalar
+def _json_array(items: list[str]) -> str:
+    return "[" + ",".join(items) + "]"
+
+
+def _json_object(entries: list[tuple[bytes, str]]) -> str:
+    return "{" + ",".join([quote_bytes(k) + ":" + v for k, v in entries]) + "}"
+
+
+def _tokens_to_json(nxt: Callable[[], Any]) -> str:
+    """JSON text of one value read from an export token stream through ``nxt``."""
+    text: str = _read_tokens(nxt, SCALAR_JSON, _json_array, _json_object)
+    return text
+
+
+def _same(tok: Any) -> Any:
+    return tok
+
+
+def _python_float(f: float) -> float | None:
+    return None if f != f or f in (math.inf, -math.inf) else f
+
+
+# Python value of each scalar token type: what its JSON would decode to (NaN and ±Inf are null).
+_SCALAR_PYTHON: Final[dict[type, Callable[[Any], Any]]] = {
+    bytes: bytes_to_text,
+    int: _same,
+    float: _python_float,
+    bool: _same,
+    type(None): _same,
+}
+
+
+def _python_object(entries: list[tuple[bytes, JSONValue]]) -> JSONValue:
+    return {bytes_to_text(k): v for k, v in entries}
 
 
 def _tokens_to_python(nxt: Callable[[], Any]) -> JSONValue:
     """Python value (what its JSON would decode to) of one value read from an export token stream."""
-
-    def container() -> JSONValue:
-        size = nxt()
-        if size >= 0:
-            items: list[JSONValue] = []
-            add = items.append
-            for _ in range(size):
-                tok = nxt()
-                add(container() if tok is _MARK else _python_scalar(tok))
-            return items
-        entries: list[tuple[bytes, JSONValue]] = []
-        add_entry = entries.append
-        for _ in range(-1 - size):
-            key = nxt()
-            tok = nxt()
-            add_entry((_key_text(key), container() if tok is _MARK else _python_scalar(tok)))
-        if len(entries) > 1:
-            entries.sort(key=itemgetter(0))
-        return {bytes_to_text(k): v for k, v in entries}
-
-    tok = nxt()
-    return container() if tok is _MARK else _python_scalar(tok)
+    value: JSONValue = _read_tokens(nxt, _SCALAR_PYTHON, _same, _python_object)
+    return value
 
 
 def _lua_ready(v: Any, depth: int, lua_object: type) -> object:
     """A copy of a Python value that ``table_from`` turns into the right Lua value (see ``Values.to_lua``)."""
     t = type(v)
     if t is str:
-        return v.encode("utf-8", _GO_UTF8)
+        return v.encode("utf-8", GO_UTF8)
     if t is int:
         return v if _INT64_MIN <= v <= _INT64_MAX else float(v)
     if t is dict:
@@ -438,7 +303,7 @@ def _lua_ready(v: Any, depth: int, lua_object: type) -> object:
         table = {}
         for k, x in v.items():
             if x is not None and x is not GO_NIL:
-                key = k.encode("utf-8", _GO_UTF8) if type(k) is str else _lua_key(k)
+                key = k.encode("utf-8", GO_UTF8) if type(k) is str else _lua_key(k)
                 table[key] = _lua_ready(x, depth, lua_object)
         return table
     if t is list or t is tuple:
@@ -470,7 +335,6 @@ class _TooDeep(Exception):
     """Raised by the Python walks past MAX_DEPTH; callers turn it into Encode/DecodeError."""
 
 
-_DEPTH_MESSAGE: Final = f"nesting depth exceeds {MAX_DEPTH}"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -499,21 +363,6 @@ def helpers_chunk() -> tuple[bytes, tuple[Any, ...]]:
     """The bytecode of the Lua helpers of `Values` and the arguments their chunk is called with; it
     returns (export, slice). For hosts that load the helpers themselves (`Values(lua, helpers=...)`)."""
     return _helpers_bytecode(), (_MARK, MAX_DEPTH, _CHUNK)
-
-
-_JSON_METADATA = Payload(metadata={"encoding": ENCODING_JSON}).SerializeToString()
-
-
-def json_payload(data: bytes) -> Payload:
-    """A json/plain payload holding `data`: parsed from its wire form, several times quicker than
-    building the metadata map field by field (every activity input and result is one)."""
-    size = len(data)
-    length = bytearray()
-    while size > 0x7F:
-        length.append(size & 0x7F | 0x80)
-        size >>= 7
-    length.append(size)
-    return Payload.FromString(_JSON_METADATA + b"\x12" + length + data)
 
 
 class Values:
@@ -595,7 +444,7 @@ class Values:
         try:
             return self._to_lua(v)
         except _TooDeep:
-            raise EncodeError(_DEPTH_MESSAGE) from None
+            raise EncodeError(DEPTH_MESSAGE) from None
         except TypeError as e:
             raise EncodeError(str(e)) from None
 
@@ -609,12 +458,12 @@ class Values:
         """JSON text → Lua value: integers stay integers (beyond int64 → float), null → nil.
         With `max_bytes`, a value that would take more Lua memory than that is refused (DecodeError)."""
         try:
-            value = _loads(text)
+            value = loads(text)
             if max_bytes is not None and lua_size_over(value, max_bytes):
                 raise DecodeError(f"the decoded value would take more than {max_bytes} bytes of Lua memory")
             return self._to_lua(value)
         except _TooDeep:
-            raise DecodeError(_DEPTH_MESSAGE) from None
+            raise DecodeError(DEPTH_MESSAGE) from None
 
     # -- payloads -----------------------------------------------------------------------------------
 
@@ -635,7 +484,7 @@ class Values:
             return p.data
         if encoding == ENCODING_NULL:
             return None
-        raise _unsupported(encoding)
+        raise unsupported_encoding(encoding)
 
 
 def lua_size_over(value: object, limit: int) -> bool:
@@ -659,96 +508,3 @@ def lua_size_over(value: object, limit: int) -> bool:
         if total > limit:
             return True
     return False
-
-
-# ---------------------------------------------------------------------------------------------------
-# Python side (mocks, histories): no Lua runtime needed
-
-
-def _reject_constant(name: str) -> None:
-    raise DecodeError(f"invalid JSON: {name} is not a JSON value")
-
-
-def _parse_float(text: str) -> float:
-    f = float(text)
-    if f in (math.inf, -math.inf):
-        raise DecodeError(f"invalid JSON: number {text} is out of range")
-    return f
-
-
-_DECODER: Final = json.JSONDecoder(parse_float=_parse_float, parse_constant=_reject_constant)
-
-
-def _loads(text: str | bytes) -> Any:
-    """Strict JSON text → Python value; invalid UTF-8 bytes in the text become U+FFFD, as in Go."""
-    if not isinstance(text, str):
-        text = bytes_to_text(bytes(text))
-    try:
-        return _DECODER.decode(text)
-    except json.JSONDecodeError as e:
-        raise DecodeError(f"invalid JSON: {e}") from None
-    except RecursionError:
-        raise DecodeError(_DEPTH_MESSAGE) from None
-
-
-def _unsupported(encoding: bytes | None) -> PayloadError:
-    name = "<missing>" if encoding is None else bytes_to_text(encoding)
-    return PayloadError(f"unsupported temporal payload encoding: {name}")
-
-
-def _encode_python(v: Any, depth: int) -> str:
-    t = type(v)
-    if t is str:
-        return quote_str(v)
-    if t is int:
-        return int.__repr__(v)
-    if t is float:
-        return format_float(v)
-    if v is None:
-        return "null"
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if t is dict or t is list or t is tuple:
-        if depth > MAX_DEPTH:
-            raise EncodeError(_DEPTH_MESSAGE)
-        if t is dict:
-            entries: list[tuple[bytes, str]] = []
-            for k, x in v.items():
-                if type(k) is not str:
-                    raise EncodeError(f"JSON object keys must be str, got {type(k).__name__}")
-                entries.append((_text_to_bytes(k), _encode_python(x, depth + 1)))
-            entries.sort(key=itemgetter(0))
-            return "{" + ",".join([quote_bytes(k) + ":" + x for k, x in entries]) + "}"
-        return "[" + ",".join([_encode_python(x, depth + 1) for x in v]) + "]"
-    if v is GO_NIL:
-        raise EncodeError("GO_NIL has no JSON form; python_to_payload sends it as binary/null")
-    raise EncodeError(f"cannot encode a Python {t.__name__} as JSON")
-
-
-def encode_json_python(v: JSONValue) -> str:
-    """The canonical JSON text (same rules as ``Values.encode_json``) of a plain Python value."""
-    return _encode_python(v, 1)
-
-
-def python_to_payload(v: object) -> Payload:
-    """Python value → payload: GO_NIL → binary/null, bytes → binary/plain, anything else → json/plain."""
-    if v is GO_NIL:
-        return Payload(metadata={"encoding": ENCODING_NULL})
-    if isinstance(v, (bytes, bytearray, memoryview)):
-        return Payload(metadata={"encoding": ENCODING_BINARY}, data=bytes(v))
-    return json_payload(_encode_python(v, 1).encode())
-
-
-def payload_to_python(p: Payload) -> JSONValue | bytes:
-    """Payload → Python value: binary/null → None, binary/plain → bytes, json/plain → decoded (ints exact)."""
-    encoding = p.metadata.get("encoding")
-    if encoding == ENCODING_JSON:
-        value: JSONValue = _loads(p.data)
-        return value
-    if encoding == ENCODING_BINARY:
-        return p.data
-    if encoding == ENCODING_NULL:
-        return None
-    raise _unsupported(encoding)

@@ -22,9 +22,9 @@ from wftest.app import App, LuaEntry
 from wftest.history import event_types as ev
 from wftest.history.fastread import EventHistory, event_time_ns, history_bytes, read_history
 from wftest.history.jsonio import HistoryFormatError
+from wftest.lua.payloads import PayloadError
 from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
 from wftest.lua.state import STATES
-from wftest.lua.values import PayloadError
 from wftest.replay.matching import (
     go_filter_commands,
     go_filter_events,

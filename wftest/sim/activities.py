@@ -14,9 +14,10 @@ from temporalio.api.common.v1 import Payload
 from wftest.app import App, LuaEntry
 from wftest.errors import RunOutcome, UserError
 from wftest.history.failures import ErrorInfo
+from wftest.lua.jsontext import GO_NIL, EncodeError
+from wftest.lua.payloads import payload_to_python, python_to_payload
 from wftest.lua.sandbox import LoadError, LuaFailure, NoHostError, Sandbox, SandboxOptions, text
 from wftest.lua.state import STATES
-from wftest.lua.values import GO_NIL, EncodeError, payload_to_python, python_to_payload
 from wftest.sim.modules import providers
 from wftest.worker.commands import RetryPolicy
 from wftest.worker.errors import error_info

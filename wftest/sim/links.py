@@ -16,7 +16,7 @@ from temporalio.api.enums.v1 import (
 )
 
 from wftest.history.builder import ExecutionRef
-from wftest.lua.values import payload_to_python
+from wftest.lua.payloads import payload_to_python
 from wftest.sim.state import IDENTITY, Parent, StartOptions, WorkflowState
 from wftest.worker import commands as cmd
 

@@ -23,11 +23,12 @@ from wftest.app import LuaEntry
 from wftest.history.failures import ErrorInfo, error_from_failure
 from wftest.lua.compiler import CompileError
 from wftest.lua.host import LuaHost, sections
+from wftest.lua.jsontext import GO_NIL, EncodeError
 from wftest.lua.modules.time import new_time
+from wftest.lua.payloads import payload_to_python
 from wftest.lua.process import HostCommand
 from wftest.lua.sandbox import LoadError, LuaFailure, SandboxOptions, text
 from wftest.lua.state import STATES
-from wftest.lua.values import GO_NIL, EncodeError, payload_to_python
 from wftest.sim.activities import ActivityInfo
 from wftest.sim.modules import providers
 from wftest.sim.state import SimulationError, WorkflowRun

@@ -15,7 +15,8 @@ from wftest.app import LuaEntry
 from wftest.errors import UserError
 from wftest.history.builder import ExecutionRef, HistoryBuilder
 from wftest.history.jsonio import history_to_json
-from wftest.lua.values import GO_NIL, payload_to_python
+from wftest.lua.jsontext import GO_NIL
+from wftest.lua.payloads import payload_to_python
 from wftest.worker import commands as cmd
 from wftest.worker.execution import WorkflowExecution, WorkflowInfo
 

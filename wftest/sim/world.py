@@ -24,10 +24,11 @@ from typing_extensions import assert_never
 from wftest.app import App, LuaEntry
 from wftest.history.builder import ExecutionRef
 from wftest.history.failures import ErrorInfo, error_from_failure, wippy_failure
+from wftest.lua.jsontext import GO_NIL
 from wftest.lua.modules.effects import produce
+from wftest.lua.payloads import payload_to_python, python_to_payload
 from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
 from wftest.lua.state import STATES
-from wftest.lua.values import GO_NIL, payload_to_python, python_to_payload
 from wftest.replay import roundtrip
 from wftest.replay.replayer import NondeterminismError, ReplayResult, replay_history, replay_into
 from wftest.sim import links

@@ -19,7 +19,8 @@ from wftest.explore import ExplorationReport, explore
 from wftest.explore.perturb import DEFAULT_CRASH_RATE, DEFAULT_FAULT_RATE, CrashMode
 from wftest.history.failures import error_from_failure
 from wftest.history.jsonio import history_to_json
-from wftest.lua.values import GO_NIL, EncodeError, payload_to_python, python_to_payload
+from wftest.lua.jsontext import GO_NIL, EncodeError
+from wftest.lua.payloads import payload_to_python, python_to_payload
 from wftest.replay import ReplayResult
 from wftest.sim import World
 from wftest.sim.activities import ActivityInfo, Mock, ServedCall

@@ -33,7 +33,8 @@ from wftest.errors import UserError
 from wftest.history import event_types as ev
 from wftest.history.failures import error_from_failure, retry_state_string
 from wftest.lua.gotime import format_duration
-from wftest.lua.values import DecodeError, PayloadError, encode_json_python, payload_to_python
+from wftest.lua.jsontext import DecodeError, encode_json_python
+from wftest.lua.payloads import PayloadError, payload_to_python
 
 Status = Literal["ok", "failed", "timed_out", "canceled", "terminated", "open"]
 LaneKind = Literal["workflow", "activity", "timer", "signal", "marker", "child", "update", "external"]

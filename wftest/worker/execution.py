@@ -34,11 +34,12 @@ from wftest.history.failures import (
     wippy_failure,
 )
 from wftest.lua.host import LuaHost, sections
+from wftest.lua.jsontext import EncodeError, encode_json_python
 from wftest.lua.modules.time import new_time
+from wftest.lua.payloads import payload_to_python, python_to_payload
 from wftest.lua.process import HostCommand, StepOutcome
 from wftest.lua.sandbox import LuaFailure, Sandbox, SandboxOptions, text
 from wftest.lua.state import LuaState
-from wftest.lua.values import EncodeError, encode_json_python, payload_to_python, python_to_payload
 from wftest.worker import commands as cmd
 from wftest.worker.errors import error_info
 from wftest.worker.options import OptionError, activity_options, child_options

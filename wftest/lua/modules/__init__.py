@@ -12,14 +12,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wftest.errors import UserError
 
-if TYPE_CHECKING:
-    from wftest.lua.sandbox import Sandbox
-
-Opener = Callable[["Sandbox"], Any]
+Opener = Callable[[Any], Any]
+"""Makes a module's Lua value for the sandbox it is given. The catalogue only hands the sandbox on, so it
+need not know the sandbox's type (which would tie it back to the sandbox that reads the catalogue)."""
 
 DETERMINISTIC = "deterministic"
 WORKFLOW = "workflow"
@@ -37,7 +36,8 @@ class ModuleSpec:
     opener: str | None
     note: str = ""
 
-    def open(self, sandbox: Sandbox) -> Any:
+    def open(self, sandbox: object) -> Any:
+        """The module's value, made by its opener for `sandbox` (a `wftest.lua.sandbox.Sandbox`)."""
         if self.opener is None:
             raise ModuleUnavailable(self.name, self.note or "wftest does not provide it")
         module_name, _, func = self.opener.partition(":")
@@ -65,14 +65,14 @@ _RESOURCES = (
 )
 
 _SPECS = [
-    ModuleSpec("json", DETERMINISTIC, "wftest.lua.modules.data:open_json"),
-    ModuleSpec("base64", DETERMINISTIC, "wftest.lua.modules.data:open_base64"),
-    ModuleSpec("hash", DETERMINISTIC, "wftest.lua.modules.data:open_hash"),
-    ModuleSpec("yaml", DETERMINISTIC, "wftest.lua.modules.data:open_yaml"),
+    ModuleSpec("json", DETERMINISTIC, "wftest.lua.modules.json_codec:open_json"),
+    ModuleSpec("base64", DETERMINISTIC, "wftest.lua.modules.base64_codec:open_base64"),
+    ModuleSpec("hash", DETERMINISTIC, "wftest.lua.modules.hashing:open_hash"),
+    ModuleSpec("yaml", DETERMINISTIC, "wftest.lua.modules.yaml_codec:open_yaml"),
     ModuleSpec("uuid", DETERMINISTIC, "wftest.lua.modules.ids:open_uuid"),
     ModuleSpec("crypto", DETERMINISTIC, "wftest.lua.modules.ids:open_crypto"),
     ModuleSpec("compress", DETERMINISTIC, "wftest.lua.modules.compress:open_compress"),
-    ModuleSpec("ctx", DETERMINISTIC, "wftest.lua.modules.data:open_ctx"),
+    ModuleSpec("ctx", DETERMINISTIC, "wftest.lua.modules.context:open_ctx"),
     ModuleSpec("time", WORKFLOW, "wftest.lua.modules.time:open_time"),
     ModuleSpec("funcs", WORKFLOW, None, _RUNTIME),
     ModuleSpec("workflow", WORKFLOW, None, _RUNTIME),
@@ -107,7 +107,7 @@ _SPECS = [
     *(ModuleSpec(n, NONDETERMINISTIC, None, _RESOURCES) for n in ("sql", "store", "env")),
     # Served by the world's HTTP (wftest.sim.http): the app's own service in-process, route fakes else.
     *(ModuleSpec(n, NONDETERMINISTIC, None, _HTTP) for n in ("http", "http_client")),
-    ModuleSpec("logger", NONDETERMINISTIC, "wftest.lua.modules.data:open_logger"),
+    ModuleSpec("logger", NONDETERMINISTIC, "wftest.lua.modules.logger:open_logger"),
 ]
 
 CATALOGUE: dict[str, ModuleSpec] = {s.name: s for s in _SPECS}

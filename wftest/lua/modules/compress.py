@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import brotli
 import zstandard
 
-from wftest.lua.modules.data import INTERNAL, INVALID, fail, lua_arguments, lua_type, module
+from wftest.lua.modules.base import INTERNAL, INVALID, fail, lua_arguments, lua_type, module
 
 if TYPE_CHECKING:
     from wftest.lua.sandbox import Sandbox

@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
-from wftest.lua.modules.data import (
+from wftest.lua.jsontext import EncodeError, encode_json_python
+from wftest.lua.modules.base import (
     INTERNAL,
     INVALID,
     bad_argument,
@@ -36,11 +37,10 @@ from wftest.lua.modules.data import (
     lua_arguments,
     module,
     optional_string,
-    parse_json,
 )
 from wftest.lua.modules.effects import GREGORIAN_OFFSET, NONCE_SIZE
+from wftest.lua.modules.json_codec import parse_json
 from wftest.lua.sandbox import LuaRaise
-from wftest.lua.values import EncodeError, encode_json_python
 
 if TYPE_CHECKING:
     from wftest.lua.sandbox import Sandbox

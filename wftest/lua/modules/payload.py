@@ -11,14 +11,15 @@ value. MessagePack is not provided by wftest: transcoding to or from it returns 
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from wftest.errors import UserError
-from wftest.lua.values import DecodeError, EncodeError, bytes_to_text
+from wftest.lua.jsontext import DecodeError, EncodeError, bytes_to_text
+from wftest.lua.modules.base import lua_type
+from wftest.lua.modules.yaml_codec import from_yaml
 
 if TYPE_CHECKING:
     from wftest.lua.sandbox import Sandbox
@@ -101,7 +102,7 @@ def _to_lua(sb: Sandbox, data: Any, source: str) -> Any:
         return _text(data, "String" if source == STRING else "Bytes", source)
     if source == YAML:
         try:
-            return sb.values.to_lua(_from_yaml(yaml.safe_load(_text(data, "YAML", source))))
+            return sb.values.to_lua(from_yaml(yaml.safe_load(_text(data, "YAML", source)), text_keys=True))
         except (yaml.YAMLError, EncodeError) as exc:
             raise TranscodeError(f"failed to decode YAML: {exc}") from None
     raise _unknown(source, LUA)
@@ -127,16 +128,6 @@ def _from_lua(sb: Sandbox, value: Any, target: str) -> Any:
     raise _unknown(LUA, target)
 
 
-def _from_yaml(v: Any) -> Any:
-    if isinstance(v, (datetime, date, time)):
-        return v.isoformat()
-    if isinstance(v, list):
-        return [_from_yaml(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _from_yaml(x) for k, x in v.items()}
-    return v
-
-
 # ---------------------------------------------------------------------------------------------------
 # Text of a Lua value as Go's fmt writes it (engine/payload/string.go: %v of floats, %d of integers,
 # %t of booleans, %v of the Go form of a table; nil is empty)
@@ -149,8 +140,6 @@ def _go_text(sb: Sandbox, value: Any) -> str:
         return bytes_to_text(value)
     if isinstance(value, (bool, int, float)):
         return _go_scalar(value)
-    from wftest.lua.modules.data import lua_type
-
     if lua_type(value) == "table":
         try:
             return _go_value(sb.values.to_python(value))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wftest.lua.modules.data import check_string
+from wftest.lua.modules.base import check_string
 from wftest.lua.sandbox import LuaRaise, Sandbox, text
 from wftest.sim.resources import EnvError, ResourceMisuse
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote_plus, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
 
+from wftest.lua.jsontext import DecodeError, EncodeError
 from wftest.lua.sandbox import Sandbox, text
-from wftest.lua.values import DecodeError, EncodeError
 from wftest.sim.http import REMOTE_ADDR, Exchange, HttpError, HttpResponse, NetworkError, new_request
 from wftest.sim.modules.lua_half import lua_half
 

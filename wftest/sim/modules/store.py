@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from wftest.lua.jsontext import EncodeError
 from wftest.lua.sandbox import Sandbox, text
-from wftest.lua.values import EncodeError
 from wftest.sim.modules.lua_half import lua_half
 from wftest.sim.resources import MemoryStore, ResourceError, StoreItem, dispatch
 
