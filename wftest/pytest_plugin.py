@@ -15,15 +15,7 @@ from wftest.app import App, AppError, AppLoadError
 from wftest.check import check_loaded
 from wftest.coverage import pytest_hooks as lua_coverage
 from wftest.plugin import roundtrip
-from wftest.plugin.config import (
-    APPS_KEY,
-    BUDGET_KEY,
-    HARNESS_KEY,
-    app_at,
-    check_ini,
-    configured_apps,
-    new_harness,
-)
+from wftest.plugin.config import check_ini, configured_apps, new_harness
 from wftest.plugin.config import pytest_addoption as pytest_addoption
 from wftest.plugin.explore import ExplorationCoverage, leave_snapshots_alone
 from wftest.plugin.explore import pytest_generate_tests as pytest_generate_tests
@@ -31,6 +23,7 @@ from wftest.plugin.explore import pytest_runtest_setup as pytest_runtest_setup
 from wftest.plugin.items import pytest_collection_modifyitems as pytest_collection_modifyitems
 from wftest.plugin.running import pytest_pyfunc_call as pytest_pyfunc_call
 from wftest.plugin.running import pytest_runtest_call as pytest_runtest_call
+from wftest.plugin.state import HARNESS_KEY, app_at, session_state, start_session
 from wftest.plugin.timelines import pytest_runtest_makereport as pytest_runtest_makereport
 from wftest.testing import Wippy
 
@@ -50,17 +43,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "wippy_explore(faults=False, crashes=True): what --lua-explore may inject into this test "
         "(faults: True or a list of activity ids)",
     )
-    config.stash[BUDGET_KEY] = {}
+    start_session(config)
     if config.getoption("lua_explore") or config.getoption("lua_explore_seed") is not None:
         config.pluginmanager.register(ExplorationCoverage(config), "wftest-exploration-coverage")
         leave_snapshots_alone(config)
-    config.stash[APPS_KEY] = {}
     check_ini(config)
     lua_coverage.configure(config)
     roundtrip.configure(config)
-
-
-APP_PROBLEMS_KEY = pytest.StashKey[list[str]]()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -77,11 +66,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             continue  # a missing or broken app is reported where it is used
         for problem in check_loaded(app).problems:
             lines.append(f"{path / str(problem)}" if problem.file else f"{path}: {problem}")
-    config.stash[APP_PROBLEMS_KEY] = lines
+    session_state(config).app_problems = lines
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    lines = config.stash.get(APP_PROBLEMS_KEY, [])
+    lines = session_state(config).app_problems
     if lines:
         terminalreporter.section("wftest check")
         for line in lines:

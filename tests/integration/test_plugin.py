@@ -733,8 +733,10 @@ def test_runs_under_xdist(pytester: pytest.Pytester) -> None:
             assert await wippy.execute("app.wf:hello", who) is not None
         """,
     )
-    result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2", "-p", "no:cacheprovider", "--wippy-roundtrip")
     result.assert_outcomes(passed=4)
+    # the controller adds up what its workers replayed from JSON
+    result.stdout.fnmatch_lines(["wftest round-trip: 4 workflow runs replayed from their JSON history (*s)"])
 
 
 # -- timeline HTML of failing tests (issue #7) -------------------------------------------------------

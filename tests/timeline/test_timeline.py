@@ -39,8 +39,9 @@ from wftest.lua.payloads import python_to_payload
 from wftest.sim import ActivityError, WorkflowRun, World
 from wftest.timeline import TimelineError, build_timeline, format_offset, render_text
 from wftest.timeline.html import crowded, render_html
-from wftest.timeline.model import INSTANT_KINDS, payload_text, payloads_text
+from wftest.timeline.model import INSTANT_KINDS
 from wftest.timeline.text import clip
+from wftest.timeline.values import payload_text, payloads_text
 
 T0 = 1_767_225_600 * SECOND
 RUN_ID = "2a7c3f51-0d4e-4b9a-9f0e-5c1d2b3a4e6f"

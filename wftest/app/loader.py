@@ -558,27 +558,34 @@ class _EntryBuilder:
 
     # ---- meta
 
-    def _workflow_meta(self) -> WorkflowMeta | None:
-        found = self._meta_section("temporal", "workflow") if is_workflow_kind(self.kind) else None
+    def _temporal_section(self, role: str) -> tuple[_Node, str] | None:
+        """``meta.temporal.<role>`` and the worker it names (empty when missing), or ``None`` when absent."""
+        found = self._meta_section("temporal", role)
         if found is None:
             return None
         section, line = found
-        worker = self._ref(section, "worker", "meta.temporal.workflow.worker", TEMPORAL_WORKER, line)
+        worker = self._ref(section, "worker", f"meta.temporal.{role}.worker", TEMPORAL_WORKER, line)
+        return section, worker or ""
+
+    def _workflow_meta(self) -> WorkflowMeta | None:
+        found = self._temporal_section("workflow") if is_workflow_kind(self.kind) else None
+        if found is None:
+            return None
+        section, worker = found
         name = self._string(section, "name", "meta.temporal.workflow.name")
-        return WorkflowMeta(worker=worker or "", name=name, type_name=name or self.id)
+        return WorkflowMeta(worker=worker, name=name, type_name=name or self.id)
 
     def _activity_meta(self) -> ActivityMeta | None:
-        found = self._meta_section("temporal", "activity") if is_activity_kind(self.kind) else None
+        found = self._temporal_section("activity") if is_activity_kind(self.kind) else None
         if found is None:
             return None
-        section, line = found
-        worker = self._ref(section, "worker", "meta.temporal.activity.worker", TEMPORAL_WORKER, line)
+        section, worker = found
         local = section.get("local", False)
         if not isinstance(local, bool):
             self.fail(
                 section.line_of("local"), f"meta.temporal.activity.local must be a boolean, got {local!r}"
             )
-        return ActivityMeta(worker=worker or "", local=local is True)
+        return ActivityMeta(worker=worker, local=local is True)
 
     def _test_meta(self) -> TestMeta | None:
         if self.meta.get("type") != "test":

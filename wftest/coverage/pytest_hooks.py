@@ -103,8 +103,9 @@ class LuaCoverage:
         return result
 
     def _baseline(self, item: pytest.Function) -> Lines:
-        from wftest.plugin.config import HARNESS_KEY, new_harness
+        from wftest.plugin.config import new_harness
         from wftest.plugin.running import run_coroutine
+        from wftest.plugin.state import HARNESS_KEY
 
         self.recorder.take()
         first = item.stash.get(HARNESS_KEY, None)

@@ -1,4 +1,4 @@
-"""The plugin's configuration: its options, the apps of a session, and the world each test gets."""
+"""The plugin's configuration: its options and ini values, and the world each test gets from them."""
 
 from __future__ import annotations
 
@@ -6,16 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from wftest.app import App, load_app
+from wftest.app import App
 from wftest.explore import ExploreSettings
-from wftest.sim import WorkflowRun
 from wftest.sim.timing import parse_start_time
 from wftest.testing import Wippy
 
-APPS_KEY = pytest.StashKey[dict[Path, App]]()
-HARNESS_KEY = pytest.StashKey[Wippy]()
-RUNS_KEY = pytest.StashKey[list[WorkflowRun]]()  # the runs a Lua test item started
-BUDGET_KEY = pytest.StashKey[dict[str, float]]()  # wall seconds each explored test has spent
 REPLAY_MODES = ("strict", "go", "off")
 
 
@@ -129,14 +124,6 @@ def configured_apps(config: pytest.Config) -> list[Path]:
     if given:
         return [(config.invocation_params.dir / p).resolve() for p in given]
     return [(config.rootpath / str(p)).resolve() for p in config.getini("wippy_app")]
-
-
-def app_at(config: pytest.Config, path: Path) -> App:
-    """Each app is loaded once per session."""
-    apps = config.stash[APPS_KEY]
-    if path not in apps:
-        apps[path] = load_app(path)
-    return apps[path]
 
 
 def seed_of(item: pytest.Item) -> int:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from wftest.explore import workflow_runs
-from wftest.plugin.config import BUDGET_KEY, HARNESS_KEY, base_nodeid
+from wftest.plugin.config import base_nodeid
+from wftest.plugin.state import HARNESS_KEY, session_state
 from wftest.testing import Wippy
 
 
@@ -41,14 +42,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     budget = item.config.getoption("lua_explore_budget")
     if budget is None or not explored(item):
         return
-    spent = item.config.stash[BUDGET_KEY].get(base_nodeid(item.nodeid))
+    spent = session_state(item.config).explore_spent.get(base_nodeid(item.nodeid))
     if spent is not None and spent >= budget:  # the first seed always runs
         pytest.skip(f"exploration budget of {budget:g}s for this test is spent")
 
 
 def record(item: pytest.Item, began: float) -> None:
     """After an explored item: add its wall time to its test's budget, and note what it covered."""
-    spent = item.config.stash[BUDGET_KEY]
+    spent = session_state(item.config).explore_spent
     base = base_nodeid(item.nodeid)
     spent[base] = spent.get(base, 0.0) + time.perf_counter() - began
     harness = item.stash.get(HARNESS_KEY, None)
@@ -107,7 +108,6 @@ class ExplorationCoverage:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.seen: dict[str, dict[str, Any]] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
@@ -115,24 +115,23 @@ class ExplorationCoverage:
         for name, value in report.user_properties:
             if name == EXPLORED and isinstance(value, dict):
                 empty = {"seeds": 0, "digests": set(), "faulted": set(), "crashed": set()}
-                test = self.seen.setdefault(base_nodeid(report.nodeid), empty)
+                test = session_state(self.config).explored.setdefault(base_nodeid(report.nodeid), empty)
                 test["seeds"] += 1
                 test["digests"].add(value["digest"])
                 test["faulted"].update(value["faulted"])
                 test["crashed"].update(value["crashed"])
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.seen:
+        seen = session_state(self.config).explored
+        if not seen:
             return
         terminalreporter.section("wftest exploration")
         if hasattr(self.config.option, "update_snapshots"):
             terminalreporter.write_line(SNAPSHOTS_LEFT)
-        for nodeid in sorted(self.seen):
-            test = self.seen[nodeid]
+        for nodeid in sorted(seen):
+            test = seen[nodeid]
             terminalreporter.write_line(
                 f"{nodeid}: {test['seeds']} seeds, {len(test['digests'])} distinct histories; "
                 f"faulted: {', '.join(sorted(test['faulted'])) or 'none'}; "
                 f"crashed after tasks: {', '.join(map(str, sorted(test['crashed']))) or 'none'}"
             )
-
-

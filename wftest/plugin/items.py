@@ -12,7 +12,8 @@ import pytest
 from wftest.app import AppError, AppLoadError
 from wftest.history.jsonio import HistoryFormatError
 from wftest.luatest import LuaTestSpec, collect_lua_tests, run_lua_test
-from wftest.plugin.config import RUNS_KEY, app_at, configured_apps, relative, seed_of
+from wftest.plugin.config import configured_apps, relative, seed_of
+from wftest.plugin.state import RUNS_KEY, app_at
 from wftest.replay import NondeterminismError, replay
 from wftest.replay.batch import history_files
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from wftest.plugin.state import session_state
 from wftest.replay import roundtrip
 
 _KEY = "wftest_roundtrip"
@@ -20,32 +21,33 @@ def wanted(config: pytest.Config) -> bool:
     )
 
 
+def _own(config: pytest.Config) -> tuple[int, float]:
+    """The runs this process replayed from JSON during this session, and the seconds that took."""
+    runs, seconds = session_state(config).roundtrip_base
+    return roundtrip.MODE.runs - runs, roundtrip.MODE.seconds - seconds
+
+
 class RoundTripSummary:
     """Counts the runs replayed from JSON; the controller of an xdist run adds its workers' counts."""
 
-    def __init__(self) -> None:
-        self.runs = 0  # from xdist workers
-        self.seconds = 0.0
-        # Inner sessions (pytester) count into the same totals: report the growth during this session.
-        self.base = (roundtrip.MODE.runs, roundtrip.MODE.seconds)
-
-    def own(self) -> tuple[int, float]:
-        return roundtrip.MODE.runs - self.base[0], roundtrip.MODE.seconds - self.base[1]
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         workeroutput = getattr(session.config, "workeroutput", None)
         if workeroutput is not None:
-            workeroutput[_KEY] = self.own()
+            workeroutput[_KEY] = _own(self.config)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         runs, seconds = getattr(node, "workeroutput", {}).get(_KEY, (0, 0.0))
-        self.runs += runs
-        self.seconds += seconds
+        state = session_state(self.config)
+        state.roundtrip_workers = (state.roundtrip_workers[0] + runs, state.roundtrip_workers[1] + seconds)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        runs, seconds = self.own()
-        runs, seconds = runs + self.runs, seconds + self.seconds
+        runs, seconds = _own(self.config)
+        worker_runs, worker_seconds = session_state(self.config).roundtrip_workers
+        runs, seconds = runs + worker_runs, seconds + worker_seconds
         terminalreporter.write_line(
             f"wftest round-trip: {runs} workflow runs replayed from their JSON history ({seconds:.2f} s)"
         )
@@ -55,7 +57,8 @@ def configure(config: pytest.Config) -> None:
     """Turn the mode on for this session when asked (and back off after it: inner sessions)."""
     if not wanted(config):
         return
+    session_state(config).roundtrip_base = (roundtrip.MODE.runs, roundtrip.MODE.seconds)
     previous = roundtrip.MODE.forced
     roundtrip.MODE.forced = True
-    config.pluginmanager.register(RoundTripSummary(), "wftest-roundtrip")
+    config.pluginmanager.register(RoundTripSummary(config), "wftest-roundtrip")
     config.add_cleanup(lambda: setattr(roundtrip.MODE, "forced", previous))

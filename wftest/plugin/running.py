@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from wftest.errors import InternalError, WftestError
-from wftest.plugin.config import HARNESS_KEY, new_harness
+from wftest.plugin.config import new_harness
 from wftest.plugin.explore import AnySnapshot, explored, first_seed, history_digest, record
+from wftest.plugin.state import HARNESS_KEY
 from wftest.replay import NondeterminismError
 from wftest.testing import Wippy
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from wftest.plugin.config import HARNESS_KEY, RUNS_KEY
+from wftest.plugin.state import HARNESS_KEY, RUNS_KEY
 from wftest.sim import WorkflowRun
 from wftest.timeline.html import render_html
 

@@ -14,22 +14,24 @@ from wftest.sim.activities import (
 from wftest.sim.http import HttpError, HttpReply, HttpRequest, HttpResponse, HttpRoute, HttpRoutes
 from wftest.sim.processes import Mailbox, Message
 from wftest.testing.harness import (
-    ActivityFailed,
     CallLog,
     HistoryText,
-    ProcessBlocked,
-    ProcessFailed,
     ProcessHandle,
     Scheduled,
-    UpdateFailed,
-    UpdateRejected,
     Wippy,
-    WorkflowBlocked,
-    WorkflowFailed,
     WorkflowHandle,
 )
 from wftest.testing.http import HttpClient
 from wftest.testing.mocks import ActivityMock, Call, MockMismatchError, Rule
+from wftest.testing.outcomes import (
+    ActivityFailed,
+    ProcessBlocked,
+    ProcessFailed,
+    UpdateFailed,
+    UpdateRejected,
+    WorkflowBlocked,
+    WorkflowFailed,
+)
 
 __all__ = [
     "ActivityDoesNotLoad",

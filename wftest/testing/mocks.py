@@ -9,12 +9,13 @@ sequence of steps, one per call it serves; the last step repeats. Every attempt 
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 import freezegun
 
@@ -22,6 +23,8 @@ from wftest.errors import UserError
 from wftest.sim.activities import ActivityError, ActivityInfo, Mock, Outcome, ServedCall
 from wftest.testing.durations import Duration, to_ns
 from wftest.testing.render import compact
+
+P = ParamSpec("P")
 
 
 class MockMismatchError(AssertionError, UserError):
@@ -60,6 +63,33 @@ class Call:
     info: ActivityInfo
 
 
+def _then(setter: Callable[Concatenate[Rule, P], Rule]) -> Callable[Concatenate[Rule, P], Rule]:
+    """`then_<setter>`: the rule's next call after the steps so far, built as `setter` builds a step."""
+
+    @functools.wraps(setter)
+    def then(rule: Rule, /, *args: P.args, **kwargs: P.kwargs) -> Rule:
+        earlier = rule.steps
+        setter(rule, *args, **kwargs)
+        rule.steps = earlier + rule.steps
+        return rule
+
+    then.__name__ = then.__qualname__ = f"then_{setter.__name__}"
+    then.__doc__ = f"The next call after the steps so far is served as `{setter.__name__}` says."
+    return then
+
+
+def _on_fallback(
+    setter: Callable[Concatenate[Rule, P], Rule],
+) -> Callable[Concatenate[ActivityMock, P], Rule]:
+    """The mock's own `returns`, `fails`, ...: the same on its fallback rule (calls no `when` matches)."""
+
+    @functools.wraps(setter)
+    def on_fallback(mock: ActivityMock, /, *args: P.args, **kwargs: P.kwargs) -> Rule:
+        return setter(mock.fallback, *args, **kwargs)
+
+    return on_fallback
+
+
 @dataclass(repr=False)
 class Rule:
     """The steps that serve the calls one argument pattern matches (or every call, for the fallback)."""
@@ -95,36 +125,14 @@ class Rule:
         """Every call runs `fn(*args)` (with `info=` too if `fn` takes it) at the virtual time."""
         return self._only(_Step(fn=fn))
 
-    def then_returns(self, value: Any) -> Rule:
-        """The next call after the steps so far returns `value`."""
-        return self._then(self.returns, value)
-
-    def then_fails(
-        self,
-        kind: str = "Internal",
-        message: str = "mock failure",
-        *,
-        retryable: bool | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> Rule:
-        return self._then(self.fails, kind, message, retryable=retryable, details=details)
-
-    def then_raises(self, exc: BaseException) -> Rule:
-        return self._then(self.raises, exc)
-
-    def then_calls(self, fn: Callable[..., Any]) -> Rule:
-        return self._then(self.calls, fn)
-
     def _only(self, step: _Step) -> Rule:
         self.steps = [step]
         return self
 
-    def _then(self, setter: Callable[..., Rule], *args: Any, **kwargs: Any) -> Rule:
-        """Add one step after the others, built as `setter` would build it."""
-        earlier = self.steps
-        setter(*args, **kwargs)
-        self.steps = earlier + self.steps
-        return self
+    then_returns = _then(returns)
+    then_fails = _then(fails)
+    then_raises = _then(raises)
+    then_calls = _then(calls)
 
     def takes_between(self, shortest: Duration, longest: Duration) -> Rule:
         """The range of durations an exploration may give each call of this activity."""
@@ -231,24 +239,10 @@ class ActivityMock:
             self._fallback = Rule(self, None)
         return self._fallback
 
-    def returns(self, value: Any) -> Rule:
-        return self.fallback.returns(value)
-
-    def fails(
-        self,
-        kind: str = "Internal",
-        message: str = "mock failure",
-        *,
-        retryable: bool | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> Rule:
-        return self.fallback.fails(kind, message, retryable=retryable, details=details)
-
-    def raises(self, exc: BaseException) -> Rule:
-        return self.fallback.raises(exc)
-
-    def calls(self, fn: Callable[..., Any]) -> Rule:
-        return self.fallback.calls(fn)
+    returns = _on_fallback(Rule.returns)
+    fails = _on_fallback(Rule.fails)
+    raises = _on_fallback(Rule.raises)
+    calls = _on_fallback(Rule.calls)
 
     def takes_between(self, shortest: Duration, longest: Duration) -> ActivityMock:
         """The range of durations an exploration may give each call (fixed-timing runs ignore it)."""

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from wftest.sim.activities import ServedCall
-from wftest.timeline.model import format_offset as offset
 from wftest.timeline.text import clip
+from wftest.timeline.values import format_offset as offset
 
 __all__ = ["calls_text", "compact", "offset"]
 

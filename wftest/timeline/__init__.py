@@ -1,6 +1,7 @@
 """The timeline of a run: a history as lanes over virtual time, as text (the snapshot format) or HTML."""
 
-from wftest.timeline.model import Entry, Item, Lane, Timeline, TimelineError, build_timeline
+from wftest.timeline.builder import build_timeline
+from wftest.timeline.model import Entry, Item, Lane, Timeline, TimelineError
 from wftest.timeline.text import format_offset, render_text
 
 __all__ = [

@@ -12,8 +12,10 @@ from typing import Literal
 from temporalio.api.history.v1 import History
 
 from wftest.lua.gotime import format_duration
-from wftest.timeline.model import INSTANT_KINDS, Item, Lane, Timeline, build_timeline, format_offset
+from wftest.timeline.builder import build_timeline
+from wftest.timeline.model import INSTANT_KINDS, Item, Lane, Timeline
 from wftest.timeline.text import clip, fields_text
+from wftest.timeline.values import format_offset
 
 ScaleKind = Literal["time", "order"]
 """A chart's x axis: virtual time, or event ids (one unit per event)."""

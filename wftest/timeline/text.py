@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from temporalio.api.history.v1 import History
 
-from wftest.timeline.model import Entry, Field, build_timeline, format_offset
+from wftest.timeline.builder import build_timeline
+from wftest.timeline.model import Entry, Field
+from wftest.timeline.values import format_offset
 
 __all__ = ["clip", "entry_line", "fields_text", "format_offset", "render_text"]
 
