@@ -5,8 +5,8 @@ steps, kept apart from its dispatching; they work on the world's executions dire
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import (
@@ -17,11 +17,9 @@ from temporalio.api.enums.v1 import (
 
 from wftest.history.builder import ExecutionRef
 from wftest.lua.values import payload_to_python
+from wftest.sim.services import Executions
 from wftest.sim.state import IDENTITY, Parent, StartOptions, WorkflowState
 from wftest.worker import commands as cmd
-
-if TYPE_CHECKING:
-    from wftest.sim.world import World
 
 
 def first_positive(*values: int) -> int:
@@ -37,27 +35,15 @@ def header_context(header: Mapping[str, Payload]) -> dict[str, Any]:
 
 
 def deliver_external_signal(
-    world: World,
+    world: Executions,
     sender: WorkflowState,
     command: cmd.SignalExternalWorkflowExecution,
     initiated: int,
     completed: int,
 ) -> None:
-    if sender.run.closed:
-        return
-    target_ref = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
-    target = world.workflow_state(command.workflow_id)
-    b = sender.run.builder
-    if target is None or target.run.closed:
-        b.signal_external_workflow_execution_failed(
-            world.now_ns,
-            target=target_ref,
-            initiated_event_id=initiated,
-            cause=SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
-            workflow_task_completed_event_id=completed,
-            control=command.control,
-        )
-    else:
+    """The target hears the signal, or the sender's history says it was not found."""
+
+    def reach(target: WorkflowState, ref: ExecutionRef) -> None:
         target.run.builder.workflow_execution_signaled(
             world.now_ns,
             signal_name=command.signal_name,
@@ -65,35 +51,33 @@ def deliver_external_signal(
             identity=IDENTITY,
             header=dict(command.header),
         )
-        target.new_events = True
-        b.external_workflow_execution_signaled(
-            world.now_ns, target=target_ref, initiated_event_id=initiated, control=command.control
+        sender.run.builder.external_workflow_execution_signaled(
+            world.now_ns, target=ref, initiated_event_id=initiated, control=command.control
         )
-    sender.new_events = True
+
+    def miss(ref: ExecutionRef) -> None:
+        sender.run.builder.signal_external_workflow_execution_failed(
+            world.now_ns,
+            target=ref,
+            initiated_event_id=initiated,
+            cause=SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+            workflow_task_completed_event_id=completed,
+            control=command.control,
+        )
+
+    _reach_external(world, sender, command.namespace, command.workflow_id, reach, miss)
 
 
 def deliver_cancel(
-    world: World,
+    world: Executions,
     sender: WorkflowState,
     command: cmd.RequestCancelExternalWorkflowExecution,
     initiated: int,
     completed: int,
 ) -> None:
-    if sender.run.closed:
-        return
-    target_ref = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
-    target = world.workflow_state(command.workflow_id)
-    b = sender.run.builder
-    if target is None or target.run.closed:
-        b.request_cancel_external_workflow_execution_failed(
-            world.now_ns,
-            target=target_ref,
-            cause=CancelExternalWorkflowExecutionFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
-            initiated_event_id=initiated,
-            workflow_task_completed_event_id=completed,
-            control=command.control,
-        )
-    else:
+    """The target hears the cancel request, or the sender's history says it was not found."""
+
+    def reach(target: WorkflowState, ref: ExecutionRef) -> None:
         target.run.builder.workflow_execution_cancel_requested(
             world.now_ns,
             identity=IDENTITY,
@@ -102,15 +86,47 @@ def deliver_cancel(
                 namespace="", workflow_id=sender.info.workflow_id, run_id=sender.info.run_id
             ),
         )
-        target.new_events = True
-        b.external_workflow_execution_cancel_requested(
-            world.now_ns, target=target_ref, initiated_event_id=initiated
+        sender.run.builder.external_workflow_execution_cancel_requested(
+            world.now_ns, target=ref, initiated_event_id=initiated
         )
+
+    def miss(ref: ExecutionRef) -> None:
+        sender.run.builder.request_cancel_external_workflow_execution_failed(
+            world.now_ns,
+            target=ref,
+            cause=CancelExternalWorkflowExecutionFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+            initiated_event_id=initiated,
+            workflow_task_completed_event_id=completed,
+            control=command.control,
+        )
+
+    _reach_external(world, sender, command.namespace, command.workflow_id, reach, miss)
+
+
+def _reach_external(
+    world: Executions,
+    sender: WorkflowState,
+    namespace: str,
+    workflow_id: str,
+    reach: Callable[[WorkflowState, ExecutionRef], None],
+    miss: Callable[[ExecutionRef], None],
+) -> None:
+    """A command aimed at another workflow: `reach` it while it runs, else `miss`; either way the sender
+    (and a reached target) has new events. A sender that closed meanwhile sends nothing."""
+    if sender.run.closed:
+        return
+    ref = ExecutionRef(namespace=namespace, workflow_id=workflow_id)
+    target = world.workflow_state(workflow_id)
+    if target is None or target.run.closed:
+        miss(ref)
+    else:
+        reach(target, ref)
+        target.new_events = True
     sender.new_events = True
 
 
 def start_child(
-    world: World,
+    world: Executions,
     parent: WorkflowState,
     command: cmd.StartChildWorkflowExecution,
     initiated: int,
@@ -165,7 +181,7 @@ def start_child(
         world.serve_without_code(child)
 
 
-def report_to_parent(world: World, child: WorkflowState) -> None:
+def report_to_parent(world: Executions, child: WorkflowState) -> None:
     """Append the child's close to its parent's history."""
     link = child.parent
     if link is None:
@@ -217,7 +233,7 @@ def report_to_parent(world: World, child: WorkflowState) -> None:
     parent.new_events = True
 
 
-def apply_close_policy(world: World, parent: WorkflowState) -> None:
+def apply_close_policy(world: Executions, parent: WorkflowState) -> None:
     for wid in parent.children:
         child = world.workflow_state(wid)
         if child is None or child.run.closed or child.parent is None:

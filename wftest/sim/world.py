@@ -43,7 +43,7 @@ from wftest.sim.activities import (
 )
 from wftest.sim.activity_tasks import ActivityTasks, retry_policy_proto
 from wftest.sim.cron import parse_cron
-from wftest.sim.http import WorldHttp
+from wftest.sim.http_handlers import ProcessHttp
 from wftest.sim.links import first_positive, header_context
 from wftest.sim.processes import (
     Mailbox,
@@ -125,14 +125,14 @@ class World:
         self._workflows: dict[str, WorkflowState] = {}
         self._ids = itertools.count(1)
         self.resources = Resources(app, lambda: self.now_ns)  # the app's databases, stores, env
-        self.resources.http = WorldHttp(self)  # the app's HTTP service in-process, the test's route fakes
+        self.processes = ProcessTable(self)  # plain processes, mailboxes, names, monitors, links
+        self.resources.http = ProcessHttp(self, self.processes)  # the app's service, the test's route fakes
         self.activity_runner = ActivityRunner(
             app, self.mocks, self.rng, strict=strict_activities, resources=self.resources
         )
         self._activities = ActivityTasks(
             self.agenda, self.activity_runner, attempt_cap, lambda: self.now_ns, perturbation
         )
-        self.processes = ProcessTable(self)  # plain processes, mailboxes, names, monitors, links
         self._watchers: dict[str, list[Callable[[WorkflowRun], None]]] = {}
         self._worker_uuid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         self._generated_ids = itertools.count(1)
