@@ -200,6 +200,12 @@ def _cors(exchange: Exchange, options: Mapping[str, str]) -> bool:
     request = exchange.request
     origin = request.headers.first("Origin") or ""
     h = exchange.header
+
+    def grant() -> None:  # what an allowed preflight and an allowed request both carry
+        if credentials == "true":
+            h.set("Access-Control-Allow-Credentials", "true")
+        if private:
+            h.set("Access-Control-Allow-Private-Network", "true")
     if request.method == "OPTIONS" and request.headers.first("Access-Control-Request-Method"):
         if not origin or (check and not allowed(origin)):
             return False
@@ -209,10 +215,7 @@ def _cors(exchange: Exchange, options: Mapping[str, str]) -> bool:
             h.set("Access-Control-Allow-Headers", allow_headers)
         if max_age:
             h.set("Access-Control-Max-Age", max_age)
-        if credentials == "true":
-            h.set("Access-Control-Allow-Credentials", "true")
-        if private:
-            h.set("Access-Control-Allow-Private-Network", "true")
+        grant()
         h.set("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
         exchange.write_header(204)
         return True
@@ -220,10 +223,7 @@ def _cors(exchange: Exchange, options: Mapping[str, str]) -> bool:
         h.set("Access-Control-Allow-Origin", origin)
         if expose:
             h.set("Access-Control-Expose-Headers", expose)
-        if credentials == "true":
-            h.set("Access-Control-Allow-Credentials", "true")
-        if private:
-            h.set("Access-Control-Allow-Private-Network", "true")
+        grant()
         h.set("Vary", "Origin")
     return False
 
