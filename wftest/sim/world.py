@@ -190,10 +190,6 @@ class World:
         wf = self.workflows.states.get(workflow_id)
         return wf.execution.waiting() if wf is not None and wf.execution is not None else ""
 
-    def workflow_state(self, workflow_id: str) -> WorkflowState | None:
-        """The state of the workflow with this id (its latest run), if the world has one."""
-        return self.workflows.workflow_state(workflow_id)
-
     # -- running -----------------------------------------------------------------------------------
 
     def run_until_closed(self, run: WorkflowRun, *, limit_ns: int | None = None) -> WorkflowRun:
