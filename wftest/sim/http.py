@@ -3,10 +3,10 @@ and the way through that service's routers, middleware and endpoints.
 
 `http_client` calls (from activities, processes, handlers) and the test client (`wippy.http`) both come
 here. A URL on the app's own service address (`addr: ":8085"` → `http://localhost:8085/...`, also
-127.0.0.1) goes through the service's routers and endpoints to the endpoint's Lua function, run as a
-plain process of the world, so a handler that spawns a workflow starts it in the test's world. Any other
-URL must match a route fake of the test (`HttpRoutes`); an unrouted call is an error naming the URL, and
-no call ever reaches the network.
+127.0.0.1) goes through the service's routers and endpoints to the endpoint's Lua function, which
+`http_handlers.py` runs as a plain process of the world, so a handler that spawns a workflow starts it in
+the test's world. Any other URL must match a route fake of the test (`http_fakes.py`); an unrouted call
+is an error naming the URL, and no call ever reaches the network.
 
 Follows service/http (router.go: patterns as Go's ServeMux reads them, an automatic OPTIONS route per
 path; factory.go: what a handler's outcome becomes) and service/http/middleware/cors/cors.go.

@@ -82,7 +82,7 @@ class WorkflowTable:
         """Create an execution and its WorkflowExecutionStarted; an unknown type fails at once."""
         options = options or StartOptions()
         task_queue, timeout_ns = options.task_queue, options.timeout_ns
-        run_id = run_id or self.new_run_id()
+        run_id = run_id or self._new_run_id()
         entry = self.app.entries.get(workflow_type)
         known = isinstance(entry, LuaEntry) and entry.kind.startswith("workflow.")
         known = known and workflow_type not in self.workflow_mocks
@@ -156,7 +156,7 @@ class WorkflowTable:
             lua_state=pooled,
         )
 
-    def new_run_id(self) -> str:
+    def _new_run_id(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def _retry(self, wf: WorkflowState, failure: Failure) -> tuple[str, int] | None:
@@ -167,7 +167,7 @@ class WorkflowTable:
         error = error_from_failure(failure)
         if not should_retry(policy, wf.options.attempt, error):
             return None
-        return self.new_run_id(), retry_interval(policy, wf.options.attempt)
+        return self._new_run_id(), retry_interval(policy, wf.options.attempt)
 
     def _start_retry(self, wf: WorkflowState, run_id: str, backoff_ns: int) -> None:
         """The workflow retry policy: the next attempt is a new run of the same workflow id."""
