@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from wftest import load_app
-from wftest.sim.http import HttpError, HttpReply, HttpRequest, canonical, sniff
+from wftest.sim.http_fakes import HttpReply
+from wftest.sim.http_messages import HttpError, HttpRequest, canonical, sniff
 from wftest.testing import Wippy
 
 pytest_plugins = ["pytester"]

@@ -10,6 +10,7 @@ from google.protobuf.duration_pb2 import Duration
 from temporalio.api.common.v1 import RetryPolicy as RetryPolicyProto
 from temporalio.api.enums.v1 import RetryState, TimeoutType
 
+from wftest.history.builder import HistoryBuilder
 from wftest.history.failures import ErrorInfo, timeout_failure, wippy_failure
 from wftest.sim.activities import (
     ActivityInfo,
@@ -102,13 +103,7 @@ class ActivityTasks:
         b = wf.run.builder
         c = state.command
         if timeout is None and outcome.error is None:
-            started = b.activity_task_started(
-                state.started_ns,
-                scheduled_event_id=state.scheduled_event_id,
-                attempt=state.attempt,
-                identity=IDENTITY,
-                last_failure=state.last_failure,
-            )
+            started = _record_started(b, state)
             b.activity_task_completed(
                 self.clock(),
                 scheduled_event_id=state.scheduled_event_id,
@@ -152,13 +147,7 @@ class ActivityTasks:
             if state.cancel_requested
             else _retry_state(policy, state.attempt, error, timeout)
         )
-        started = b.activity_task_started(
-            state.started_ns,
-            scheduled_event_id=state.scheduled_event_id,
-            attempt=state.attempt,
-            identity=IDENTITY,
-            last_failure=state.last_failure,
-        )
+        started = _record_started(b, state)
         if timeout is not None:
             b.activity_task_timed_out(
                 self.clock(),
@@ -201,6 +190,18 @@ class ActivityTasks:
             identity=IDENTITY,
         )
         self._activity_closed(wf, state)
+
+
+def _record_started(b: HistoryBuilder, state: ActivityState) -> int:
+    """ActivityTaskStarted, written only as the activity closes (its start time, last attempt, last
+    failure): the id its close event names."""
+    return b.activity_task_started(
+        state.started_ns,
+        scheduled_event_id=state.scheduled_event_id,
+        attempt=state.attempt,
+        identity=IDENTITY,
+        last_failure=state.last_failure,
+    )
 
 
 def retry_policy_proto(policy: cmd.RetryPolicy | None) -> RetryPolicyProto | None:

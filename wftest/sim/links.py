@@ -1,12 +1,12 @@
 """Workflow-to-workflow links on the simulated server: signals and cancel requests one workflow sends
-another, child workflows (start, report back, parent close policies). These are the world's own
-steps, kept apart from its dispatching; they work on the world's executions directly.
+another, child workflows (start, report back, parent close policies). They work on the world's
+executions through `services.Executions`, recorded when a workflow task's commands ask for them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import (
@@ -17,11 +17,9 @@ from temporalio.api.enums.v1 import (
 
 from wftest.history.builder import ExecutionRef
 from wftest.lua.payloads import payload_to_python
+from wftest.sim.services import Executions
 from wftest.sim.state import IDENTITY, Parent, StartOptions, WorkflowState
 from wftest.worker import commands as cmd
-
-if TYPE_CHECKING:
-    from wftest.sim.world import World
 
 
 def first_positive(*values: int) -> int:
@@ -37,80 +35,98 @@ def header_context(header: Mapping[str, Payload]) -> dict[str, Any]:
 
 
 def deliver_external_signal(
-    world: World,
+    workflows: Executions,
     sender: WorkflowState,
     command: cmd.SignalExternalWorkflowExecution,
     initiated: int,
     completed: int,
 ) -> None:
-    if sender.run.closed:
-        return
-    target_ref = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
-    target = world.workflow_state(command.workflow_id)
-    b = sender.run.builder
-    if target is None or target.run.closed:
-        b.signal_external_workflow_execution_failed(
-            world.now_ns,
-            target=target_ref,
-            initiated_event_id=initiated,
-            cause=SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
-            workflow_task_completed_event_id=completed,
-            control=command.control,
-        )
-    else:
+    """The target hears the signal, or the sender's history says it was not found."""
+
+    def reach(target: WorkflowState, ref: ExecutionRef) -> None:
         target.run.builder.workflow_execution_signaled(
-            world.now_ns,
+            workflows.now_ns,
             signal_name=command.signal_name,
             input=list(command.input),
             identity=IDENTITY,
             header=dict(command.header),
         )
-        target.new_events = True
-        b.external_workflow_execution_signaled(
-            world.now_ns, target=target_ref, initiated_event_id=initiated, control=command.control
+        sender.run.builder.external_workflow_execution_signaled(
+            workflows.now_ns, target=ref, initiated_event_id=initiated, control=command.control
         )
-    sender.new_events = True
+
+    def miss(ref: ExecutionRef) -> None:
+        sender.run.builder.signal_external_workflow_execution_failed(
+            workflows.now_ns,
+            target=ref,
+            initiated_event_id=initiated,
+            cause=SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+            workflow_task_completed_event_id=completed,
+            control=command.control,
+        )
+
+    _reach_external(workflows, sender, command.namespace, command.workflow_id, reach, miss)
 
 
 def deliver_cancel(
-    world: World,
+    workflows: Executions,
     sender: WorkflowState,
     command: cmd.RequestCancelExternalWorkflowExecution,
     initiated: int,
     completed: int,
 ) -> None:
-    if sender.run.closed:
-        return
-    target_ref = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
-    target = world.workflow_state(command.workflow_id)
-    b = sender.run.builder
-    if target is None or target.run.closed:
-        b.request_cancel_external_workflow_execution_failed(
-            world.now_ns,
-            target=target_ref,
-            cause=CancelExternalWorkflowExecutionFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
-            initiated_event_id=initiated,
-            workflow_task_completed_event_id=completed,
-            control=command.control,
-        )
-    else:
+    """The target hears the cancel request, or the sender's history says it was not found."""
+
+    def reach(target: WorkflowState, ref: ExecutionRef) -> None:
         target.run.builder.workflow_execution_cancel_requested(
-            world.now_ns,
+            workflows.now_ns,
             identity=IDENTITY,
             external_initiated_event_id=initiated,
             external_execution=ExecutionRef(
                 namespace="", workflow_id=sender.info.workflow_id, run_id=sender.info.run_id
             ),
         )
-        target.new_events = True
-        b.external_workflow_execution_cancel_requested(
-            world.now_ns, target=target_ref, initiated_event_id=initiated
+        sender.run.builder.external_workflow_execution_cancel_requested(
+            workflows.now_ns, target=ref, initiated_event_id=initiated
         )
+
+    def miss(ref: ExecutionRef) -> None:
+        sender.run.builder.request_cancel_external_workflow_execution_failed(
+            workflows.now_ns,
+            target=ref,
+            cause=CancelExternalWorkflowExecutionFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+            initiated_event_id=initiated,
+            workflow_task_completed_event_id=completed,
+            control=command.control,
+        )
+
+    _reach_external(workflows, sender, command.namespace, command.workflow_id, reach, miss)
+
+
+def _reach_external(
+    workflows: Executions,
+    sender: WorkflowState,
+    namespace: str,
+    workflow_id: str,
+    reach: Callable[[WorkflowState, ExecutionRef], None],
+    miss: Callable[[ExecutionRef], None],
+) -> None:
+    """A command aimed at another workflow: `reach` it while it runs, else `miss`; either way the sender
+    (and a reached target) has new events. A sender that closed meanwhile sends nothing."""
+    if sender.run.closed:
+        return
+    ref = ExecutionRef(namespace=namespace, workflow_id=workflow_id)
+    target = workflows.workflow_state(workflow_id)
+    if target is None or target.run.closed:
+        miss(ref)
+    else:
+        reach(target, ref)
+        target.new_events = True
     sender.new_events = True
 
 
 def start_child(
-    world: World,
+    workflows: Executions,
     parent: WorkflowState,
     command: cmd.StartChildWorkflowExecution,
     initiated: int,
@@ -119,10 +135,10 @@ def start_child(
     if parent.run.closed:
         return
     b = parent.run.builder
-    existing = world.workflow_state(command.workflow_id)
+    existing = workflows.workflow_state(command.workflow_id)
     if existing is not None and not existing.run.closed:
         b.start_child_workflow_execution_failed(
-            world.now_ns,
+            workflows.now_ns,
             namespace=command.namespace,
             workflow_id=command.workflow_id,
             workflow_type=command.workflow_type,
@@ -142,7 +158,7 @@ def start_child(
         command.parent_close_policy or "terminate",
     )
     context = header_context(command.header)
-    child = world.launch(
+    child = workflows.launch(
         command.workflow_type,
         command.workflow_id,
         list(command.input),
@@ -153,7 +169,7 @@ def start_child(
         ),
     )
     b.child_workflow_execution_started(
-        world.now_ns,
+        workflows.now_ns,
         child=ExecutionRef(namespace="", workflow_id=child.info.workflow_id, run_id=child.info.run_id),
         workflow_type=command.workflow_type,
         initiated_event_id=initiated,
@@ -162,15 +178,15 @@ def start_child(
     parent.children.append(command.workflow_id)
     parent.new_events = True
     if child.execution is None:
-        world.serve_without_code(child)
+        workflows.serve_without_code(child)
 
 
-def report_to_parent(world: World, child: WorkflowState) -> None:
+def report_to_parent(workflows: Executions, child: WorkflowState) -> None:
     """Append the child's close to its parent's history."""
     link = child.parent
     if link is None:
         return
-    parent = world.workflow_state(link.workflow_id)
+    parent = workflows.workflow_state(link.workflow_id)
     if parent is None or parent.run.closed:
         return
     b = parent.run.builder
@@ -181,7 +197,7 @@ def report_to_parent(world: World, child: WorkflowState) -> None:
     if status == "completed":
         result = [child.run.result_payload] if child.run.result_payload is not None else []
         b.child_workflow_execution_completed(
-            world.now_ns,
+            workflows.now_ns,
             child=ref,
             workflow_type=wtype,
             initiated_event_id=initiated,
@@ -191,7 +207,7 @@ def report_to_parent(world: World, child: WorkflowState) -> None:
     elif status == "failed":
         assert child.run.failure is not None
         b.child_workflow_execution_failed(
-            world.now_ns,
+            workflows.now_ns,
             child=ref,
             workflow_type=wtype,
             initiated_event_id=initiated,
@@ -200,7 +216,7 @@ def report_to_parent(world: World, child: WorkflowState) -> None:
         )
     elif status == "terminated":
         b.child_workflow_execution_terminated(
-            world.now_ns,
+            workflows.now_ns,
             child=ref,
             workflow_type=wtype,
             initiated_event_id=initiated,
@@ -208,7 +224,7 @@ def report_to_parent(world: World, child: WorkflowState) -> None:
         )
     elif status == "timed_out":
         b.child_workflow_execution_timed_out(
-            world.now_ns,
+            workflows.now_ns,
             child=ref,
             workflow_type=wtype,
             initiated_event_id=initiated,
@@ -217,18 +233,18 @@ def report_to_parent(world: World, child: WorkflowState) -> None:
     parent.new_events = True
 
 
-def apply_close_policy(world: World, parent: WorkflowState) -> None:
+def apply_close_policy(workflows: Executions, parent: WorkflowState) -> None:
     for wid in parent.children:
-        child = world.workflow_state(wid)
+        child = workflows.workflow_state(wid)
         if child is None or child.run.closed or child.parent is None:
             continue
         if child.parent.close_policy == "terminate":
             child.run.builder.workflow_execution_terminated(
-                world.now_ns, reason="by parent close policy", identity=IDENTITY
+                workflows.now_ns, reason="by parent close policy", identity=IDENTITY
             )
-            world.close(child, "terminated")
+            workflows.close(child, "terminated")
         elif child.parent.close_policy == "request_cancel":
             child.run.builder.workflow_execution_cancel_requested(
-                world.now_ns, cause="by parent close policy", identity=IDENTITY
+                workflows.now_ns, cause="by parent close policy", identity=IDENTITY
             )
             child.new_events = True

@@ -87,10 +87,7 @@ class WorkflowRun:
     @property
     def result(self) -> Any:
         """The decoded result (None when the workflow returned nothing)."""
-        if self.result_payload is None:
-            return None
-        value = payload_to_python(self.result_payload)
-        return None if value is GO_NIL else value
+        return _decoded(self.result_payload)
 
     @property
     def history(self) -> History:
@@ -146,10 +143,8 @@ class UpdateHandle:
 
     @property
     def result(self) -> Any:
-        if self.result_payload is None:
-            return None
-        value = payload_to_python(self.result_payload)
-        return None if value is GO_NIL else value
+        """The decoded result (None when the update returned nothing)."""
+        return _decoded(self.result_payload)
 
 
 @dataclass
@@ -169,6 +164,14 @@ class WorkflowState:
     options: StartOptions = field(default_factory=StartOptions)
     not_before_ns: int = 0  # start delay or retry backoff: no workflow task earlier
     pending_updates: list[UpdateHandle] = field(default_factory=list)
+
+
+def _decoded(payload: Payload | None) -> Any:
+    """A result payload as Python; Lua's nil and no payload at all are both None."""
+    if payload is None:
+        return None
+    value = payload_to_python(payload)
+    return None if value is GO_NIL else value
 
 
 def unheard_report(unheard: list[str], heard: list[str]) -> list[str]:

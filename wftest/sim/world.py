@@ -1,7 +1,9 @@
-"""The simulated server: one virtual universe per test, with its clock, its executions and their
-histories. It never runs workflow Lua itself; it asks `worker/` for each workflow task.
+"""The simulated server as a test drives it: one virtual universe per test, its clock, and what a test
+does to its workflows and plain processes (start, message, update, terminate, run until quiet).
 
-See `timing.py` for when each event is appended.
+Its executions and their lifecycle are `workflows.py`; a workflow task and the events of its commands,
+`workflow_tasks.py` (it never runs workflow Lua itself: it asks `worker/`). See `timing.py` for when each
+event is appended.
 """
 
 from __future__ import annotations
@@ -10,53 +12,23 @@ import itertools
 import random
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from temporalio.api.common.v1 import Payload
-from temporalio.api.enums.v1 import (
-    ParentClosePolicy,
-    RetryState,
-)
-from temporalio.api.failure.v1 import Failure
-from typing_extensions import assert_never
 
 from wftest.app import App, LuaEntry
-from wftest.history.builder import ExecutionRef
-from wftest.history.failures import ErrorInfo, error_from_failure, wippy_failure
-from wftest.lua.jsontext import GO_NIL
-from wftest.lua.modules.effects import produce
-from wftest.lua.payloads import payload_to_python, python_to_payload
-from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
-from wftest.lua.state import STATES
+from wftest.lua.payloads import python_to_payload
 from wftest.replay import roundtrip
-from wftest.replay.replayer import NondeterminismError, ReplayResult, replay_history, replay_into
-from wftest.sim import links
-from wftest.sim.activities import (
-    ActivityError,
-    ActivityInfo,
-    ActivityRunner,
-    Attempt,
-    Mock,
-    MockFn,
-    retry_interval,
-    should_retry,
-)
-from wftest.sim.activity_tasks import ActivityTasks, retry_policy_proto
+from wftest.replay.replayer import ReplayResult, replay_history
+from wftest.sim.activities import ActivityError, ActivityInfo, ActivityRunner, Mock, MockFn
+from wftest.sim.activity_tasks import ActivityTasks
 from wftest.sim.cron import parse_cron
-from wftest.sim.http import WorldHttp
-from wftest.sim.links import first_positive, header_context
-from wftest.sim.processes import (
-    Mailbox,
-    ProcessRun,
-    ProcessTable,
-    runnable_kind,
-    unknown_process_entry,
-)
+from wftest.sim.http_handlers import ProcessHttp
+from wftest.sim.links import first_positive
+from wftest.sim.processes import Mailbox, ProcessRun, ProcessTable, runnable_kind, unknown_process_entry
 from wftest.sim.resources import Resources
 from wftest.sim.state import (
     IDENTITY,
-    Parent,
     QueryError,
     SimulationError,
     StartOptions,
@@ -66,36 +38,15 @@ from wftest.sim.state import (
     WorkflowState,
 )
 from wftest.sim.timing import DEFAULT_START_NS, Agenda
-from wftest.worker import commands as cmd
-from wftest.worker.execution import (
-    UpdateRequest,
-    WorkflowExecution,
-    WorkflowInfo,
-    search_attribute_payloads,
-    workflow_identity,
-)
+from wftest.sim.workflow_tasks import Resolver, WorkflowTasks
+from wftest.sim.workflows import WorkflowTable
+from wftest.worker.execution import search_attribute_payloads
 from wftest.worker.options import OptionError, duration_option, retry_policy
 
 if TYPE_CHECKING:
     from wftest.sim.perturbation import Perturber
 
 DEFAULT_ATTEMPT_CAP = 100
-
-
-class _Resolver:
-    """Side-effect values from the world's seeded generator; versions are always the newest."""
-
-    def __init__(self, rng: random.Random, names: Callable[[str], str | None] = lambda name: None) -> None:
-        self.rng = rng
-        self.names = names  # a registered process name -> its PID
-
-    def side_effect(self, side_effect_id: int, name: str, args: tuple[Any, ...]) -> Payload:
-        if name == "process.send":  # a workflow sends to a registered name: the PID it stands for
-            return python_to_payload(self.names(str(args[0])))
-        return python_to_payload(produce(name, self.rng, args))
-
-    def version(self, change_id: str, min_version: int, max_version: int) -> tuple[int, bool]:
-        return max_version, True
 
 
 class World:
@@ -123,21 +74,32 @@ class World:
         self.mocks: dict[str, Mock] = {}
         self.workflow_mocks: dict[str, Mock] = {}  # child workflow types served from Python
         self.agenda = Agenda()
-        self._workflows: dict[str, WorkflowState] = {}
         self._ids = itertools.count(1)
         self.resources = Resources(app, lambda: self.now_ns)  # the app's databases, stores, env
-        self.resources.http = WorldHttp(self)  # the app's HTTP service in-process, the test's route fakes
+        self.processes = ProcessTable(self)  # plain processes, mailboxes, names, monitors, links
+        self.resources.http = ProcessHttp(self, self.processes)  # the app's service, the test's route fakes
         self.activity_runner = ActivityRunner(
             app, self.mocks, self.rng, strict=strict_activities, resources=self.resources
         )
-        self._activities = ActivityTasks(
+        activities = ActivityTasks(
             self.agenda, self.activity_runner, attempt_cap, lambda: self.now_ns, perturbation
         )
-        self.processes = ProcessTable(self)  # plain processes, mailboxes, names, monitors, links
-        self._watchers: dict[str, list[Callable[[WorkflowRun], None]]] = {}
+        self.workflows = WorkflowTable(
+            app,
+            clock=lambda: self.now_ns,
+            agenda=self.agenda,
+            rng=self.rng,
+            activities=activities,
+            activity_runner=self.activity_runner,
+            workflow_mocks=self.workflow_mocks,
+            memory_limit=memory_limit,
+            instruction_budget=instruction_budget,
+            local_send=self._local_send,
+        )
         self._worker_uuid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         self._generated_ids = itertools.count(1)
-        self._resolver = _Resolver(self.rng, lambda name: self.processes.names.get(name))
+        resolver = Resolver(self.rng, lambda name: self.processes.names.get(name))
+        self._tasks = WorkflowTasks(self.workflows, resolver, perturbation)
 
     # -- setup -------------------------------------------------------------------------------------
 
@@ -193,7 +155,7 @@ class World:
                 f"'{workflow}' is not a workflow entry of this app (workflows: {known})"
             )
         wid = workflow_id or f"{entry.name}-{next(self._ids)}"
-        if wid in self._workflows and not self._workflows[wid].run.closed:
+        if wid in self.workflows.states and not self.workflows.states[wid].run.closed:
             raise SimulationError(f"workflow id '{wid}' is already running")
         flat = {
             str(k).removeprefix("temporal.").removeprefix("workflow."): v
@@ -205,7 +167,7 @@ class World:
         except (OptionError, ValueError) as exc:
             raise SimulationError(f"bad start options for '{workflow}': {exc}") from exc
         payloads = [python_to_payload(a) for a in args]
-        wf = self.launch(entry.id, wid, payloads, dict(context or {}), None, start)
+        wf = self.workflows.launch(entry.id, wid, payloads, dict(context or {}), None, start)
         for topic, values in signals:
             self._append_signal(wf, topic, tuple(values), None)
         self._dispatch_due()
@@ -213,188 +175,20 @@ class World:
 
     def pid_of(self, workflow_id: str) -> str:
         """The PID Wippy code uses to reach this workflow (`{client@worker|workflow id}`)."""
-        wf = self._workflows.get(workflow_id)
+        wf = self.workflows.states.get(workflow_id)
         if wf is None:
             raise SimulationError(f"no workflow with id '{workflow_id}' in this world")
         return wf.info.pid
 
     def unheard(self, workflow_id: str) -> tuple[list[str], list[str]]:
         """Signal topics that arrived and nothing listens for, and the topics the workflow listens to."""
-        wf = self._workflows.get(workflow_id)
+        wf = self.workflows.states.get(workflow_id)
         return wf.execution.unheard() if wf is not None and wf.execution is not None else ([], [])
 
     def waiting(self, workflow_id: str) -> str:
         """Where the workflow's coroutines wait (empty when it has no code running)."""
-        wf = self._workflows.get(workflow_id)
+        wf = self.workflows.states.get(workflow_id)
         return wf.execution.waiting() if wf is not None and wf.execution is not None else ""
-
-    def workflow_state(self, workflow_id: str) -> WorkflowState | None:
-        """The state of the workflow with this id (its latest run), if the world has one."""
-        return self._workflows.get(workflow_id)
-
-    def launch(
-        self,
-        workflow_type: str,
-        wid: str,
-        payloads: list[Payload],
-        context: dict[str, Any],
-        parent: Parent | None,
-        options: StartOptions | None = None,
-        run_id: str | None = None,
-    ) -> WorkflowState:
-        """Create an execution and its WorkflowExecutionStarted; an unknown type fails at once."""
-        options = options or StartOptions()
-        task_queue, timeout_ns = options.task_queue, options.timeout_ns
-        run_id = run_id or self._new_run_id()
-        entry = self.app.entries.get(workflow_type)
-        known = isinstance(entry, LuaEntry) and entry.kind.startswith("workflow.")
-        known = known and workflow_type not in self.workflow_mocks
-        worker = entry.workflow.worker if known and entry.workflow is not None else "app:worker"  # type: ignore[union-attr]
-        worker_entry = self.app.entries.get(worker)
-        queue = task_queue or getattr(worker_entry, "task_queue", None) or "default"
-        client = getattr(worker_entry, "client", None) or "app:client"
-        if known:
-            client, worker = workflow_identity(self.app, workflow_type, queue)
-        info = WorkflowInfo(
-            wid, run_id, workflow_type, queue, attempt=options.attempt, client_id=client, worker_id=worker
-        )
-        run = WorkflowRun(lambda: self.now_ns, wid, run_id, entry if known else None, self.now_ns)  # type: ignore[arg-type]
-        header = {"wippy-context": python_to_payload(context)} if context else {}
-        run.builder.workflow_execution_started(
-            self.now_ns,
-            workflow_type=workflow_type,
-            task_queue=queue,
-            input=payloads,
-            header=header,
-            run_id=run_id,
-            identity=IDENTITY,
-            parent=parent.ref if parent is not None else None,
-            parent_initiated_event_id=parent.initiated_event_id if parent is not None else 0,
-            workflow_execution_timeout_ns=timeout_ns,
-            attempt=options.attempt,
-            retry_policy=retry_policy_proto(options.retry_policy),
-            memo=options.memo,
-            search_attributes=options.search_attributes,
-            first_workflow_task_backoff_ns=options.start_delay_ns,
-            cron_schedule=options.cron_schedule,
-            workflow_id=wid,
-        )
-        execution = None
-        if known:
-            limit = self.memory_limit if self.memory_limit is not None else DEFAULT_MEMORY_LIMIT
-            execution = WorkflowExecution(
-                self.app,
-                entry,  # type: ignore[arg-type]
-                info,
-                payloads,
-                context=context,
-                seed=self.rng.getrandbits(63),
-                memory_limit=self.memory_limit,
-                instruction_budget=self.instruction_budget,
-                local_send=self._local_send,
-                lua_state=STATES.acquire(limit),
-            )
-        wf = WorkflowState(run, execution, info, context, parent=parent, options=options)  # type: ignore[arg-type]
-        self._workflows[wid] = wf
-        if options.start_delay_ns > 0:
-            wf.not_before_ns = self.now_ns + options.start_delay_ns
-            self.agenda.at(wf.not_before_ns, lambda: None)  # wakes the dispatcher then
-        if timeout_ns > 0:
-            self.agenda.at(self.now_ns + options.start_delay_ns + timeout_ns, lambda: self._time_out(wf))
-        return wf
-
-    def _new_run_id(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-
-    def _retry_run(self, wf: WorkflowState, failure: Failure) -> tuple[str, int] | None:
-        """A failed run with a retry policy that allows another attempt: (next run id, backoff)."""
-        policy = wf.options.retry_policy
-        if policy is None:
-            return None
-        error = error_from_failure(failure)
-        if not should_retry(policy, wf.options.attempt, error):
-            return None
-        return self._new_run_id(), retry_interval(policy, wf.options.attempt)
-
-    def _start_retry(self, wf: WorkflowState, run_id: str, backoff_ns: int) -> None:
-        """The workflow retry policy: the next attempt is a new run of the same workflow id."""
-        old = wf.run
-        first = old.builder.events[0].workflow_execution_started_event_attributes
-        options = replace(wf.options, attempt=wf.options.attempt + 1, start_delay_ns=backoff_ns)
-        successor = self.launch(
-            old.entry.id if old.entry is not None else wf.info.workflow_type,
-            old.workflow_id,
-            list(first.input.payloads),
-            dict(wf.context),
-            wf.parent,
-            options,
-            run_id=run_id,
-        )
-        old.next_run, successor.run.previous_run = successor.run, old
-        watchers = self._watchers.pop(old.workflow_id + "/" + old.run_id, [])
-        if watchers:
-            self._watchers[successor.run.workflow_id + "/" + successor.run.run_id] = watchers
-
-    def _schedule_cron(self, wf: WorkflowState) -> None:
-        """A cron run closed: the next run of the same workflow id waits for the next matching minute."""
-        old = wf.run
-        first = old.builder.events[0].workflow_execution_started_event_attributes
-        delay = parse_cron(wf.options.cron_schedule).next_after(self.now_ns) - self.now_ns
-        options = replace(wf.options, attempt=1, start_delay_ns=delay)
-        successor = self.launch(
-            wf.info.workflow_type,
-            old.workflow_id,
-            list(first.input.payloads),
-            dict(wf.context),
-            wf.parent,
-            options,
-        )
-        old.next_cron_run, successor.run.previous_run = successor.run, old
-
-    def _time_out(self, wf: WorkflowState) -> None:
-        if wf.run.closed:
-            return
-        wf.run.builder.workflow_execution_timed_out(self.now_ns)
-        self.close(wf, "timed_out")
-
-    def serve_without_code(self, wf: WorkflowState) -> None:
-        """A run with no Lua behind it: a Python workflow mock, or an unregistered type."""
-        mock = self.workflow_mocks.get(wf.info.workflow_type)
-        if mock is None:
-            self._fail_unregistered(wf)
-            return
-        first = wf.run.builder.events[0].workflow_execution_started_event_attributes
-        args = [None if v is GO_NIL else v for v in map(payload_to_python, first.input.payloads)]
-        wid = wf.info.workflow_id
-        info = ActivityInfo(wid, wf.info.workflow_type, wf.options.attempt, self.now_ns, {}, wid)
-        outcome = self.activity_runner.call_mock(mock, args, info)
-        self.agenda.at(self.now_ns + outcome.duration_ns, lambda: self._finish_mocked(wf, outcome))
-
-    def _finish_mocked(self, wf: WorkflowState, outcome: Attempt) -> None:
-        if wf.run.closed:
-            return
-        if outcome.error is not None:
-            failure = wippy_failure(outcome.error)
-            wf.run.builder.workflow_execution_failed(
-                self.now_ns, failure=failure, workflow_task_completed_event_id=0
-            )
-            self.close(wf, "failed", failure=failure)
-            return
-        result = [outcome.result] if outcome.result is not None else []
-        wf.run.builder.workflow_execution_completed(
-            self.now_ns, result=result, workflow_task_completed_event_id=0
-        )
-        self.close(wf, "completed", result=outcome.result)
-
-    def _fail_unregistered(self, wf: WorkflowState) -> None:
-        """No such workflow entry: the run fails with Wippy's NotFound at once (a real worker would never
-        pick it up; failing makes the mistake visible)."""
-        message = f"workflow type '{wf.info.workflow_type}' is not registered"
-        failure = wippy_failure(ErrorInfo("NotFound", message, False))
-        wf.run.builder.workflow_execution_failed(
-            self.now_ns, failure=failure, workflow_task_completed_event_id=0
-        )
-        self.close(wf, "failed", failure=failure)
 
     # -- running -----------------------------------------------------------------------------------
 
@@ -435,303 +229,28 @@ class World:
         progressed = True
         while progressed:
             progressed = False
-            for wf in list(self._workflows.values()):
+            for wf in list(self.workflows.states.values()):
                 runnable = wf.execution is not None and not wf.run.closed  # mocked children run no tasks
                 if wf.new_events and runnable and self.now_ns >= wf.not_before_ns:
                     wf.new_events = False
-                    self._workflow_task(wf)
+                    self._tasks.run(wf)
                     progressed = True
             while (item := self.agenda.pop_due(self.now_ns)) is not None:
                 item.action()
                 progressed = True
 
-    # -- workflow tasks ----------------------------------------------------------------------------
-
-    def _workflow_task(self, wf: WorkflowState) -> None:
-        b = wf.run.builder
-        scheduled = b.workflow_task_scheduled(self.now_ns, task_queue=wf.info.task_queue)
-        started = b.workflow_task_started(self.now_ns, scheduled_event_id=scheduled, identity=IDENTITY)
-        events = b.events[wf.last_started_id : started]
-        size = b.events[started - 1].workflow_task_started_event_attributes.history_size_bytes
-        updates = [UpdateRequest(u.update_id, u.name, u.args) for u in wf.pending_updates]
-        for u in wf.pending_updates:
-            u.delivered_started_id = started
-        wf.pending_updates.clear()
-        commands = wf.execution.workflow_task(
-            events,
-            started_event_id=started,
-            now_ns=self.now_ns,
-            resolver=self._resolver,
-            history_size=size,
-            updates=updates,
-        )
-        completed = b.workflow_task_completed(
-            self.now_ns, scheduled_event_id=scheduled, started_event_id=started, identity=IDENTITY
-        )
-        wf.last_started_id = started
-        for command in commands:
-            self._record(wf, command, completed)
-        if self.perturbation is not None:
-            self._maybe_crash(wf, self.perturbation)
-
-    def _maybe_crash(self, wf: WorkflowState, perturbation: Perturber) -> None:
-        """Exploration: the worker may crash after this task. Its execution is dropped and a fresh one (a
-        fresh Lua runtime) replays the history so far, as a real worker would, then carries on; a
-        divergence raises NondeterminismError."""
-        entry, old = wf.run.entry, wf.execution
-        can_crash = entry is not None and old is not None and not wf.run.closed
-        task = perturbation.after_workflow_task(wf.info.workflow_id, wf.info.run_id, can_crash=can_crash)
-        if task is None or entry is None:
-            return
-        history = wf.run.history
-        started = history.events[0].workflow_execution_started_event_attributes
-        fresh = WorkflowExecution(
-            self.app,
-            entry,
-            wf.info,
-            list(started.input.payloads),
-            context=header_context(started.header.fields),
-            seed=perturbation.recovery_seed(wf.info.workflow_id, wf.info.run_id, task),
-            memory_limit=self.memory_limit,
-            instruction_budget=self.instruction_budget,
-        )
-        self._release(wf)
-        try:
-            replay_into(fresh, history, strict=True)
-        except NondeterminismError as exc:
-            raise exc.reworded(
-                f"worker crash after workflow task {task} of workflow {wf.info.workflow_id}: a fresh worker "
-                f"replaying the history so far diverged\n{exc}"
-            ) from None
-        fresh.local_send = self._local_send  # a replay sends nothing; from now on it does
-        wf.execution = fresh
-
-    def _record(self, wf: WorkflowState, command: cmd.AnyCommand, completed: int) -> None:
-        """Append the events a command makes and set in motion what it asks for (one method per kind)."""
-        b = wf.run.builder
-        if b.last_event_id + 1 != command.seq:
-            raise SimulationError(
-                f"internal: command {command.describe()} expected event id {command.seq}, "
-                f"history is at {b.last_event_id}"
-            )
-        match command:
-            case cmd.ScheduleActivityTask():
-                self._schedule_activity(wf, command, completed)
-            case cmd.StartTimer():
-                self._start_timer(wf, command, completed)
-            case cmd.RecordMarker():
-                b.marker_recorded(
-                    self.now_ns,
-                    marker_name=command.marker_name,
-                    details={k: [v] for k, v in command.details.items()},
-                    workflow_task_completed_event_id=completed,
-                    summary=python_to_payload(command.summary) if command.summary else None,
-                )
-            case cmd.UpsertWorkflowSearchAttributes():
-                b.upsert_workflow_search_attributes(
-                    self.now_ns, search_attributes=dict(command.attributes),
-                    workflow_task_completed_event_id=completed,
-                )
-            case cmd.ModifyWorkflowProperties():
-                b.workflow_properties_modified(
-                    self.now_ns, upserted_memo=dict(command.memo), workflow_task_completed_event_id=completed
-                )
-            case cmd.RequestCancelActivityTask():
-                self._cancel_activity(wf, command, completed)
-            case cmd.SignalExternalWorkflowExecution():
-                self._signal_external(wf, command, completed)
-            case cmd.StartChildWorkflowExecution():
-                self._start_child(wf, command, completed)
-            case cmd.RequestCancelExternalWorkflowExecution():
-                self._cancel_external(wf, command, completed)
-            case cmd.ContinueAsNewWorkflowExecution():
-                self._continue_as_new(wf, command, completed)
-            case cmd.UpdateResponse():
-                self._update_response(wf, command, started=wf.last_started_id)
-            case cmd.CompleteWorkflowExecution():
-                b.workflow_execution_completed(
-                    self.now_ns,
-                    result=[command.result] if command.result is not None else [],
-                    workflow_task_completed_event_id=completed,
-                )
-                self.close(wf, "completed", result=command.result)
-            case cmd.FailWorkflowExecution():
-                self._fail(wf, command, completed)
-            case _:
-                assert_never(command)
-
-    def _schedule_activity(
-        self, wf: WorkflowState, command: cmd.ScheduleActivityTask, completed: int
-    ) -> None:
-        o = command.options
-        event_id = wf.run.builder.activity_task_scheduled(
-            self.now_ns,
-            activity_id=command.activity_id,
-            activity_type=command.activity_type,
-            task_queue=o.task_queue,
-            input=list(command.input),
-            header=dict(command.header),
-            schedule_to_close_ns=o.schedule_to_close_ns,
-            schedule_to_start_ns=o.schedule_to_start_ns,
-            start_to_close_ns=o.start_to_close_ns,
-            heartbeat_ns=o.heartbeat_ns,
-            retry_policy=retry_policy_proto(o.retry_policy),
-            workflow_task_completed_event_id=completed,
-        )
-        self._activities.schedule(wf, command, event_id)
-
-    def _start_timer(self, wf: WorkflowState, command: cmd.StartTimer, completed: int) -> None:
-        now = self.now_ns
-        event_id = wf.run.builder.timer_started(
-            now, timer_id=command.timer_id, start_to_fire_ns=command.duration_ns,
-            workflow_task_completed_event_id=completed,
-        )
-        self.agenda.at(now + command.duration_ns, lambda: self._timer_fired(wf, command.timer_id, event_id))
-
-    def _cancel_activity(
-        self, wf: WorkflowState, command: cmd.RequestCancelActivityTask, completed: int
-    ) -> None:
-        scheduled = command.scheduled_event_id
-        requested = wf.run.builder.activity_task_cancel_requested(
-            self.now_ns, scheduled_event_id=scheduled, workflow_task_completed_event_id=completed
-        )
-        # resolved after this task's commands are all recorded, at the same instant
-        self.agenda.at(self.now_ns, lambda: self._activities.cancel(wf, scheduled, requested))
-
-    def _signal_external(
-        self, wf: WorkflowState, command: cmd.SignalExternalWorkflowExecution, completed: int
-    ) -> None:
-        target = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
-        initiated = wf.run.builder.signal_external_workflow_execution_initiated(
-            self.now_ns,
-            target=target,
-            signal_name=command.signal_name,
-            workflow_task_completed_event_id=completed,
-            input=list(command.input),
-            header=dict(command.header),
-            control=command.control,
-        )
-        signal = links.deliver_external_signal
-        self.agenda.at(self.now_ns, lambda: signal(self, wf, command, initiated, completed))
-
-    def _start_child(
-        self, wf: WorkflowState, command: cmd.StartChildWorkflowExecution, completed: int
-    ) -> None:
-        initiated = wf.run.builder.start_child_workflow_execution_initiated(
-            self.now_ns,
-            namespace=command.namespace,
-            workflow_type=command.workflow_type,
-            task_queue=command.task_queue,
-            workflow_task_completed_event_id=completed,
-            workflow_id=command.workflow_id,
-            input=list(command.input),
-            header=dict(command.header),
-            workflow_execution_timeout_ns=command.execution_timeout_ns,
-            workflow_run_timeout_ns=command.run_timeout_ns,
-            parent_close_policy=_CLOSE_POLICIES[command.parent_close_policy or "terminate"],
-        )
-        self.agenda.at(self.now_ns, lambda: links.start_child(self, wf, command, initiated, completed))
-
-    def _cancel_external(
-        self, wf: WorkflowState, command: cmd.RequestCancelExternalWorkflowExecution, completed: int
-    ) -> None:
-        target = ExecutionRef(namespace=command.namespace, workflow_id=command.workflow_id)
-        initiated = wf.run.builder.request_cancel_external_workflow_execution_initiated(
-            self.now_ns, target=target, workflow_task_completed_event_id=completed, control=command.control
-        )
-        self.agenda.at(self.now_ns, lambda: links.deliver_cancel(self, wf, command, initiated, completed))
-
-    def _fail(self, wf: WorkflowState, command: cmd.FailWorkflowExecution, completed: int) -> None:
-        retry = self._retry_run(wf, command.failure)
-        wf.run.builder.workflow_execution_failed(
-            self.now_ns,
-            failure=command.failure,
-            workflow_task_completed_event_id=completed,
-            retry_state=_workflow_retry_state(wf.options, retry is not None),
-            new_execution_run_id=retry[0] if retry else "",
-        )
-        if retry is not None:
-            self._start_retry(wf, *retry)
-        self.close(wf, "failed", failure=command.failure)
-
-    def _continue_as_new(
-        self, wf: WorkflowState, command: cmd.ContinueAsNewWorkflowExecution, completed: int
-    ) -> None:
-        """The run closes as ContinuedAsNew and a new run of the same workflow id starts."""
-        context = header_context(command.header)
-        if wf.execution is not None:
-            wf.execution.close()
-        self._activities.drop(wf)
-        old = wf.run
-        old.status = "continued_as_new"
-        old.close_ns = self.now_ns
-        successor = self.launch(
-            command.workflow_type,
-            old.workflow_id,
-            list(command.input),
-            context,
-            wf.parent,
-            replace(wf.options, task_queue=command.task_queue, attempt=1, start_delay_ns=0),
-        )
-        old.builder.workflow_execution_continued_as_new(
-            self.now_ns,
-            new_execution_run_id=successor.info.run_id,
-            workflow_type=command.workflow_type,
-            task_queue=command.task_queue,
-            workflow_task_completed_event_id=completed,
-            input=list(command.input),
-            header=dict(command.header),
-        )
-        old.next_run, successor.run.previous_run = successor.run, old
-        watchers = self._watchers.pop(old.workflow_id + "/" + old.run_id, [])
-        if watchers:
-            self._watchers[successor.run.workflow_id + "/" + successor.run.run_id] = watchers
-        successor.children = wf.children
-        if successor.execution is None:
-            self.serve_without_code(successor)
-
-    def close(
-        self, wf: WorkflowState, status: str, *, result: Payload | None = None, failure: Failure | None = None
-    ) -> None:
-        wf.run.status = status
-        wf.run.result_payload = result
-        wf.run.failure = failure
-        wf.run.close_ns = self.now_ns
-        if wf.execution is not None:
-            wf.run.unheard = wf.execution.unheard()
-        self._activities.drop(wf)
-        self._release(wf)
-        links.apply_close_policy(self, wf)
-        if wf.run.next_run is not None:
-            return  # a retry goes on under the same workflow id: parents and monitors wait for it
-        if wf.options.cron_schedule and status != "terminated":
-            self._schedule_cron(wf)
-        links.report_to_parent(self, wf)
-        for watcher in self._watchers.pop(wf.run.workflow_id + "/" + wf.run.run_id, []):
-            watcher(wf.run)
-
-    def _release(self, wf: WorkflowState) -> None:
-        """The run is over: its coroutines end and its Lua state goes back to the pool."""
-        execution = wf.execution
-        if execution is None:
-            return
-        state = execution.sb.state
-        wf.execution = None  # type: ignore[assignment]
-        if execution.release():
-            STATES.give_back(state)
-
     def terminate(self, run: WorkflowRun | str, reason: str = "") -> None:
         """Terminate a workflow now (no workflow code runs)."""
         wf = self._open(run)
         wf.run.builder.workflow_execution_terminated(self.now_ns, reason=reason, identity=IDENTITY)
-        self.close(wf, "terminated")
+        self.workflows.close(wf, "terminated")
         self._dispatch_due()
 
     def query(self, run: WorkflowRun | str, name: str) -> Any:
         """Query a workflow: `pid` gives the workflow id, `state` an empty table; no workflow code
         runs and nothing is recorded."""
         workflow_id = run if isinstance(run, str) else run.workflow_id
-        if workflow_id not in self._workflows:
+        if workflow_id not in self.workflows.states:
             raise SimulationError(f"no workflow with id '{workflow_id}' in this world")
         if name == "pid":
             return workflow_id
@@ -761,7 +280,7 @@ class World:
 
     def get(self, workflow_id: str) -> WorkflowRun:
         """The latest run with this workflow id (children included)."""
-        wf = self._workflows.get(workflow_id)
+        wf = self.workflows.states.get(workflow_id)
         if wf is None:
             raise SimulationError(f"no workflow with id '{workflow_id}' in this world")
         return wf.run
@@ -848,7 +367,7 @@ class World:
     @property
     def runs(self) -> tuple[WorkflowRun, ...]:
         """The latest run of every workflow in the world, in start order."""
-        return tuple(wf.run.latest for wf in self._workflows.values())
+        return tuple(wf.run.latest for wf in self.workflows.states.values())
 
     def all_runs(self) -> list[WorkflowRun]:
         """Every run, in start order; each continue-as-new, retry or cron chain from its first run."""
@@ -863,26 +382,17 @@ class World:
         return out
 
     def find_run(self, workflow_id: str) -> WorkflowRun | None:
-        wf = self._workflows.get(workflow_id)
+        wf = self.workflows.states.get(workflow_id)
         return wf.run.latest if wf is not None else None
 
     def watch(self, run: WorkflowRun, callback: Callable[[WorkflowRun], None]) -> None:
         """Call `callback(run)` when this run closes (continue-as-new passes it on to the next run)."""
-        run = run.latest
-        if run.closed:
-            self.agenda.at(self.now_ns, lambda: callback(run))
-            return
-        self._watchers.setdefault(run.workflow_id + "/" + run.run_id, []).append(callback)
+        self.workflows.watch(run, callback)
 
     def _local_send(self, dest: str, topic: str, values: tuple[Any, ...], sender: str) -> None:
         target = self.processes.live.get(dest)
         if target is not None:
             target.deliver(topic, sender, values)
-
-    def route_message(self, dest: str, topic: str, values: tuple[Any, ...], sender: str) -> tuple[bool, str]:
-        """A message to a process, mailbox or workflow by PID or registered name."""
-        error = self.processes.send(dest, topic, values, sender)
-        return (True, "") if error is None else (False, error.message)
 
     def start_from_process(
         self,
@@ -934,7 +444,7 @@ class World:
             else:
                 return f"workflow execution already started: {workflow_id}"
         full_context = {**context, "temporal.signal.from": sender} if messages else dict(context)
-        wf = self.launch(
+        wf = self.workflows.launch(
             entry.id,
             workflow_id,
             payloads,
@@ -964,46 +474,9 @@ class World:
         self._dispatch_due()
         return handle
 
-    def _update_response(self, wf: WorkflowState, command: cmd.UpdateResponse, *, started: int) -> None:
-        handle = wf.updates.get(command.update_id)
-        if handle is None:
-            raise SimulationError(
-                f"workflow {wf.info.workflow_id} answered unknown update '{command.update_id}'"
-            )
-        b = wf.run.builder
-        if command.outcome == "reject":
-            handle.status, handle.reason = "rejected", command.reason
-        elif command.outcome == "accept":
-            handle.accepted_event_id = b.workflow_execution_update_accepted(
-                self.now_ns,
-                update_id=handle.update_id,
-                name=handle.name,
-                args=list(handle.args),
-                sequencing_event_id=handle.delivered_started_id - 1,
-                identity=IDENTITY,
-            )
-            handle.status = "accepted"
-        else:
-            if handle.status != "accepted":
-                raise SimulationError(
-                    f"update '{handle.update_id}' completed before it was accepted (send ack first)"
-                )
-            b.workflow_execution_update_completed(
-                self.now_ns,
-                update_id=handle.update_id,
-                accepted_event_id=handle.accepted_event_id,
-                result=[command.result] if command.result is not None else [],
-                failure=command.failure,
-            )
-            handle.status, handle.result_payload, handle.failure = (
-                "completed",
-                command.result,
-                command.failure,
-            )
-
     def _open(self, run: WorkflowRun | str) -> WorkflowState:
         workflow_id = run if isinstance(run, str) else run.workflow_id
-        wf = self._workflows.get(workflow_id)
+        wf = self.workflows.states.get(workflow_id)
         if wf is None or wf.run.closed:
             raise SimulationError(f"workflow '{workflow_id}' is not running")
         return wf
@@ -1021,7 +494,7 @@ class World:
         def send() -> None:
             latest = run.latest
             if not latest.closed:
-                self._append_signal(self._workflows[latest.workflow_id], name, args, sender)
+                self._append_signal(self.workflows.states[latest.workflow_id], name, args, sender)
 
         self.agenda.at(max(run.start_ns + offset_ns, self.now_ns), send)
 
@@ -1042,14 +515,6 @@ class World:
         wf.run.builder.workflow_execution_cancel_requested(self.now_ns, cause=reason, identity=IDENTITY)
         wf.new_events = True
         self._dispatch_due()
-
-    # -- timers ------------------------------------------------------------------------------------
-
-    def _timer_fired(self, wf: WorkflowState, timer_id: str, started_event_id: int) -> None:
-        if wf.run.closed:
-            return
-        wf.run.builder.timer_fired(self.now_ns, timer_id=timer_id, started_event_id=started_event_id)
-        wf.new_events = True
 
 
 def _start_options(flat: Mapping[str, Any], worker_queue: str | None, now_ns: int) -> StartOptions:
@@ -1073,21 +538,3 @@ def _start_options(flat: Mapping[str, Any], worker_queue: str | None, now_ns: in
         search_attributes=search_attribute_payloads(search) if isinstance(search, dict) else None,
         retry_policy=retry_policy(policy) if policy is not None else None,
     )
-
-
-def _workflow_retry_state(options: StartOptions, retrying: bool) -> RetryState.ValueType:
-    if options.retry_policy is None:
-        return RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
-    if retrying:
-        return RetryState.RETRY_STATE_IN_PROGRESS
-    attempts = options.retry_policy.maximum_attempts
-    if attempts and options.attempt >= attempts:
-        return RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED
-    return RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE
-
-
-_CLOSE_POLICIES = {
-    "terminate": ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE,
-    "abandon": ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON,
-    "request_cancel": ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
-}

@@ -11,7 +11,8 @@ from wftest.sim.activities import (
     ActivityNeedsMock,
     UnmockedActivityError,
 )
-from wftest.sim.http import HttpError, HttpReply, HttpRequest, HttpResponse, HttpRoute, HttpRoutes
+from wftest.sim.http_fakes import HttpReply, HttpRoute, HttpRoutes
+from wftest.sim.http_messages import HttpError, HttpRequest, HttpResponse
 from wftest.sim.processes import Mailbox, Message
 from wftest.testing.harness import (
     CallLog,

@@ -23,7 +23,8 @@ from wftest.lua.payloads import payload_to_python, python_to_payload
 from wftest.replay import ReplayResult
 from wftest.sim import World
 from wftest.sim.activities import ActivityInfo, Mock, ServedCall
-from wftest.sim.http import HttpRoutes, WorldHttp
+from wftest.sim.http import WorldHttp
+from wftest.sim.http_fakes import HttpRoutes
 from wftest.sim.processes import Mailbox, Message, ProcessRun
 from wftest.sim.resources import ResourceError, ResourceMisuse
 from wftest.sim.state import SimulationError, UpdateHandle, WorkflowRun, unheard_report

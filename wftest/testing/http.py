@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from wftest.sim.http import HttpResponse, WorldHttp, new_request
+from wftest.sim.http import WorldHttp
+from wftest.sim.http_messages import HttpResponse, new_request
 
 
 class HttpClient:

@@ -20,7 +20,14 @@ from urllib.parse import parse_qsl, quote_plus, unquote_plus, urlencode, urljoin
 
 from wftest.lua.jsontext import DecodeError, EncodeError
 from wftest.lua.sandbox import Sandbox, text
-from wftest.sim.http import REMOTE_ADDR, Exchange, HttpError, HttpResponse, NetworkError, new_request
+from wftest.sim.http_messages import (
+    REMOTE_ADDR,
+    Exchange,
+    HttpError,
+    HttpResponse,
+    NetworkError,
+    new_request,
+)
 from wftest.sim.modules.lua_half import lua_half
 
 if TYPE_CHECKING:
