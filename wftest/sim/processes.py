@@ -23,6 +23,7 @@ from wftest.app import LuaEntry
 from wftest.history.failures import ErrorInfo, error_from_failure
 from wftest.lua.compiler import CompileError
 from wftest.lua.host import LuaHost, sections
+from wftest.lua.kinds import Kind
 from wftest.lua.modules.time import new_time
 from wftest.lua.process import HostCommand
 from wftest.lua.sandbox import LoadError, LuaFailure, SandboxOptions, text
@@ -522,11 +523,12 @@ class PlainProcess(LuaHost):
         if self.run.closed:  # an earlier command of the same step ended this process
             return False
         t = host.table
-        kind = text(t.kind)
-        handler = _HANDLERS.get(kind)
-        if handler is None:
-            return self._reply_error(host.task, "Internal", f"'{kind}' is not available in a process")
-        return handler(self, host.task, t)
+        return _HANDLERS.get(text(t.kind), PlainProcess._refuse)(self, host.task, t)
+
+    def _refuse(self, task: int, t: Any) -> bool:
+        """A command a plain process does not serve: an Internal error reply (`future:cancel()` of a
+        function call only settles the future in Lua)."""
+        return self._reply_error(task, "Internal", f"'{text(t.kind)}' is not available in a process")
 
     # -- time ----------------------------------------------------------------------------------------
 
@@ -926,25 +928,27 @@ class PlainProcess(LuaHost):
         return True
 
 
+#: A plain process's answer to each kind of host command its Lua can yield.
 _HANDLERS: dict[str, Callable[[PlainProcess, int, Any], bool]] = {
-    "timer.sleep": PlainProcess._sleep,
-    "timer.start": PlainProcess._timer,
-    "ticker.start": PlainProcess._ticker,
-    "timer.stop": PlainProcess._timer_stop,
-    "ticker.stop": PlainProcess._timer_stop,
-    "timer.reset": PlainProcess._timer_reset,
-    "activity.call": PlainProcess._call,
-    "activity.start": PlainProcess._async,
-    "process.send": PlainProcess._send,
-    "proc.spawn": PlainProcess._spawn,
-    "proc.exec": PlainProcess._exec,
-    "proc.monitor": PlainProcess._monitor_cmd,
-    "proc.link": PlainProcess._link_cmd,
-    "proc.terminate": PlainProcess._terminate,
-    "proc.cancel": PlainProcess._cancel,
-    "proc.register": PlainProcess._register,
-    "proc.lookup": PlainProcess._lookup,
-    "proc.unregister": PlainProcess._unregister,
+    Kind.timer_sleep: PlainProcess._sleep,
+    Kind.timer_start: PlainProcess._timer,
+    Kind.ticker_start: PlainProcess._ticker,
+    Kind.timer_stop: PlainProcess._timer_stop,
+    Kind.ticker_stop: PlainProcess._timer_stop,
+    Kind.timer_reset: PlainProcess._timer_reset,
+    Kind.activity_call: PlainProcess._call,
+    Kind.activity_start: PlainProcess._async,
+    Kind.activity_cancel: PlainProcess._refuse,
+    Kind.process_send: PlainProcess._send,
+    Kind.proc_spawn: PlainProcess._spawn,
+    Kind.proc_exec: PlainProcess._exec,
+    Kind.proc_monitor: PlainProcess._monitor_cmd,
+    Kind.proc_link: PlainProcess._link_cmd,
+    Kind.proc_terminate: PlainProcess._terminate,
+    Kind.proc_cancel: PlainProcess._cancel,
+    Kind.proc_register: PlainProcess._register,
+    Kind.proc_lookup: PlainProcess._lookup,
+    Kind.proc_unregister: PlainProcess._unregister,
 }
 
 

@@ -34,6 +34,7 @@ from wftest.history.failures import (
     wippy_failure,
 )
 from wftest.lua.host import LuaHost, sections
+from wftest.lua.kinds import Kind
 from wftest.lua.modules.time import new_time
 from wftest.lua.process import HostCommand, StepOutcome
 from wftest.lua.sandbox import LuaFailure, Sandbox, SandboxOptions, text
@@ -1028,24 +1029,25 @@ _SECTION_CODE = sections(
     {name: f"wf_{name}" for name in ("funcs", "timers", "workflow", "process", "messaging")}
 )
 
+#: The workflow's answer to each kind of host command its Lua can yield.
 _HANDLERS: dict[str, Callable[[WorkflowExecution, int, Any, str], bool]] = {
-    "activity.call": WorkflowExecution._activity_call,
-    "activity.start": WorkflowExecution._activity_start,
-    "activity.cancel": WorkflowExecution._activity_cancel,
-    "timer.sleep": WorkflowExecution._sleep,
-    "timer.start": WorkflowExecution._timer_start,
-    "timer.stop": WorkflowExecution._timer_stop,
-    "timer.reset": WorkflowExecution._timer_reset,
-    "ticker.start": WorkflowExecution._ticker_start,
-    "ticker.stop": WorkflowExecution._timer_stop,
-    "side_effect": WorkflowExecution._side_effect,
-    "version": WorkflowExecution._version,
-    "attrs": WorkflowExecution._attrs,
-    "process.send": WorkflowExecution._process_send,
-    "process.cancel": WorkflowExecution._process_cancel,
-    "child.exec": WorkflowExecution._child_exec,
-    "child.spawn": WorkflowExecution._child_spawn,
-    "continue_as_new": WorkflowExecution._continue_as_new,
+    Kind.activity_call: WorkflowExecution._activity_call,
+    Kind.activity_start: WorkflowExecution._activity_start,
+    Kind.activity_cancel: WorkflowExecution._activity_cancel,
+    Kind.timer_sleep: WorkflowExecution._sleep,
+    Kind.timer_start: WorkflowExecution._timer_start,
+    Kind.timer_stop: WorkflowExecution._timer_stop,
+    Kind.timer_reset: WorkflowExecution._timer_reset,
+    Kind.ticker_start: WorkflowExecution._ticker_start,
+    Kind.ticker_stop: WorkflowExecution._timer_stop,
+    Kind.side_effect: WorkflowExecution._side_effect,
+    Kind.version: WorkflowExecution._version,
+    Kind.attrs: WorkflowExecution._attrs,
+    Kind.process_send: WorkflowExecution._process_send,
+    Kind.process_cancel: WorkflowExecution._process_cancel,
+    Kind.child_exec: WorkflowExecution._child_exec,
+    Kind.child_spawn: WorkflowExecution._child_spawn,
+    Kind.continue_as_new: WorkflowExecution._continue_as_new,
 }
 
 _CHILD_EVENTS = frozenset(

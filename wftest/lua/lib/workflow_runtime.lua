@@ -2,10 +2,11 @@
 -- action is a command yielded to the worker; everything else stays in Lua. Each module's Lua half is a
 -- section loaded on first use (a fresh Lua state is made per execution, so unused code costs nothing).
 local api, P, host = ...
-local raw_type, raw_setmetatable = type, setmetatable
+local raw_type, raw_error, raw_setmetatable = type, error, setmetatable
 local new_error = api.new_error
 
-local common = {}
+-- What every section shares: the host command and its kinds, argument checks, copies, payloads.
+local common = {hc = api.host_command, KIND = api.KIND}
 
 function common.invalid(msg) return new_error("Invalid", msg, false, nil) end
 
@@ -17,9 +18,26 @@ function common.check_target(target)
     return nil
 end
 
+-- What starts a child or a process: an entry id and a non-empty host. The Invalid error, or nil.
+function common.check_start(id, host_id)
+    local bad = common.check_target(id)
+    if bad then return common.invalid(bad) end
+    if raw_type(host_id) ~= "string" or host_id == "" then return common.invalid("host must be a non-empty string") end
+    return nil
+end
+
 function common.copy(t)
     local out = {}
     if t then for k, v in pairs(t) do out[k] = v end end
+    return out
+end
+
+-- A copy of `base` with the fields of `extra` (the table given to a builder's `what`, e.g.
+-- with_options); a non-table is an error at the builder's caller.
+function common.merged(base, extra, what)
+    if raw_type(extra) ~= "table" then raw_error(what .. " expects a table", 3) end
+    local out = common.copy(base)
+    for k, v in pairs(extra) do out[k] = v end
     return out
 end
 
