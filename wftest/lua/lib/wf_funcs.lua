@@ -1,7 +1,7 @@
 -- funcs inside workflows: activities as commands, futures, executors.
 local api, P, host, common = ...
 local hc, KIND, invalid, check_target = common.hc, common.KIND, common.invalid, common.check_target
-local merged, new_payload, new_error = common.merged, common.new_payload, api.new_error
+local new_payload, new_error = common.new_payload, api.new_error
 local raw_setmetatable, tbl_pack = setmetatable, table.pack
 
 local FUTURE_MT = {__wippy = "future"}
@@ -68,20 +68,7 @@ local function do_async(options, context, target, ...)
     return f, nil
 end
 
-local EXECUTOR_MT = {__wippy = "executor"}
-local executor_methods = {}
-EXECUTOR_MT.__index = executor_methods
-local function new_executor(options, context)
-    return raw_setmetatable({_options = options, _context = context}, EXECUTOR_MT)
-end
-function executor_methods:with_options(t)
-    return new_executor(merged(self._options, t, "with_options"), self._context)
-end
-function executor_methods:with_context(t)   -- not sent with activities from workflows
-    return new_executor(self._options, merged(self._context, t, "with_context"))
-end
-function executor_methods:with_actor() return self end
-function executor_methods:with_scope() return self end
+local new_executor, executor_methods = common.builder("executor")
 -- The executor's context goes with the command: workflows leave it out, processes pass it on.
 function executor_methods:call(target, ...) return do_call(self._options, self._context, target, ...) end
 function executor_methods:async(target, ...) return do_async(self._options, self._context, target, ...) end

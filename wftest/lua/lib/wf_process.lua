@@ -1,8 +1,8 @@
 -- The `process` module inside workflows: PID, messages (signals), subscriptions, send, children.
 local api, P, host, common = ...
 local hc, KIND, invalid, check_target = common.hc, common.KIND, common.invalid, common.check_target
-local check_start, merged, new_error = common.check_start, common.merged, api.new_error
-local raw_type, raw_error, raw_setmetatable, tbl_pack = type, error, setmetatable, table.pack
+local check_start, new_error = common.check_start, api.new_error
+local raw_type, raw_error, tbl_pack = type, error, table.pack
 local M = common.section("messaging")
 local process = M.process_base(true)
 
@@ -43,19 +43,10 @@ for _, name in ipairs({"spawn", "spawn_monitored", "spawn_linked", "spawn_linked
     process[name] = function(id, host, ...) return spawn_child(nil, nil, id, host, ...) end
 end
 
-local SPAWNER_MT = {__wippy = "spawner"}
-local spawner_methods = {}
-SPAWNER_MT.__index = spawner_methods
-local function new_spawner(options, context)
-    return raw_setmetatable({_options = options, _context = context}, SPAWNER_MT)
-end
-function spawner_methods:with_options(t) return new_spawner(merged(self._options, t, "with_options"), self._context) end
-function spawner_methods:with_context(t) return new_spawner(self._options, merged(self._context, t, "with_context")) end
--- names, startup messages, actors and scopes do not apply to children spawned from workflows.
+local new_spawner, spawner_methods = common.builder("spawner")
+-- names and startup messages do not apply to children spawned from workflows either.
 function spawner_methods:with_name() return self end
 function spawner_methods:with_message() return self end
-function spawner_methods:with_actor() return self end
-function spawner_methods:with_scope() return self end
 for _, name in ipairs({"spawn", "spawn_monitored", "spawn_linked", "spawn_linked_monitored"}) do
     spawner_methods[name] = function(self, id, host, ...)
         return spawn_child(self._options, self._context, id, host, ...)

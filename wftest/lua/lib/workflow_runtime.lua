@@ -41,6 +41,20 @@ function common.merged(base, extra, what)
     return out
 end
 
+-- A builder object (an executor, a workflow's spawner) that holds options and a context: with_options
+-- and with_context make a new one; actors and scopes do not apply here. `new(options, context)` and the
+-- methods table, for the builder's own methods.
+function common.builder(wippy_type)
+    local methods = {}
+    local mt = {__wippy = wippy_type, __index = methods}
+    local function new(options, context) return raw_setmetatable({_options = options, _context = context}, mt) end
+    function methods:with_options(t) return new(common.merged(self._options, t, "with_options"), self._context) end
+    function methods:with_context(t) return new(self._options, common.merged(self._context, t, "with_context")) end
+    function methods:with_actor() return self end
+    function methods:with_scope() return self end
+    return new, methods
+end
+
 -- Payload objects: a decoded value with Wippy's accessor methods.
 local PAYLOAD_MT = {__wippy = "payload"}
 local payload_methods = {}
