@@ -15,7 +15,7 @@ from wftest.lua.kinds import Kind
 from wftest.lua.sandbox import LIB, Sandbox, SandboxOptions
 from wftest.lua.values import payload_to_python
 from wftest.sim import World, processes
-from wftest.worker import execution
+from wftest.worker import execution, handlers
 
 _KIND_USE = re.compile(r"\bKIND\.([A-Za-z_]\w*)")
 _COMMENT = re.compile(r"--[^\n]*")
@@ -49,7 +49,7 @@ def test_lua_names_every_kind_through_the_table() -> None:
 
 
 def test_the_workflow_execution_serves_exactly_what_its_lua_yields() -> None:
-    assert set(execution._HANDLERS) == {Kind[name] for name in _yielded(WORKFLOW_LUA)}
+    assert set(handlers._HANDLERS) == {Kind[name] for name in _yielded(WORKFLOW_LUA)}
 
 
 def test_the_process_host_serves_exactly_what_its_lua_yields() -> None:

@@ -33,7 +33,7 @@ from wftest.sim.activities import ActivityInfo
 from wftest.sim.modules import providers
 from wftest.sim.state import SimulationError, WorkflowRun
 from wftest.worker.errors import error_info
-from wftest.worker.execution import parse_pid
+from wftest.worker.workflow_state import parse_pid
 
 if TYPE_CHECKING:
     from wftest.sim.world import World

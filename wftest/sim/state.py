@@ -17,7 +17,8 @@ from wftest.history.builder import ExecutionRef, HistoryBuilder
 from wftest.history.jsonio import history_to_json
 from wftest.lua.values import GO_NIL, payload_to_python
 from wftest.worker import commands as cmd
-from wftest.worker.execution import WorkflowExecution, WorkflowInfo
+from wftest.worker.execution import WorkflowExecution
+from wftest.worker.workflow_state import WorkflowInfo
 
 IDENTITY = "wftest@simulator"  # the worker identity the simulated server records
 

@@ -66,14 +66,10 @@ from wftest.sim.state import (
 )
 from wftest.sim.timing import DEFAULT_START_NS, Agenda
 from wftest.worker import commands as cmd
-from wftest.worker.execution import (
-    UpdateRequest,
-    WorkflowExecution,
-    WorkflowInfo,
-    search_attribute_payloads,
-    workflow_identity,
-)
+from wftest.worker.execution import UpdateRequest, WorkflowExecution, workflow_identity
+from wftest.worker.handlers import search_attribute_payloads
 from wftest.worker.options import OptionError, duration_option, retry_policy
+from wftest.worker.workflow_state import WorkflowInfo
 
 if TYPE_CHECKING:
     from wftest.sim.perturbation import Perturber
