@@ -14,7 +14,7 @@ from wftest.app import App, load_app
 from wftest.lua.kinds import Kind
 from wftest.lua.sandbox import LIB, Sandbox, SandboxOptions
 from wftest.lua.values import payload_to_python
-from wftest.sim import World, processes
+from wftest.sim import World, process_driver, processes
 from wftest.worker import execution, handlers
 
 _KIND_USE = re.compile(r"\bKIND\.([A-Za-z_]\w*)")
@@ -33,7 +33,7 @@ def _yielded(sources: dict[str, str]) -> set[str]:
 # The prelude yields one command, side_effect, and only in deterministic sandboxes (workflows); a plain
 # process gets side-effect values straight from its generator.
 WORKFLOW_LUA = _lua([*execution._SECTION_CODE.files.values(), "prelude"])
-PROCESS_LUA = _lua(processes._SECTION_CODE.files.values())
+PROCESS_LUA = _lua(process_driver._SECTION_CODE.files.values())
 
 
 def test_the_prelude_yields_only_side_effects() -> None:

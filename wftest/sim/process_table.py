@@ -12,16 +12,8 @@ from wftest.app import LuaEntry
 from wftest.history.failures import ErrorInfo
 from wftest.lua.compiler import CompileError
 from wftest.lua.sandbox import LoadError, LuaFailure
-from wftest.sim.processes import (
-    EXIT,
-    LINK_DOWN,
-    PROCESS_HOST,
-    TEST_HOST,
-    Mailbox,
-    PlainProcess,
-    ProcessRun,
-    runnable_kind,
-)
+from wftest.sim.process_driver import EXIT, LINK_DOWN, TEST_HOST, ProcessDriver, ProcessRun
+from wftest.sim.processes import PROCESS_HOST, Mailbox, PlainProcess, runnable_kind
 from wftest.worker.workflow_state import parse_pid
 
 if TYPE_CHECKING:
@@ -164,7 +156,7 @@ class ProcessTable:
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
-    def closed(self, process: PlainProcess) -> None:
+    def closed(self, process: ProcessDriver) -> None:
         """A process ended: its names are released, monitors hear EXIT, links hear LINK_DOWN when it
         ended abnormally (and die of it unless they trap links)."""
         pid = process.run.pid

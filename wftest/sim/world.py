@@ -45,8 +45,9 @@ from wftest.sim.activity_tasks import ActivityTasks, retry_policy_proto
 from wftest.sim.cron import parse_cron
 from wftest.sim.http import WorldHttp
 from wftest.sim.links import first_positive, header_context
+from wftest.sim.process_driver import ProcessRun
 from wftest.sim.process_table import ProcessTable
-from wftest.sim.processes import Mailbox, ProcessRun, runnable_kind, unknown_process_entry
+from wftest.sim.processes import Mailbox, runnable_kind, unknown_process_entry
 from wftest.sim.resources import Resources
 from wftest.sim.state import (
     IDENTITY,

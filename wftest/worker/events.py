@@ -23,10 +23,10 @@ from wftest.history.failures import (
     timeout_failure,
 )
 from wftest.lua.modules.time import new_time
-from wftest.worker.workflow_state import WorkflowState, parse_pid
+from wftest.worker.workflow_state import ExecutionState, parse_pid
 
 
-class WorkflowEvents(WorkflowState):
+class WorkflowEvents(ExecutionState):
     """Event application: one method per event type, through `_EVENT_APPLIERS`."""
 
     def _apply_event(self, event: HistoryEvent) -> None:

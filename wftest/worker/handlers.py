@@ -16,10 +16,10 @@ from wftest.lua.values import EncodeError, encode_json_python, payload_to_python
 from wftest.worker import commands as cmd
 from wftest.worker.options import OptionError, activity_options, child_options
 from wftest.worker.workflow_state import (
+    ExecutionState,
     PendingActivity,
     PendingChild,
     PendingTimer,
-    WorkflowState,
     WorkflowTaskError,
     parse_pid,
 )
@@ -29,7 +29,7 @@ VERSION_MARKER = "Version"
 CHANGE_VERSION_ATTRIBUTE = "TemporalChangeVersion"
 
 
-class WorkflowCommands(WorkflowState):
+class WorkflowCommands(ExecutionState):
     """Command handling: one method per kind of host command, through `_HANDLERS`."""
 
     def _execute(self, host: HostCommand) -> bool:

@@ -113,7 +113,7 @@ def parse_pid(text_value: str) -> tuple[str, str, str] | None:
     return node, host, uniq
 
 
-class WorkflowState(LuaHost):
+class ExecutionState(LuaHost):
     """What a workflow execution keeps between tasks, set up by `WorkflowExecution.__init__`."""
 
     app: App
