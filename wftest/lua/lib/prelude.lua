@@ -580,7 +580,6 @@ end
 
 return {
     HOST = HOST,
-    KIND = KIND,
     host_command = host_command,
     side_effect = side_effect,
     wrap_host = wrap_host,
@@ -618,4 +617,5 @@ return {
     gc_observable = function() return gc_observable end,
     status = co_status,
     pack = tbl_pack,
+    KIND = KIND,  -- the host command kinds, for the runtime sections
 }

@@ -1,6 +1,6 @@
 -- The `process` module of a plain Lua process (a function or process entry run as a process, like a
 -- Wippy test): send, spawn/exec workflows on a `temporal.worker` host, monitor/link, terminate/cancel
--- Messaging is shared with workflows (wf_messaging.lua).
+-- Messaging and send are shared with workflows (wf_messaging.lua).
 local api, P, host, common = ...
 local hc, KIND, invalid, check_start = common.hc, common.KIND, common.invalid, common.check_start
 local copy, merged = common.copy, common.merged
