@@ -22,7 +22,7 @@ from typing import Any
 from wftest.app import App, Entry, LuaEntry
 from wftest.coverage import collector as coverage
 from wftest.errors import UserError
-from wftest.lua import engine
+from wftest.lua import engine, kinds
 from wftest.lua.compiler import Chunk, CompileError, bytecode, chunk_bytecode, compile_entry
 from wftest.lua.dialect import TYPES_RUNTIME, pattern_matches
 from wftest.lua.modules import CATALOGUE, GLOBAL_MODULES, WORKFLOW_CLASSES, ModuleUnavailable, lookup
@@ -255,6 +255,7 @@ class Sandbox:
                 b"types_code": self.callback(_types_bytecode),
                 b"regex_find": self.callback(pattern_matches),
                 b"extras_code": self.callback(_extras_bytecode),
+                b"kinds_code": kinds.lua_code(),
                 b"state": self.state.for_prelude,
                 b"coverage": coverage.ACTIVE is not None,
             }

@@ -22,7 +22,7 @@ from wftest.lua.sandbox import LoadError, LuaFailure, NoHostError
 from wftest.luatest.module import TEST_MODULE_ID, CaseRecorder, CaseResult, recording
 from wftest.replay.replayer import NondeterminismError
 from wftest.sim import SimulationError, WorkflowRun, World
-from wftest.sim.processes import ProcessRun
+from wftest.sim.process_driver import ProcessRun
 
 #: A day of virtual time: long enough for tests that sleep, short enough that a stuck one ends quickly.
 DEFAULT_LIMIT_NS = 24 * 3600 * 10**9

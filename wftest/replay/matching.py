@@ -10,7 +10,7 @@ from temporalio.api.history.v1 import HistoryEvent
 
 from wftest.history import event_types as ev
 from wftest.worker import commands as cmd
-from wftest.worker.execution import CHANGE_VERSION_ATTRIBUTE, VERSION_MARKER
+from wftest.worker.handlers import CHANGE_VERSION_ATTRIBUTE, VERSION_MARKER
 
 COMMAND_EVENTS = frozenset(
     {

@@ -43,15 +43,9 @@ from wftest.replay.reports import (
     task_failed,
 )
 from wftest.worker import commands as cmd
-from wftest.worker.execution import (
-    SIDE_EFFECT_MARKER,
-    VERSION_MARKER,
-    UpdateRequest,
-    WorkflowExecution,
-    WorkflowInfo,
-    WorkflowTaskError,
-    workflow_identity,
-)
+from wftest.worker.execution import UpdateRequest, WorkflowExecution, workflow_identity
+from wftest.worker.handlers import SIDE_EFFECT_MARKER, VERSION_MARKER
+from wftest.worker.workflow_state import WorkflowInfo, WorkflowTaskError
 
 __all__ = [
     "ID_SOURCES",

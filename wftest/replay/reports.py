@@ -15,7 +15,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from wftest.errors import UserError
 from wftest.history import event_types as ev
 from wftest.worker import commands as cmd
-from wftest.worker.execution import WorkflowTaskError
+from wftest.worker.workflow_state import WorkflowTaskError
 
 
 class UnknownWorkflowType(UserError, ValueError):

@@ -14,7 +14,7 @@ from wftest.sim.http_messages import Exchange, HttpError, HttpResponse
 from wftest.sim.services import Clock
 
 if TYPE_CHECKING:
-    from wftest.sim.processes import ProcessTable
+    from wftest.sim.process_table import ProcessTable
 
 
 class ProcessHttp(WorldHttp):

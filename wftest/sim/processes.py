@@ -7,81 +7,40 @@ starts workflows on a `temporal.worker` host, sends and receives messages, monit
 processes and to workflows, and registers names. Unlike workflows, a process is not recorded anywhere:
 its commands are served on the spot, in the world's one agenda, so a run stays deterministic.
 
-The process table (`ProcessTable`) keeps what Wippy's process host and topology keep: PIDs, the name
-registry, monitors and links, and who is gone (a message to a finished process fails with NotFound).
+The world's table of processes (PIDs, names, monitors, links) is `wftest.sim.process_table`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wftest.app import LuaEntry
 from wftest.history.failures import ErrorInfo, error_from_failure
-from wftest.lua.compiler import CompileError
-from wftest.lua.host import LuaHost, sections
-from wftest.lua.jsontext import GO_NIL, EncodeError
+from wftest.lua.jsontext import GO_NIL
+from wftest.lua.kinds import Kind
 from wftest.lua.modules.time import new_time
 from wftest.lua.payloads import payload_to_python
 from wftest.lua.process import HostCommand
-from wftest.lua.sandbox import LoadError, LuaFailure, SandboxOptions, text
-from wftest.lua.state import STATES
+from wftest.lua.sandbox import text
 from wftest.sim.activities import ActivityInfo
-from wftest.sim.modules import providers
+from wftest.sim.process_driver import EXIT, LINK_DOWN, TEST_HOST, ProcessDriver, ProcessRun
 from wftest.sim.state import SimulationError, WorkflowRun
-from wftest.worker.errors import error_info
-from wftest.worker.execution import parse_pid
+from wftest.worker.workflow_state import parse_pid
 
 if TYPE_CHECKING:
     from wftest.sim.world import World
 
-# The plain-process flavour of the runtime sections: its own `process` module, the rest shared.
-_SECTION_CODE = sections(
-    {"funcs": "wf_funcs", "timers": "wf_timers", "process": "proc_process", "messaging": "wf_messaging"}
-)
 
 PROCESS_HOST = "process.host"
 TEMPORAL_WORKER = "temporal.worker"
-EXIT, LINK_DOWN, CANCEL = "pid.exit", "pid.link.down", "pid.cancel"
-DEFAULT_MAX_PROCESSES = 10_000  # a process.host without `host.max_processes`
 MAX_LIVE_PROCESSES = 20_000  # functions called from processes run as processes too: calls in flight
-TEST_HOST = "process.host"  # the host part of the PIDs of processes a test starts
 
 
 def runnable_kind(kind: str) -> bool:
     """Entry kinds a process host runs: Lua processes and Lua functions."""
     return kind.startswith("process.lua") or kind.startswith("function.lua")
-
-
-@dataclass
-class ProcessRun:
-    """A plain process of the world and how it ended."""
-
-    pid: str
-    entry_id: str
-    host: str = TEST_HOST
-    status: str = "running"  # "running" | "finished" | "failed"
-    values: tuple[Any, ...] = ()
-    failure: LuaFailure | None = None
-    logs: list[str] = field(default_factory=list)
-    exit_error: ErrorInfo | None = None  # why it ended abnormally (error, `nil, err` return, kill)
-
-    @property
-    def closed(self) -> bool:
-        return self.status != "running"
-
-    @property
-    def result(self) -> Any:
-        """The first return value, as Python."""
-        return self.values[0] if self.values else None
-
-    @property
-    def error(self) -> Any:
-        """The second return value (a Wippy test's `nil, err`), as Python (errors as their message)."""
-        return self.values[1] if len(self.values) > 1 else None
 
 
 @dataclass(frozen=True)
@@ -113,421 +72,21 @@ class Mailbox:
         self.events.append(event)
 
 
-def _rfc3339(now_ns: int) -> str:
-    moment = dt.datetime.fromtimestamp(now_ns / 1e9, tz=dt.timezone.utc)
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-class ProcessTable:
-    """The world's process host side: PIDs, names, monitors, links, and the processes that are gone."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.live: dict[str, PlainProcess | Mailbox] = {}
-        self.gone: set[str] = set()
-        self.names: dict[str, str] = {}  # registered name -> PID
-        self.started: list[ProcessRun] = []  # every process, in start order (for reports)
-        self._ids = itertools.count(1)
-
-    def new_pid(self, host: str) -> str:
-        return f"{{wftest@{host}|0x{next(self._ids):05x}}}"
-
-    # -- starting ------------------------------------------------------------------------------------
-
-    def start(
-        self,
-        entry: LuaEntry,
-        args: tuple[Any, ...],
-        *,
-        host: str = TEST_HOST,
-        context: dict[str, Any] | None = None,
-        parent: str = "",
-        name: str | None = None,
-        messages: list[tuple[str, tuple[Any, ...]]] | None = None,
-    ) -> PlainProcess:
-        """A new process of `entry`, first stepped at the current instant (after what is due now)."""
-        pid = self.new_pid(host)
-        process = PlainProcess(self.world, entry, args, pid, host=host, context=context or {}, parent=parent)
-        self.live[pid] = process
-        self.started.append(process.run)
-        if name:
-            self.names[name] = pid
-            process.names.append(name)
-        for topic, values in messages or []:
-            process.deliver(topic, parent, values)
-        process.wake()
-        return process
-
-    def spawn(
-        self,
-        entry_id: str,
-        host_id: str,
-        args: tuple[Any, ...],
-        *,
-        context: dict[str, Any],
-        parent: str,
-        name: str | None,
-        messages: list[tuple[str, tuple[Any, ...]]],
-    ) -> PlainProcess | str | ErrorInfo:
-        """`process.spawn*` on a `process.host`: the new process, the PID a name already holds (Wippy's
-        spawn-or-signal: the messages go to it), or the error."""
-        if name and name in self.names:
-            existing = self.names[name]
-            for topic, values in messages:
-                self.send(existing, topic, values, parent)
-            return existing
-        entry = self.world.app.entries.get(entry_id)
-        if not isinstance(entry, LuaEntry) or not runnable_kind(entry.kind):
-            if entry is None:
-                return ErrorInfo("NotFound", f"entry not found: {entry_id}", False)
-            return ErrorInfo(
-                "Invalid",
-                f"unsupported entry kind: '{entry_id}' is a {entry.kind} entry; a process host runs "
-                "process.lua and function.lua entries",
-                False,
-            )
-        cap = self.max_processes(host_id)
-        running = sum(1 for p in self.live.values() if isinstance(p, PlainProcess) and p.run.host == host_id)
-        if running >= cap:
-            return ErrorInfo(
-                "Unavailable",
-                f"host '{host_id}' is at its limit of {cap} processes (host.max_processes): "
-                "a spawn loop that never lets its processes finish?",
-                False,
-            )
-        try:
-            return self.start(
-                entry, args, host=host_id, context=context, parent=parent, name=name, messages=messages
-            )
-        except (LoadError, CompileError, LuaFailure) as exc:
-            return ErrorInfo("Internal", f"spawn failed: {entry_id}: {exc}", False)
-
-    def max_processes(self, host_id: str) -> int:
-        host = self.world.app.entries.get(host_id)
-        config = host.config.get("host") if host is not None else None
-        value = config.get("max_processes") if isinstance(config, Mapping) else None
-        return int(value) if isinstance(value, int) and value > 0 else DEFAULT_MAX_PROCESSES
-
-    # -- addressing ----------------------------------------------------------------------------------
-
-    def resolve(self, dest: str) -> str | None:
-        """A PID or a registered name → the PID (None: neither)."""
-        if dest in self.names:
-            return self.names[dest]
-        return dest if parse_pid(dest) is not None else None
-
-    def process(self, pid: str) -> PlainProcess | None:
-        found = self.live.get(pid)
-        return found if isinstance(found, PlainProcess) else None
-
-    def send(self, dest: str, topic: str, values: tuple[Any, ...], sender: str) -> ErrorInfo | None:
-        """A message to a process or mailbox by PID or name, or as a signal to a workflow."""
-        pid = self.resolve(dest)
-        if pid is None:
-            return ErrorInfo("NotFound", f"could not resolve '{dest}' as PID or registered name", False)
-        target = self.live.get(pid)
-        if target is not None:
-            target.deliver(topic, sender, values)
-            return None
-        if pid in self.gone:
-            return ErrorInfo("NotFound", f"process not found: {pid}", False)
-        parsed = parse_pid(pid)
-        run = self.world.find_run(parsed[2]) if parsed is not None else None
-        if run is None or run.closed:
-            if parsed is not None and self._is_process_host(parsed[1]):
-                return ErrorInfo("NotFound", f"process not found: {pid}", False)
-            return ErrorInfo("NotFound", f"could not resolve '{dest}' as PID or registered name", False)
-        self.world.signal(run, topic, *values, sender=sender)
-        return None
-
-    def _is_process_host(self, host: str) -> bool:
-        entry = self.world.app.entries.get(host)
-        return host == TEST_HOST or (entry is not None and entry.kind == PROCESS_HOST)
-
-    # -- lifecycle -----------------------------------------------------------------------------------
-
-    def closed(self, process: PlainProcess) -> None:
-        """A process ended: its names are released, monitors hear EXIT, links hear LINK_DOWN when it
-        ended abnormally (and die of it unless they trap links)."""
-        pid = process.run.pid
-        self.live.pop(pid, None)
-        self.gone.add(pid)
-        for name in process.names:
-            if self.names.get(name) == pid:
-                del self.names[name]
-        process.names.clear()
-        result: dict[str, Any] = (
-            {"error": process.run.exit_error}
-            if process.run.exit_error is not None
-            else {"value": process.run.result}
-        )
-        at = self.world.now_ns // 10**9
-        for watcher in list(process.monitors):
-            target = self.live.get(watcher)
-            if target is not None:
-                target.event({"kind": EXIT, "from": pid, "at": at, "result": result})
-        process.monitors.clear()
-        links = list(process.links)
-        process.links.clear()
-        for other in links:
-            peer = self.process(other)
-            if peer is None:
-                continue
-            peer.links.pop(pid, None)
-            if process.run.exit_error is not None:
-                peer.event({"kind": LINK_DOWN, "from": pid, "at": at, "result": result})
-
-    def terminate(self, pid: str) -> None:
-        process = self.process(pid)
-        if process is not None:
-            process.kill(ErrorInfo("Canceled", "process terminated", False))
-
-    def cancel(self, pid: str, sender: str, reason: str | None) -> None:
-        process = self.process(pid)
-        if process is not None:
-            event: dict[str, Any] = {"kind": CANCEL, "from": sender, "at": _rfc3339(self.world.now_ns)}
-            if reason:
-                event["reason"] = reason
-            process.event(event)
-
-    def report(self) -> list[str]:
-        """One line per process the world ran: how it ended, or where it waits."""
-        lines = []
-        for run in self.started:
-            live = self.process(run.pid)
-            if live is not None:
-                state = f"running; {live.proc.waiting() or 'nothing can wake it'}"
-            elif run.exit_error is not None:
-                state = f"{run.status}: {run.exit_error.kind}: {run.exit_error.full_message()}"
-            else:
-                state = f"{run.status}, returned {run.result!r}"
-            lines.append(f"process {run.pid} ({run.entry_id}): {state}")
-        return lines
-
-    def blocked(self) -> list[str]:
-        """Where every live process waits, one line each."""
-        lines = []
-        for pid, process in self.live.items():
-            if isinstance(process, PlainProcess):
-                lines.append(f"process {pid} ({process.entry.id}): {process.proc.waiting() or 'nothing'}")
-        return lines
-
-
-class PlainProcess(LuaHost):
-    """Drives one plain process: steps it when something it waits for happens, serves its commands."""
-
-    def __init__(
-        self,
-        world: World,
-        entry: LuaEntry,
-        args: tuple[Any, ...],
-        pid: str,
-        *,
-        host: str = TEST_HOST,
-        context: dict[str, Any] | None = None,
-        parent: str = "",
-    ) -> None:
-        self.world = world
-        self.entry = entry
-        self.parent = parent
-        self.context: dict[str, Any] = dict(context or {})
-        self.run = ProcessRun(pid, entry.id, host)
-        self.monitors: dict[str, None] = {}  # PIDs that hear EXIT when this process ends (ordered set)
-        self.links: dict[str, None] = {}  # linked process PIDs (ordered set)
-        self.names: list[str] = []
-        self.on_close: list[Callable[[ProcessRun], None]] = []
-        self._link_down = False
-        self._wake_pending = False
-        options = SandboxOptions(
-            clock_ns=lambda: world.now_ns,
-            context=self.context,
-            deterministic=False,
-            seed=world.rng.getrandbits(63),
-            log=self.run.logs.append,
-            providers={
-                "funcs": lambda sb: self.rt.section(b"funcs").funcs,
-                "time": self._open_time,
-                "process": lambda sb: self.rt.section(b"process").process,
-                **providers(world.resources),  # sql, store, env on the world's resources
-            },
-        )
-        if world.memory_limit is not None:
-            options.memory_limit = world.memory_limit
-        if world.instruction_budget is not None:
-            options.instruction_budget = world.instruction_budget
-        self._start_host(options, STATES.acquire(options.memory_limit), _SECTION_CODE)
-        try:
-            self._load(args)
-        except BaseException:
-            self._release()
-            raise
-
-    def _load(self, args: tuple[Any, ...]) -> None:
-        self._timers: dict[int, Any] = {}  # handle -> agenda item of its next fire
-        self._channels: dict[int, int] = {}  # handle -> the channel it fires into
-        self._next_handle = 0
-        self._watching: set[str] = set()  # workflow PIDs whose close this process hears of (monitor/link)
-        main = self.sb.load_entry(self.world.app, self.entry)
-        self.proc.start(main, *(self.sb.table(a) for a in args))
-
-    def _release(self) -> None:
-        """The Lua state goes back to the shared pool (processes come and go by the thousand)."""
-        state = self.sb.state
-        if self.sb.release():
-            STATES.give_back(state)
-
-    # -- plumbing ------------------------------------------------------------------------------------
-
-    @property
-    def table(self) -> ProcessTable:
-        return self.world.processes
-
-    def _info(self) -> Any:
-        return self.sb.table({"pid": self.run.pid, "entry_id": self.entry.id})
-
-    def wake(self) -> None:
-        """Step at the current instant (after whatever else is due now)."""
-        if not self.run.closed and not self._wake_pending:
-            self._wake_pending = True
-            self.world.agenda.at(self.world.now_ns, self._woken)
-
-    def _woken(self) -> None:
-        self._wake_pending = False
-        self.step()
-
-    def deliver(self, topic: str, sender: str, values: tuple[Any, ...]) -> None:
-        """A message from a workflow, another process or the test."""
-        if self.run.closed:
-            return
-        self.rt.deliver(topic.encode(), sender.encode(), *(self.sb.table(v) for v in values))
-        self.wake()
-
-    def event(self, event: dict[str, Any]) -> None:
-        """A lifecycle event for `process.events()`; a LINK_DOWN kills a process that does not trap
-        links (at its next step, as Wippy checks when it flushes the mailbox)."""
-        if self.run.closed:
-            return
-        if event.get("kind") == LINK_DOWN:
-            self._link_down = True
-        result = event.get("result")
-        if isinstance(result, dict):
-            error = result.get("error")
-            lua_result = (
-                {"error": self._lua_error(error)}
-                if isinstance(error, ErrorInfo)
-                else {"value": result.get("value")}
-            )
-            event = {**event, "result": lua_result}
-        self.rt.deliver_event(self._event_table(event))
-        self.wake()
-
-    def _event_table(self, event: dict[str, Any]) -> Any:
-        result = event.get("result")
-        plain = {k: v for k, v in event.items() if k != "result"}
-        table = self.sb.table(plain)
-        if isinstance(result, dict):
-            out = self.sb.lua.table()
-            for key, value in result.items():
-                out[key.encode()] = value if key == "error" else self.sb.table(value)
-            table.result = out
-        return table
-
-    def _traps_links(self) -> bool:
-        return bool(self.sb.values.to_python(self.rt.section(b"messaging").options.trap_links))
-
-    # -- stepping ------------------------------------------------------------------------------------
-
-    def step(self) -> None:
-        while not self.run.closed:
-            if self._link_down:
-                self._link_down = False
-                if not self._traps_links():
-                    self.kill(ErrorInfo("Internal", "linked process failed", False))
-                    return
-            outcome = self.proc.step()
-            if outcome.status == "finished":
-                self._finish(outcome.values)
-                return
-            if outcome.status == "failed":
-                self._close("failed", failure=outcome.failure)
-                return
-            if outcome.status == "deadlock":
-                self._close("failed", failure=LuaFailure(outcome.report))
-                return
-            if not any([self._execute(c) for c in outcome.commands]):
-                return
-
-    def _finish(self, values: tuple[Any, ...]) -> None:
-        """Main returned: `v, err` with an error (or an error string) second is a failed exit (as Wippy's
-        process engine reads a main's return values)."""
-        exit_error = None
-        if len(values) >= 2 and values[1] is not None:
-            second = values[1]
-            if bool(self.sb.api.is_error(second)):
-                exit_error = error_info(self.sb, second)
-            elif isinstance(second, bytes):
-                exit_error = ErrorInfo("Internal", text(second), False)
-        self._close("finished", values=tuple(self._python(v) for v in values), exit_error=exit_error)
-
-    def kill(self, why: ErrorInfo) -> None:
-        """Ended from outside (terminate, a linked process's failure): no more Lua runs."""
-        if not self.run.closed:
-            self._close("failed", failure=LuaFailure(why.message, kind=why.kind), exit_error=why)
-
-    def _close(
-        self,
-        status: str,
-        *,
-        values: tuple[Any, ...] = (),
-        failure: LuaFailure | None = None,
-        exit_error: ErrorInfo | None = None,
-    ) -> None:
-        self.run.status, self.run.values, self.run.failure = status, values, failure
-        if exit_error is None and failure is not None:
-            if failure.error is not None:
-                exit_error = error_info(self.sb, failure.error)
-            else:
-                exit_error = ErrorInfo(failure.kind or "Internal", str(failure), failure.retryable)
-        self.run.exit_error = exit_error
-        for item in self._timers.values():
-            item.cancelled = True
-        self.proc.kill_all()
-        self._release()
-        self.table.closed(self)
-        callbacks, self.on_close = self.on_close, []
-        for callback in callbacks:
-            callback(self.run)
-
-    def _python(self, value: Any) -> Any:
-        """A returned value as Python: errors as their message, tables that JSON cannot hold as text."""
-        if bool(self.sb.api.is_error(value)):
-            return text(self.sb.api.error_string(value))
-        try:
-            return self.sb.values.to_python(value)
-        except EncodeError as exc:
-            return f"<unencodable value: {exc}>"
-
-    def _args(self, args: Any) -> tuple[Any, ...]:
-        return tuple(self._python(args[i]) for i in range(1, int(args.n) + 1))
-
-    def _reply_error(self, task: int, kind: str, message: str) -> bool:
-        self.proc.reply(task, None, self.sb.error(kind, message, False))
-        return True
-
-    def _reply_info(self, task: int, info: ErrorInfo) -> bool:
-        self.proc.reply(task, None, self._lua_error(info))
-        return True
+class PlainProcess(ProcessDriver):
+    """A plain process of the world: serves the commands its Lua yields, one method per kind
+    (`_HANDLERS`), on the virtual clock and the world's process table."""
 
     def _execute(self, host: HostCommand) -> bool:
         """Serve one command; True when the process can run on at once."""
         if self.run.closed:  # an earlier command of the same step ended this process
             return False
         t = host.table
-        kind = text(t.kind)
-        handler = _HANDLERS.get(kind)
-        if handler is None:
-            return self._reply_error(host.task, "Internal", f"'{kind}' is not available in a process")
-        return handler(self, host.task, t)
+        return _HANDLERS.get(text(t.kind), PlainProcess._refuse)(self, host.task, t)
+
+    def _refuse(self, task: int, t: Any) -> bool:
+        """A command a plain process does not serve: an Internal error reply (`future:cancel()` of a
+        function call only settles the future in Lua)."""
+        return self._reply_error(task, "Internal", f"'{text(t.kind)}' is not available in a process")
 
     # -- time ----------------------------------------------------------------------------------------
 
@@ -650,9 +209,6 @@ class PlainProcess(LuaHost):
         if outcome.error is not None:
             return None, self._lua_error(outcome.error)
         return (self.sb.values.from_payload(outcome.result) if outcome.result is not None else None), None
-
-    def _lua_error(self, info: ErrorInfo) -> Any:
-        return self.sb.error(info.kind, info.full_message(), info.retryable, info.details)
 
     # -- messages ------------------------------------------------------------------------------------
 
@@ -927,25 +483,27 @@ class PlainProcess(LuaHost):
         return True
 
 
+#: A plain process's answer to each kind of host command its Lua can yield.
 _HANDLERS: dict[str, Callable[[PlainProcess, int, Any], bool]] = {
-    "timer.sleep": PlainProcess._sleep,
-    "timer.start": PlainProcess._timer,
-    "ticker.start": PlainProcess._ticker,
-    "timer.stop": PlainProcess._timer_stop,
-    "ticker.stop": PlainProcess._timer_stop,
-    "timer.reset": PlainProcess._timer_reset,
-    "activity.call": PlainProcess._call,
-    "activity.start": PlainProcess._async,
-    "process.send": PlainProcess._send,
-    "proc.spawn": PlainProcess._spawn,
-    "proc.exec": PlainProcess._exec,
-    "proc.monitor": PlainProcess._monitor_cmd,
-    "proc.link": PlainProcess._link_cmd,
-    "proc.terminate": PlainProcess._terminate,
-    "proc.cancel": PlainProcess._cancel,
-    "proc.register": PlainProcess._register,
-    "proc.lookup": PlainProcess._lookup,
-    "proc.unregister": PlainProcess._unregister,
+    Kind.timer_sleep: PlainProcess._sleep,
+    Kind.timer_start: PlainProcess._timer,
+    Kind.ticker_start: PlainProcess._ticker,
+    Kind.timer_stop: PlainProcess._timer_stop,
+    Kind.ticker_stop: PlainProcess._timer_stop,
+    Kind.timer_reset: PlainProcess._timer_reset,
+    Kind.activity_call: PlainProcess._call,
+    Kind.activity_start: PlainProcess._async,
+    Kind.activity_cancel: PlainProcess._refuse,
+    Kind.process_send: PlainProcess._send,
+    Kind.proc_spawn: PlainProcess._spawn,
+    Kind.proc_exec: PlainProcess._exec,
+    Kind.proc_monitor: PlainProcess._monitor_cmd,
+    Kind.proc_link: PlainProcess._link_cmd,
+    Kind.proc_terminate: PlainProcess._terminate,
+    Kind.proc_cancel: PlainProcess._cancel,
+    Kind.proc_register: PlainProcess._register,
+    Kind.proc_lookup: PlainProcess._lookup,
+    Kind.proc_unregister: PlainProcess._unregister,
 }
 
 

@@ -18,7 +18,8 @@ from wftest.history.jsonio import history_to_json
 from wftest.lua.jsontext import GO_NIL
 from wftest.lua.payloads import payload_to_python
 from wftest.worker import commands as cmd
-from wftest.worker.execution import WorkflowExecution, WorkflowInfo
+from wftest.worker.execution import WorkflowExecution
+from wftest.worker.workflow_state import WorkflowInfo
 
 IDENTITY = "wftest@simulator"  # the worker identity the simulated server records
 

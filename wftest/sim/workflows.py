@@ -27,7 +27,8 @@ from wftest.sim.links import header_context
 from wftest.sim.state import IDENTITY, Parent, StartOptions, WorkflowRun, WorkflowState
 from wftest.sim.timing import Agenda
 from wftest.worker import commands as cmd
-from wftest.worker.execution import WorkflowExecution, WorkflowInfo, workflow_identity
+from wftest.worker.execution import WorkflowExecution, workflow_identity
+from wftest.worker.workflow_state import WorkflowInfo
 
 LocalSend = Callable[[str, str, tuple[Any, ...], str], None]
 

@@ -25,7 +25,9 @@ from wftest.sim.activity_tasks import ActivityTasks
 from wftest.sim.cron import parse_cron
 from wftest.sim.http_handlers import ProcessHttp
 from wftest.sim.links import first_positive
-from wftest.sim.processes import Mailbox, ProcessRun, ProcessTable, runnable_kind, unknown_process_entry
+from wftest.sim.process_driver import ProcessRun
+from wftest.sim.process_table import ProcessTable
+from wftest.sim.processes import Mailbox, runnable_kind, unknown_process_entry
 from wftest.sim.resources import Resources
 from wftest.sim.state import (
     IDENTITY,
@@ -40,7 +42,7 @@ from wftest.sim.state import (
 from wftest.sim.timing import DEFAULT_START_NS, Agenda
 from wftest.sim.workflow_tasks import Resolver, WorkflowTasks
 from wftest.sim.workflows import WorkflowTable
-from wftest.worker.execution import search_attribute_payloads
+from wftest.worker.handlers import search_attribute_payloads
 from wftest.worker.options import OptionError, duration_option, retry_policy
 
 if TYPE_CHECKING:

@@ -25,7 +25,8 @@ from wftest.sim import World
 from wftest.sim.activities import ActivityInfo, Mock, ServedCall
 from wftest.sim.http import WorldHttp
 from wftest.sim.http_fakes import HttpRoutes
-from wftest.sim.processes import Mailbox, Message, ProcessRun
+from wftest.sim.process_driver import ProcessRun
+from wftest.sim.processes import Mailbox, Message
 from wftest.sim.resources import ResourceError, ResourceMisuse
 from wftest.sim.state import SimulationError, UpdateHandle, WorkflowRun, unheard_report
 from wftest.sim.timing import DEFAULT_START_NS

@@ -105,18 +105,25 @@ class ModifyWorkflowProperties(Command):
 
 
 @dataclass(frozen=True)
-class SignalExternalWorkflowExecution(Command):
-    """`process.send` to another workflow; `control` is the initiated event id."""
+class ExternalWorkflowCommand(Command):
+    """A command aimed at another workflow; `control` is the initiated event id, which the answer
+    (signaled, cancel requested, or failed) names."""
 
     namespace: str
     workflow_id: str
-    signal_name: str
-    input: tuple[Payload, ...]
-    header: Mapping[str, Payload] = field(default_factory=dict)
 
     @property
     def control(self) -> str:
         return str(self.seq)
+
+
+@dataclass(frozen=True)
+class SignalExternalWorkflowExecution(ExternalWorkflowCommand):
+    """`process.send` to another workflow."""
+
+    signal_name: str
+    input: tuple[Payload, ...]
+    header: Mapping[str, Payload] = field(default_factory=dict)
 
     def describe(self) -> str:
         return f"SignalExternalWorkflowExecution({self.workflow_id}, {self.signal_name})"
@@ -144,15 +151,8 @@ class StartChildWorkflowExecution(Command):
 
 
 @dataclass(frozen=True)
-class RequestCancelExternalWorkflowExecution(Command):
+class RequestCancelExternalWorkflowExecution(ExternalWorkflowCommand):
     """`process.cancel`/`process.terminate` from a workflow."""
-
-    namespace: str
-    workflow_id: str
-
-    @property
-    def control(self) -> str:
-        return str(self.seq)
 
     def describe(self) -> str:
         return f"RequestCancelExternalWorkflowExecution({self.workflow_id})"

@@ -39,6 +39,8 @@ if host.state then load_cached, state_chunk = host.state.load_cached, host.state
 
 local RAISE = host.RAISE
 local HOST = raw_setmetatable({}, {__name = "wftest.host_command"})
+-- The kinds of host command by name (wftest.lua.kinds): KIND.activity_call, ...
+local KIND = load_cached(host.kinds_code, "=kinds.lua")()
 
 ---------------------------------------------------------------------------------------------------
 -- Instruction budget: a count hook on every coroutine (and on the main thread, where the host's own Lua
@@ -286,7 +288,7 @@ end
 local produce = wrap_host(host.produce)
 local function side_effect(name, ...)
     if host.deterministic then
-        return host_command({kind = "side_effect", name = name, args = tbl_pack(...)})
+        return host_command({kind = KIND.side_effect, name = name, args = tbl_pack(...)})
     end
     return produce(name, ...)
 end
@@ -615,4 +617,5 @@ return {
     gc_observable = function() return gc_observable end,
     status = co_status,
     pack = tbl_pack,
+    KIND = KIND,  -- the host command kinds, for the runtime sections
 }

@@ -1,10 +1,8 @@
 -- funcs inside workflows: activities as commands, futures, executors.
 local api, P, host, common = ...
-local hc = api.host_command
-local raw_type, raw_error, raw_setmetatable, raw_getmetatable = type, error, setmetatable, getmetatable
-local tbl_pack = table.pack
-local new_error = api.new_error
-local invalid, check_target, copy, new_payload = common.invalid, common.check_target, common.copy, common.new_payload
+local hc, KIND, invalid, check_target = common.hc, common.KIND, common.invalid, common.check_target
+local new_payload, new_error = common.new_payload, api.new_error
+local raw_setmetatable, tbl_pack = setmetatable, table.pack
 
 local FUTURE_MT = {__wippy = "future"}
 local future_methods = {}
@@ -27,7 +25,7 @@ function future_methods:error()
 end
 function future_methods:cancel()
     if self._done then return true end
-    hc({kind = "activity.cancel", future = self._id})
+    hc({kind = KIND.activity_cancel, future = self._id})
     self._canceled = true
     self._done = true
     self._err = new_error("Canceled", "operation canceled", false, nil)
@@ -55,14 +53,14 @@ end
 local function do_call(options, context, target, ...)
     local bad = check_target(target)
     if bad then return nil, invalid(bad) end
-    return hc({kind = "activity.call", target = target, args = tbl_pack(...), options = options, context = context})
+    return hc({kind = KIND.activity_call, target = target, args = tbl_pack(...), options = options, context = context})
 end
 
 local function do_async(options, context, target, ...)
     local bad = check_target(target)
     if bad then return nil, invalid(bad) end
     local ch = P.external_channel(1)
-    local id, err = hc({kind = "activity.start", target = target, args = tbl_pack(...), options = options,
+    local id, err = hc({kind = KIND.activity_start, target = target, args = tbl_pack(...), options = options,
                         context = context})
     if id == nil then return nil, err end
     local f = raw_setmetatable({_id = id, _ch = ch, _done = false, _canceled = false}, FUTURE_MT)
@@ -70,26 +68,7 @@ local function do_async(options, context, target, ...)
     return f, nil
 end
 
-local EXECUTOR_MT = {__wippy = "executor"}
-local executor_methods = {}
-EXECUTOR_MT.__index = executor_methods
-local function new_executor(options, context)
-    return raw_setmetatable({_options = options, _context = context}, EXECUTOR_MT)
-end
-function executor_methods:with_options(t)
-    if raw_type(t) ~= "table" then raw_error("with_options expects a table", 2) end
-    local o = copy(self._options)
-    for k, v in pairs(t) do o[k] = v end
-    return new_executor(o, self._context)
-end
-function executor_methods:with_context(t)
-    if raw_type(t) ~= "table" then raw_error("with_context expects a table", 2) end
-    local c = copy(self._context)
-    for k, v in pairs(t) do c[k] = v end
-    return new_executor(self._options, c)   -- not sent with activities from workflows
-end
-function executor_methods:with_actor() return self end
-function executor_methods:with_scope() return self end
+local new_executor, executor_methods = common.builder("executor")
 -- The executor's context goes with the command: workflows leave it out, processes pass it on.
 function executor_methods:call(target, ...) return do_call(self._options, self._context, target, ...) end
 function executor_methods:async(target, ...) return do_async(self._options, self._context, target, ...) end

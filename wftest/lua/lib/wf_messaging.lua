@@ -1,11 +1,8 @@
 -- Messages for a Wippy process, workflow or plain: Message objects, the message queue,
 -- topic subscriptions, the inbox and the events channel, and the process options.
 local api, P, host, common = ...
-local hc = api.host_command
-local raw_type, raw_error, raw_setmetatable, raw_getmetatable = type, error, setmetatable, getmetatable
-local tbl_pack = table.pack
-local new_error = api.new_error
-local invalid, check_target, copy, new_payload = common.invalid, common.check_target, common.copy, common.new_payload
+local hc, KIND, invalid, new_payload = common.hc, common.KIND, common.invalid, common.new_payload
+local raw_type, raw_error, raw_setmetatable, tbl_pack = type, error, setmetatable, table.pack
 
 local MESSAGE_MT = {__wippy = "message"}
 local message_methods = {}
@@ -129,14 +126,22 @@ function M.set_options(t)
     return true, nil
 end
 
--- The part of the `process` module every kind of process shares: its PID and entry id, messaging, options.
-function M.process_base()
+-- The part of the `process` module every kind of process shares: its PID and entry id, messaging, options,
+-- send. With `to_self_done`, a send to the process's own PID succeeds without a command (workflows).
+function M.process_base(to_self_done)
     local process = {event = M.event}
     for _, name in ipairs({"listen", "unlisten", "inbox", "events", "get_options", "set_options"}) do
         process[name] = M[name]
     end
     function process.pid() return host.info().pid end
     function process.id() return host.info().entry_id end
+    function process.send(dest, topic, ...)
+        if raw_type(dest) ~= "string" then raw_error("process.send: destination must be a string", 2) end
+        if raw_type(topic) ~= "string" or topic == "" then raw_error("process.send: topic must be a non-empty string", 2) end
+        if topic:sub(1, 1) == "@" then return nil, invalid("cannot send to @ topics") end
+        if to_self_done and dest == host.info().pid then return true, nil end
+        return hc({kind = KIND.process_send, dest = dest, topic = topic, args = tbl_pack(...)})
+    end
     return process
 end
 

@@ -1,12 +1,10 @@
 -- The `process` module inside workflows: PID, messages (signals), subscriptions, send, children.
 local api, P, host, common = ...
-local hc = api.host_command
-local raw_type, raw_error, raw_setmetatable, raw_getmetatable = type, error, setmetatable, getmetatable
-local tbl_pack = table.pack
-local new_error = api.new_error
-local invalid, check_target, copy, new_payload = common.invalid, common.check_target, common.copy, common.new_payload
+local hc, KIND, invalid, check_target = common.hc, common.KIND, common.invalid, common.check_target
+local check_start, new_error = common.check_start, api.new_error
+local raw_type, raw_error, tbl_pack = type, error, table.pack
 local M = common.section("messaging")
-local process = M.process_base()
+local process = M.process_base(true)
 
 -- Wippy's workflow handler refuses these (service/temporal/workflow/handler_process.go); the yield's
 -- result handler reports the refusal as Internal.
@@ -26,33 +24,18 @@ process.link = not_in_workflow(
     "process.link not supported in workflow context: Temporal doesn't support bidirectional linking")
 process.unlink = not_in_workflow("process.unlink not supported in workflow context")
 
-function process.send(dest, topic, ...)
-    if raw_type(dest) ~= "string" then raw_error("process.send: destination must be a string", 2) end
-    if raw_type(topic) ~= "string" or topic == "" then raw_error("process.send: topic must be a non-empty string", 2) end
-    if topic:sub(1, 1) == "@" then return nil, invalid("cannot send to @ topics") end
-    if dest == host.info().pid then return true, nil end
-    return hc({kind = "process.send", dest = dest, topic = topic, args = tbl_pack(...)})
-end
-
 -- Children from process.*: `host` is used verbatim as the child's task queue.
-local function check_child(id, host)
-    local bad = check_target(id)
-    if bad then return invalid(bad) end
-    if raw_type(host) ~= "string" or host == "" then return invalid("host must be a non-empty string") end
-    return nil
-end
-
 local function spawn_child(options, context, id, host, ...)
-    local err = check_child(id, host)
+    local err = check_start(id, host)
     if err then return nil, err end
-    return hc({kind = "child.spawn", target = id, host = host, args = tbl_pack(...), options = options,
+    return hc({kind = KIND.child_spawn, target = id, host = host, args = tbl_pack(...), options = options,
                context = context})
 end
 
 function process.exec(id, host, ...)
-    local err = check_child(id, host)
+    local err = check_start(id, host)
     if err then return nil, err end
-    return hc({kind = "child.exec", target = id, host = host, args = tbl_pack(...)})
+    return hc({kind = KIND.child_exec, target = id, host = host, args = tbl_pack(...)})
 end
 
 -- Inside workflows all four spawn variants behave alike: the child is always monitored.
@@ -60,25 +43,10 @@ for _, name in ipairs({"spawn", "spawn_monitored", "spawn_linked", "spawn_linked
     process[name] = function(id, host, ...) return spawn_child(nil, nil, id, host, ...) end
 end
 
-local SPAWNER_MT = {__wippy = "spawner"}
-local spawner_methods = {}
-SPAWNER_MT.__index = spawner_methods
-local function new_spawner(options, context)
-    return raw_setmetatable({_options = options, _context = context}, SPAWNER_MT)
-end
-local function merged(base, extra, what)
-    if raw_type(extra) ~= "table" then raw_error(what .. " expects a table", 3) end
-    local out = copy(base)
-    for k, v in pairs(extra) do out[k] = v end
-    return out
-end
-function spawner_methods:with_options(t) return new_spawner(merged(self._options, t, "with_options"), self._context) end
-function spawner_methods:with_context(t) return new_spawner(self._options, merged(self._context, t, "with_context")) end
--- names, startup messages, actors and scopes do not apply to children spawned from workflows.
+local new_spawner, spawner_methods = common.builder("spawner")
+-- names and startup messages do not apply to children spawned from workflows either.
 function spawner_methods:with_name() return self end
 function spawner_methods:with_message() return self end
-function spawner_methods:with_actor() return self end
-function spawner_methods:with_scope() return self end
 for _, name in ipairs({"spawn", "spawn_monitored", "spawn_linked", "spawn_linked_monitored"}) do
     spawner_methods[name] = function(self, id, host, ...)
         return spawn_child(self._options, self._context, id, host, ...)
@@ -90,7 +58,7 @@ function process.with_context(t) return new_spawner({}, {}):with_context(t) end
 -- terminate and cancel both become a cancel request to the target workflow.
 local function cancel_target(dest)
     if raw_type(dest) ~= "string" or dest == "" then raw_error("destination must be a PID string", 3) end
-    return hc({kind = "process.cancel", dest = dest})
+    return hc({kind = KIND.process_cancel, dest = dest})
 end
 function process.terminate(dest) return cancel_target(dest) end
 function process.cancel(dest) return cancel_target(dest) end
@@ -101,7 +69,7 @@ function process.upgrade(id, ...)
         local bad = check_target(id)
         if bad then return nil, invalid(bad) end
     end
-    return hc({kind = "continue_as_new", target = id, args = tbl_pack(...)})
+    return hc({kind = KIND.continue_as_new, target = id, args = tbl_pack(...)})
 end
 
 return {process = process, deliver = M.deliver, deliver_event = M.deliver_event, unheard = M.unheard}

@@ -2,10 +2,11 @@
 -- action is a command yielded to the worker; everything else stays in Lua. Each module's Lua half is a
 -- section loaded on first use (a fresh Lua state is made per execution, so unused code costs nothing).
 local api, P, host = ...
-local raw_type, raw_setmetatable = type, setmetatable
+local raw_type, raw_error, raw_setmetatable = type, error, setmetatable
 local new_error = api.new_error
 
-local common = {}
+-- What every section shares: the host command and its kinds, argument checks, copies, payloads.
+local common = {hc = api.host_command, KIND = api.KIND}
 
 function common.invalid(msg) return new_error("Invalid", msg, false, nil) end
 
@@ -17,10 +18,41 @@ function common.check_target(target)
     return nil
 end
 
+-- What starts a child or a process: an entry id and a non-empty host. The Invalid error, or nil.
+function common.check_start(id, host_id)
+    local bad = common.check_target(id)
+    if bad then return common.invalid(bad) end
+    if raw_type(host_id) ~= "string" or host_id == "" then return common.invalid("host must be a non-empty string") end
+    return nil
+end
+
 function common.copy(t)
     local out = {}
     if t then for k, v in pairs(t) do out[k] = v end end
     return out
+end
+
+-- A copy of `base` with the fields of `extra` (the table given to a builder's `what`, e.g.
+-- with_options); a non-table is an error at the builder's caller.
+function common.merged(base, extra, what)
+    if raw_type(extra) ~= "table" then raw_error(what .. " expects a table", 3) end
+    local out = common.copy(base)
+    for k, v in pairs(extra) do out[k] = v end
+    return out
+end
+
+-- A builder object (an executor, a workflow's spawner) that holds options and a context: with_options
+-- and with_context make a new one; actors and scopes do not apply here. `new(options, context)` and the
+-- methods table, for the builder's own methods.
+function common.builder(wippy_type)
+    local methods = {}
+    local mt = {__wippy = wippy_type, __index = methods}
+    local function new(options, context) return raw_setmetatable({_options = options, _context = context}, mt) end
+    function methods:with_options(t) return new(common.merged(self._options, t, "with_options"), self._context) end
+    function methods:with_context(t) return new(self._options, common.merged(self._context, t, "with_context")) end
+    function methods:with_actor() return self end
+    function methods:with_scope() return self end
+    return new, methods
 end
 
 -- Payload objects: a decoded value with Wippy's accessor methods.
