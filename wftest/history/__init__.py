@@ -1,14 +1,9 @@
 """Temporal histories in the Go SDK shape: building them, Wippy's failure encoding, proto3 JSON in and out."""
 
-from wftest.history.builder import (
-    DEFAULT_IDENTITY,
-    DEFAULT_WORKFLOW_TASK_TIMEOUT_NS,
-    FIRST_TASK_SDK_FLAGS,
-    SDK_NAME,
-    SDK_VERSION,
-    ExecutionRef,
-    HistoryBuilder,
-)
+from wftest.history.builder import ExecutionRef, HistoryBuilder
+from wftest.history.builder.fields import DEFAULT_WORKFLOW_TASK_TIMEOUT_NS
+from wftest.history.builder.log import DEFAULT_IDENTITY
+from wftest.history.builder.tasks import FIRST_TASK_SDK_FLAGS, SDK_NAME, SDK_VERSION
 from wftest.history.failures import (
     ErrorInfo,
     activity_failure,

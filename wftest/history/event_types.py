@@ -1,7 +1,7 @@
 """Temporal event type numbers as plain module constants.
 
 protobuf enum attribute access goes through a slow `__getattr__`; these are looked up once and shared
-by every module that walks histories on a hot path (builder, worker, replayer)."""
+by every module that walks histories on a hot path (worker, replayer, timeline)."""
 
 from __future__ import annotations
 

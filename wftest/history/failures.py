@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from temporalio.api.common.v1 import ActivityType, Payload, Payloads, WorkflowExecution, WorkflowType
+from temporalio.api.common.v1 import ActivityType, Payload, Payloads
 from temporalio.api.enums.v1 import RetryState, TimeoutType
 from temporalio.api.failure.v1 import (
     ActivityFailureInfo,
@@ -26,6 +26,8 @@ from temporalio.api.failure.v1 import (
     TerminatedFailureInfo,
     TimeoutFailureInfo,
 )
+
+from wftest.history.builder.fields import ExecutionRef, child_fields
 
 WIPPY_SOURCE = "WippySDK"
 GO_SDK_SOURCE = "GoSDK"
@@ -225,10 +227,7 @@ def child_failure(
 ) -> Failure:
     """The Go SDK's ChildWorkflowExecutionError around a child's failure."""
     info = ChildWorkflowExecutionFailureInfo(
-        namespace=namespace,
-        workflow_execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
-        workflow_type=WorkflowType(name=workflow_type),
-        initiated_event_id=initiated_event_id,
+        **child_fields(ExecutionRef(namespace, workflow_id, run_id), workflow_type, initiated_event_id),
         started_event_id=started_event_id,
         retry_state=retry_state,
     )
