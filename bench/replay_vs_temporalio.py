@@ -27,9 +27,9 @@ from temporalio.client import WorkflowHistory  # noqa: E402
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner  # noqa: E402
 
 from wftest import load_app  # noqa: E402
+from wftest.encoding.payloads import python_to_payload  # noqa: E402
 from wftest.history.builder import HistoryBuilder  # noqa: E402
 from wftest.history.jsonio import history_to_json  # noqa: E402
-from wftest.lua.payloads import python_to_payload  # noqa: E402
 from wftest.replay import replay, replay_history  # noqa: E402
 from wftest.sim import World  # noqa: E402
 

@@ -73,7 +73,7 @@ def _signal_option(spec: str) -> tuple[int, str, object]:
 def _json_option(text_value: str, hint: str) -> object:
     import json
 
-    from wftest.lua.jsontext import EncodeError, encode_json_python
+    from wftest.encoding.jsontext import EncodeError, encode_json_python
 
     try:
         value = json.loads(text_value)
@@ -125,8 +125,8 @@ def run(
 ) -> None:
     """Run WORKFLOW of APP in a simulated world; print its result as JSON."""
     from wftest.app import AppLoadError, load_app
+    from wftest.encoding.jsontext import encode_json_python
     from wftest.lua.compiler import CompileError
-    from wftest.lua.jsontext import encode_json_python
     from wftest.lua.sandbox import LoadError
     from wftest.sim import SimulationError, UnknownWorkflowError, World
     from wftest.sim.activities import ActivityError

@@ -317,7 +317,7 @@ def test_replay_reads_json_text_and_gzip_through_the_fast_reader(tmp_path: Path)
 def test_json_payloads_built_from_their_wire_form_are_the_usual_messages() -> None:
     from temporalio.api.common.v1 import Payload
 
-    from wftest.lua.payloads import json_payload
+    from wftest.encoding.payloads import json_payload
 
     for size in (0, 1, 127, 128, 16383, 16384, 70000):
         data = b"7" * size

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from temporalio.api.common.v1 import Payload
 
+from wftest.encoding.jsontext import GO_NIL, DecodeError, EncodeError, JSONValue, encode_json_python
+from wftest.encoding.payloads import PayloadError, payload_to_python, python_to_payload
 from wftest.lua import engine
-from wftest.lua.jsontext import GO_NIL, DecodeError, EncodeError, JSONValue, encode_json_python
-from wftest.lua.payloads import PayloadError, payload_to_python, python_to_payload
 from wftest.lua.values import Values
 
 

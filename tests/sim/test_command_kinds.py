@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from wftest.app import App, load_app
+from wftest.encoding.payloads import payload_to_python
 from wftest.lua.kinds import Kind
-from wftest.lua.payloads import payload_to_python
 from wftest.lua.sandbox import LIB, Sandbox, SandboxOptions
 from wftest.sim import World, process_driver, processes
 from wftest.worker import execution, handlers

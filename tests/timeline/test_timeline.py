@@ -32,10 +32,10 @@ from temporalio.api.history.v1 import History, HistoryEvent
 
 from wftest.app import App, load_app
 from wftest.cli import main
+from wftest.encoding.jsontext import GO_NIL
+from wftest.encoding.payloads import python_to_payload
 from wftest.history import ErrorInfo, ExecutionRef, HistoryBuilder, timeout_failure, wippy_failure
 from wftest.history.jsonio import history_from_json, history_to_json
-from wftest.lua.jsontext import GO_NIL
-from wftest.lua.payloads import python_to_payload
 from wftest.sim import ActivityError, WorkflowRun, World
 from wftest.timeline import TimelineError, build_timeline, format_offset, render_text
 from wftest.timeline.html import crowded, render_html

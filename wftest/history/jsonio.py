@@ -13,9 +13,9 @@ from google.protobuf.descriptor import Descriptor
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
 
+from wftest.encoding.jsontext import DecodeError
+from wftest.encoding.payloads import ENCODING_JSON, payload_to_python
 from wftest.errors import UserError
-from wftest.lua.jsontext import DecodeError
-from wftest.lua.payloads import ENCODING_JSON, payload_to_python
 
 _EVENT_TYPES: frozenset[object] = frozenset([*EventType.keys(), *EventType.values()]) - {
     "EVENT_TYPE_UNSPECIFIED",

@@ -2,7 +2,7 @@
 
 Lua → JSON walks a table tree once inside Lua (cycle, depth, mixed-key and sparse checks, dropping of
 functions, userdata and Wippy objects, ``__export`` hooks) and hands Python a flat token tuple in a
-single call; Python then formats numbers and strings the way Go does (`wftest.lua.jsontext`). Crossing
+single call; Python then formats numbers and strings the way Go does (`wftest.encoding.jsontext`). Crossing
 the lupa boundary once per value instead of once per key is what keeps an activity call's payload in the
 microsecond range.
 
@@ -21,8 +21,7 @@ from typing import Any, Final
 
 from temporalio.api.common.v1 import Payload
 
-from wftest.lua.engine import LuaError
-from wftest.lua.jsontext import (
+from wftest.encoding.jsontext import (
     DEPTH_MESSAGE,
     GO_NIL,
     GO_UTF8,
@@ -37,13 +36,14 @@ from wftest.lua.jsontext import (
     loads,
     quote_bytes,
 )
-from wftest.lua.payloads import (
+from wftest.encoding.payloads import (
     ENCODING_BINARY,
     ENCODING_JSON,
     ENCODING_NULL,
     json_payload,
     unsupported_encoding,
 )
+from wftest.lua.engine import LuaError
 
 _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1

@@ -19,10 +19,10 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import History, HistoryEvent
 
 from wftest.app import App, LuaEntry
+from wftest.encoding.payloads import PayloadError
 from wftest.history import event_types as ev
 from wftest.history.fastread import EventHistory, event_time_ns, history_bytes, read_history
 from wftest.history.jsonio import HistoryFormatError
-from wftest.lua.payloads import PayloadError
 from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
 from wftest.lua.state import STATES
 from wftest.replay.matching import (

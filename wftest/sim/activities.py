@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 from temporalio.api.common.v1 import Payload
 
 from wftest.app import App, LuaEntry
+from wftest.encoding.jsontext import GO_NIL, EncodeError
+from wftest.encoding.payloads import payload_to_python, python_to_payload
 from wftest.errors import RunOutcome, UserError
 from wftest.history.failures import ErrorInfo
-from wftest.lua.jsontext import GO_NIL, EncodeError
-from wftest.lua.payloads import payload_to_python, python_to_payload
 from wftest.lua.sandbox import LoadError, LuaFailure, NoHostError, Sandbox, SandboxOptions, text
 from wftest.lua.state import STATES
 from wftest.sim.modules import providers

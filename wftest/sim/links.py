@@ -15,8 +15,8 @@ from temporalio.api.enums.v1 import (
     StartChildWorkflowExecutionFailedCause,
 )
 
+from wftest.encoding.payloads import payload_to_python
 from wftest.history.builder import ExecutionRef
-from wftest.lua.payloads import payload_to_python
 from wftest.sim.services import Executions
 from wftest.sim.state import IDENTITY, Parent, StartOptions, WorkflowState
 from wftest.worker import commands as cmd

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wftest.app import LuaEntry
+from wftest.encoding.jsontext import EncodeError
 from wftest.history.failures import ErrorInfo
 from wftest.lua.host import LuaHost, sections
-from wftest.lua.jsontext import EncodeError
 from wftest.lua.process import HostCommand
 from wftest.lua.sandbox import LuaFailure, SandboxOptions, text
 from wftest.lua.state import STATES

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wftest.app import LuaEntry
+from wftest.encoding.jsontext import GO_NIL
+from wftest.encoding.payloads import payload_to_python
 from wftest.history.failures import ErrorInfo, error_from_failure
-from wftest.lua.jsontext import GO_NIL
 from wftest.lua.kinds import Kind
 from wftest.lua.modules.time import new_time
-from wftest.lua.payloads import payload_to_python
 from wftest.lua.process import HostCommand
 from wftest.lua.sandbox import text
 from wftest.sim.activities import ActivityInfo

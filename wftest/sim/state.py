@@ -12,11 +12,11 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import History
 
 from wftest.app import LuaEntry
+from wftest.encoding.jsontext import GO_NIL
+from wftest.encoding.payloads import payload_to_python
 from wftest.errors import UserError
 from wftest.history.builder import ExecutionRef, HistoryBuilder
 from wftest.history.jsonio import history_to_json
-from wftest.lua.jsontext import GO_NIL
-from wftest.lua.payloads import payload_to_python
 from wftest.worker import commands as cmd
 from wftest.worker.execution import WorkflowExecution
 from wftest.worker.workflow_state import WorkflowInfo

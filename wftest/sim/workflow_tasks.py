@@ -12,9 +12,9 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import ParentClosePolicy
 from typing_extensions import assert_never
 
+from wftest.encoding.payloads import python_to_payload
 from wftest.history.builder import ExecutionRef
 from wftest.lua.modules.effects import produce
-from wftest.lua.payloads import python_to_payload
 from wftest.replay.replayer import NondeterminismError, replay_into
 from wftest.sim import links
 from wftest.sim.activity_tasks import retry_policy_proto

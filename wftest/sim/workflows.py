@@ -14,9 +14,9 @@ from temporalio.api.enums.v1 import RetryState
 from temporalio.api.failure.v1 import Failure
 
 from wftest.app import App, LuaEntry
+from wftest.encoding.jsontext import GO_NIL
+from wftest.encoding.payloads import payload_to_python, python_to_payload
 from wftest.history.failures import ErrorInfo, error_from_failure, wippy_failure
-from wftest.lua.jsontext import GO_NIL
-from wftest.lua.payloads import payload_to_python, python_to_payload
 from wftest.lua.sandbox import DEFAULT_MEMORY_LIMIT
 from wftest.lua.state import STATES
 from wftest.sim import links

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from temporalio.api.common.v1 import Payload
 
 from wftest.app import App, LuaEntry
-from wftest.lua.payloads import python_to_payload
+from wftest.encoding.payloads import python_to_payload
 from wftest.replay import roundtrip
 from wftest.replay.replayer import ReplayResult, replay_history
 from wftest.sim.activities import ActivityError, ActivityInfo, ActivityRunner, Mock, MockFn

@@ -14,12 +14,12 @@ from typing import Any
 from temporalio.api.history.v1 import History
 
 from wftest.app import App, LuaEntry
+from wftest.encoding.jsontext import GO_NIL, EncodeError
+from wftest.encoding.payloads import payload_to_python, python_to_payload
 from wftest.explore import ExplorationReport, explore
 from wftest.explore.perturb import DEFAULT_CRASH_RATE, DEFAULT_FAULT_RATE, CrashMode
 from wftest.history.failures import error_from_failure
 from wftest.history.jsonio import history_to_json
-from wftest.lua.jsontext import GO_NIL, EncodeError
-from wftest.lua.payloads import payload_to_python, python_to_payload
 from wftest.replay import ReplayResult
 from wftest.sim import World
 from wftest.sim.activities import ActivityInfo, Mock, ServedCall

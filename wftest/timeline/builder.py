@@ -17,9 +17,9 @@ from temporalio.api.enums.v1 import (
 )
 from temporalio.api.history.v1 import History, HistoryEvent
 
+from wftest.encoding.jsontext import encode_json_python
 from wftest.history import event_types as ev
 from wftest.lua.gotime import format_duration
-from wftest.lua.jsontext import encode_json_python
 from wftest.timeline.model import (
     INSTANT_KINDS,
     Entry,

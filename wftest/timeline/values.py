@@ -10,9 +10,9 @@ from temporalio.api.enums.v1 import EventType, RetryState
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 
+from wftest.encoding.jsontext import DecodeError, encode_json_python
+from wftest.encoding.payloads import PayloadError, payload_to_python
 from wftest.history.failures import error_from_failure, retry_state_string
-from wftest.lua.jsontext import DecodeError, encode_json_python
-from wftest.lua.payloads import PayloadError, payload_to_python
 from wftest.timeline.model import Field
 
 SECOND = 1_000_000_000

@@ -17,9 +17,9 @@ from temporalio.api.history.v1 import HistoryEvent
 
 from wftest.app import App, LuaEntry
 from wftest.app.model import WorkerEntry
+from wftest.encoding.jsontext import EncodeError
 from wftest.history.failures import ErrorInfo, wippy_failure
 from wftest.lua.host import sections
-from wftest.lua.jsontext import EncodeError
 from wftest.lua.process import HostCommand, StepOutcome
 from wftest.lua.sandbox import LuaFailure, Sandbox, SandboxOptions, text
 from wftest.lua.state import LuaState

@@ -8,10 +8,10 @@ from typing import Any
 
 from temporalio.api.common.v1 import Payload
 
+from wftest.encoding.jsontext import EncodeError, encode_json_python
+from wftest.encoding.payloads import payload_to_python, python_to_payload
 from wftest.history.failures import ErrorInfo, wippy_failure
-from wftest.lua.jsontext import EncodeError, encode_json_python
 from wftest.lua.kinds import Kind
-from wftest.lua.payloads import payload_to_python, python_to_payload
 from wftest.lua.process import HostCommand
 from wftest.lua.sandbox import text
 from wftest.worker import commands as cmd

@@ -11,10 +11,10 @@ from typing import Any, Protocol
 from temporalio.api.common.v1 import Payload
 
 from wftest.app import App, LuaEntry
+from wftest.encoding.payloads import python_to_payload
 from wftest.errors import UserError
 from wftest.history.failures import ErrorInfo
 from wftest.lua.host import LuaHost
-from wftest.lua.payloads import python_to_payload
 from wftest.worker import commands as cmd
 
 

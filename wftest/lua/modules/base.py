@@ -7,8 +7,8 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from wftest.encoding.jsontext import EncodeError, bytes_to_text
 from wftest.lua import engine
-from wftest.lua.jsontext import EncodeError, bytes_to_text
 from wftest.lua.sandbox import LuaRaise
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
-from wftest.lua.jsontext import EncodeError, encode_json_python
+from wftest.encoding.jsontext import EncodeError, encode_json_python
 from wftest.lua.modules.base import (
     INTERNAL,
     INVALID,

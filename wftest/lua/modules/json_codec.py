@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from wftest.lua.jsontext import DecodeError, EncodeError, bytes_to_text
+from wftest.encoding.jsontext import DecodeError, EncodeError, bytes_to_text
 from wftest.lua.modules.base import INTERNAL, INVALID, fail, lua_type, module
 from wftest.lua.modules.schema import SchemaError, ValidationError, compile_schema, mark_empty, validate_data
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from wftest.lua.jsontext import EncodeError, bytes_to_text, encode_json_python
+from wftest.encoding.jsontext import EncodeError, bytes_to_text, encode_json_python
 from wftest.lua.modules.base import check_string, check_table, lua_type, module
 from wftest.lua.sandbox import LuaRaise
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from wftest.encoding.jsontext import DecodeError, EncodeError, bytes_to_text
 from wftest.errors import UserError
-from wftest.lua.jsontext import DecodeError, EncodeError, bytes_to_text
 from wftest.lua.modules.base import lua_type
 from wftest.lua.modules.yaml_codec import from_yaml
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from wftest.lua.jsontext import encode_json_python
+from wftest.encoding.jsontext import encode_json_python
 
 Validator = Callable[[Any, str, list[str]], None]
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from wftest.lua.jsontext import MAX_DEPTH, EncodeError, bytes_to_text
+from wftest.encoding.jsontext import MAX_DEPTH, EncodeError, bytes_to_text
 from wftest.lua.modules.base import INTERNAL, INVALID, fail, go_value, lua_type, module
 from wftest.yamlcheck import YamlLimitError, check_yaml
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote_plus, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
 
-from wftest.lua.jsontext import DecodeError, EncodeError
+from wftest.encoding.jsontext import DecodeError, EncodeError
 from wftest.lua.sandbox import Sandbox, text
 from wftest.sim.http_messages import (
     REMOTE_ADDR,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from wftest.lua.jsontext import EncodeError
+from wftest.encoding.jsontext import EncodeError
 from wftest.lua.sandbox import Sandbox, text
 from wftest.sim.modules.lua_half import lua_half
 from wftest.sim.resources import MemoryStore, ResourceError, StoreItem, dispatch

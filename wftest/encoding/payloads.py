@@ -6,8 +6,8 @@ from typing import Final, cast
 
 from temporalio.api.common.v1 import Payload
 
+from wftest.encoding.jsontext import GO_NIL, JSONValue, bytes_to_text, encode_json_python, loads
 from wftest.errors import UserError
-from wftest.lua.jsontext import GO_NIL, JSONValue, bytes_to_text, encode_json_python, loads
 
 ENCODING_JSON: Final = b"json/plain"
 ENCODING_BINARY: Final = b"binary/plain"
