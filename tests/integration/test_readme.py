@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shlex
@@ -67,3 +68,25 @@ def test_pytest_commands_run(command: str) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert " passed" in result.stdout
+
+
+def test_every_python_name_the_readme_gives_exists() -> None:
+    """`wftest.timeline.render_text/render_html` and the like: each name resolves, from the longest
+    importable module down."""
+    names = set(re.findall(r"(?<![\w./-])(wftest(?:\.[A-Za-z_]\w*)+(?:/[A-Za-z_]\w*)*)", README))
+    assert "wftest.sim.World" in names
+    for name in sorted(names):
+        first, *others = name.split("/")
+        parent, _, last = first.rpartition(".")
+        for full in [first, *(f"{parent}.{other}" for other in others)]:
+            parts = full.split(".")
+            for cut in range(len(parts), 0, -1):
+                try:
+                    found: object = importlib.import_module(".".join(parts[:cut]))
+                except ImportError:
+                    continue
+                for attribute in parts[cut:]:
+                    assert hasattr(found, attribute), f"the README names {full}, which does not exist"
+                    found = getattr(found, attribute)
+                break
+        assert last
