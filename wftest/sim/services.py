@@ -1,15 +1,19 @@
-"""What the world's own parts (links between workflows, the HTTP handler runner) ask of the world: the
-protocols `World` satisfies, so those parts never import the world module."""
+"""What the world's own parts (links between workflows, the HTTP handler runner, plain processes) ask of
+the world: the protocols `World` satisfies, so those parts never import the world module."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 
 from wftest.app import App
-from wftest.sim.state import Parent, StartOptions, WorkflowState
+from wftest.sim.activities import ActivityRunner, Mock
+from wftest.sim.resources import Resources
+from wftest.sim.state import Parent, StartOptions, WorkflowRun, WorkflowState
 from wftest.sim.timing import Agenda
 
 
@@ -61,4 +65,70 @@ class Clock(Protocol):
 
     def advance(self, duration_ns: int) -> None:
         """Let `duration_ns` of virtual time pass, doing everything due in it."""
+        ...
+
+
+class ProcessWorld(Protocol):
+    """A world as its plain processes and their table reach it: its clock, app, resources and activity
+    mocks, and the workflows a process starts, watches, signals and stops."""
+
+    @property
+    def app(self) -> App: ...
+
+    @property
+    def now_ns(self) -> int: ...
+
+    @property
+    def agenda(self) -> Agenda: ...
+
+    @property
+    def rng(self) -> random.Random: ...
+
+    @property
+    def memory_limit(self) -> int | None: ...
+
+    @property
+    def instruction_budget(self) -> int | None: ...
+
+    @property
+    def resources(self) -> Resources: ...
+
+    @property
+    def mocks(self) -> Mapping[str, Mock]: ...
+
+    @property
+    def activity_runner(self) -> ActivityRunner: ...
+
+    def start_from_process(
+        self,
+        workflow_type: str,
+        host: str,
+        payloads: list[Payload],
+        options: dict[str, Any],
+        context: dict[str, Any],
+        name: str | None,
+        messages: list[tuple[str, tuple[Any, ...]]],
+        sender: str,
+    ) -> tuple[WorkflowRun, str] | str:
+        """A top-level workflow started on a `temporal.worker` host: (run, PID), or an error message."""
+        ...
+
+    def find_run(self, workflow_id: str) -> WorkflowRun | None:
+        """The latest run with this workflow id, if there is one."""
+        ...
+
+    def watch(self, run: WorkflowRun, callback: Callable[[WorkflowRun], None]) -> None:
+        """Call `callback(run)` when this run (or the run it continues as) closes."""
+        ...
+
+    def signal(self, run: WorkflowRun, name: str, *args: Any, sender: str | None = None) -> None:
+        """A message to a running workflow, now."""
+        ...
+
+    def terminate(self, run: WorkflowRun, reason: str = "") -> None:
+        """Stop a running workflow now."""
+        ...
+
+    def request_cancel(self, run: WorkflowRun, reason: str = "") -> None:
+        """Ask a running workflow to cancel."""
         ...
