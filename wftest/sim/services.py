@@ -51,8 +51,8 @@ class Executions(Protocol):
         ...
 
 
-class Clock(Protocol):
-    """A world's virtual clock, as code that must wait for the world to move drives it."""
+class AppTime(Protocol):
+    """A world's app, its virtual now and the agenda of what is due when."""
 
     @property
     def app(self) -> App: ...
@@ -62,24 +62,19 @@ class Clock(Protocol):
 
     @property
     def agenda(self) -> Agenda: ...
+
+
+class Clock(AppTime, Protocol):
+    """A world's virtual clock, as code that must wait for the world to move drives it."""
 
     def advance(self, duration_ns: int) -> None:
         """Let `duration_ns` of virtual time pass, doing everything due in it."""
         ...
 
 
-class ProcessWorld(Protocol):
-    """A world as its plain processes and their table reach it: its clock, app, resources and activity
+class ProcessWorld(AppTime, Protocol):
+    """A world as its plain processes and their table reach it: its app and time, resources and activity
     mocks, and the workflows a process starts, watches, signals and stops."""
-
-    @property
-    def app(self) -> App: ...
-
-    @property
-    def now_ns(self) -> int: ...
-
-    @property
-    def agenda(self) -> Agenda: ...
 
     @property
     def rng(self) -> random.Random: ...
