@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wftest.app import LuaEntry
 from wftest.encoding.jsontext import EncodeError
@@ -15,10 +15,8 @@ from wftest.lua.process import HostCommand
 from wftest.lua.sandbox import LuaFailure, SandboxOptions, text
 from wftest.lua.state import STATES
 from wftest.sim.modules import providers
+from wftest.sim.services import ProcessWorld
 from wftest.worker.errors import error_info
-
-if TYPE_CHECKING:
-    from wftest.sim.world import World
 
 # The plain-process flavour of the runtime sections: its own `process` module, the rest shared.
 _SECTION_CODE = sections(
@@ -62,7 +60,7 @@ class ProcessDriver(LuaHost):
 
     def __init__(
         self,
-        world: World,
+        world: ProcessWorld,
         entry: LuaEntry,
         args: tuple[Any, ...],
         pid: str,
@@ -72,7 +70,6 @@ class ProcessDriver(LuaHost):
         parent: str = "",
     ) -> None:
         self.world = world
-        self.table = world.processes
         self.entry = entry
         self.parent = parent
         self.context: dict[str, Any] = dict(context or {})
@@ -234,7 +231,7 @@ class ProcessDriver(LuaHost):
             item.cancelled = True
         self.proc.kill_all()
         self._release()
-        self.table.closed(self)
+        self._ended()
         callbacks, self.on_close = self.on_close, []
         for callback in callbacks:
             callback(self.run)
@@ -264,4 +261,9 @@ class ProcessDriver(LuaHost):
 
     def _execute(self, host: HostCommand) -> bool:
         """Serve one command; True when the process can run on at once."""
+        raise NotImplementedError
+
+    def _ended(self) -> None:
+        """Tell the process table this process is gone (after its Lua state is released, before the
+        `on_close` callbacks run)."""
         raise NotImplementedError

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wftest.app import LuaEntry
 from wftest.history.failures import ErrorInfo
@@ -14,10 +14,8 @@ from wftest.lua.compiler import CompileError
 from wftest.lua.sandbox import LoadError, LuaFailure
 from wftest.sim.process_driver import EXIT, LINK_DOWN, TEST_HOST, ProcessDriver, ProcessRun
 from wftest.sim.processes import PROCESS_HOST, Mailbox, PlainProcess, runnable_kind
+from wftest.sim.services import ProcessWorld
 from wftest.worker.workflow_state import parse_pid
-
-if TYPE_CHECKING:
-    from wftest.sim.world import World
 
 CANCEL = "pid.cancel"
 DEFAULT_MAX_PROCESSES = 10_000  # a process.host without `host.max_processes`
@@ -31,7 +29,7 @@ def _rfc3339(now_ns: int) -> str:
 class ProcessTable:
     """The world's process host side: PIDs, names, monitors, links, and the processes that are gone."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: ProcessWorld) -> None:
         self.world = world
         self.live: dict[str, PlainProcess | Mailbox] = {}
         self.gone: set[str] = set()
@@ -57,7 +55,9 @@ class ProcessTable:
     ) -> PlainProcess:
         """A new process of `entry`, first stepped at the current instant (after what is due now)."""
         pid = self.new_pid(host)
-        process = PlainProcess(self.world, entry, args, pid, host=host, context=context or {}, parent=parent)
+        process = PlainProcess(
+            self.world, self, entry, args, pid, host=host, context=context or {}, parent=parent
+        )
         self.live[pid] = process
         self.started.append(process.run)
         if name:

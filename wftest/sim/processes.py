@@ -12,11 +12,12 @@ The world's table of processes (PIDs, names, monitors, links) is `wftest.sim.pro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from wftest.app import LuaEntry
+from wftest.app import App, LuaEntry
 from wftest.encoding.jsontext import GO_NIL
 from wftest.encoding.payloads import payload_to_python
 from wftest.history.failures import ErrorInfo, error_from_failure
@@ -26,12 +27,9 @@ from wftest.lua.process import HostCommand
 from wftest.lua.sandbox import text
 from wftest.sim.activities import ActivityInfo
 from wftest.sim.process_driver import EXIT, LINK_DOWN, TEST_HOST, ProcessDriver, ProcessRun
+from wftest.sim.services import ProcessWorld
 from wftest.sim.state import SimulationError, WorkflowRun
 from wftest.worker.workflow_state import parse_pid
-
-if TYPE_CHECKING:
-    from wftest.sim.world import World
-
 
 PROCESS_HOST = "process.host"
 TEMPORAL_WORKER = "temporal.worker"
@@ -72,9 +70,91 @@ class Mailbox:
         self.events.append(event)
 
 
+class Processes(Protocol):
+    """The world's process table as its processes reach it (`wftest.sim.process_table` holds the
+    table, which hands itself to every process it makes)."""
+
+    @property
+    def live(self) -> Mapping[str, PlainProcess | Mailbox]: ...
+
+    @property
+    def gone(self) -> AbstractSet[str]: ...
+
+    @property
+    def names(self) -> dict[str, str]: ...
+
+    def start(
+        self,
+        entry: LuaEntry,
+        args: tuple[Any, ...],
+        *,
+        host: str = TEST_HOST,
+        context: dict[str, Any] | None = None,
+        parent: str = "",
+    ) -> PlainProcess:
+        """A new process of `entry`, first stepped at the current instant."""
+        ...
+
+    def spawn(
+        self,
+        entry_id: str,
+        host_id: str,
+        args: tuple[Any, ...],
+        *,
+        context: dict[str, Any],
+        parent: str,
+        name: str | None,
+        messages: list[tuple[str, tuple[Any, ...]]],
+    ) -> PlainProcess | str | ErrorInfo:
+        """`process.spawn*` on a `process.host`: the new process, the PID a name holds, or the error."""
+        ...
+
+    def send(self, dest: str, topic: str, values: tuple[Any, ...], sender: str) -> ErrorInfo | None:
+        """A message to a process, mailbox or workflow by PID or name (the error when it cannot go)."""
+        ...
+
+    def resolve(self, dest: str) -> str | None:
+        """A PID or a registered name → the PID (None: neither)."""
+        ...
+
+    def process(self, pid: str) -> PlainProcess | None:
+        """The live plain process with this PID."""
+        ...
+
+    def terminate(self, pid: str) -> None:
+        """Kill a live process now."""
+        ...
+
+    def cancel(self, pid: str, sender: str, reason: str | None) -> None:
+        """A CANCEL event for a live process."""
+        ...
+
+    def closed(self, process: ProcessDriver) -> None:
+        """A process ended: release its names, tell its monitors and links."""
+        ...
+
+
 class PlainProcess(ProcessDriver):
     """A plain process of the world: serves the commands its Lua yields, one method per kind
     (`_HANDLERS`), on the virtual clock and the world's process table."""
+
+    def __init__(
+        self,
+        world: ProcessWorld,
+        table: Processes,
+        entry: LuaEntry,
+        args: tuple[Any, ...],
+        pid: str,
+        *,
+        host: str = TEST_HOST,
+        context: dict[str, Any] | None = None,
+        parent: str = "",
+    ) -> None:
+        self.table = table
+        super().__init__(world, entry, args, pid, host=host, context=context, parent=parent)
+
+    def _ended(self) -> None:
+        self.table.closed(self)
 
     def _execute(self, host: HostCommand) -> bool:
         """Serve one command; True when the process can run on at once."""
@@ -507,8 +587,8 @@ _HANDLERS: dict[str, Callable[[PlainProcess, int, Any], bool]] = {
 }
 
 
-def unknown_process_entry(world: World, entry_id: str) -> SimulationError:
-    known = ", ".join(e.id for e in world.app.entries.values() if runnable_kind(e.kind)) or "none"
+def unknown_process_entry(app: App, entry_id: str) -> SimulationError:
+    known = ", ".join(e.id for e in app.entries.values() if runnable_kind(e.kind)) or "none"
     return SimulationError(
         f"'{entry_id}' is not a function or process entry of this app (process.lua and function.lua "
         f"entries: {known})"

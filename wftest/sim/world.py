@@ -304,7 +304,7 @@ class World:
         `run_until_idle()`."""
         entry = self.app.entries.get(entry_id)
         if not isinstance(entry, LuaEntry) or not runnable_kind(entry.kind):
-            raise unknown_process_entry(self, entry_id)
+            raise unknown_process_entry(self.app, entry_id)
         if host is not None:
             kind = self.app.entries[host].kind if host in self.app.entries else None
             if kind != "process.host":
