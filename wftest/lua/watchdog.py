@@ -67,17 +67,21 @@ class _Watchdog:
         while True:
             self._busy.wait()
             time.sleep(0.25)
-            now = time.monotonic()
-            turns = list(self._turns.values())
-            expired = [(limit, what) for deadline, limit, what in turns if deadline <= now]
-            if not turns:
-                with self._lock:
-                    self._busy.clear()
-                    if self._turns:  # a turn began meanwhile: keep watching
-                        self._busy.set()
+            expired = self._expired(time.monotonic())
             if expired:
-                limit, what = expired[0]
-                _end_process(limit, what)
+                _end_process(*expired[0])
+
+    def _expired(self, now: float) -> list[tuple[float, Callable[[], str]]]:
+        """The turns past their deadline (limit, what runs); stops the thread's watch when none is left.
+        It copies the turns in one go (they come and go meanwhile) and keeps nothing after it returns:
+        a copy held over the thread's next sleep would keep the sandboxes of finished turns alive."""
+        expired = [(limit, what) for deadline, limit, what in list(self._turns.values()) if deadline <= now]
+        if not self._turns:
+            with self._lock:
+                self._busy.clear()
+                if self._turns:  # a turn began meanwhile: keep watching
+                    self._busy.set()
+        return expired
 
 
 class _Turn:
