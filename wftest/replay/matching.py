@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from temporalio.api.history.v1 import HistoryEvent
+from typing_extensions import assert_never
 
 from wftest.history import event_types as ev
 from wftest.worker import commands as cmd
@@ -129,101 +130,127 @@ def go_filter_commands(commands: Sequence[cmd.AnyCommand]) -> list[cmd.AnyComman
     return out
 
 
-def go_mismatch(event: HistoryEvent, c: cmd.Command) -> str | None:
+def go_mismatch(event: HistoryEvent, c: cmd.AnyCommand) -> str | None:
     """What differs between a history event and a replayed command under the Go SDK's rules."""
     expected = EVENT_COMMAND.get(event.event_type)
     if expected != c.name:
         return f"command type {c.name} where the history has {expected}"
-    if isinstance(c, cmd.ScheduleActivityTask):
-        a = event.activity_task_scheduled_event_attributes
-        if a.activity_id != c.activity_id:
-            return f"activity id {c.activity_id!r}, history has {a.activity_id!r}"
-        if _short_type(a.activity_type.name) != _short_type(c.activity_type):
-            return f"activity type {c.activity_type!r}, history has {a.activity_type.name!r}"
-    elif isinstance(c, cmd.StartTimer):
-        if event.timer_started_event_attributes.timer_id != c.timer_id:
-            return f"timer id {c.timer_id!r}, history has {event.timer_started_event_attributes.timer_id!r}"
-    elif isinstance(c, cmd.RecordMarker):
-        recorded = event.marker_recorded_event_attributes.marker_name
-        if recorded != c.marker_name:
-            return f"marker {c.marker_name!r}, history has {recorded!r}"
-    elif isinstance(c, cmd.StartChildWorkflowExecution):
-        name = event.start_child_workflow_execution_initiated_event_attributes.workflow_type.name
-        if _short_type(name) != _short_type(c.workflow_type):
-            return f"child workflow type {c.workflow_type!r}, history has {name!r}"
-    elif isinstance(c, cmd.SignalExternalWorkflowExecution):
-        s = event.signal_external_workflow_execution_initiated_event_attributes
-        if (s.namespace, s.signal_name, s.workflow_execution.workflow_id) != (
-            c.namespace,
-            c.signal_name,
-            c.workflow_id,
+    match c:
+        case cmd.ScheduleActivityTask():
+            a = event.activity_task_scheduled_event_attributes
+            if a.activity_id != c.activity_id:
+                return f"activity id {c.activity_id!r}, history has {a.activity_id!r}"
+            if _short_type(a.activity_type.name) != _short_type(c.activity_type):
+                return f"activity type {c.activity_type!r}, history has {a.activity_type.name!r}"
+        case cmd.StartTimer():
+            recorded = event.timer_started_event_attributes.timer_id
+            if recorded != c.timer_id:
+                return f"timer id {c.timer_id!r}, history has {recorded!r}"
+        case cmd.RecordMarker():
+            recorded = event.marker_recorded_event_attributes.marker_name
+            if recorded != c.marker_name:
+                return f"marker {c.marker_name!r}, history has {recorded!r}"
+        case cmd.StartChildWorkflowExecution():
+            name = event.start_child_workflow_execution_initiated_event_attributes.workflow_type.name
+            if _short_type(name) != _short_type(c.workflow_type):
+                return f"child workflow type {c.workflow_type!r}, history has {name!r}"
+        case cmd.SignalExternalWorkflowExecution():
+            s = event.signal_external_workflow_execution_initiated_event_attributes
+            if (s.namespace, s.signal_name, s.workflow_execution.workflow_id) != (
+                c.namespace,
+                c.signal_name,
+                c.workflow_id,
+            ):
+                return (
+                    f"signal {c.signal_name!r} to {c.workflow_id!r}, history has {s.signal_name!r} to "
+                    f"{s.workflow_execution.workflow_id!r}"
+                )
+        case cmd.RequestCancelExternalWorkflowExecution():
+            r = event.request_cancel_external_workflow_execution_initiated_event_attributes
+            if (r.namespace, r.workflow_execution.workflow_id) != (c.namespace, c.workflow_id):
+                return f"cancel of {c.workflow_id!r}, history has {r.workflow_execution.workflow_id!r}"
+        case cmd.RequestCancelActivityTask():
+            if (
+                event.activity_task_cancel_requested_event_attributes.scheduled_event_id
+                != c.scheduled_event_id
+            ):
+                return "cancel of another activity"
+        case (
+            cmd.UpsertWorkflowSearchAttributes()
+            | cmd.ModifyWorkflowProperties()
+            | cmd.ContinueAsNewWorkflowExecution()
+            | cmd.UpdateResponse()
+            | cmd.CompleteWorkflowExecution()
+            | cmd.FailWorkflowExecution()
         ):
-            return (
-                f"signal {c.signal_name!r} to {c.workflow_id!r}, history has {s.signal_name!r} to "
-                f"{s.workflow_execution.workflow_id!r}"
-            )
-    elif isinstance(c, cmd.RequestCancelExternalWorkflowExecution):
-        r = event.request_cancel_external_workflow_execution_initiated_event_attributes
-        if (r.namespace, r.workflow_execution.workflow_id) != (c.namespace, c.workflow_id):
-            return f"cancel of {c.workflow_id!r}, history has {r.workflow_execution.workflow_id!r}"
-    elif isinstance(c, cmd.RequestCancelActivityTask):
-        if event.activity_task_cancel_requested_event_attributes.scheduled_event_id != c.scheduled_event_id:
-            return "cancel of another activity"
+            pass  # the Go SDK matches these by their type alone
+        case _:
+            assert_never(c)
     return None
 
 
-def strict_mismatch(event: HistoryEvent, c: cmd.Command) -> str | None:
+def strict_mismatch(event: HistoryEvent, c: cmd.AnyCommand) -> str | None:
     """Beyond the Go rules: ids, full names, inputs, durations, options, attributes and results."""
     found = go_mismatch(event, c)
     if found:
         return found
-    if isinstance(c, cmd.ScheduleActivityTask):
-        a = event.activity_task_scheduled_event_attributes
-        if a.activity_type.name != c.activity_type:
-            return f"activity type {c.activity_type!r}, history has {a.activity_type.name!r}"
-        if [p.data for p in a.input.payloads] != [p.data for p in c.input]:
-            return "activity input differs"
-        if a.task_queue.name != c.options.task_queue:
-            return f"task queue {c.options.task_queue!r}, history has {a.task_queue.name!r}"
-        if a.start_to_close_timeout.ToNanoseconds() != c.options.start_to_close_ns:
-            return "start-to-close timeout differs"
-    elif isinstance(c, cmd.StartTimer):
-        if event.timer_started_event_attributes.start_to_fire_timeout.ToNanoseconds() != c.duration_ns:
-            return "timer duration differs"
-    elif isinstance(c, cmd.RecordMarker):
-        details = event.marker_recorded_event_attributes.details
-        if {k: [p.data for p in v.payloads] for k, v in details.items()} != {
-            k: [p.data] for k, p in c.details.items()
-        }:
-            return "marker details differ"
-    elif isinstance(c, cmd.StartChildWorkflowExecution):
-        ch = event.start_child_workflow_execution_initiated_event_attributes
-        if (ch.workflow_type.name, ch.workflow_id) != (c.workflow_type, c.workflow_id):
-            return (
-                f"child {c.workflow_type!r} id {c.workflow_id!r}, history has {ch.workflow_type.name!r} "
-                f"id {ch.workflow_id!r}"
-            )
-        if [p.data for p in ch.input.payloads] != [p.data for p in c.input]:
-            return "child input differs"
-    elif isinstance(c, cmd.UpsertWorkflowSearchAttributes):
-        fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
-        if {k: v.data for k, v in fields.items()} != {k: v.data for k, v in c.attributes.items()}:
-            return "search attributes differ"
-    elif isinstance(c, cmd.ModifyWorkflowProperties):
-        memo = event.workflow_properties_modified_event_attributes.upserted_memo.fields
-        if {k: v.data for k, v in memo.items()} != {k: v.data for k, v in c.memo.items()}:
-            return "memo differs"
-    elif isinstance(c, cmd.CompleteWorkflowExecution):
-        recorded = [p.data for p in event.workflow_execution_completed_event_attributes.result.payloads]
-        if recorded != ([c.result.data] if c.result is not None else []):
-            return "workflow result differs"
-    elif isinstance(c, cmd.FailWorkflowExecution):
-        if event.workflow_execution_failed_event_attributes.failure.message != c.failure.message:
-            return "workflow failure differs"
-        if event.workflow_execution_failed_event_attributes.failure.application_failure_info.type != (
-            c.failure.application_failure_info.type
+    match c:
+        case cmd.ScheduleActivityTask():
+            a = event.activity_task_scheduled_event_attributes
+            if a.activity_type.name != c.activity_type:
+                return f"activity type {c.activity_type!r}, history has {a.activity_type.name!r}"
+            if [p.data for p in a.input.payloads] != [p.data for p in c.input]:
+                return "activity input differs"
+            if a.task_queue.name != c.options.task_queue:
+                return f"task queue {c.options.task_queue!r}, history has {a.task_queue.name!r}"
+            if a.start_to_close_timeout.ToNanoseconds() != c.options.start_to_close_ns:
+                return "start-to-close timeout differs"
+        case cmd.StartTimer():
+            if event.timer_started_event_attributes.start_to_fire_timeout.ToNanoseconds() != c.duration_ns:
+                return "timer duration differs"
+        case cmd.RecordMarker():
+            details = event.marker_recorded_event_attributes.details
+            if {k: [p.data for p in v.payloads] for k, v in details.items()} != {
+                k: [p.data] for k, p in c.details.items()
+            }:
+                return "marker details differ"
+        case cmd.StartChildWorkflowExecution():
+            ch = event.start_child_workflow_execution_initiated_event_attributes
+            if (ch.workflow_type.name, ch.workflow_id) != (c.workflow_type, c.workflow_id):
+                return (
+                    f"child {c.workflow_type!r} id {c.workflow_id!r}, history has {ch.workflow_type.name!r} "
+                    f"id {ch.workflow_id!r}"
+                )
+            if [p.data for p in ch.input.payloads] != [p.data for p in c.input]:
+                return "child input differs"
+        case cmd.UpsertWorkflowSearchAttributes():
+            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            if {k: v.data for k, v in fields.items()} != {k: v.data for k, v in c.attributes.items()}:
+                return "search attributes differ"
+        case cmd.ModifyWorkflowProperties():
+            memo = event.workflow_properties_modified_event_attributes.upserted_memo.fields
+            if {k: v.data for k, v in memo.items()} != {k: v.data for k, v in c.memo.items()}:
+                return "memo differs"
+        case cmd.CompleteWorkflowExecution():
+            recorded = [p.data for p in event.workflow_execution_completed_event_attributes.result.payloads]
+            if recorded != ([c.result.data] if c.result is not None else []):
+                return "workflow result differs"
+        case cmd.FailWorkflowExecution():
+            failure = event.workflow_execution_failed_event_attributes.failure
+            if failure.message != c.failure.message:
+                return "workflow failure differs"
+            if failure.application_failure_info.type != c.failure.application_failure_info.type:
+                return "workflow failure differs"
+        case (
+            cmd.SignalExternalWorkflowExecution()
+            | cmd.RequestCancelExternalWorkflowExecution()
+            | cmd.RequestCancelActivityTask()
+            | cmd.ContinueAsNewWorkflowExecution()
+            | cmd.UpdateResponse()
         ):
-            return "workflow failure differs"
+            pass  # the Go rules already compare all the history keeps of these
+        case _:
+            assert_never(c)
     return None
 
 

@@ -254,7 +254,8 @@ def replay_into(
     events = list(history.events)
     types = [e.event_type for e in events]
     recorded = _recorded(events, types)
-    mismatch: Callable[[HistoryEvent, cmd.Command], str | None] = strict_mismatch if strict else go_mismatch
+    mismatch: Callable[[HistoryEvent, cmd.AnyCommand], str | None]
+    mismatch = strict_mismatch if strict else go_mismatch
     rules = "strict" if strict else "go"
 
     def place(number: int, task_started: int) -> TaskPlace:
@@ -262,7 +263,7 @@ def replay_into(
 
     previous = -1
     total = 0
-    matched: list[cmd.Command] = []
+    matched: list[cmd.AnyCommand] = []
     tasks = split_tasks(types)
     updates = _accepted_updates(events, types)
     for number, (start, completed, end) in enumerate(tasks, start=1):
