@@ -269,53 +269,68 @@ def _check(spec: _Spec, raw: Any) -> None:
 def _shape_checker(spec: _Spec, shape: tuple[str, ...]) -> Callable[[dict[str, Any]], None]:
     """The checker of objects with exactly the keys `shape`: what `_check_keys` does for them, unrolled.
     Keys and helpers are bound as names of the generated function's globals, never written into code."""
-    names: dict[str, Any] = {"_Bad": _Bad, "_check": _check}
+    names: dict[str, Any] = {}
     lines = ["def check(raw):"]
     for i, key in enumerate(shape):
-        names[f"K{i}"] = key
-        if key in spec.strings:
-            lines += [f"    v = raw[K{i}]", "    if type(v) is not str and v is not None: raise _Bad"]
-            continue
-        entry = spec.checks.get(key)
-        if entry is None:
-            if key in spec.aliases:
-                lines.append("    raise _Bad")
-            continue  # unknown fields are ignored, as temporalio does
-        kind, arg = entry
-        lines += [f"    v = raw[K{i}]", "    if v is not None:"]
-        if kind == _STR:
-            lines.append("        if type(v) is not str: raise _Bad")
-        elif kind == _MESSAGE:  # the nested object's shape checker called directly when it exists
-            names[f"S{i}"], names[f"H{i}"] = arg, arg.shapes
-            lines += [
-                f"        c = H{i}.get(tuple(v)) if type(v) is dict else None",
-                f"        if c is None: _check(S{i}, v)",
-                "        else: c(v)",
-            ]
-        elif kind == _INT:
-            names[f"D{i}"], names[f"C{i}"] = arg
-            lines.append(
-                f"        if not (type(v) is str and len(v) <= D{i} and v.isdigit() and v.isascii()): C{i}(v)"
-            )
-        elif kind == _ENUM:
-            names[f"N{i}"], names[f"E{i}"] = arg.names, arg.value
-            lines.append(f"        if type(v) is not str or v not in N{i}: E{i}(v)")
-        elif arg is _check_time:  # the common spellings inline, the rest through the function
-            names.update(_PT=_PLAIN_TIME.match, _GD=_GOOD_DATES, _ct=_check_time)
-            lines.append("        if type(v) is not str or _PT(v) is None or v[:10] not in _GD: _ct(v)")
-        elif arg is _check_duration:
-            names.update(_PD=_PLAIN_DURATION.match, _cd=_check_duration)
-            lines.append("        if type(v) is not str or _PD(v) is None: _cd(v)")
-        else:
-            names[f"F{i}"] = arg
-            lines.append(f"        F{i}(v)")
+        lines += _key_lines(spec, i, key, names)
+    lines += _oneof_lines(spec, shape, names)
+    lines.append("    return None")
+    return _compiled(spec, lines, names)
+
+
+def _key_lines(spec: _Spec, i: int, key: str, names: dict[str, Any]) -> list[str]:
+    """The generated lines that check `raw[key]` (the `i`th key of the shape), binding what they need
+    into `names`."""
+    names[f"K{i}"] = key
+    if key in spec.strings:
+        return [f"    v = raw[K{i}]", "    if type(v) is not str and v is not None: raise _Bad"]
+    entry = spec.checks.get(key)
+    if entry is None:  # unknown fields are ignored, as temporalio does; other spellings are not
+        return ["    raise _Bad"] if key in spec.aliases else []
+    kind, arg = entry
+    lines = [f"    v = raw[K{i}]", "    if v is not None:"]
+    if kind == _STR:
+        lines.append("        if type(v) is not str: raise _Bad")
+    elif kind == _MESSAGE:  # the nested object's shape checker called directly when it exists
+        names[f"S{i}"], names[f"H{i}"] = arg, arg.shapes
+        lines += [
+            f"        c = H{i}.get(tuple(v)) if type(v) is dict else None",
+            f"        if c is None: _check(S{i}, v)",
+            "        else: c(v)",
+        ]
+    elif kind == _INT:
+        names[f"D{i}"], names[f"C{i}"] = arg
+        lines.append(
+            f"        if not (type(v) is str and len(v) <= D{i} and v.isdigit() and v.isascii()): C{i}(v)"
+        )
+    elif kind == _ENUM:
+        names[f"N{i}"], names[f"E{i}"] = arg.names, arg.value
+        lines.append(f"        if type(v) is not str or v not in N{i}: E{i}(v)")
+    elif arg is _check_time:  # times and durations already seen are known good (see `_known`)
+        names.update(_GT=_GOOD_TIMES, _ct=_check_time)
+        lines.append("        if type(v) is not str or v not in _GT: _ct(v)")
+    elif arg is _check_duration:
+        names.update(_GDU=_GOOD_DURATIONS, _cd=_check_duration)
+        lines.append("        if type(v) is not str or v not in _GDU: _cd(v)")
+    else:
+        names[f"F{i}"] = arg
+        lines.append(f"        F{i}(v)")
+    return lines
+
+
+def _oneof_lines(spec: _Spec, shape: tuple[str, ...], names: dict[str, Any]) -> list[str]:
+    lines = []
     for g, group in enumerate(spec.oneofs):
         if len(group.intersection(shape)) > 1:
             names[f"G{g}"] = tuple(group)
             lines.append(f"    if sum(1 for k in G{g} if raw.get(k) is not None) > 1: raise _Bad")
-    lines.append("    return None")
+    return lines
+
+
+def _compiled(spec: _Spec, lines: list[str], names: dict[str, Any]) -> Callable[..., Any]:
+    names.update(_Bad=_Bad, _check=_check)
     exec(compile("\n".join(lines), f"<check {spec.descriptor.name}>", "exec"), names)  # noqa: S102
-    checker: Callable[[dict[str, Any]], None] = names["check"]
+    checker: Callable[..., Any] = names["check"]
     return checker
 
 
@@ -378,6 +393,19 @@ _PLAIN_TIME = re.compile(
 _PLAIN_DURATION = re.compile(r"[0-9]{1,11}(\.[0-9]{1,9})?s\Z")
 
 
+# Time and duration strings already checked: histories repeat them (a virtual clock's times, the same
+# timeouts in every command), and a set lookup is much quicker than a pattern match.
+_GOOD_TIMES: set[str] = set()
+_GOOD_DURATIONS: set[str] = set()
+
+
+def _known(good: set[str], value: str) -> None:
+    """Remember a checked value. A full set starts afresh: distinct times still repeat nearby."""
+    if len(good) >= 4096:
+        good.clear()
+    good.add(value)
+
+
 def _check_time(value: Any) -> None:
     """`_time_parts` without the arithmetic."""
     if type(value) is not str:
@@ -386,6 +414,7 @@ def _check_time(value: Any) -> None:
         _time_parts(value)
         if _TIME_RE.match(value) is not None and len(_GOOD_DATES) < 4096:
             _GOOD_DATES.add(value[:10])
+    _known(_GOOD_TIMES, value)
 
 
 def _check_duration(value: Any) -> None:
@@ -393,6 +422,7 @@ def _check_duration(value: Any) -> None:
         raise _Bad
     if _PLAIN_DURATION.match(value) is None:
         _duration(value)
+    _known(_GOOD_DURATIONS, value)
 
 
 _LEAF_CHECKS: dict[str, Check] = {
@@ -707,12 +737,96 @@ _EVENT_TYPES = _enum(EventType.DESCRIPTOR)
 _ID = _int_converter(*_INT_RANGES[FieldDescriptor.TYPE_INT64])
 # The attributes each event type must carry (JSON key), and the keys of their references to events.
 _ATTRIBUTES: dict[int, tuple[str, tuple[str, ...]]] = {}
+# The same by attributes key: the event type's name and number, and the references.
+_KINDS: dict[str, tuple[str, int, tuple[str, ...]]] = {}
 for _value_descriptor in EventType.DESCRIPTOR.values[1:]:
     _field = HistoryEvent.DESCRIPTOR.fields_by_name[
         _value_descriptor.name.removeprefix("EVENT_TYPE_").lower() + "_event_attributes"
     ]
     assert _field.message_type is not None
-    _ATTRIBUTES[_value_descriptor.number] = (_field.json_name, _spec(_field.message_type).references)
+    _references = _spec(_field.message_type).references
+    _ATTRIBUTES[_value_descriptor.number] = (_field.json_name, _references)
+    _KINDS[_field.json_name] = (_value_descriptor.name, _value_descriptor.number, _references)
+
+EventCheck = Callable[[dict[str, Any], int], int]
+# Event checkers by shape. An event's shape names its attributes, so its checker also knows the event
+# type and references to expect, and checks what makes the event part of the history in the same
+# straight-line code as its fields.
+_EVENT_CHECKS: dict[tuple[str, ...], EventCheck] = {}
+
+
+def _event(raw: Any, position: int) -> int:
+    """Check the event at `position` (from 1) the general way; returns its event type number. Events
+    of unusual shapes (no attributes, or several) and of shapes beyond the generated ones take it."""
+    _check(_EVENT, raw)
+    event_id = raw.get("eventId")
+    if event_id != position and event_id != str(position) and _ID(event_id) != position:
+        raise _Bad
+    kind = raw.get("eventType")
+    if kind is None:
+        raise _Bad
+    number = _EVENT_TYPES.value(kind)
+    key, references = _ATTRIBUTES.get(number, ("", ()))
+    attributes = raw.get(key)
+    if attributes is None:
+        raise _Bad  # missing (or another event type's), or an unspecified event type
+    for reference in references:
+        target = attributes.get(reference)
+        if target is not None:
+            target = _ID(target)
+            if target and (target < 0 or target >= position):
+                raise _Bad
+    return number
+
+
+def _event_check(raw: dict[str, Any]) -> EventCheck:
+    """The checker of events of `raw`'s shape, generated on first sight."""
+    shape = tuple(raw)
+    if len(_EVENT_CHECKS) >= _MAX_SHAPES:
+        return _event
+    check = _EVENT_CHECKS[shape] = _event_shape_checker(shape)
+    return check
+
+
+def _event_shape_checker(shape: tuple[str, ...]) -> EventCheck:
+    """`_event` unrolled for events with exactly the keys `shape`, as `_shape_checker` is for other
+    messages. The event type is tested first, against the one the attributes key names: an event whose
+    type and attributes disagree is left to `_event`, so it meets exactly the same checks."""
+    kinds = [key for key in shape if key in _KINDS]
+    if len(kinds) != 1 or "eventId" not in shape or "eventType" not in shape:
+        return _event
+    name, number, references = _KINDS[kinds[0]]
+    names: dict[str, Any] = {"_ET": _EVENT_TYPES.value, "_ID": _ID, "_event": _event}
+    names.update(TN=name, TV=number, KT="eventType")
+    lines = [
+        "def check(raw, p):",
+        "    v = raw[KT]",
+        "    if v != TN and _ET(v) != TV: return _event(raw, p)",
+    ]
+    for i, key in enumerate(shape):
+        if key == "eventType":
+            continue
+        if key == "eventId":  # the position, spelt any way int64 may be: valid whenever it matches
+            names[f"K{i}"] = key
+            lines += [f"    v = raw[K{i}]", "    if v != str(p) and v != p and _ID(v) != p: raise _Bad"]
+            continue
+        lines += _key_lines(_EVENT, i, key, names)
+        if key != kinds[0]:
+            continue
+        lines.append("    if v is None: raise _Bad")
+        for r, reference in enumerate(references):  # ids of earlier events (0: none)
+            names[f"R{r}"] = reference
+            lines += [
+                f"    r = v.get(R{r})",
+                "    if r is not None:",
+                "        if type(r) is str and len(r) < 19 and r.isdigit() and r.isascii(): r = int(r)",
+                "        else: r = _ID(r)",
+                "        if r and (r < 0 or r >= p): raise _Bad",
+            ]
+    lines += _oneof_lines(_EVENT, shape, names)
+    lines.append("    return TV")
+    check: EventCheck = _compiled(_EVENT, lines, names)
+    return check
 
 
 def _events(document: object) -> list[HistoryEvent]:
@@ -724,38 +838,14 @@ def _events(document: object) -> list[HistoryEvent]:
     events: list[Any] = []
     new = _EVENT.cls
     alloc = object.__new__
-    type_numbers = _EVENT_TYPES.names
-    shapes = _EVENT.shapes
+    checks = _EVENT_CHECKS
     for position, raw in enumerate(raw_events, 1):
-        checker = shapes.get(tuple(raw)) if type(raw) is dict else None
-        if checker is None:
-            _check(_EVENT, raw)
-        else:
-            checker(raw)
-        event_id = raw.get("eventId")
-        if event_id != position and event_id != str(position) and _ID(event_id) != position:
-            raise _Bad
-        kind = raw.get("eventType")
-        if kind is None:
-            raise _Bad
-        number = type_numbers.get(kind) if type(kind) is str else None
-        if number is None:
-            number = _EVENT_TYPES.value(kind)
-        key, references = _ATTRIBUTES.get(number, ("", ()))
-        attributes = raw.get(key)
-        if attributes is None:
-            raise _Bad  # missing (or another event type's), or an unspecified event type
-        for reference in references:
-            target = attributes.get(reference)
-            if target is not None:
-                if type(target) is str and len(target) < 19 and target.isdigit() and target.isascii():
-                    target = int(target)
-                else:
-                    target = _ID(target)
-                if target and (target < 0 or target >= position):
-                    raise _Bad
+        check = checks.get(tuple(raw)) if type(raw) is dict else _event
+        if check is None:
+            check = _event_check(raw)
         event = alloc(new)
-        event.__dict__ = {"_raw": raw, "event_id": position, "event_type": number}  # replay reads them all
+        # replay reads them all
+        event.__dict__ = {"_raw": raw, "event_id": position, "event_type": check(raw, position)}
         events.append(event)
     return events
 
