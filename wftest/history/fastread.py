@@ -288,34 +288,41 @@ def _key_lines(spec: _Spec, i: int, key: str, names: dict[str, Any]) -> list[str
     if entry is None:  # unknown fields are ignored, as temporalio does; other spellings are not
         return ["    raise _Bad"] if key in spec.aliases else []
     kind, arg = entry
-    lines = [f"    v = raw[K{i}]", "    if v is not None:"]
-    if kind == _STR:
-        lines.append("        if type(v) is not str: raise _Bad")
-    elif kind == _MESSAGE:  # the nested object's shape checker called directly when it exists
+    # Each test is ordered for the usual value: the `None` test (unset) comes only where that fails.
+    get = f"    v = raw[K{i}]"
+    if kind == _MESSAGE:  # the nested object's shape checker called directly (an empty one is fine)
         names[f"S{i}"], names[f"H{i}"] = arg, arg.shapes
-        lines += [
-            f"        c = H{i}.get(tuple(v)) if type(v) is dict else None",
-            f"        if c is None: _check(S{i}, v)",
-            "        else: c(v)",
+        return [
+            get,
+            "    if type(v) is dict:",
+            "        if v:",
+            f"            c = H{i}.get(tuple(v))",
+            f"            if c is None: _check(S{i}, v)",
+            "            else: c(v)",
+            "    elif v is not None: raise _Bad",
         ]
-    elif kind == _INT:
+    if kind == _INT:  # see `_checker`; small JSON numbers are in every integer type's range
         names[f"D{i}"], names[f"C{i}"] = arg
-        lines.append(
-            f"        if not (type(v) is str and len(v) <= D{i} and v.isdigit() and v.isascii()): C{i}(v)"
-        )
-    elif kind == _ENUM:
+        names["_I31"] = 2**31 - 1
+        return [
+            get,
+            "    if type(v) is str:",
+            f"        if not (len(v) <= D{i} and v.isdigit() and v.isascii()): C{i}(v)",
+            f"    elif v is not None and (type(v) is not int or v < 0 or v > _I31): C{i}(v)",
+        ]
+    if kind == _ENUM:
         names[f"N{i}"], names[f"E{i}"] = arg.names, arg.value
-        lines.append(f"        if type(v) is not str or v not in N{i}: E{i}(v)")
-    elif arg is _check_time:  # times and durations already seen are known good (see `_known`)
+        return [get, f"    if type(v) is not str or v not in N{i}:", f"        if v is not None: E{i}(v)"]
+    if arg is _check_time:  # times and durations already seen are known good (see `_known`)
         names.update(_GT=_GOOD_TIMES, _ct=_check_time)
-        lines.append("        if type(v) is not str or v not in _GT: _ct(v)")
-    elif arg is _check_duration:
+        return [get, "    if type(v) is not str or v not in _GT:", "        if v is not None: _ct(v)"]
+    if arg is _check_duration:
         names.update(_GDU=_GOOD_DURATIONS, _cd=_check_duration)
-        lines.append("        if type(v) is not str or v not in _GDU: _cd(v)")
-    else:
-        names[f"F{i}"] = arg
-        lines.append(f"        F{i}(v)")
-    return lines
+        return [get, "    if type(v) is not str or v not in _GDU:", "        if v is not None: _cd(v)"]
+    if kind == _STR:
+        return [get, "    if type(v) is not str and v is not None: raise _Bad"]
+    names[f"F{i}"] = arg
+    return [get, f"    if v is not None: F{i}(v)"]
 
 
 def _oneof_lines(spec: _Spec, shape: tuple[str, ...], names: dict[str, Any]) -> list[str]:
