@@ -160,6 +160,8 @@ class _Spec:
         self.oneof_names = {o.name: tuple(f.name for f in o.fields) for o in descriptor.oneofs}
         self.references: tuple[str, ...] = ()
         self.shapes: dict[tuple[str, ...], Callable[[dict[str, Any]], None]] = {}
+        # For event attributes: checkers that also check the references against the event's position.
+        self.event_shapes: dict[tuple[str, ...], Callable[[dict[str, Any], int], None]] = {}
         self.cls: type[_View] = type(descriptor.name + "View", (_View,), {"_spec": self})
 
 
@@ -273,6 +275,52 @@ def _shape_checker(spec: _Spec, shape: tuple[str, ...]) -> Callable[[dict[str, A
     lines = ["def check(raw):"]
     for i, key in enumerate(shape):
         lines += _key_lines(spec, i, key, names)
+    lines += _oneof_lines(spec, shape, names)
+    lines.append("    return None")
+    return _compiled(spec, lines, names)
+
+
+def _attributes(spec: _Spec, raw: Any, position: int) -> None:
+    """`_check` for the attributes of the event at `position`, and their references: ids of earlier
+    events, or 0 for none."""
+    if type(raw) is not dict:
+        raise _Bad
+    shape = tuple(raw)
+    if len(spec.event_shapes) >= _MAX_SHAPES:
+        _check(spec, raw)
+        _references(spec, raw, position)
+        return
+    checker = spec.event_shapes[shape] = _attributes_checker(spec, shape)
+    checker(raw, position)
+
+
+def _references(spec: _Spec, raw: dict[str, Any], position: int) -> None:
+    for reference in spec.references:
+        target = raw.get(reference)
+        if target is not None:
+            target = _ID(target)
+            if target and (target < 0 or target >= position):
+                raise _Bad
+
+
+def _attributes_checker(spec: _Spec, shape: tuple[str, ...]) -> Callable[[dict[str, Any], int], None]:
+    """`_shape_checker` for event attributes: a reference is range-checked with the number its check
+    reads."""
+    names: dict[str, Any] = {}
+    lines = ["def check(raw, p):"]
+    for i, key in enumerate(shape):
+        if key not in spec.references:
+            lines += _key_lines(spec, i, key, names)
+            continue
+        names[f"K{i}"] = key
+        names[f"D{i}"], names[f"C{i}"] = spec.checks[key][1]
+        lines += [
+            f"    v = raw[K{i}]",
+            f"    if type(v) is str and len(v) <= D{i} and v.isdigit() and v.isascii(): r = int(v)",
+            "    elif v is None: r = 0",
+            f"    else: r = C{i}(v)",
+            "    if r and (r < 0 or r >= p): raise _Bad",
+        ]
     lines += _oneof_lines(spec, shape, names)
     lines.append("    return None")
     return _compiled(spec, lines, names)
@@ -765,18 +813,17 @@ _EVENT = _spec(HistoryEvent.DESCRIPTOR)
 _EVENT.cls = type("HistoryEventView", (_EVENT.cls,), {"__slots__": ("_raw", "event_id", "event_type")})
 _EVENT_TYPES = _enum(EventType.DESCRIPTOR)
 _ID = _int_converter(*_INT_RANGES[FieldDescriptor.TYPE_INT64])
-# The attributes each event type must carry (JSON key), and the keys of their references to events.
-_ATTRIBUTES: dict[int, tuple[str, tuple[str, ...]]] = {}
-# The same by attributes key: the event type's name and number, and the references.
-_KINDS: dict[str, tuple[str, int, tuple[str, ...]]] = {}
+# The attributes each event type must carry: their JSON key and message type.
+_ATTRIBUTES: dict[int, tuple[str, _Spec]] = {}
+# The same by attributes key: the event type's name and number, and the attributes' message type.
+_KINDS: dict[str, tuple[str, int, _Spec]] = {}
 for _value_descriptor in EventType.DESCRIPTOR.values[1:]:
     _field = HistoryEvent.DESCRIPTOR.fields_by_name[
         _value_descriptor.name.removeprefix("EVENT_TYPE_").lower() + "_event_attributes"
     ]
     assert _field.message_type is not None
-    _references = _spec(_field.message_type).references
-    _ATTRIBUTES[_value_descriptor.number] = (_field.json_name, _references)
-    _KINDS[_field.json_name] = (_value_descriptor.name, _value_descriptor.number, _references)
+    _ATTRIBUTES[_value_descriptor.number] = (_field.json_name, _spec(_field.message_type))
+    _KINDS[_field.json_name] = (_value_descriptor.name, _value_descriptor.number, _spec(_field.message_type))
 
 EventCheck = Callable[[dict[str, Any], int], int]
 # Event checkers by shape. An event's shape names its attributes, so its checker also knows the event
@@ -796,16 +843,13 @@ def _event(raw: Any, position: int) -> int:
     if kind is None:
         raise _Bad
     number = _EVENT_TYPES.value(kind)
-    key, references = _ATTRIBUTES.get(number, ("", ()))
+    if number not in _ATTRIBUTES:
+        raise _Bad  # an unspecified event type
+    key, spec = _ATTRIBUTES[number]
     attributes = raw.get(key)
     if attributes is None:
-        raise _Bad  # missing (or another event type's), or an unspecified event type
-    for reference in references:
-        target = attributes.get(reference)
-        if target is not None:
-            target = _ID(target)
-            if target and (target < 0 or target >= position):
-                raise _Bad
+        raise _Bad  # missing (or another event type's)
+    _references(spec, attributes, position)
     return number
 
 
@@ -825,7 +869,7 @@ def _event_shape_checker(shape: tuple[str, ...]) -> EventCheck:
     kinds = [key for key in shape if key in _KINDS]
     if len(kinds) != 1 or "eventId" not in shape or "eventType" not in shape:
         return _event
-    name, number, references = _KINDS[kinds[0]]
+    name, number, spec = _KINDS[kinds[0]]
     names: dict[str, Any] = {"_ET": _EVENT_TYPES.value, "_ID": _ID, "_event": _event}
     names.update(TN=name, TV=number, KT="eventType")
     lines = [
@@ -840,19 +884,18 @@ def _event_shape_checker(shape: tuple[str, ...]) -> EventCheck:
             names[f"K{i}"] = key
             lines += [f"    v = raw[K{i}]", "    if v != str(p) and v != p and _ID(v) != p: raise _Bad"]
             continue
-        lines += _key_lines(_EVENT, i, key, names)
         if key != kinds[0]:
+            lines += _key_lines(_EVENT, i, key, names)
             continue
-        lines.append("    if v is None: raise _Bad")
-        for r, reference in enumerate(references):  # ids of earlier events (0: none)
-            names[f"R{r}"] = reference
-            lines += [
-                f"    r = v.get(R{r})",
-                "    if r is not None:",
-                "        if type(r) is str and len(r) < 19 and r.isdigit() and r.isascii(): r = int(r)",
-                "        else: r = _ID(r)",
-                "        if r and (r < 0 or r >= p): raise _Bad",
-            ]
+        names[f"K{i}"], names["S"], names["A"] = key, spec, spec.event_shapes
+        names["_attributes"] = _attributes
+        lines += [
+            f"    v = raw[K{i}]",
+            "    if type(v) is not dict: raise _Bad",  # unset (or not an object): a bad event
+            "    c = A.get(tuple(v))",
+            "    if c is None: _attributes(S, v, p)",
+            "    else: c(v, p)",
+        ]
     lines += _oneof_lines(_EVENT, shape, names)
     lines.append("    return TV")
     check: EventCheck = _compiled(_EVENT, lines, names)
