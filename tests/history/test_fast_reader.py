@@ -337,3 +337,125 @@ def test_long_payloads_read_alike() -> None:
         assert not isinstance(fast[0], HistoryEvent)
         assert [view_to_proto(e) for e in fast] == list(history_from_json(text).events)
         assert len(fast[0].workflow_execution_started_event_attributes.input.payloads[0].data) == size + 2
+
+
+# -- the generated event checkers and the known-good values: every quick path against the slow one ----
+
+_PAYLOAD_B64 = {"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "IndoeSI="}
+
+
+def _variants() -> list[tuple[str, int, tuple[str, ...], Any]]:
+    """(name, event index, path to the value, the value): good and bad spellings of the values the
+    generated checkers test inline."""
+    started = ("workflowTaskStartedEventAttributes",)
+    activity = ("activityTaskScheduledEventAttributes",)
+    payload = ("activityTaskCanceledEventAttributes", "details", "payloads", "0")
+    return [
+        ("reference as number", 2, (*started, "scheduledEventId"), 2),
+        ("reference as float", 2, (*started, "scheduledEventId"), 2.0),
+        ("reference null", 2, (*started, "scheduledEventId"), None),
+        ("reference zero", 2, (*started, "scheduledEventId"), "0"),
+        ("reference to itself", 2, (*started, "scheduledEventId"), 3),
+        ("reference out of int64", 2, (*started, "scheduledEventId"), 2**63),
+        ("reference with a sign", 2, (*started, "scheduledEventId"), "+2"),
+        ("reference of unicode digits", 2, (*started, "scheduledEventId"), "\u0662"),
+        ("negative int32", 1, ("workflowTaskScheduledEventAttributes", "attempt"), -1),
+        ("largest int32", 1, ("workflowTaskScheduledEventAttributes", "attempt"), 2**31 - 1),
+        ("bool for an int", 1, ("workflowTaskScheduledEventAttributes", "attempt"), True),
+        ("large int64 number", 1, ("taskId",), 2**40),
+        ("id as number", 1, ("eventId",), 2),
+        ("id null", 1, ("eventId",), None),
+        ("attributes null", 2, started, None),
+        ("attributes empty", 2, started, {}),
+        ("attributes a list", 2, started, []),
+        ("empty message", 6, (*activity, "taskQueue"), {}),
+        ("null message", 6, (*activity, "taskQueue"), None),
+        ("number for a message", 6, (*activity, "taskQueue"), 5),
+        ("enum as number", 6, (*activity, "taskQueue", "kind"), 1),
+        ("enum null", 6, (*activity, "taskQueue", "kind"), None),
+        ("enum short name", 6, (*activity, "taskQueue", "kind"), "Normal"),
+        ("time null", 1, ("eventTime",), None),
+        ("time as number", 1, ("eventTime",), 5),
+        ("time with an offset", 1, ("eventTime",), "2023-11-14T23:13:20+01:00"),
+        ("time of a bad day", 1, ("eventTime",), "2023-02-29T00:00:00Z"),
+        ("duration with a fraction", 6, (*activity, "startToCloseTimeout"), "1.5s"),
+        ("duration as number", 6, (*activity, "startToCloseTimeout"), 10),
+        ("duration null", 6, (*activity, "startToCloseTimeout"), None),
+        ("payload data bad base64", 11, payload, {**_PAYLOAD_B64, "data": "a"}),
+        ("payload data a number", 11, payload, {**_PAYLOAD_B64, "data": 5}),
+        ("payload data a list", 11, payload, {**_PAYLOAD_B64, "data": [1]}),
+        ("payload extra key", 11, payload, {**_PAYLOAD_B64, "x": 1}),
+        ("payload two metadata keys", 11, payload,
+         {**_PAYLOAD_B64, "metadata": {"encoding": "anNvbi9wbGFpbg==", "x": "eA=="}}),
+        ("payload encoding a list", 11, payload,
+         {**_PAYLOAD_B64, "metadata": {"encoding": ["x"]}}),
+        ("type of other attributes", 2, ("eventType",), "EVENT_TYPE_ACTIVITY_TASK_STARTED"),
+        ("type short name", 2, ("eventType",), "WorkflowTaskStarted"),
+        ("type as number", 2, ("eventType",), EventType.Value("EVENT_TYPE_WORKFLOW_TASK_STARTED")),
+        ("type null", 2, ("eventType",), None),
+    ]
+
+
+def _reads_alike(text: str) -> None:
+    try:
+        expected = list(history_from_json(text, source="h.json").events)
+    except HistoryFormatError:
+        assert_same_error(text)
+        return
+    assert [view_to_proto(event) for event in events_from_json(text)] == expected
+
+
+def _with(document: dict[str, Any], index: int, path: tuple[str, ...], value: Any) -> str:
+    changed = json.loads(json.dumps(document))
+    target: Any = changed["events"][index]
+    for step in path[:-1]:
+        target = target[int(step) if isinstance(target, list) else step]
+    target[int(path[-1]) if isinstance(target, list) else path[-1]] = value
+    return json.dumps(changed)
+
+
+@pytest.mark.parametrize(("name", "index", "path", "value"), _variants(), ids=[v[0] for v in _variants()])
+def test_values_checked_inline_read_alike(name: str, index: int, path: tuple[str, ...], value: Any) -> None:
+    """Each value the generated checkers test inline, spelt the usual and the unusual ways, both when
+    its event's shape is new and once its checker exists: same events, or the same error."""
+    document = json.loads(history_to_json(full_history()))
+    text = _with(document, index, path, value)
+    _reads_alike(text)
+    _reads_alike(text)
+
+
+def test_events_past_the_generated_checkers_read_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no generated checkers at all, events are checked the general way: same events, same errors."""
+    monkeypatch.setattr(fastread, "_MAX_SHAPES", 0)
+    monkeypatch.setattr(fastread, "_EVENT_CHECKS", {})
+    for spec in fastread._SPECS.values():
+        monkeypatch.setattr(spec, "shapes", {})
+        monkeypatch.setattr(spec, "event_shapes", {})
+    text = history_to_json(full_history())
+    fast = events_from_json(text)
+    assert not isinstance(fast[0], HistoryEvent)
+    assert [view_to_proto(event) for event in fast] == list(history_from_json(text).events)
+    document = json.loads(text)
+    for _, index, path, value in _variants():
+        _reads_alike(_with(document, index, path, value))
+    for _, mutate in _mutations():
+        faulty = json.loads(text)
+        mutate(faulty["events"])
+        _reads_alike(json.dumps(faulty))
+    assert not fastread._EVENT_CHECKS
+
+
+def test_an_unspecified_event_type_is_rejected_whatever_keys_it_has() -> None:
+    """A blank key must not pass for the attributes of an unspecified event type."""
+    document = json.loads(history_to_json(full_history()))
+    document["events"][2]["eventType"] = "EVENT_TYPE_UNSPECIFIED"
+    document["events"][2][""] = {"x": 1}
+    assert_same_error(json.dumps(document))
+    del document["events"][2]["workflowTaskStartedEventAttributes"]
+    assert_same_error(json.dumps(document))
+
+
+def test_known_good_values_start_afresh_when_full() -> None:
+    good = {str(n) for n in range(4096)}
+    fastread._known(good, "10s")
+    assert good == {"10s"}
