@@ -312,8 +312,10 @@ def _attributes_checker(spec: _Spec, shape: tuple[str, ...]) -> Callable[[dict[s
         if key not in spec.references:
             lines += _key_lines(spec, i, key, names)
             continue
+        kind, arg = spec.checks[key]
+        assert kind == _INT, key  # ids of events
         names[f"K{i}"] = key
-        names[f"D{i}"], names[f"C{i}"] = spec.checks[key][1]
+        names[f"D{i}"], names[f"C{i}"] = arg
         lines += [
             f"    v = raw[K{i}]",
             f"    if type(v) is str and len(v) <= D{i} and v.isdigit() and v.isascii(): r = int(v)",
@@ -825,11 +827,11 @@ for _value_descriptor in EventType.DESCRIPTOR.values[1:]:
     _ATTRIBUTES[_value_descriptor.number] = (_field.json_name, _spec(_field.message_type))
     _KINDS[_field.json_name] = (_value_descriptor.name, _value_descriptor.number, _spec(_field.message_type))
 
-EventCheck = Callable[[dict[str, Any], int], int]
+_EventCheck = Callable[[dict[str, Any], int], int]
 # Event checkers by shape. An event's shape names its attributes, so its checker also knows the event
 # type and references to expect, and checks what makes the event part of the history in the same
 # straight-line code as its fields.
-_EVENT_CHECKS: dict[tuple[str, ...], EventCheck] = {}
+_EVENT_CHECKS: dict[tuple[str, ...], _EventCheck] = {}
 
 
 def _event(raw: Any, position: int) -> int:
@@ -853,7 +855,7 @@ def _event(raw: Any, position: int) -> int:
     return number
 
 
-def _event_check(raw: dict[str, Any]) -> EventCheck:
+def _event_check(raw: dict[str, Any]) -> _EventCheck:
     """The checker of events of `raw`'s shape, generated on first sight."""
     shape = tuple(raw)
     if len(_EVENT_CHECKS) >= _MAX_SHAPES:
@@ -862,7 +864,7 @@ def _event_check(raw: dict[str, Any]) -> EventCheck:
     return check
 
 
-def _event_shape_checker(shape: tuple[str, ...]) -> EventCheck:
+def _event_shape_checker(shape: tuple[str, ...]) -> _EventCheck:
     """`_event` unrolled for events with exactly the keys `shape`, as `_shape_checker` is for other
     messages. The event type is tested first, against the one the attributes key names: an event whose
     type and attributes disagree is left to `_event`, so it meets exactly the same checks."""
@@ -898,7 +900,7 @@ def _event_shape_checker(shape: tuple[str, ...]) -> EventCheck:
         ]
     lines += _oneof_lines(_EVENT, shape, names)
     lines.append("    return TV")
-    check: EventCheck = _compiled(_EVENT, lines, names)
+    check: _EventCheck = _compiled(_EVENT, lines, names)
     return check
 
 
