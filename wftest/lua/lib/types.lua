@@ -1,5 +1,5 @@
 --[[
-Run-time side of Wippy's typed Lua. wftest/lua/dialect.py turns each `type`/`interface`
+Run-time side of Wippy's typed Lua. wftest/lua/dialect/ turns each `type`/`interface`
 declaration into `Name = __wftype("Name", function(__t) return <descriptor> end)`; this chunk defines
 `__wftype`, the descriptor constructors passed as `__t`, and the callable primitive types. Run it once in a
 Lua state before any erased code. It captures the global `errors` when it runs: validation failures are
