@@ -234,6 +234,11 @@ def _mutations() -> list[tuple[str, Any]]:
                 {"payloads": [{"metadata": {"encoding": base64.b64encode(b"json/protobuf").decode()}}]},
             ),
         ),
+        ("json payload not JSON", attribute("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED", "input", _json_input(b"{"))),
+        ("json payload empty", attribute("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED", "input", _json_input(b""))),
+        ("json payload no data", attribute("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED", "input", _json_input(None))),
+        ("json payload NaN", attribute("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED", "input", _json_input(b"NaN"))),
+        ("json result not JSON", attribute("EVENT_TYPE_ACTIVITY_TASK_COMPLETED", "result", _json_input(b"1 2"))),
         (
             "bad base64 type",
             attribute("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED", "input", {"payloads": [{"data": 5}]}),
@@ -250,6 +255,15 @@ def _mutations() -> list[tuple[str, Any]]:
 
 
 _DELETE = object()
+_JSON_PLAIN_B64 = base64.b64encode(b"json/plain").decode()
+
+
+def _json_input(data: bytes | None) -> dict[str, Any]:
+    """Payloads holding one json/plain payload of `data` (`None`: no data at all)."""
+    payload: dict[str, Any] = {"metadata": {"encoding": _JSON_PLAIN_B64}}
+    if data is not None:
+        payload["data"] = base64.b64encode(data).decode()
+    return {"payloads": [payload]}
 
 
 @pytest.mark.parametrize("text", BAD_DOCUMENTS)
@@ -459,3 +473,63 @@ def test_known_good_values_start_afresh_when_full() -> None:
     good = {str(n) for n in range(4096)}
     fastread._known(good, "10s")
     assert good == {"10s"}
+
+
+# -- json/plain data: both readers reject data that is not JSON, wherever the payload is ------------
+
+
+def _started_input(document: dict[str, Any], *datas: bytes | None) -> str:
+    """`document` with its first event's input holding json/plain payloads of `datas`."""
+    payloads = [p for data in datas for p in _json_input(data)["payloads"]]
+    document["events"][0]["workflowExecutionStartedEventAttributes"]["input"] = {"payloads": payloads}
+    return json.dumps(document)
+
+
+@pytest.mark.parametrize("fresh", [True, False], ids=["first sight", "known encoding"])
+@pytest.mark.parametrize("data", [b"", b"{", b"[1,", b"NaN", b"Infinity", b'"a" "b"', b"1e400", None])
+def test_json_payloads_that_are_not_json_raise_the_same_error(
+    monkeypatch: pytest.MonkeyPatch, fresh: bool, data: bytes | None
+) -> None:
+    """Before its first payload (the slow check) and after a good one of the same encoding (the quick
+    check), data that is not JSON is rejected by both readers with the protobuf reader's message."""
+    if fresh:
+        monkeypatch.setattr(fastread, "_GOOD_ENCODINGS", {})
+        monkeypatch.setattr(fastread, "_GOOD_JSON", set())
+    document = json.loads(history_to_json(full_history()))
+    datas = [data] if fresh else [b'{"a": 1}', data]
+    error = assert_same_error(_started_input(document, *datas))
+    assert error.event_id == 1 and "a json/plain payload is not JSON" in str(error)
+
+
+def test_a_bad_json_payload_replay_never_decodes_is_rejected_alike() -> None:
+    """An activity's input: replay hands it on undecoded, yet both readers reject the history."""
+    document = json.loads(history_to_json(full_history()))
+    scheduled = next(e for e in document["events"] if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED")
+    scheduled["activityTaskScheduledEventAttributes"]["input"] = _json_input(b"not json")
+    error = assert_same_error(json.dumps(document))
+    assert error.event_id == int(scheduled["eventId"]) and "a json/plain payload is not JSON" in str(error)
+
+
+def test_json_data_found_good_is_remembered_and_read_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastread, "_GOOD_JSON", set())
+    document = json.loads(history_to_json(full_history()))
+    text = _started_input(document, b'{"a": [1, 2.5, "x", null, true]}', b"null", b" 7 ")
+    fast = events_from_json(text)
+    assert not isinstance(fast[0], HistoryEvent)  # read by the fast path
+    assert [view_to_proto(e) for e in fast] == list(history_from_json(text).events)
+    assert _json_input(b"null")["payloads"][0]["data"] in fastread._GOOD_JSON
+
+
+def test_json_data_the_fast_path_cannot_vouch_for_reads_alike() -> None:
+    """Data that is not UTF-8, or nested deeper than wftest nests JSON, goes to the protobuf reader,
+    which decides; data nested within the limit stays on the fast path."""
+    document = json.loads(history_to_json(full_history()))
+    for data in (b'"\xff"', b"[" * 200 + b"]" * 200, b'"\\ud800"'):
+        text = _started_input(document, data)
+        assert [view_to_proto(e) for e in events_from_json(text)] == list(history_from_json(text).events)
+    shallow = b"[" + b"{}," * 40 + b"[" * 100 + b"1" + b"]" * 101  # many brackets, not deep
+    text = _started_input(document, shallow)
+    fast = events_from_json(text)
+    assert not isinstance(fast[0], HistoryEvent)
+    assert [view_to_proto(e) for e in fast] == list(history_from_json(text).events)
+    assert fastread._depth([[{"a": [1]}], 2, {}]) == 4
