@@ -485,10 +485,15 @@ def _check_json(data: Any) -> None:
         parsed = orjson.loads(decoded)
     except orjson.JSONDecodeError:
         raise _Bad from None
-    if len(decoded) > 2 * MAX_DEPTH and decoded.count(b"[") + decoded.count(b"{") > MAX_DEPTH:
+    if len(decoded) > _DEEP and decoded.count(b"[") + decoded.count(b"{") > MAX_DEPTH:
         if _depth(parsed) > MAX_DEPTH:
             raise _Bad
-    _known(_GOOD_JSON, data)
+    if len(_GOOD_JSON) >= 4096:  # `_known`, inline: this runs for every new payload
+        _GOOD_JSON.clear()
+    _GOOD_JSON.add(data)
+
+
+_DEEP = 2 * MAX_DEPTH  # data shorter than this cannot nest deeper than MAX_DEPTH
 
 
 def _depth(value: Any) -> int:
