@@ -21,14 +21,18 @@ from test_history_builder import full_history
 from test_history_formats import to_legacy, to_shorthand
 
 from wftest import load_app
-from wftest.history import fastread
 from wftest.history.fastread import (
+    checks,
     event_time_ns,
     events_from_json,
+    payloads,
     read_history,
     read_history_file,
+    scalars,
     view_to_proto,
+    views,
 )
+from wftest.history.fastread import events as event_checks
 from wftest.history.jsonio import HistoryFormatError, history_from_json, history_to_json
 from wftest.replay import replay, replay_history
 from wftest.sim import World
@@ -133,8 +137,9 @@ def test_event_times_in_nanoseconds_read_alike(shape: str) -> None:
 
 def test_objects_of_many_shapes_are_checked_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the checkers generated per shape, objects are checked key by key: same events, same errors."""
-    monkeypatch.setattr(fastread, "_MAX_SHAPES", 0)
-    for spec in fastread._SPECS.values():
+    monkeypatch.setattr(checks, "_MAX_SHAPES", 0)
+    monkeypatch.setattr(event_checks, "_MAX_SHAPES", 0)
+    for spec in views._SPECS.values():
         monkeypatch.setattr(spec, "shapes", {})
     document = json.loads(history_to_json(full_history()))
     text = json.dumps(document)
@@ -440,9 +445,10 @@ def test_values_checked_inline_read_alike(name: str, index: int, path: tuple[str
 
 def test_events_past_the_generated_checkers_read_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     """With no generated checkers at all, events are checked the general way: same events, same errors."""
-    monkeypatch.setattr(fastread, "_MAX_SHAPES", 0)
-    monkeypatch.setattr(fastread, "_EVENT_CHECKS", {})
-    for spec in fastread._SPECS.values():
+    monkeypatch.setattr(checks, "_MAX_SHAPES", 0)
+    monkeypatch.setattr(event_checks, "_MAX_SHAPES", 0)
+    monkeypatch.setattr(event_checks, "_EVENT_CHECKS", {})
+    for spec in views._SPECS.values():
         monkeypatch.setattr(spec, "shapes", {})
         monkeypatch.setattr(spec, "event_shapes", {})
     text = history_to_json(full_history())
@@ -456,7 +462,7 @@ def test_events_past_the_generated_checkers_read_alike(monkeypatch: pytest.Monke
         faulty = json.loads(text)
         mutate(faulty["events"])
         _reads_alike(json.dumps(faulty))
-    assert not fastread._EVENT_CHECKS
+    assert not event_checks._EVENT_CHECKS
 
 
 def test_an_unspecified_event_type_is_rejected_whatever_keys_it_has() -> None:
@@ -471,7 +477,7 @@ def test_an_unspecified_event_type_is_rejected_whatever_keys_it_has() -> None:
 
 def test_known_good_values_start_afresh_when_full() -> None:
     good = {str(n) for n in range(4096)}
-    fastread._known(good, "10s")
+    scalars._known(good, "10s")
     assert good == {"10s"}
 
 
@@ -493,8 +499,8 @@ def test_json_payloads_that_are_not_json_raise_the_same_error(
     """Before its first payload (the slow check) and after a good one of the same encoding (the quick
     check), data that is not JSON is rejected by both readers with the protobuf reader's message."""
     if fresh:
-        monkeypatch.setattr(fastread, "_GOOD_ENCODINGS", {})
-        monkeypatch.setattr(fastread, "_GOOD_JSON", set())
+        monkeypatch.setattr(payloads, "_GOOD_ENCODINGS", {})
+        monkeypatch.setattr(payloads, "_GOOD_JSON", set())
     document = json.loads(history_to_json(full_history()))
     datas = [data] if fresh else [b'{"a": 1}', data]
     error = assert_same_error(_started_input(document, *datas))
@@ -511,13 +517,13 @@ def test_a_bad_json_payload_replay_never_decodes_is_rejected_alike() -> None:
 
 
 def test_json_data_found_good_is_remembered_and_read_alike(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fastread, "_GOOD_JSON", set())
+    monkeypatch.setattr(payloads, "_GOOD_JSON", set())
     document = json.loads(history_to_json(full_history()))
     text = _started_input(document, b'{"a": [1, 2.5, "x", null, true]}', b"null", b" 7 ")
     fast = events_from_json(text)
     assert not isinstance(fast[0], HistoryEvent)  # read by the fast path
     assert [view_to_proto(e) for e in fast] == list(history_from_json(text).events)
-    assert _json_input(b"null")["payloads"][0]["data"] in fastread._GOOD_JSON
+    assert _json_input(b"null")["payloads"][0]["data"] in payloads._GOOD_JSON
 
 
 def test_json_data_the_fast_path_cannot_vouch_for_reads_alike() -> None:
@@ -532,4 +538,4 @@ def test_json_data_the_fast_path_cannot_vouch_for_reads_alike() -> None:
     fast = events_from_json(text)
     assert not isinstance(fast[0], HistoryEvent)
     assert [view_to_proto(e) for e in fast] == list(history_from_json(text).events)
-    assert fastread._depth([[{"a": [1]}], 2, {}]) == 4
+    assert payloads._depth([[{"a": [1]}], 2, {}]) == 4
