@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from enum import Enum
 
-from wftest.lua.compiler import bytecode
-
 
 class Kind(str, Enum):
-    """A host command's `kind`. Lua names it `KIND.<member>` (the prelude gets the table at sandbox
-    setup and hands it on as `api.KIND`); the workflow execution and the process host dispatch on the
+    """A host command's `kind`. Lua names it `KIND.<member>` (each Lua state gets the table once,
+    and the prelude hands it on as `api.KIND`); the workflow execution and the process host dispatch on the
     value, which is also what error messages quote."""
 
     # funcs: activities in a workflow, function calls in a plain process
@@ -44,11 +42,3 @@ class Kind(str, Enum):
     proc_lookup = "proc.lookup"
     proc_unregister = "proc.unregister"
 
-
-_LUA_SOURCE = ("return {" + ", ".join(f'{k.name} = "{k.value}"' for k in Kind) + "}").encode()
-
-
-def lua_code() -> bytes:
-    """The table as a compiled Lua chunk that returns it; a Lua state keeps the chunk, so each sandbox
-    only builds the table."""
-    return bytecode(_LUA_SOURCE, "=kinds.lua")

@@ -125,6 +125,29 @@ def _extras_bytecode() -> bytes:
     return _library_bytecode("prelude_extras.lua")
 
 
+@lru_cache(maxsize=256)
+def _first_draw(seed: int) -> int:
+    """What a sandbox's generator (seeded with `seed`) draws first: the seed of Lua's `math.random`."""
+    return random.Random(seed).getrandbits(53)
+
+
+def _state_constants(state: LuaState) -> dict[bytes, Any]:
+    """The prelude's host fields that are the same for every sandbox of a Lua state, made once per state:
+    Lua gets the same objects each time instead of new ones. None of them holds anything of a sandbox."""
+    constants = state.shared.get("prelude")
+    if constants is None:
+        constants = state.shared["prelude"] = {
+            b"RAISE": RAISE,
+            b"memory_grace": _Grace(state),
+            b"types_code": _Callback(_types_bytecode, state),
+            b"regex_find": _Callback(pattern_matches, state),
+            b"extras_code": _Callback(_extras_bytecode, state),
+            b"KIND": state.lua.table_from({kind.name.encode(): kind.value.encode() for kind in kinds.Kind}),
+            b"state": state.for_prelude,
+        }
+    return constants
+
+
 def _released(*args: Any) -> Any:
     raise RuntimeError("this sandbox was released; its host functions do nothing any more")
 
@@ -234,36 +257,31 @@ class Sandbox:
         self.lua = self.state.lua
         self.values = self.state.values
         self._callbacks: list[_Callback] = []
-        self.rng = random.Random(self.options.seed)
-        self.env = self.state.new_env()
+        self._rng: random.Random | None = None
         self.logs: list[str] = []
         self.entry_id: str | None = None  # the entry loaded last (for the watchdog's report)
         self.last_line: str | None = None  # the last Lua position the host heard of
+        self.env = self.state.new_env()
         host = self.lua.table_from(
             {
-                b"RAISE": RAISE,
+                **_state_constants(self.state),
                 b"budget_hooks": max(1, self.options.instruction_budget // _HOOK_EVERY),
                 b"now_ns": self.callback(self.options.clock_ns),
                 b"os_time": self.callback(self._os_time),
                 b"os_date": self.host_side(self._os_date),
                 b"print": self.host_side(self._print),
-                b"random_seed": self.rng.getrandbits(53),
+                b"random_seed": _first_draw(self.options.seed),
                 b"deterministic": self.options.deterministic,
                 b"produce": self.host_side(self._produce),
                 b"note_line": self.callback(self._note_line),
-                b"memory_grace": _Grace(self.state),
-                b"types_code": self.callback(_types_bytecode),
-                b"regex_find": self.callback(pattern_matches),
-                b"extras_code": self.callback(_extras_bytecode),
-                b"kinds_code": kinds.lua_code(),
-                b"state": self.state.for_prelude,
                 b"coverage": coverage.ACTIVE is not None,
             }
         )
-        # The prelude's private API, fetched once: lupa can misread a Lua table field that is fetched
-        # from inside a Python callback running in a coroutine, so nothing is looked up there later.
-        self._api_table = self._run_file("prelude.lua", host)
-        self.api = SimpleNamespace(**self.state.fields(self._api_table))
+        # The prelude's private API, and the part of it the host calls, fetched once: lupa can misread a
+        # Lua table field that is fetched from inside a Python callback running in a coroutine, so
+        # nothing is looked up there later.
+        self._api_table, for_host = self._run_file("prelude.lua", host)
+        self.api = SimpleNamespace(**self.state.fields(for_host))
         # Line coverage (--lua-cov): which chunk is which file, and the lines this sandbox's hooks saw.
         self._coverage = coverage.ACTIVE.track(self.api.coverage_lines) if coverage.ACTIVE else None
         self._modules: dict[str, Any] = {}
@@ -272,6 +290,16 @@ class Sandbox:
         self.unavailable: list[str] = []  # modules this code asked for that wftest cannot offer here
         # Wippy's `payload` is a global in every entry, made on first use.
         self.api.lazy_global(b"payload", self.callback(lambda: self.open_module("payload", "payload", None)))
+
+    @property
+    def rng(self) -> random.Random:
+        """The sandbox's seeded generator, made on first use (seeding one is a fair part of a sandbox's
+        setup, and most never draw from it); its first draw went to Lua's `math.randomseed`."""
+        rng = self.__dict__.get("_rng")
+        if rng is None:
+            rng = self._rng = random.Random(self.options.seed)
+            rng.getrandbits(53)
+        return rng
 
     # -- building blocks for modules -------------------------------------------------------------
 

@@ -39,8 +39,9 @@ if host.state then load_cached, state_chunk = host.state.load_cached, host.state
 
 local RAISE = host.RAISE
 local HOST = raw_setmetatable({}, {__name = "wftest.host_command"})
--- The kinds of host command by name (wftest.lua.kinds): KIND.activity_call, ...
-local KIND = load_cached(host.kinds_code, "=kinds.lua")()
+-- The kinds of host command by name (wftest.lua.kinds): KIND.activity_call, ... One table per Lua state,
+-- shared by its sandboxes: only wftest's own Lua halves hold it, user code never reaches it.
+local KIND = host.KIND
 
 ---------------------------------------------------------------------------------------------------
 -- Instruction budget: a count hook on every coroutine (and on the main thread, where the host's own Lua
@@ -409,17 +410,11 @@ end
 -- a tail call: Lua keeps no frame for it). The wrappers tail-call the C functions, which keeps their
 -- error messages and positions.
 local note_line = host.note_line
-local function noting(find, match, gmatch, gsub)
-    local function note(p)
-        if raw_type(p) == "string" and str_find(p, "[%*%+%-%?].*[%*%+%-%?]") then
-            local file, line = where(2)
-            if file then note_line(file, line) end
-        end
+local function note(p)
+    if raw_type(p) == "string" and str_find(p, "[%*%+%-%?].*[%*%+%-%?]") then
+        local file, line = where(2)
+        if file then note_line(file, line) end
     end
-    string.find = function(s, p, ...) note(p) return find(s, p, ...) end
-    string.match = function(s, p, ...) note(p) return match(s, p, ...) end
-    string.gmatch = function(s, p, ...) note(p) return gmatch(s, p, ...) end
-    string.gsub = function(s, p, ...) note(p) return gsub(s, p, ...) end
 end
 math.pow = function(a, b) return a ^ b end
 math.log10 = function(x) return math.log(x, 10) end
@@ -487,16 +482,22 @@ raw_setmetatable(_G, {__index = function(_, k)
     return v
 end})
 -- Wippy's VM reads an error object where a string is expected as its message (`string.find(err, "x")`).
-for _, name in ipairs({"find", "match", "gmatch", "gsub", "sub", "len", "lower", "upper"}) do
-    local f = string[name]
-    if dbg_getinfo(f, "S").what == "C" then   -- once per Lua state: the string library is shared
-        string[name] = function(s, ...)
-            if raw_getmetatable(s) == ERROR_MT then s = s._message end
-            return f(s, ...)
-        end
+-- (Every sandbox's string table starts as a copy of the C library, so these wrap the C functions.)
+local function unwrapping(f)
+    return function(s, ...)
+        if raw_getmetatable(s) == ERROR_MT then s = s._message end
+        return f(s, ...)
     end
 end
-noting(string.find, string.match, string.gmatch, string.gsub)
+local function unwrapping_noting(f)
+    return function(s, p, ...)
+        note(p)
+        if raw_getmetatable(s) == ERROR_MT then s = s._message end
+        return f(s, p, ...)
+    end
+end
+for _, name in ipairs({"sub", "len", "lower", "upper"}) do string[name] = unwrapping(string[name]) end
+for _, name in ipairs({"find", "match", "gmatch", "gsub"}) do string[name] = unwrapping_noting(string[name]) end
 raw_setmetatable(string, {__call = function(_, ...)
     load_types()
     return string(...)
@@ -578,7 +579,7 @@ local function pick_method(mod, method)
     return nil, str_format("script must return a function or a table with method '%s', got %s", method, raw_type(mod))
 end
 
-return {
+local API = {
     HOST = HOST,
     host_command = host_command,
     side_effect = side_effect,
@@ -619,3 +620,14 @@ return {
     pack = tbl_pack,
     KIND = KIND,  -- the host command kinds, for the runtime sections
 }
+
+-- The part of the API the Python side calls (wftest.lua.sandbox fetches these fields once per sandbox;
+-- the rest is for the Lua halves). A host use of another field must add it here.
+local FOR_HOST = {}
+for _, name in ipairs({
+    "host_command", "side_effect", "wrap_host", "new_error", "error_string", "error_chain", "is_error", "spawn",
+    "trace_returns", "coverage_lines", "hook_mask", "last_return", "resume_turn", "kill", "collect",
+    "load_chunk", "load_compiled", "pick_method", "make_require", "lazy_global", "gc_observable",
+}) do FOR_HOST[name] = API[name] end
+
+return API, FOR_HOST
