@@ -49,12 +49,18 @@ class LuaHost:
     def _start_host(self, options: SandboxOptions, state: LuaState | None, code: Sections) -> None:
         self.sb = Sandbox(options, state=state)
         self.proc = LuaProcess(self.sb)
+        files = self.sb.state.shared.get(code)
+        if files is None:  # the same for every sandbox of the state (only the runtime reads it)
+            files = self.sb.state.shared[code] = self.sb.lua.table_from(
+                {k.encode(): v.encode() for k, v in code.files.items()}
+            )
         host = self.sb.lua.table_from(
             {
-                b"duration_ns": self.sb.host_function(self._duration),
-                b"info": self.sb.host_function(self._info),
+                # Python halves: the runtime makes them host functions (one crossing fewer each)
+                b"duration_ns": self.sb.host_side(self._duration),
+                b"info": self.sb.host_side(self._info),
                 b"sections": code,
-                b"files": self.sb.lua.table_from({k.encode(): v.encode() for k, v in code.files.items()}),
+                b"files": files,
             }
         )
         self.rt = self.sb.library_api("workflow_runtime.lua", self.proc.table, host)
@@ -64,7 +70,7 @@ class LuaHost:
         Duration values, parsing, formatting) on first use."""
         from wftest.lua.modules.time import open_time
 
-        return self.rt.lazy_time(self.rt.section(b"timers"), sb.host_function(lambda: open_time(sb)))
+        return self.rt.lazy_time(sb.host_side(lambda: open_time(sb)))
 
     def _duration(self, value: Any) -> tuple[Any, ...]:
         try:

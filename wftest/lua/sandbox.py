@@ -399,7 +399,7 @@ class Sandbox:
                 " (add it to the entry's modules: or imports:)"
             ).encode()
 
-        return self.api.make_require(self.host_function(resolve), self.callback(self._library_loaded))
+        return self.api.make_require(self.host_side(resolve), self.callback(self._library_loaded))
 
     def _library_loaded(self, target: Any, ok: bool, module: Any) -> None:
         key = text(target)

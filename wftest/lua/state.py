@@ -111,7 +111,7 @@ class LuaState:
         self.clean_size = 0  # memory in use after that collection
         # What the host makes once per state and hands to each of its sandboxes (see `wftest.lua.sandbox`):
         # nothing in it belongs to one sandbox, and user code never reaches it.
-        self.shared: dict[str, Any] = {}
+        self.shared: dict[Any, Any] = {}
         if own_globals:
             # Before anything replaces globals: the value helpers keep the original type, next, rawget...
             self.values = Values(self.lua)

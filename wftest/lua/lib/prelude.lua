@@ -526,7 +526,9 @@ end
 -- run here (in the requiring coroutine, under its budget) and then cached by Python. A name the entry
 -- neither lists nor imports is looked up in the globals, as Wippy's `require` does (errors, payload,
 -- os, channel, string, ...); `value` is then the message for a name that is not there either.
+-- `resolve` is the Python half of a host function (wrapped here: one crossing fewer for the host).
 local function make_require(resolve, finished)
+    resolve = wrap_host(resolve)
     return function(name)
         local what, value, target = resolve(name)
         if what == "global" then

@@ -2,6 +2,8 @@
 -- action is a command yielded to the worker; everything else stays in Lua. Each module's Lua half is a
 -- section loaded on first use (a fresh Lua state is made per execution, so unused code costs nothing).
 local api, P, host = ...
+-- The host's functions come as Python halves (see `host_function` in wftest.lua.sandbox).
+host.duration_ns, host.info = api.wrap_host(host.duration_ns), api.wrap_host(host.info)
 local raw_type, raw_error, raw_setmetatable = type, error, setmetatable
 local new_error = api.new_error
 
@@ -87,8 +89,11 @@ api.lazy_global("process", function() return section("process").process end)
 
 -- The workflow `time` module: the yielding functions and the unit constants at once; everything else
 -- (Time and Duration values, parsing, formatting) loads on first use, since many workflows only sleep.
+-- `load_full` is the Python half of the host function that makes the rest.
 local UNITS = {NANOSECOND = 1.0, MICROSECOND = 1e3, MILLISECOND = 1e6, SECOND = 1e9, MINUTE = 6e10, HOUR = 3.6e12}
-local function lazy_time(timers, load_full)
+local function lazy_time(load_full)
+    load_full = api.wrap_host(load_full)
+    local timers = section("timers")
     local m = {}
     for k, v in pairs(timers) do m[k] = v end
     for k, v in pairs(UNITS) do m[k] = v end
