@@ -41,4 +41,3 @@ class Kind(str, Enum):
     proc_register = "proc.register"
     proc_lookup = "proc.lookup"
     proc_unregister = "proc.unregister"
-

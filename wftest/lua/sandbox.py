@@ -35,6 +35,14 @@ _HOOK_EVERY = 10_000  # instructions per budget tick; must match HOOK_EVERY in p
 DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
 DEFAULT_INSTRUCTION_BUDGET = 200_000_000
 DEFAULT_START_NS = 1_767_225_600 * 1_000_000_000  # 2026-01-01T00:00:00Z
+# The fields of the prelude's API (`lib/prelude.lua`) the host calls, as `Sandbox.api.<name>`; the
+# rest is for the Lua halves. A new host use of a field adds its name here.
+_HOST_API = tuple(
+    """host_command side_effect wrap_host new_error error_string error_chain is_error spawn trace_returns
+    coverage_lines hook_mask last_return resume_turn kill collect load_chunk load_compiled pick_method
+    make_require lazy_global gc_observable""".split()
+)
+_HOST_API_KEYS = tuple([name.encode() for name in _HOST_API])
 # Framework libraries wftest provides (opener paths), served to `imports:` naming them when the app
 # does not define them itself.
 BUILT_IN_IMPORTS = {"wippy.test:test": "wftest.luatest.module:open_test_module"}
@@ -274,22 +282,22 @@ class Sandbox:
                 b"deterministic": self.options.deterministic,
                 b"produce": self.host_side(self._produce),
                 b"note_line": self.callback(self._note_line),
+                b"open_payload": self.callback(lambda: self.open_module("payload", "payload", None)),
                 b"coverage": coverage.ACTIVE is not None,
             }
         )
-        # The prelude's private API, and the part of it the host calls, fetched once: lupa can misread a
+        # The prelude's private API, and the part of it the host calls (fetched once: lupa can misread a
         # Lua table field that is fetched from inside a Python callback running in a coroutine, so
-        # nothing is looked up there later.
-        self._api_table, for_host = self._run_file("prelude.lua", host)
-        self.api = SimpleNamespace(**self.state.fields(for_host))
+        # nothing is looked up there later).
+        self._api_table = self._run_file("prelude.lua", host)
+        fetched = self.state.pick(self._api_table, _HOST_API_KEYS)
+        self.api = SimpleNamespace(**dict(zip(_HOST_API, fetched, strict=True)))
         # Line coverage (--lua-cov): which chunk is which file, and the lines this sandbox's hooks saw.
         self._coverage = coverage.ACTIVE.track(self.api.coverage_lines) if coverage.ACTIVE else None
         self._modules: dict[str, Any] = {}
         self._libraries: dict[str, Any] = {}
         self._loading: list[str] = []
         self.unavailable: list[str] = []  # modules this code asked for that wftest cannot offer here
-        # Wippy's `payload` is a global in every entry, made on first use.
-        self.api.lazy_global(b"payload", self.callback(lambda: self.open_module("payload", "payload", None)))
 
     @property
     def rng(self) -> random.Random:

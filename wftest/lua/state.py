@@ -127,6 +127,7 @@ class LuaState:
             self._run,
             self._forget_chunks,
             self._fields,
+            self._pick,
             export,
             slice_tokens,
             sizes,
@@ -187,6 +188,14 @@ class LuaState:
             if len(_FIELD_NAMES) < 256:
                 _FIELD_NAMES[raw] = names
         return dict(zip(names, flat[1::2], strict=True))
+
+    def pick(self, table: Any, names: tuple[bytes, ...]) -> tuple[Any, ...]:
+        """`table[name]` for each of `names` (fetched in one call where the state can)."""
+        if self.own_globals or not names:
+            return tuple([table[name] for name in names])
+        if len(names) == 1:
+            return (self._pick(table, *names),)
+        return self._pick(table, *names)  # type: ignore[no-any-return]
 
     def settle(self) -> None:
         """After a sandbox is released: a full collection when enough garbage has piled up. Until then

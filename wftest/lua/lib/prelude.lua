@@ -461,6 +461,8 @@ end
 for _, name in ipairs({"errors", "os"}) do
     lazy_global(name, function() return more()[name] end)
 end
+-- Wippy's `payload` is a global in every entry, made by the host on first use.
+lazy_global("payload", host.open_payload)
 -- Functions the process runtime adds to `coroutine` (coroutine.spawn), kept until code uses it.
 local coroutine_additions = {}
 lazy_global("coroutine", function()
@@ -623,13 +625,5 @@ local API = {
     KIND = KIND,  -- the host command kinds, for the runtime sections
 }
 
--- The part of the API the Python side calls (wftest.lua.sandbox fetches these fields once per sandbox;
--- the rest is for the Lua halves). A host use of another field must add it here.
-local FOR_HOST = {}
-for _, name in ipairs({
-    "host_command", "side_effect", "wrap_host", "new_error", "error_string", "error_chain", "is_error", "spawn",
-    "trace_returns", "coverage_lines", "hook_mask", "last_return", "resume_turn", "kill", "collect",
-    "load_chunk", "load_compiled", "pick_method", "make_require", "lazy_global", "gc_observable",
-}) do FOR_HOST[name] = API[name] end
 
-return API, FOR_HOST
+return API

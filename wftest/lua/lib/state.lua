@@ -131,6 +131,12 @@ local function fields(t, k)
     return key, value, fields(t, key)
 end
 
+-- t[name] for each name given, in order (one crossing for the fields the host wants of a table).
+local function pick(t, name, ...)
+    if name == nil then return end
+    return t[name], pick(t, ...)
+end
+
 -- The host's value helpers (wftest.lua.values), loaded against the pristine globals when first used.
 local real_export, real_slice
 local function load_value_helpers()
@@ -148,4 +154,4 @@ end
 
 -- What the prelude of every sandbox gets, and what the host calls.
 local for_prelude = {load_cached = load_cached, chunk = chunk}
-return for_prelude, new_env, run, forget_chunks, fields, export, slice, sizes
+return for_prelude, new_env, run, forget_chunks, fields, pick, export, slice, sizes
