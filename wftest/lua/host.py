@@ -17,6 +17,8 @@ from wftest.lua.sandbox import LIB, Sandbox, SandboxOptions
 from wftest.lua.state import LuaState
 
 _COMPILED: dict[str, bytes] = {}
+# The fields of the runtime's API (`lib/workflow_runtime.lua`) the host calls.
+_RUNTIME_FIELDS = ("lazy_time", "section", "resolve_future", "deliver", "deliver_event", "unheard")
 
 
 class Sections:
@@ -63,7 +65,7 @@ class LuaHost:
                 b"files": files,
             }
         )
-        self.rt = self.sb.library_api("workflow_runtime.lua", self.proc.table, host)
+        self.rt = self.sb.library_api("workflow_runtime.lua", self.proc.table, host, fields=_RUNTIME_FIELDS)
 
     def _open_time(self, sb: Sandbox) -> Any:
         """The `time` module: the yielding functions of the timers section at once, the rest (Time and

@@ -14,6 +14,12 @@ from wftest.lua import engine
 from wftest.lua.sandbox import LuaFailure, Sandbox
 from wftest.lua.watchdog import WATCHDOG
 
+# The fields of the scheduler's API (`lib/process.lua`) the host calls.
+_FIELDS = (
+    *("start", "step", "reply", "external_channel", "channel_id", "push", "close", "waiting"),
+    *("kill_all", "main_handle"),
+)
+
 
 @dataclass(frozen=True)
 class HostCommand:
@@ -38,7 +44,7 @@ class LuaProcess:
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        self._p = sandbox.library_api("process.lua")
+        self._p = sandbox.library_api("process.lua", fields=_FIELDS)
         self.table = self._p.table  # the Lua-side scheduler API, for other bundled Lua halves
 
     def start(self, fn: Any, *args: Any) -> None:

@@ -139,6 +139,11 @@ def _first_draw(seed: int) -> int:
     return random.Random(seed).getrandbits(53)
 
 
+@lru_cache(maxsize=64)
+def _field_keys(names: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple([name.encode() for name in names])
+
+
 def _state_constants(state: LuaState) -> dict[bytes, Any]:
     """The prelude's host fields that are the same for every sandbox of a Lua state, made once per state:
     Lua gets the same objects each time instead of new ones. None of them holds anything of a sandbox."""
@@ -318,11 +323,14 @@ class Sandbox:
         """Run a bundled Lua file from `lib/` (a module's Lua half) and return what it returns."""
         return self._run_file(name, *args)
 
-    def library_api(self, name: str, *args: Any) -> SimpleNamespace:
+    def library_api(self, name: str, *args: Any, fields: tuple[str, ...] | None = None) -> SimpleNamespace:
         """Run a bundled Lua file (given the prelude's API and `args`) that returns a table; its
-        fields fetched once, plus the table itself as `.table`."""
+        fields (all, or those named in `fields`) fetched once, plus the table itself as `.table`."""
         table = self._run_file(name, self._api_table, *args)
-        return SimpleNamespace(table=table, **self.state.fields(table))
+        if fields is None:
+            return SimpleNamespace(table=table, **self.state.fields(table))
+        values = self.state.pick(table, _field_keys(fields))
+        return SimpleNamespace(table=table, **dict(zip(fields, values, strict=True)))
 
     def callback(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """`fn` as Lua should hold it: cut loose when the sandbox is released."""
