@@ -279,15 +279,10 @@ class Sandbox:
             {
                 **_state_constants(self.state),
                 b"budget_hooks": max(1, self.options.instruction_budget // _HOOK_EVERY),
-                b"now_ns": self.callback(self.options.clock_ns),
-                b"os_time": self.callback(self._os_time),
-                b"os_date": self.host_side(self._os_date),
-                b"print": self.host_side(self._print),
+                b"call": self.callback(self._call_host),
+                b"call_side": self.host_side(self._call_host),
                 b"random_seed": _first_draw(self.options.seed),
                 b"deterministic": self.options.deterministic,
-                b"produce": self.host_side(self._produce),
-                b"note_line": self.callback(self._note_line),
-                b"open_payload": self.callback(lambda: self.open_module("payload", "payload", None)),
                 b"coverage": coverage.ACTIVE is not None,
             }
         )
@@ -590,6 +585,16 @@ class Sandbox:
 
     # -- host services ---------------------------------------------------------------------------
 
+    def _call_host(self, name: bytes, *args: Any) -> Any:
+        """The prelude's host functions, by name (see `call` in `lib/prelude.lua`)."""
+        return _HOST_CALLS[name](self, *args)
+
+    def _open_payload(self) -> Any:
+        return self.open_module("payload", "payload", None)
+
+    def _clock_ns(self) -> int:
+        return self.options.clock_ns()
+
     def _print(self, *args: Any) -> None:
         line = "\t".join(
             text(a) if isinstance(a, bytes) else text(self.lua.eval("tostring")(a)) for a in args
@@ -644,6 +649,17 @@ class Sandbox:
                 }
             )
         return moment.strftime(pattern)
+
+
+_HOST_CALLS: dict[bytes, Callable[..., Any]] = {
+    b"now_ns": Sandbox._clock_ns,
+    b"os_time": Sandbox._os_time,
+    b"os_date": Sandbox._os_date,
+    b"print": Sandbox._print,
+    b"produce": Sandbox._produce,
+    b"note_line": Sandbox._note_line,
+    b"open_payload": Sandbox._open_payload,
+}
 
 
 def _position(message: str) -> tuple[str | None, int | None]:

@@ -38,6 +38,13 @@ local state_chunk = function(_, code, name) return load_code(code, name, 0) end
 if host.state then load_cached, state_chunk = host.state.load_cached, host.state.chunk end
 
 local RAISE = host.RAISE
+-- The sandbox's own host functions reach Python through two objects, `call` (plain) and `call_side`
+-- (the Python half of a host function), which take the function's name first: each sandbox makes two
+-- Python objects for Lua instead of one per function.
+local function host_fn(call, name) return function(...) return call(name, ...) end end
+host.now_ns, host.os_time = host_fn(host.call, "now_ns"), host_fn(host.call, "os_time")
+host.os_date, host.print = host_fn(host.call_side, "os_date"), host_fn(host.call_side, "print")
+host.produce = host_fn(host.call_side, "produce")
 local HOST = raw_setmetatable({}, {__name = "wftest.host_command"})
 -- The kinds of host command by name (wftest.lua.kinds): KIND.activity_call, ... One table per Lua state,
 -- shared by its sandboxes: only wftest's own Lua halves hold it, user code never reaches it.
@@ -409,7 +416,7 @@ end
 -- more repetition items) tells the host where it runs first (not known when the user's call is itself
 -- a tail call: Lua keeps no frame for it). The wrappers tail-call the C functions, which keeps their
 -- error messages and positions.
-local note_line = host.note_line
+local note_line = host_fn(host.call, "note_line")
 local function note(p)
     if raw_type(p) == "string" and str_find(p, "[%*%+%-%?].*[%*%+%-%?]") then
         local file, line = where(2)
@@ -462,7 +469,7 @@ for _, name in ipairs({"errors", "os"}) do
     lazy_global(name, function() return more()[name] end)
 end
 -- Wippy's `payload` is a global in every entry, made by the host on first use.
-lazy_global("payload", host.open_payload)
+lazy_global("payload", host_fn(host.call, "open_payload"))
 -- Functions the process runtime adds to `coroutine` (coroutine.spawn), kept until code uses it.
 local coroutine_additions = {}
 lazy_global("coroutine", function()
