@@ -270,6 +270,75 @@ def test_a_released_sandbox_cannot_act_any_more() -> None:
         leftover()
 
 
+# Everything user code can reach from its globals and the values given: fields, keys and metatables,
+# followed as far as they go (functions keep their upvalues to themselves: user code has no `debug`).
+# Returns the indexes of the `targets` (the first argument) it found.
+REACHABLE = """
+local targets, roots = ...
+local lazy = {"errors", "os", "coroutine", "integer", "number", "boolean", "payload", "process", "channel"}
+for _, name in ipairs(lazy) do local _ = _G[name] end
+local seen, queue = {}, {_G, getmetatable(""), string, table, math}
+for _, root in ipairs(roots) do queue[#queue + 1] = root end
+local i = 1
+while queue[i] ~= nil do
+    local v = queue[i]
+    i = i + 1
+    if not seen[v] then
+        seen[v] = true
+        local mt = getmetatable(v)
+        if mt ~= nil then queue[#queue + 1] = mt end
+        if pcall(next, v) then
+            for k, x in pairs(v) do
+                if type(k) ~= "string" and type(k) ~= "number" and type(k) ~= "boolean" then queue[#queue + 1] = k end
+                if type(x) ~= "string" and type(x) ~= "number" and type(x) ~= "boolean" then queue[#queue + 1] = x end
+            end
+        end
+    end
+end
+local found = {}
+for n, target in ipairs(targets) do
+    if seen[target] then found[#found + 1] = n end
+end
+return table.concat(found, ","), i
+"""
+
+
+def test_what_the_sandboxes_of_a_state_share_is_out_of_user_codes_reach(tmp_path: Path) -> None:
+    """The host makes some things once per state (`LuaState.shared`): the command kinds table, the
+    runtime's table of section files, the Python objects that fetch bundled code and the state's chunk
+    cache functions. User code reaches none of them, so no sandbox can change what a later one gets."""
+    from wftest.worker.workflow_state import WorkflowInfo
+
+    app = write_app(tmp_path, {"flow": "return function() return 1 end"})
+    entry = app.entries["app.wf:flow"]
+    state = LuaState(SandboxOptions().memory_limit, reusable=True)
+    info = WorkflowInfo("w", "r", entry.id, "q")
+    for _ in range(2):
+        execution = worker_execution.WorkflowExecution(app, entry, info, [], lua_state=state)
+        sb = execution.sb
+        shared = [*state.shared["prelude"].values(), *[v for k, v in state.shared.items() if k != "prelude"]]
+        objects = [v for v in shared if v is not None and not isinstance(v, (bytes, bool))]
+        assert len(objects) == 7
+        # the last target is reachable (the walk does find things): only it may be found
+        targets = sb.lua.table_from([*objects, sb.env[b"string"]])
+        modules = [sb.open_module(name, "test", None) for name in ("funcs", "time", "workflow", "json")]
+        found, visited = run(sb, REACHABLE, targets, sb.lua.table_from(modules))
+        assert visited > 100
+        assert found == b"8"
+        assert execution.release()
+        state.settle()
+    assert len(state.shared) == 2 and state.sandboxes == 2
+
+
+def test_the_sandboxs_generator_draws_as_before() -> None:
+    """Made on first use, the generator goes on where the seed of Lua's math.random left it."""
+    import random
+
+    expected = random.Random(11)
+    expected.getrandbits(53)
+    assert Sandbox(SandboxOptions(seed=11)).rng.random() == expected.random()
+
+
 def test_a_state_hosts_one_sandbox_at_a_time() -> None:
     state = LuaState(SandboxOptions().memory_limit, reusable=True)
     Sandbox(state=state)
