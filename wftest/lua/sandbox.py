@@ -36,7 +36,8 @@ DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
 DEFAULT_INSTRUCTION_BUDGET = 200_000_000
 DEFAULT_START_NS = 1_767_225_600 * 1_000_000_000  # 2026-01-01T00:00:00Z
 # The fields of the prelude's API (`lib/prelude.lua`) the host calls, as `Sandbox.api.<name>`; the
-# rest is for the Lua halves. A new host use of a field adds its name here.
+# rest is for the Lua halves (and `KIND`, which the host made itself). A new host use of a field adds its
+# name here.
 _HOST_API = tuple(
     """host_command side_effect wrap_host new_error error_string error_chain is_error spawn trace_returns
     coverage_lines hook_mask last_return resume_turn kill collect load_chunk load_compiled pick_method
@@ -275,9 +276,10 @@ class Sandbox:
         self.entry_id: str | None = None  # the entry loaded last (for the watchdog's report)
         self.last_line: str | None = None  # the last Lua position the host heard of
         self.env = self.state.new_env()
+        constants = _state_constants(self.state)
         host = self.lua.table_from(
             {
-                **_state_constants(self.state),
+                **constants,
                 b"budget_hooks": max(1, self.options.instruction_budget // _HOOK_EVERY),
                 b"call": self.callback(self._call_host),
                 b"call_side": self.host_side(self._call_host),
@@ -291,7 +293,7 @@ class Sandbox:
         # nothing is looked up there later).
         self._api_table = self._run_file("prelude.lua", host)
         fetched = self.state.pick(self._api_table, _HOST_API_KEYS)
-        self.api = SimpleNamespace(**dict(zip(_HOST_API, fetched, strict=True)))
+        self.api = SimpleNamespace(KIND=constants[b"KIND"], **dict(zip(_HOST_API, fetched, strict=True)))
         # Line coverage (--lua-cov): which chunk is which file, and the lines this sandbox's hooks saw.
         self._coverage = coverage.ACTIVE.track(self.api.coverage_lines) if coverage.ACTIVE else None
         self._modules: dict[str, Any] = {}
