@@ -58,9 +58,8 @@ class LuaHost:
             )
         host = self.sb.lua.table_from(
             {
-                # Python halves: the runtime makes them host functions (one crossing fewer each)
-                b"duration_ns": self.sb.host_side(self._duration),
-                b"info": self.sb.host_side(self._info),
+                # the Python half of the runtime's host functions, by name (see `_host_call`)
+                b"call": self.sb.host_side(self._host_call),
                 b"sections": code,
                 b"files": files,
             }
@@ -70,9 +69,19 @@ class LuaHost:
     def _open_time(self, sb: Sandbox) -> Any:
         """The `time` module: the yielding functions of the timers section at once, the rest (Time and
         Duration values, parsing, formatting) on first use."""
-        from wftest.lua.modules.time import open_time
+        return self.rt.lazy_time()
 
-        return self.rt.lazy_time(sb.host_side(lambda: open_time(sb)))
+    def _host_call(self, name: bytes, *args: Any) -> Any:
+        """The runtime's host functions (`lib/workflow_runtime.lua`), by name."""
+        if name == b"duration_ns":
+            return self._duration(*args)
+        if name == b"info":
+            return self._info(*args)
+        if name == b"open_time":
+            from wftest.lua.modules.time import open_time
+
+            return open_time(self.sb)
+        raise ValueError(f"no host function {name!r}")
 
     def _duration(self, value: Any) -> tuple[Any, ...]:
         try:

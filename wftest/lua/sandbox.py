@@ -412,7 +412,7 @@ class Sandbox:
                 " (add it to the entry's modules: or imports:)"
             ).encode()
 
-        return self.api.make_require(self.host_side(resolve), self.callback(self._library_loaded))
+        return self.api.make_require(self.host_side(resolve))
 
     def _library_loaded(self, target: Any, ok: bool, module: Any) -> None:
         key = text(target)
@@ -661,6 +661,7 @@ _HOST_CALLS: dict[bytes, Callable[..., Any]] = {
     b"produce": Sandbox._produce,
     b"note_line": Sandbox._note_line,
     b"open_payload": Sandbox._open_payload,
+    b"library_loaded": Sandbox._library_loaded,
 }
 
 

@@ -535,8 +535,10 @@ end
 -- run here (in the requiring coroutine, under its budget) and then cached by Python. A name the entry
 -- neither lists nor imports is looked up in the globals, as Wippy's `require` does (errors, payload,
 -- os, channel, string, ...); `value` is then the message for a name that is not there either.
--- `resolve` is the Python half of a host function (wrapped here: one crossing fewer for the host).
-local function make_require(resolve, finished)
+-- `resolve` is the Python half of a host function (wrapped here: one crossing fewer for the host); the
+-- host hears of each library run through its `library_loaded`.
+local library_loaded = host_fn(host.call, "library_loaded")
+local function make_require(resolve)
     resolve = wrap_host(resolve)
     return function(name)
         local what, value, target = resolve(name)
@@ -547,7 +549,7 @@ local function make_require(resolve, finished)
         end
         if what ~= "library" then return value end
         local ok, mod = raw_pcall(value)
-        finished(target, ok, mod)
+        library_loaded(target, ok, mod)
         if not ok then raw_error(mod, 0) end
         return mod
     end

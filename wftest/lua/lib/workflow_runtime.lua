@@ -2,8 +2,11 @@
 -- action is a command yielded to the worker; everything else stays in Lua. Each module's Lua half is a
 -- section loaded on first use (a fresh Lua state is made per execution, so unused code costs nothing).
 local api, P, host = ...
--- The host's functions come as Python halves (see `host_function` in wftest.lua.sandbox).
-host.duration_ns, host.info = api.wrap_host(host.duration_ns), api.wrap_host(host.info)
+-- The host's functions, made from the Python half `host.call` (see `host_function` in wftest.lua.sandbox),
+-- which takes the function's name first.
+local call = host.call
+local function host_fn(name) return api.wrap_host(function(...) return call(name, ...) end) end
+host.duration_ns, host.info = host_fn("duration_ns"), host_fn("info")
 local raw_type, raw_error, raw_setmetatable = type, error, setmetatable
 local new_error = api.new_error
 
@@ -89,10 +92,10 @@ api.lazy_global("process", function() return section("process").process end)
 
 -- The workflow `time` module: the yielding functions and the unit constants at once; everything else
 -- (Time and Duration values, parsing, formatting) loads on first use, since many workflows only sleep.
--- `load_full` is the Python half of the host function that makes the rest.
+-- The host's `open_time` makes the rest.
 local UNITS = {NANOSECOND = 1.0, MICROSECOND = 1e3, MILLISECOND = 1e6, SECOND = 1e9, MINUTE = 6e10, HOUR = 3.6e12}
-local function lazy_time(load_full)
-    load_full = api.wrap_host(load_full)
+local function lazy_time()
+    local load_full = host_fn("open_time")
     local timers = section("timers")
     local m = {}
     for k, v in pairs(timers) do m[k] = v end
