@@ -592,7 +592,7 @@ local function pick_method(mod, method)
     return nil, str_format("script must return a function or a table with method '%s', got %s", method, raw_type(mod))
 end
 
-local API = {
+return {
     HOST = HOST,
     host_command = host_command,
     side_effect = side_effect,
@@ -633,6 +633,3 @@ local API = {
     pack = tbl_pack,
     KIND = KIND,  -- the host command kinds, for the runtime sections
 }
-
-
-return API
