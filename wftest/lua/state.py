@@ -190,12 +190,16 @@ class LuaState:
         return dict(zip(names, flat[1::2], strict=True))
 
     def pick(self, table: Any, names: tuple[bytes, ...]) -> tuple[Any, ...]:
-        """`table[name]` for each of `names` (fetched in one call where the state can)."""
+        """`table[name]` for each of `names` (fetched in one call where the state can; the state keeps
+        a Lua list of each tuple of names it was asked for)."""
         if self.own_globals or not names:
             return tuple([table[name] for name in names])
+        listed = self.shared.get(names)
+        if listed is None:
+            listed = self.shared[names] = self.lua.table_from(list(names))
         if len(names) == 1:
-            return (self._pick(table, *names),)
-        return self._pick(table, *names)  # type: ignore[no-any-return]
+            return (self._pick(table, listed),)
+        return self._pick(table, listed)  # type: ignore[no-any-return]
 
     def settle(self) -> None:
         """After a sandbox is released: a full collection when enough garbage has piled up. Until then

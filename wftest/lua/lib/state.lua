@@ -131,10 +131,12 @@ local function fields(t, k)
     return key, value, fields(t, key)
 end
 
--- t[name] for each name given, in order (one crossing for the fields the host wants of a table).
-local function pick(t, name, ...)
+-- t[name] for each name in the list `names`, in order (one crossing for the fields the host wants).
+local function pick(t, names, i)
+    i = i or 1
+    local name = names[i]
     if name == nil then return end
-    return t[name], pick(t, ...)
+    return t[name], pick(t, names, i + 1)
 end
 
 -- The host's value helpers (wftest.lua.values), loaded against the pristine globals when first used.
