@@ -145,12 +145,13 @@ def _field_keys(names: tuple[str, ...]) -> tuple[bytes, ...]:
     return tuple([name.encode() for name in names])
 
 
-def _state_constants(state: LuaState) -> dict[bytes, Any]:
-    """The prelude's host fields that are the same for every sandbox of a Lua state, made once per state:
-    Lua gets the same objects each time instead of new ones. None of them holds anything of a sandbox."""
+def _state_constants(state: LuaState) -> Any:
+    """The prelude's host fields that are the same for every sandbox of a Lua state, made once per state
+    (a Lua table that is its own __index, the metatable of each sandbox's host table): Lua gets the same
+    objects each time instead of new ones. None of them holds anything of a sandbox."""
     constants = state.shared.get("prelude")
     if constants is None:
-        constants = state.shared["prelude"] = {
+        constants = state.shared["prelude"] = state.lua.table_from({
             b"RAISE": RAISE,
             b"memory_grace": _Grace(state),
             b"types_code": _Callback(_types_bytecode, state),
@@ -158,7 +159,8 @@ def _state_constants(state: LuaState) -> dict[bytes, Any]:
             b"extras_code": _Callback(_extras_bytecode, state),
             b"KIND": state.lua.table_from({kind.name.encode(): kind.value.encode() for kind in kinds.Kind}),
             b"state": state.for_prelude,
-        }
+        })
+        constants[b"__index"] = constants
     return constants
 
 
@@ -279,7 +281,7 @@ class Sandbox:
         constants = _state_constants(self.state)
         host = self.lua.table_from(
             {
-                **constants,
+                b"constants": constants,
                 b"budget_hooks": max(1, self.options.instruction_budget // _HOOK_EVERY),
                 b"call": self.callback(self._call_host),
                 b"call_side": self.host_side(self._call_host),

@@ -19,6 +19,10 @@ local str_gsub = string.gsub
 local tbl_concat, tbl_unpack, tbl_pack = table.concat, table.unpack, table.pack
 local dbg_upvaluejoin = debug.upvaluejoin
 
+-- What is the same for every sandbox of the Lua state (wftest.lua.sandbox) comes as one table, which is
+-- its own __index.
+raw_setmetatable(host, host.constants)
+
 -- A compiled chunk as if freshly loaded in `env` (a new _ENV upvalue; closures it made before keep theirs).
 local function bind(fn, env)
     dbg_upvaluejoin(fn, 1, function() return env end, 1)
