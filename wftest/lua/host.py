@@ -56,15 +56,11 @@ class LuaHost:
             files = self.sb.state.shared[code] = self.sb.lua.table_from(
                 {k.encode(): v.encode() for k, v in code.files.items()}
             )
-        host = self.sb.lua.table_from(
-            {
-                # the Python half of the runtime's host functions, by name (see `_host_call`)
-                b"call": self.sb.host_side(self._host_call),
-                b"sections": code,
-                b"files": files,
-            }
+        # the Python half of the runtime's host functions, by name (see `_host_call`)
+        call = self.sb.host_side(self._host_call)
+        self.rt = self.sb.library_api(
+            "workflow_runtime.lua", self.proc.table, call, code, files, fields=_RUNTIME_FIELDS
         )
-        self.rt = self.sb.library_api("workflow_runtime.lua", self.proc.table, host, fields=_RUNTIME_FIELDS)
 
     def _open_time(self, sb: Sandbox) -> Any:
         """The `time` module: the yielding functions of the timers section at once, the rest (Time and

@@ -1,12 +1,12 @@
 -- The workflow flavour of Wippy's funcs / time / workflow / process modules. Every Temporal-visible
 -- action is a command yielded to the worker; everything else stays in Lua. Each module's Lua half is a
 -- section loaded on first use (a fresh Lua state is made per execution, so unused code costs nothing).
-local api, P, host = ...
--- The host's functions, made from the Python half `host.call` (see `host_function` in wftest.lua.sandbox),
--- which takes the function's name first.
-local call = host.call
+-- call: the Python half of the host's functions (see `host_function` in wftest.lua.sandbox), which takes
+-- the function's name first; sections and files: see `section` below.
+local api, P, call, sections, files = ...
 local function host_fn(name) return api.wrap_host(function(...) return call(name, ...) end) end
-host.duration_ns, host.info = host_fn("duration_ns"), host_fn("info")
+-- What the sections get of the host.
+local host = {duration_ns = host_fn("duration_ns"), info = host_fn("info")}
 local raw_type, raw_error, raw_setmetatable = type, error, setmetatable
 local new_error = api.new_error
 
@@ -70,10 +70,10 @@ function payload_methods:get_format() return "lua/any" end
 function payload_methods:unmarshal() return self._value, nil end
 function common.new_payload(value) return raw_setmetatable({_value = value}, PAYLOAD_MT) end
 
--- host.sections: a table of the sections' codes by name, or a host function giving the code of a name
--- (then nothing holds the codes once loaded). host.files names each section's file (the chunk name a
--- Lua state caches it under: workflows and plain processes have different `process` sections).
-local codes, files, loaded = host.sections, host.files, {}
+-- sections: a table of the sections' codes by name, or a host function giving the code of a name (then
+-- nothing holds the codes once loaded). files names each section's file (the chunk name a Lua state
+-- caches it under: workflows and plain processes have different `process` sections).
+local codes, loaded = sections, {}
 local function section(name)
     local s = loaded[name]
     if s == nil then
