@@ -6,6 +6,7 @@ Spec sections: §1.0 (what can be loaded), §1.1 (errors), §4.2 (entries), §7 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -496,3 +497,16 @@ def test_type_reports_wippy_objects_as_userdata(sb: Sandbox) -> None:
         b"table",
         b"function",
     )
+
+
+def test_every_prelude_api_function_the_code_calls_is_fetched() -> None:
+    """A sandbox fetches only the prelude API functions listed in `_HOST_API`: one the code (or a test)
+    calls that is not listed would fail as a missing attribute."""
+    from wftest.lua import sandbox
+
+    used: set[str] = set()
+    for folder in ("wftest", "tests"):
+        for path in (ROOT / folder).rglob("*.py"):
+            used.update(re.findall(r"\b(?:sb|self|sandbox|self\.sb|self\.sandbox)\.api\.([A-Za-z_]\w*)", path.read_text()))
+    assert used, "the search found no use at all"
+    assert used - {"KIND"} <= set(sandbox._HOST_API), sorted(used - {"KIND"} - set(sandbox._HOST_API))
