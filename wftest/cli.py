@@ -275,7 +275,7 @@ def replay_command(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--shard") from None
     try:
-        load_app(app)
+        loaded = load_app(app)
     except AppLoadError as exc:
         for error in exc.errors:
             click.echo(os.path.join(app, str(error)), err=True)
@@ -289,12 +289,18 @@ def replay_command(
     summary = Summary()
     junit = JUnitWriter(junitxml) if junitxml else None
     verdicts = replay_files(
-        app, history_files(roots, part), strict=strict, workflow=workflow, workflow_id=workflow_id, jobs=jobs
+        app,
+        history_files(roots, part),
+        strict=strict,
+        workflow=workflow,
+        workflow_id=workflow_id,
+        jobs=jobs,
+        app=loaded,
     )
     with Progress(transient=True, disable=total < 20) as progress:
         task = progress.add_task("replaying", total=total)
         for verdict in verdicts:
-            click.echo(verdict.text, err=verdict.status == BAD)
+            click.echo(verdict.text, err=verdict.status == BAD, color=False)  # plain text: no terminal check
             summary.add(verdict)
             if junit is not None:
                 junit.add(verdict)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import os
 import xml.etree.ElementTree as ET
+import zlib
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,14 @@ def test_shards_do_not_depend_on_where_the_corpus_lies(tmp_path: Path, hello_jso
     a = [os.path.relpath(p, tmp_path / "a") for p in history_files([str(tmp_path / "a")], (2, 3))]
     b = [os.path.relpath(p, tmp_path / "b") for p in history_files([str(tmp_path / "b")], (2, 3))]
     assert a == b
+
+
+def test_a_file_s_shard_is_the_hash_of_its_path_under_the_root(tmp_path: Path, hello_json: str) -> None:
+    """The partition is part of the CLI's contract: a CI matrix may mix wftest versions."""
+    made = corpus(tmp_path, hello_json, 20)
+    for k in (1, 2, 3):
+        expected = [p for p in sorted(made) if zlib.crc32(Path(p).relative_to(tmp_path).as_posix().encode()) % 3 == k - 1]
+        assert sorted(history_files([str(tmp_path)], (k, 3))) == expected
 
 
 def test_cli_shards_add_up(tmp_path: Path, hello_json: str) -> None:

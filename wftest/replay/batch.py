@@ -69,20 +69,21 @@ def history_files(roots: Iterable[str], shard: tuple[int, int] = (1, 1)) -> Iter
             if in_shard(Path(root).name, shard):
                 yield root
             continue
-        for path in _walk(root):
-            if in_shard(Path(path).relative_to(root).as_posix(), shard):
+        for path, key in _walk(root, ""):
+            if in_shard(key, shard):
                 yield path
 
 
-def _walk(directory: str) -> Iterator[str]:
+def _walk(directory: str, prefix: str) -> Iterator[tuple[str, str]]:
+    """(path, the path relative to the root as `a/b.json`) of the history files under `directory`."""
     with os.scandir(directory) as scan:
         entries = sorted((entry.name, entry.is_dir()) for entry in scan)
     for name, is_dir in entries:
         path = os.path.join(directory, name)
         if is_dir:
-            yield from _walk(path)
+            yield from _walk(path, f"{prefix}{name}/")
         elif name.endswith(HISTORY_SUFFIXES):
-            yield path
+            yield path, prefix + name
 
 
 # -- replaying ---------------------------------------------------------------------------------------
@@ -90,9 +91,16 @@ def _walk(directory: str) -> Iterator[str]:
 _WORKER: dict[str, object] = {}
 
 
-def _load_worker(app_path: str, strict: bool, workflow: str | None, workflow_id: str | None) -> None:
-    """Each worker process loads the app once."""
-    _WORKER.update(app=load_app(app_path), strict=strict, workflow=workflow, workflow_id=workflow_id)
+def _load_worker(
+    app_path: str, strict: bool, workflow: str | None, workflow_id: str | None, app: App | None = None
+) -> None:
+    """Each worker process has the app once: loaded here, or inherited from the process that forked it
+    (which loaded it for this very batch just before)."""
+    if app is None:
+        inherited = _WORKER.get("app")
+        fresh = isinstance(inherited, App) and _WORKER.get("path") == app_path and _WORKER.get("forking")
+        app = inherited if isinstance(inherited, App) and fresh else load_app(app_path)
+    _WORKER.update(path=app_path, app=app, strict=strict, workflow=workflow, workflow_id=workflow_id)
 
 
 def replay_file(
@@ -151,11 +159,15 @@ def replay_files(
     workflow_id: str | None = None,
     jobs: int = 1,
     chunk: int = 16,
+    app: App | None = None,
 ) -> Iterator[Verdict]:
     """The verdict of each file, in the order of `paths`; with `jobs` > 1 in that many processes (started
-    by this call)."""
+    by this call). `app`, when the caller has loaded it already, saves loading it again."""
     if jobs <= 1:
-        return _serial(app_path, paths, strict, workflow, workflow_id)
+        return _serial(app_path, paths, strict, workflow, workflow_id, app)
+    # Forked workers inherit the app loaded here (and every chunk compiled since) instead of loading it.
+    _load_worker(app_path, strict, workflow, workflow_id, app)
+    _WORKER["forking"] = True
     # The workers start now, before the caller draws a progress bar (a thread) that they need not copy.
     pool = _Pool(
         lambda: ProcessPoolExecutor(
@@ -165,7 +177,10 @@ def replay_files(
             initargs=(app_path, strict, workflow, workflow_id),
         )
     )
-    pool.executor.submit(int).result()
+    try:
+        pool.executor.submit(int).result()
+    finally:
+        _WORKER["forking"] = False
     return _parallel(pool, paths, jobs, chunk)
 
 
@@ -174,9 +189,14 @@ _CONTEXT = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_a
 
 
 def _serial(
-    app_path: str, paths: Iterable[str], strict: bool, workflow: str | None, workflow_id: str | None
+    app_path: str,
+    paths: Iterable[str],
+    strict: bool,
+    workflow: str | None,
+    workflow_id: str | None,
+    app: App | None,
 ) -> Iterator[Verdict]:
-    _load_worker(app_path, strict, workflow, workflow_id)
+    _load_worker(app_path, strict, workflow, workflow_id, app)
     for path in paths:
         yield _replay_chunk([path])[0]
 
