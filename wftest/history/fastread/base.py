@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 
 class _Bad(Exception):
@@ -14,6 +14,20 @@ class _Bad(Exception):
 
 Convert = Callable[[Any], Any]
 Check = Callable[[Any], object]
+
+
+class CheckSpec(Protocol):
+    """What the generated checkers read of a message type's spec (`views._Spec`)."""
+
+    descriptor: Descriptor
+    checks: dict[str, tuple[int, Any]]
+    strings: frozenset[str]
+    aliases: frozenset[str]
+    oneofs: tuple[frozenset[str], ...]
+    oneof_keys: frozenset[str]
+    references: tuple[str, ...]
+    shapes: dict[tuple[str, ...], Callable[[dict[str, Any]], None]]
+    event_shapes: dict[tuple[str, ...], Callable[[dict[str, Any], int], None]]
 
 
 _INT_RANGES = {

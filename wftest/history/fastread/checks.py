@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from wftest.history.fastread.base import _ENUM, _INT, _MESSAGE, _STR, _Bad
+from wftest.history.fastread.base import _ENUM, _INT, _MESSAGE, _STR, CheckSpec, _Bad
 from wftest.history.fastread.scalars import _GOOD_DURATIONS, _GOOD_TIMES, _ID, _check_duration, _check_time
-
-if TYPE_CHECKING:
-    from wftest.history.fastread.views import _Spec
-
 
 _MAX_SHAPES = 256  # checkers generated per message type; objects of further shapes take the loop
 
 
-def _check(spec: _Spec, raw: Any) -> None:
+def _check(spec: CheckSpec, raw: Any) -> None:
     """Raise `_Bad` unless `raw` is a JSON object the protobuf reader reads as message `spec`, the
     fast path's way (JSON field names). Objects of one message type mostly come in a few shapes (the
     same keys in the same order): each shape gets a checker of its own, straight-line code that tests
@@ -32,7 +28,7 @@ def _check(spec: _Spec, raw: Any) -> None:
     checker(raw)
 
 
-def _shape_checker(spec: _Spec, shape: tuple[str, ...]) -> Callable[[dict[str, Any]], None]:
+def _shape_checker(spec: CheckSpec, shape: tuple[str, ...]) -> Callable[[dict[str, Any]], None]:
     """The checker of objects with exactly the keys `shape`: what `_check_keys` does for them, unrolled.
     Keys and helpers are bound as names of the generated function's globals, never written into code."""
     names: dict[str, Any] = {}
@@ -44,7 +40,7 @@ def _shape_checker(spec: _Spec, shape: tuple[str, ...]) -> Callable[[dict[str, A
     return _compiled(spec, lines, names)
 
 
-def _attributes(spec: _Spec, raw: Any, position: int) -> None:
+def _attributes(spec: CheckSpec, raw: Any, position: int) -> None:
     """`_check` for the attributes of the event at `position`, and their references: ids of earlier
     events, or 0 for none."""
     if type(raw) is not dict:
@@ -58,7 +54,7 @@ def _attributes(spec: _Spec, raw: Any, position: int) -> None:
     checker(raw, position)
 
 
-def _references(spec: _Spec, raw: dict[str, Any], position: int) -> None:
+def _references(spec: CheckSpec, raw: dict[str, Any], position: int) -> None:
     for reference in spec.references:
         target = raw.get(reference)
         if target is not None:
@@ -67,7 +63,7 @@ def _references(spec: _Spec, raw: dict[str, Any], position: int) -> None:
                 raise _Bad
 
 
-def _attributes_checker(spec: _Spec, shape: tuple[str, ...]) -> Callable[[dict[str, Any], int], None]:
+def _attributes_checker(spec: CheckSpec, shape: tuple[str, ...]) -> Callable[[dict[str, Any], int], None]:
     """`_shape_checker` for event attributes: a reference is range-checked with the number its check
     reads."""
     names: dict[str, Any] = {}
@@ -92,7 +88,7 @@ def _attributes_checker(spec: _Spec, shape: tuple[str, ...]) -> Callable[[dict[s
     return _compiled(spec, lines, names)
 
 
-def _key_lines(spec: _Spec, i: int, key: str, names: dict[str, Any]) -> list[str]:
+def _key_lines(spec: CheckSpec, i: int, key: str, names: dict[str, Any]) -> list[str]:
     """The generated lines that check `raw[key]` (the `i`th key of the shape), binding what they need
     into `names`."""
     names[f"K{i}"] = key
@@ -139,7 +135,7 @@ def _key_lines(spec: _Spec, i: int, key: str, names: dict[str, Any]) -> list[str
     return [get, f"    if v is not None: F{i}(v)"]
 
 
-def _oneof_lines(spec: _Spec, shape: tuple[str, ...], names: dict[str, Any]) -> list[str]:
+def _oneof_lines(spec: CheckSpec, shape: tuple[str, ...], names: dict[str, Any]) -> list[str]:
     lines = []
     for g, group in enumerate(spec.oneofs):
         if len(group.intersection(shape)) > 1:
@@ -148,14 +144,14 @@ def _oneof_lines(spec: _Spec, shape: tuple[str, ...], names: dict[str, Any]) -> 
     return lines
 
 
-def _compiled(spec: _Spec, lines: list[str], names: dict[str, Any]) -> Callable[..., Any]:
+def _compiled(spec: CheckSpec, lines: list[str], names: dict[str, Any]) -> Callable[..., Any]:
     names.update(_Bad=_Bad, _check=_check)
     exec(compile("\n".join(lines), f"<check {spec.descriptor.name}>", "exec"), names)  # noqa: S102
     checker: Callable[..., Any] = names["check"]
     return checker
 
 
-def _check_keys(spec: _Spec, raw: dict[str, Any]) -> None:
+def _check_keys(spec: CheckSpec, raw: dict[str, Any]) -> None:
     """`_check` by looking every key up (objects of shapes beyond the generated ones)."""
     checks = spec.checks
     strings = spec.strings
