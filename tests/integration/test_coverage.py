@@ -13,9 +13,10 @@ import pytest
 # Imported once here: pytester drops the modules its inner runs import (see tests/integration/test_plugin.py).
 import wftest.coverage_plugin  # noqa: F401
 import wftest.testing  # noqa: F401
-from wftest.coverage import PLUGIN_MODULE, collector
+from wftest.coverage import PLUGIN_MODULE
 from wftest.coverage.lines import BytecodeFormatError, executable_lines, source_lines
 from wftest.coverage.pytest_hooks import line_ranges
+from wftest.lua import coverage as collector
 from wftest.lua import engine
 from wftest.lua.compiler import bytecode
 from wftest.lua.sandbox import Sandbox

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from wftest.coverage import PLUGIN_MODULE, PLUGIN_NAME, collector
-from wftest.coverage.collector import Lines
+from wftest.coverage import PLUGIN_MODULE, PLUGIN_NAME
+from wftest.lua import coverage as collector
+from wftest.lua.coverage import Lines
 
 LINES_PROPERTY = "wftest-lua-lines"  # a user property: an explored item's lines, from xdist workers too
 _BASELINE_KEY = pytest.StashKey[Lines]()

@@ -20,9 +20,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from wftest.app import App, Entry, LuaEntry
-from wftest.coverage import collector as coverage
 from wftest.errors import UserError
-from wftest.lua import engine, kinds
+from wftest.lua import coverage, engine, kinds
 from wftest.lua.compiler import Chunk, CompileError, bytecode, chunk_bytecode, compile_entry
 from wftest.lua.dialect import TYPES_RUNTIME, pattern_matches
 from wftest.lua.modules import CATALOGUE, GLOBAL_MODULES, WORKFLOW_CLASSES, ModuleUnavailable, lookup
