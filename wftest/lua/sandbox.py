@@ -119,10 +119,14 @@ def _to_lua_scalar(value: Any) -> Any:
 
 
 @lru_cache(maxsize=64)
-def _library_bytecode(name: str) -> bytes:
-    """Bytecode of a bundled Lua half in `lib/`, by file name (cached: loaded for every execution)."""
-    path = TYPES_RUNTIME if name == TYPES_RUNTIME.name else LIB / name
-    return bytecode(path.read_bytes(), "=" + name)
+def _library_bytecode(name: str | Path) -> bytes:
+    """Bytecode of a bundled Lua half: a file of `lib/` by name, or any file by path (the Lua halves of
+    modules served by the packages above this one). Cached: loaded for every execution."""
+    if isinstance(name, Path):
+        path = name
+    else:
+        path = TYPES_RUNTIME if name == TYPES_RUNTIME.name else LIB / name
+    return bytecode(path.read_bytes(), "=" + path.name)
 
 
 def _types_bytecode() -> bytes:
@@ -314,14 +318,18 @@ class Sandbox:
 
     # -- building blocks for modules -------------------------------------------------------------
 
-    def _run_file(self, name: str, *args: Any) -> Any:
-        return self.state.run(_library_bytecode(name), "=" + name, self.env, *args)
+    def _run_file(self, name: str | Path, *args: Any) -> Any:
+        chunk = "=" + (name.name if isinstance(name, Path) else name)
+        return self.state.run(_library_bytecode(name), chunk, self.env, *args)
 
-    def run_library(self, name: str, *args: Any) -> Any:
-        """Run a bundled Lua file from `lib/` (a module's Lua half) and return what it returns."""
+    def run_library(self, name: str | Path, *args: Any) -> Any:
+        """Run a bundled Lua file (a module's Lua half: a file of `lib/` by name, another by path) and
+        return what it returns."""
         return self._run_file(name, *args)
 
-    def library_api(self, name: str, *args: Any, fields: tuple[str, ...] | None = None) -> SimpleNamespace:
+    def library_api(
+        self, name: str | Path, *args: Any, fields: tuple[str, ...] | None = None
+    ) -> SimpleNamespace:
         """Run a bundled Lua file (given the prelude's API and `args`) that returns a table; its
         fields (all, or those named in `fields`) fetched once, plus the table itself as `.table`."""
         table = self._run_file(name, self._api_table, *args)
