@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from wftest.app import AppError
+from wftest.app import App, AppError, AppLoadError, load_app
 from wftest.check import check_app
 
 
@@ -16,6 +16,16 @@ from wftest.check import check_app
 @click.version_option(package_name="wftest")
 def main() -> None:
     """Deterministic testing and simulation for Wippy Lua workflows."""
+
+
+def _load_app(app: str) -> App:
+    """The app, or its load errors (`file:line: message`) on stderr and exit status 2."""
+    try:
+        return load_app(app)
+    except AppLoadError as exc:
+        for error in exc.errors:
+            click.echo(os.path.join(app, str(error)), err=True)
+        raise SystemExit(2) from None
 
 
 @main.command()
@@ -124,7 +134,6 @@ def run(
     history_out: str | None,
 ) -> None:
     """Run WORKFLOW of APP in a simulated world; print its result as JSON."""
-    from wftest.app import AppLoadError, load_app
     from wftest.encoding.jsontext import encode_json_python
     from wftest.lua.compiler import CompileError
     from wftest.lua.sandbox import LoadError
@@ -135,12 +144,7 @@ def run(
     args = [_json_option(v, "--input") for v in inputs]
     timeline = [_signal_option(spec) for spec in signals]
     start_ns = _parse_start_time(start_time)
-    try:
-        loaded = load_app(app)
-    except AppLoadError as exc:
-        for error in exc.errors:
-            click.echo(os.path.join(app, str(error)), err=True)
-        raise SystemExit(2) from None
+    loaded = _load_app(app)
     world = World(loaded, start_ns=start_ns, seed=seed)
     for spec in mocks:
         activity, sep, value = spec.partition("=")
@@ -267,19 +271,13 @@ def replay_command(
     a summary that groups nondeterministic ones by workflow type and first differing Lua line."""
     from rich.progress import Progress
 
-    from wftest.app import AppLoadError, load_app
     from wftest.replay.batch import BAD, JUnitWriter, Summary, history_files, parse_shard, replay_files
 
     try:
         part = parse_shard(shard) if shard else (1, 1)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--shard") from None
-    try:
-        loaded = load_app(app)
-    except AppLoadError as exc:
-        for error in exc.errors:
-            click.echo(os.path.join(app, str(error)), err=True)
-        raise SystemExit(2) from None
+    loaded = _load_app(app)
     if not histories and not address:
         raise click.UsageError("give history files or directories, or --temporal ADDRESS")
     roots = list(histories)
