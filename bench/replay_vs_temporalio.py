@@ -2,7 +2,7 @@
 activity), measured in one process run, both from pre-built protobuf histories and both from JSON text
 (temporalio: `WorkflowHistory.from_json` + `Replayer.workflow_replay_iterator`, the engine of
 `replay_workflows`; wftest: `replay(app, text)`, what `wftest replay` does per file); plus a
-10,000-event history, from protobuf and from JSON.
+10,000-event history, from protobuf and from JSON (in a fresh process of its own).
 
 temporalio replays a plain Python workflow of that shape (unsandboxed); its history is built here with
 wftest's HistoryBuilder in the shape the Python SDK records (no server is needed to replay).
@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
+import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -171,20 +172,29 @@ def main() -> None:
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()
 
+    # The long history in a fresh process: neither temporalio's runtime threads nor the heap and Lua
+    # states the short replays leave behind weigh on it (nor it on them).
+    sys.stdout.flush()
+    subprocess.run([sys.executable, __file__, "--long-history"], check=True)
+    print(f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+
+
+def long_history() -> None:
+    """A 10,001-event history (1,666 activities), replayed from protobuf and from JSON: best of 5."""
     world = World(load_app(APP_DIR))
     world.mock("app.act:echo", lambda args, info: args[0])
     big = world.start("app.wf:many_activities", 1666)
     world.run_until_closed(big)
     big_text = history_to_json(big.history)
     events = len(big.history.events)
-    from_proto = min(timed(lambda: replay_history(world.app, big.history)) for _ in range(3))
-    from_json = min(timed(lambda: replay(world.app, big_text)) for _ in range(3))
+    from_proto = min(timed(lambda: replay_history(world.app, big.history)) for _ in range(5))
+    from_json = min(timed(lambda: replay(world.app, big_text)) for _ in range(5))
     print(f"replay of a {events}-event history:            {from_proto[0]:8.3f} s  ({from_proto[1]:.3f} s CPU)")
     print(
         f"replay of a {events}-event history from JSON:  {from_json[0]:8.3f} s  ({from_json[1]:.3f} s CPU)"
-        "   goal < 0.3 s  (best of 3)"
+        "   goal < 0.3 s  (best of 5)",
+        flush=True,
     )
-    print(f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
 def timed(fn) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -195,4 +205,7 @@ def timed(fn) -> tuple[float, float]:  # type: ignore[no-untyped-def]
 
 
 if __name__ == "__main__":
-    main()
+    if "--long-history" in sys.argv:
+        long_history()
+    else:
+        main()
