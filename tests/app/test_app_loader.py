@@ -99,7 +99,7 @@ GOOD_IDS = [
 
 
 def test_every_namespaced_file_is_read_and_ids_are_namespace_colon_name(app: App) -> None:
-    """§4.1: entry id = namespace:name; entries come back in sorted id order."""
+    """Entry id = namespace:name; entries come back in sorted id order."""
     assert list(app.entries) == GOOD_IDS
     assert app.root == GOOD
     order = app.get("app.workflows:order_workflow")
@@ -168,7 +168,7 @@ def test_config_is_every_field_but_name_kind_and_meta(app: App) -> None:
 
 
 def test_single_entry_file(app: App) -> None:
-    """§4.1: a file with top-level name/kind is one entry; version and namespace are not config."""
+    """A file with top-level name/kind is one entry; version and namespace are not config."""
     refund = lua(app, "app.activities:refund")
     assert (refund.file, refund.line) == ("activities/refund.yaml", 1)
     assert list(refund.config) == ["source", "method"]
@@ -197,7 +197,7 @@ def test_file_level_meta_merges_deeply_and_entry_keys_win(app: App) -> None:
 
 
 def test_workflow_meta(app: App) -> None:
-    """§4.2 and §8.13: the custom name changes only the Temporal type name."""
+    """The custom name changes only the Temporal type name."""
     assert app.get("app.workflows:greeting").workflow == WorkflowMeta(
         worker="app:worker", name="Greeting", type_name="Greeting"
     )
@@ -207,7 +207,7 @@ def test_workflow_meta(app: App) -> None:
 
 
 def test_references_without_namespace_take_the_entry_namespace(app: App) -> None:
-    """§4.2: `worker: worker` in namespace app is app:worker; the same rule for client and imports."""
+    """`worker: worker` in namespace app is app:worker; the same rule for client and imports."""
     hello = app.get("app:hello")
     assert hello.meta["temporal"]["workflow"]["worker"] == "worker"
     assert hello.workflow is not None and hello.workflow.worker == "app:worker"
@@ -217,7 +217,7 @@ def test_references_without_namespace_take_the_entry_namespace(app: App) -> None
 
 
 def test_activity_meta_and_default_call_options(app: App) -> None:
-    """§4.3: activity worker/local; meta.options are the default funcs.call options."""
+    """Activity worker/local; meta.options are the default funcs.call options."""
     assert [e.id for e in app.activities()] == [
         "app.activities:charge_payment",
         "app.activities:refund",
@@ -234,7 +234,7 @@ def test_activity_meta_and_default_call_options(app: App) -> None:
 
 
 def test_tests_sorted_by_suite_then_order_then_id(app: App) -> None:
-    """§5.1: meta.type test with suite/name/description/order; file-level meta gives the defaults."""
+    """meta.type test with suite/name/description/order; file-level meta gives the defaults."""
     assert [e.id for e in app.tests()] == [
         "app.tests:greeting",
         "app.tests:order_create",
@@ -292,7 +292,7 @@ def test_inline_source_is_kept_as_lua_text(app: App) -> None:
 
 
 def test_bare_function_script_is_accepted(app: App) -> None:
-    """§4.2: a script may return a bare function; nothing to check at load time."""
+    """A script may return a bare function; nothing to check at load time."""
     bare = lua(app, "app.workflows:bare")
     assert bare.method == "main"
     assert bare.source_text.startswith("return function(input)")
@@ -341,7 +341,7 @@ def test_workers_and_clients(app: App) -> None:
     ],
 )
 def test_client_defaults(tmp_path: Path, fields: str, namespace: str, prefix: str) -> None:
-    """§4.4: Temporal namespace defaults to "default" and tq_prefix to ""; empty values mean the default."""
+    """Temporal namespace defaults to "default" and tq_prefix to ""; empty values mean the default."""
     entry = f"{{name: c, kind: temporal.client, address: 'h:1', {fields}}}"
     write_app(tmp_path, {"_index.yaml": f"namespace: app\nentries:\n  - {entry}\n"})
     client = load_app(tmp_path).get("app:c")
@@ -462,7 +462,7 @@ def test_malformed_yaml_is_reported_at_the_parser_line() -> None:
 
 
 def test_source_escaping_the_app_root_is_rejected() -> None:
-    """§4.1: `..` escaping the root is rejected, both relative and root-relative; staying inside is fine."""
+    """`..` escaping the root is rejected, both relative and root-relative; staying inside is fine."""
     assert load_errors(FIXTURES / "escaping_source") == [
         "workflows/_index.yaml:7: entry 'app.workflows:sneaky': source 'file://../../outside.lua' points "
         "outside the app root",

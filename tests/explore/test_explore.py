@@ -176,7 +176,7 @@ def test_faults_only_where_allowed(app: App) -> None:
 
 
 def test_retries_follow_the_call_policy(app: App) -> None:
-    """§2.1/§3.3: a faulted call fails its first attempts; the server retries with the policy's backoff
+    """A faulted call fails its first attempts; the server retries with the policy's backoff
     (1 s, then 2 s), the surviving attempt is recorded with its number, and a call that uses up
     maximum_attempts fails to the workflow with MAXIMUM_ATTEMPTS_REACHED."""
     recovered = exhausted = 0
@@ -244,7 +244,7 @@ def test_random_crashes_cover_every_task_with_faults(app: App) -> None:
 
 
 def test_crash_recovery_exposes_unrecorded_randomness(app: App) -> None:
-    """§6: math.random is not recorded; the fresh worker draws another ticket and its replay diverges."""
+    """math.random is not recorded; the fresh worker draws another ticket and its replay diverges."""
     world = World(app, perturbation=Perturbation(0, crashes="every"))
     world.mock("app.act:draw", "a prize")
     with pytest.raises(NondeterminismError) as caught:
@@ -262,7 +262,7 @@ def test_crash_recovery_exposes_unrecorded_randomness(app: App) -> None:
 
 
 def test_crashes_keep_accepted_updates(app: App) -> None:
-    """§2.9: accepted updates are redelivered from their events when a fresh worker replays."""
+    """Accepted updates are redelivered from their events when a fresh worker replays."""
     sim = load_app(ROOT / "fixtures" / "sim")
     outcomes = []
     for perturbation in (None, Perturbation(0, crashes="every")):

@@ -1,4 +1,4 @@
-"""Wippy errors ↔ Temporal failures, with the activity/child wrappers of §2.1 and §2.6."""
+"""Wippy errors ↔ Temporal failures, with the activity and child workflow wrappers."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def test_wippy_failure_shape() -> None:
 
 
 def test_cause_is_the_go_error_chain_from_the_go_sdk() -> None:
-    """§2.13/§3.3: nested causes keep source GoSDK, type = Go type name, message = full Error() text."""
+    """Nested causes keep source GoSDK, type = Go type name, message = full Error() text."""
     cause = wippy_failure(NESTED).cause
     messages, sources, types, retryable = [], [], [], []
     while cause.ByteSize():
@@ -205,7 +205,7 @@ def test_details_that_go_cannot_encode_are_errors() -> None:
 
 
 def test_full_message_joins_the_chain() -> None:
-    """§1.1: `:message()` of a rebuilt error is the Go Error() string of the whole chain."""
+    """`:message()` of a rebuilt error is the Go Error() string of the whole chain."""
     assert NESTED.full_message() == "order rejected: customer missing: sql: no rows"
     assert ErrorInfo("Internal", "", cause=ErrorInfo("", "inner")).full_message() == "inner"
     assert [error.message for error in NESTED.chain()] == [
@@ -292,7 +292,7 @@ def test_canceled_and_terminated_failures() -> None:
     ],
 )
 def test_retry_state_go_string(state: RetryState.ValueType, text: str) -> None:
-    """§8.11: spelling follows the Go enum String(); unverified against a live Wippy."""
+    """Spelling follows the Go enum String(); unverified against a live Wippy."""
     assert retry_state_string(state) == text
 
 
@@ -404,7 +404,7 @@ def test_details_that_are_not_a_chain_fall_back_to_the_type(details: Payloads) -
 
 
 def test_python_activity_failure_readable_by_wippy() -> None:
-    """§3.3: ApplicationFailure(type=kind, non_retryable, details=[chain]) from a non-Wippy activity."""
+    """ApplicationFailure(type=kind, non_retryable, details=[chain]) from a non-Wippy activity."""
     details = json_details(
         json.dumps({"errors": [{"msg": "no stock", "kind": "Conflict", "retry": False}]}).encode()
     )

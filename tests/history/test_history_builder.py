@@ -76,11 +76,11 @@ def task(b: HistoryBuilder, time_ns: int) -> int:
     return b.workflow_task_completed(time_ns + 2 * MS, scheduled_event_id=scheduled, started_event_id=started)
 
 
-# -- §2.14 shapes -------------------------------------------------------------------------------------------
+# -- shapes -------------------------------------------------------------------------------------------
 
 
 def test_sleep_then_return_shape() -> None:
-    """§2.14 hello_workflow: timer "5" for 0.1 s, fired, second task, completed with one result payload."""
+    """hello_workflow: timer "5" for 0.1 s, fired, second task, completed with one result payload."""
     b = HistoryBuilder()
     start(b)
     timer = b.timer_started(T0 + 2 * MS, start_to_fire_ns=100 * MS, workflow_task_completed_event_id=4)
@@ -114,7 +114,7 @@ def test_sleep_then_return_shape() -> None:
 
 
 def test_one_activity_shape() -> None:
-    """§2.14: activity id "5", type `ns:name`, start-to-close 600 s, other timeouts present as 0s."""
+    """Activity id "5", type `ns:name`, start-to-close 600 s, other timeouts present as 0s."""
     b = HistoryBuilder()
     start(b)
     scheduled = b.activity_task_scheduled(
@@ -162,7 +162,7 @@ def test_one_activity_shape() -> None:
 
 
 def test_three_side_effects_in_first_task() -> None:
-    """§2.14/§2.4: three SideEffect markers (ids 1-3, summary "workflow.sideEffect"), then completion."""
+    """Three SideEffect markers (ids 1-3, summary "workflow.sideEffect"), then completion."""
     b = HistoryBuilder()
     start(b)
     summary = jp("workflow.sideEffect")
@@ -188,7 +188,7 @@ def test_three_side_effects_in_first_task() -> None:
 
 
 def test_version_then_child_shape() -> None:
-    """§2.14: Version marker, TemporalChangeVersion upsert, child `<runId>_7`, started, completed."""
+    """Version marker, TemporalChangeVersion upsert, child `<runId>_7`, started, completed."""
     b = HistoryBuilder()
     start(b)
     b.marker_recorded(
@@ -353,7 +353,7 @@ def test_started_as_child_and_as_continuation() -> None:
 
 
 def test_go_sdk_metadata_on_workflow_task_completed() -> None:
-    """§2.13: name/version and flag 3 only on the first completed task; later tasks carry empty metadata."""
+    """Name/version and flag 3 only on the first completed task; later tasks carry empty metadata."""
     b = HistoryBuilder()
     start(b)
     second = task(b, T0 + SECOND)
@@ -415,7 +415,7 @@ def test_same_calls_give_equal_histories() -> None:
 
 
 def test_sdk_default_ids_and_explicit_overrides() -> None:
-    """§2: activity/timer ids and signal/cancel `control` default to the event id; options override them."""
+    """Activity/timer ids and signal/cancel `control` default to the event id; options override them."""
     b = HistoryBuilder()
     start(b)
     target = ExecutionRef("", "other-wf")
@@ -467,7 +467,7 @@ def test_default_child_workflow_id_needs_a_started_event() -> None:
 
 
 def test_empty_payload_lists_leave_the_field_unset() -> None:
-    """§0.4: `return` with no values → no result payloads at all; no args → no input."""
+    """`return` with no values → no result payloads at all; no args → no input."""
     b = HistoryBuilder()
     start(b)
     b.activity_task_scheduled(

@@ -103,7 +103,7 @@ def test_reference_to_a_missing_event_names_the_event(read: Any) -> None:
 
 @READERS
 def test_unsupported_payload_encoding_names_the_event(read: Any) -> None:
-    """§3.1: only json/plain, binary/plain and binary/null are read."""
+    """Only json/plain, binary/plain and binary/null are read."""
     run = recorded("app.wf:one_activity", {"a": 1})
     document = json.loads(run.history_json())
     payload = document["events"][0]["workflowExecutionStartedEventAttributes"]["input"]["payloads"][0]

@@ -19,7 +19,7 @@ def wftest_run(*args: str) -> Result:
 
 
 def test_prints_the_result_as_json() -> None:
-    """§2.14: hello's result without the dropped timestamp."""
+    """hello's result without the dropped timestamp."""
     result = wftest_run("app.wf:hello")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"message": "Hello, Temporal!", "status": "completed"}
@@ -27,14 +27,14 @@ def test_prints_the_result_as_json() -> None:
 
 
 def test_inputs_are_json_arguments() -> None:
-    """§0.2: each --input is one workflow argument (one payload)."""
+    """Each --input is one workflow argument (one payload)."""
     result = wftest_run("app.wf:one_activity", "--input", '{"a": [1, 2], "b": "x"}')
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"a": [1, 2], "b": "x"}
 
 
 def test_failed_workflow_exits_1_with_kind_and_message() -> None:
-    """§0.4/§3.3: `nil, err` → exit 1, `error: <kind>: <message>` on stderr."""
+    """`nil, err` → exit 1, `error: <kind>: <message>` on stderr."""
     result = wftest_run("app.wf:failing", "--input", '"object"')
     assert result.exit_code == 1
     assert result.stdout == ""
@@ -42,7 +42,7 @@ def test_failed_workflow_exits_1_with_kind_and_message() -> None:
 
 
 def test_lua_error_reports_file_and_line() -> None:
-    """§3.3: an uncaught Lua error is reported with its file:LINE."""
+    """An uncaught Lua error is reported with its file:LINE."""
     result = wftest_run("app.wf:failing", "--input", '"raise"')
     assert result.exit_code == 1
     assert "error: Internal: " in result.stderr
@@ -50,14 +50,14 @@ def test_lua_error_reports_file_and_line() -> None:
 
 
 def test_deadlock_exits_1() -> None:
-    """§0.4: a deadlock is a workflow failure."""
+    """A deadlock is a workflow failure."""
     result = wftest_run("app.wf:deadlock")
     assert result.exit_code == 1
     assert "all coroutines blocked" in result.stderr
 
 
 def test_endless_retry_exits_1_with_the_simulation_error() -> None:
-    """§8.12: the world's attempt cap is reported, not a traceback."""
+    """The world's attempt cap is reported, not a traceback."""
     result = wftest_run("app.wf:retry", "--input", "0")
     assert result.exit_code == 1
     assert "error: activity app.act:flaky" in result.stderr
@@ -65,14 +65,14 @@ def test_endless_retry_exits_1_with_the_simulation_error() -> None:
 
 
 def test_stalled_workflow_exits_1() -> None:
-    """§8.8: a run that waits forever is reported as still running."""
+    """A run that waits forever is reported as still running."""
     result = wftest_run("app.wf:probe_clock", "--input", '"sleep0"')
     assert result.exit_code == 1
     assert "still running" in result.stderr
 
 
 def test_unknown_workflow_exits_2_listing_the_workflows() -> None:
-    """§4: a usage error that lists the app's workflow entries (and only those)."""
+    """A usage error that lists the app's workflow entries (and only those)."""
     result = wftest_run("app.wf:nope")
     assert result.exit_code == 2
     assert "'app.wf:nope' is not a workflow entry" in result.stderr
@@ -81,14 +81,14 @@ def test_unknown_workflow_exits_2_listing_the_workflows() -> None:
 
 
 def test_bad_input_json_exits_2() -> None:
-    """§3.1: inputs must be JSON; anything else is a usage error."""
+    """Inputs must be JSON; anything else is a usage error."""
     result = wftest_run("app.wf:hello", "--input", "{bad")
     assert result.exit_code == 2
     assert "--input" in result.stderr and "not JSON" in result.stderr
 
 
 def test_mock_serves_a_value() -> None:
-    """§2.1: --mock serves the activity with a JSON value."""
+    """--mock serves the activity with a JSON value."""
     result = wftest_run("app.wf:probe_call", "--input", '"app.act:x"', "--input", "null",
                         "--mock", 'app.act:x={"a": 1}')
     assert result.exit_code == 0, result.output
@@ -96,7 +96,7 @@ def test_mock_serves_a_value() -> None:
 
 
 def test_mock_error_fails_the_activity_without_retries() -> None:
-    """§3.3: --mock-error is a non-retryable Wippy error of that kind."""
+    """--mock-error is a non-retryable Wippy error of that kind."""
     result = wftest_run("app.wf:probe_call", "--input", '"app.act:x"', "--input", "null",
                         "--mock-error", "app.act:x=Conflict:already taken")
     assert result.exit_code == 0, result.output
@@ -106,7 +106,7 @@ def test_mock_error_fails_the_activity_without_retries() -> None:
 
 
 def test_mock_error_failing_the_workflow() -> None:
-    """§0.4/§3.3: the activity error returned as `nil, err` fails the workflow with its kind."""
+    """The activity error returned as `nil, err` fails the workflow with its kind."""
     result = wftest_run("app.wf:one_activity", "--mock-error", "app.act:echo=Unavailable:gone")
     assert result.exit_code == 1
     assert "error: Unavailable: gone" in result.stderr
@@ -123,7 +123,7 @@ def test_bad_mock_specs_exit_2() -> None:
 
 
 def test_start_time_sets_the_workflow_clock() -> None:
-    """§2.3: time.now()/os.time() read the virtual clock, which starts at --start-time."""
+    """time.now()/os.time() read the virtual clock, which starts at --start-time."""
     result = wftest_run("app.wf:probe_clock", "--input", '"now"', "--start-time", "2030-05-01T10:00:00.25Z")
     assert result.exit_code == 0, result.output
     start_ns = 1_903_860_000 * 1_000_000_000 + 250_000_000
@@ -131,7 +131,7 @@ def test_start_time_sets_the_workflow_clock() -> None:
 
 
 def test_bad_start_time_exits_2() -> None:
-    """§2.3: --start-time must be RFC 3339 with a zone."""
+    """--start-time must be RFC 3339 with a zone."""
     for value in ("yesterday", "2030-05-01T10:00:00"):
         result = wftest_run("app.wf:hello", "--start-time", value)
         assert result.exit_code == 2
@@ -139,7 +139,7 @@ def test_bad_start_time_exits_2() -> None:
 
 
 def test_seed_changes_random_values_deterministically() -> None:
-    """§2.4: side-effect values come from --seed."""
+    """Side-effect values come from --seed."""
     one = wftest_run("app.wf:three_uuids", "--seed", "1")
     again = wftest_run("app.wf:three_uuids", "--seed", "1")
     two = wftest_run("app.wf:three_uuids", "--seed", "2")
@@ -149,7 +149,7 @@ def test_seed_changes_random_values_deterministically() -> None:
 
 
 def test_history_out_writes_readable_history(tmp_path: Path) -> None:
-    """§2.14/architecture contract 3: --history-out writes the JSON history, also for a failed
+    """--history-out writes the JSON history, also for a failed
     run."""
     target = tmp_path / "hello.json"
     result = wftest_run("app.wf:hello", "--history-out", str(target))

@@ -809,7 +809,7 @@ PROCESS_APP = Path(__file__).resolve().parents[2] / "fixtures" / "processes"
 
 
 def test_a_mailbox_receives_what_workflows_send_back(pytester: pytest.Pytester) -> None:
-    """§1.5/§2.7: a reply to a local PID is a SideEffect marker plus delivery; a signal with no sender
+    """A reply to a local PID is a SideEffect marker plus delivery; a signal with no sender
     gets NotFound ("could not resolve '' as PID or registered name"), not a Lua error."""
     write_tests(
         pytester,

@@ -1,4 +1,4 @@
-"""Typed-Lua snippets and their exact erased output (wftest.lua.dialect; spec §7)."""
+"""Typed-Lua snippets and their exact erased output (wftest.lua.dialect)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
 """The data modules json, base64, hash, yaml, ctx and logger.
 
-Spec sections: §1.0 (value, err convention; argument-type errors raise), §1.7 (ctx), §1.10 (json),
-§3.2 (Lua <-> JSON rules), §3.4 (context header values).
 """
 
 from __future__ import annotations
@@ -194,7 +192,7 @@ def test_validate_takes_the_schema_as_a_json_string(sb: Sandbox) -> None:
 
 
 def test_validate_treats_an_empty_lua_table_as_object_and_array(sb: Sandbox) -> None:
-    # §3.2: an empty table has no JSON shape of its own, so it satisfies both.
+    # An empty table has no JSON shape of its own, so it satisfies both.
     assert validate(sb, '{type = "object", properties = {}}', "{}") == (True, None, None)
     assert validate(sb, '{type = "array"}', "{}") == (True, None, None)
     assert validate(sb, "{}", "'anything'") == (True, None, None)

@@ -1,6 +1,5 @@
 """The uuid and crypto modules and the side-effect producers behind them.
 
-Spec sections: §1.0 (value, err convention), §1.8 (uuid), §1.9 (crypto), §2.4 (side effects: which calls
 they are, and that text results are str and binary results bytes).
 """
 

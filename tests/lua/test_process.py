@@ -25,7 +25,7 @@ def finish(body: str) -> tuple[Any, ...]:
 
 
 def test_spawned_coroutine_runs_before_the_spawner_continues() -> None:
-    """§1.6: the new coroutine is queued before the spawner is re-queued."""
+    """The new coroutine is queued before the spawner is re-queued."""
     assert finish("""
         local log = {}
         coroutine.spawn(function() log[#log + 1] = "child" end)
@@ -132,7 +132,7 @@ def test_select_send_case_and_closed_receive() -> None:
 
 
 def test_error_in_any_coroutine_fails_the_process() -> None:
-    """§0.4: an uncaught error in any coroutine fails the whole run."""
+    """An uncaught error in any coroutine fails the whole run."""
     _, proc = start("""
         coroutine.spawn(function() error("worker broke") end)
         local c = channel.new()
@@ -144,7 +144,7 @@ def test_error_in_any_coroutine_fails_the_process() -> None:
 
 
 def test_main_return_kills_other_coroutines_and_drops_their_commands() -> None:
-    """§0.4: when main returns, the others are killed."""
+    """When main returns, the others are killed."""
     _, proc = start("""
         coroutine.spawn(function() hc({kind = "never"}) end)
         return "done"
@@ -175,7 +175,7 @@ def test_commands_come_out_in_yield_order_and_replies_resume() -> None:
 
 
 def test_deadlock_names_where_each_coroutine_waits() -> None:
-    """§0.4: all blocked with no pending operations is a deadlock."""
+    """All blocked with no pending operations is a deadlock."""
     _, proc = start("""
         local a, b = channel.new(), channel.new()
         coroutine.spawn(function() b:send(1) end)

@@ -1,6 +1,5 @@
 """The sandboxed Lua runtime: escapes, budget, memory, pairs determinism, require, shims, errors.
 
-Spec sections: §1.0 (what can be loaded), §1.1 (errors), §4.2 (entries), §7 (dialect, numbers).
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ def good_app():  # type: ignore[no-untyped-def]
     return load_app(GOOD)
 
 
-# -- §1.0: nothing outside the sandbox is reachable ----------------------------------------------
+# -- Nothing outside the sandbox is reachable ----------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -176,7 +175,7 @@ PAIRS_SCRIPT = textwrap.dedent("""
 
 
 def test_pairs_order_is_identical_across_processes() -> None:
-    """§7: pairs order must not depend on the process (Lua 5.5 with a fixed string hash seed)."""
+    """Pairs order must not depend on the process (Lua 5.5 with a fixed string hash seed)."""
     script = PAIRS_SCRIPT.format(root=str(ROOT))
     outputs = set()
     for seed in ("0", "1", "2", "12345", "random"):
@@ -312,7 +311,7 @@ def test_string_error_in_nested_coroutine_keeps_position(sb: Sandbox) -> None:
     assert "attempt to index a nil value" in turn.failure.message
 
 
-# -- §1.1 errors --------------------------------------------------------------------------------------
+# -- errors --------------------------------------------------------------------------------------
 
 
 def test_error_kind_constants(sb: Sandbox) -> None:
@@ -406,7 +405,7 @@ def test_call_stack_names_creation_site(sb: Sandbox) -> None:
     assert run(sb, "return errors.call_stack('not an error')") == (None,)
 
 
-# -- §4.2 / §1.0 loading entries and require ------------------------------------------------------
+# -- loading entries and require ------------------------------------------------------
 
 
 def test_load_entry_with_typed_source_library_and_module(good_app: Any) -> None:

@@ -92,7 +92,7 @@ def test_module_is_built_once_per_sandbox() -> None:
 
 
 def test_time_values_are_dropped_from_json_like_userdata() -> None:
-    """§8.9: a Time or Duration in a result silently disappears from the payload."""
+    """A Time or Duration in a result silently disappears from the payload."""
     sb = Sandbox()
     (result,) = lua('return {status = "ok", at = time.now(), took = time.parse_duration("1s")}', sb)
     assert sb.values.encode_json(result) == '{"status":"ok"}'

@@ -1,7 +1,5 @@
 """Lua ↔ Python ↔ JSON ↔ Temporal payload conversion.
 
-Spec sections: §3.1 (payload encodings), §3.2 (Lua ↔ JSON rules), §8.9 (payload shape traps),
-§1.10 (`json` module uses the same rules).
 """
 
 from __future__ import annotations
@@ -67,7 +65,7 @@ def nested_tables(lua: Any, depth: int) -> Any:
     ],
 )
 def test_tables_encode_as_arrays_or_objects(lua: Any, values: Values, src: str, expected: str) -> None:
-    """§3.2: 1..n keys → array, string keys → object, literal {} → [], non-string keys stringified."""
+    """1..n keys → array, string keys → object, literal {} → [], non-string keys stringified."""
     assert enc(lua, values, src) == expected
 
 
@@ -76,12 +74,12 @@ def test_tables_encode_as_arrays_or_objects(lua: Any, values: Values, src: str, 
     [("nil", "null"), ("true", "true"), ("false", "false"), ("42", "42"), ("-7", "-7"), ('"hi"', '"hi"')],
 )
 def test_top_level_scalars(lua: Any, values: Values, src: str, expected: str) -> None:
-    """§1.10: json.encode(nil) is "null"; scalars encode on their own."""
+    """json.encode(nil) is "null"; scalars encode on their own."""
     assert enc(lua, values, src) == expected
 
 
 def test_object_keys_are_sorted_by_utf8_bytes_whatever_the_insertion_order(lua: Any, values: Values) -> None:
-    """§3.2 leaves key order unspecified; wftest sorts by bytes (Go encoding/json order) for determinism."""
+    """Wippy leaves key order unspecified; wftest sorts by bytes (Go encoding/json order) for determinism."""
     a = lua.eval('{["é"] = 1, z = 2, A = 3, ["_"] = 4, a = 5}')
     b = lua.eval("(function() local t = {} t.a = 5 t._ = 4 t.A = 3 t.z = 2 t['é'] = 1 return t end)()")
     expected = '{"A":3,"_":4,"a":5,"z":2,"é":1}'
@@ -114,7 +112,7 @@ def test_object_keys_are_sorted_by_utf8_bytes_whatever_the_insertion_order(lua: 
     ],
 )
 def test_float_format(lua: Any, values: Values, src: str, expected: str) -> None:
-    """§3.2: integral floats print as integers, others shortest decimal without exponent, NaN/Inf → null."""
+    """Integral floats print as integers, others shortest decimal without exponent, NaN/Inf → null."""
     assert enc(lua, values, src) == expected
     assert enc(lua, values, f"{{{src}}}") == f"[{expected}]"
 
@@ -149,7 +147,7 @@ def test_to_python_keeps_integral_floats_as_floats(lua: Any, values: Values) -> 
     ],
 )
 def test_string_escaping_like_go(lua: Any, values: Values, lua_string: str, expected: str) -> None:
-    """§3.2: Go's escaper (<, >, & and U+2028/9 as \\u escapes), non-ASCII kept, invalid bytes → \\ufffd."""
+    """Go's escaper (<, >, & and U+2028/9 as \\u escapes), non-ASCII kept, invalid bytes → \\ufffd."""
     assert enc(lua, values, lua_string) == expected
     assert enc(lua, values, f"{{k = {lua_string}}}") == '{"k":' + expected + "}"
     assert json.loads(expected) == values.to_python(lua.eval(lua_string))
@@ -198,7 +196,7 @@ def test_shared_subtable_is_not_a_cycle(lua: Any, values: Values) -> None:
 
 
 def test_depth_limit_is_128(lua: Any, values: Values) -> None:
-    """§3.2: nesting deeper than 128 fails."""
+    """Nesting deeper than 128 fails."""
     assert values.encode_json(nested_tables(lua, 128)) == "[" * 127 + "[]" + "]" * 127
     with pytest.raises(EncodeError, match="^nesting depth exceeds 128$"):
         values.encode_json(nested_tables(lua, 129))
@@ -403,7 +401,7 @@ def test_decode_scalars_and_strings(values: Values) -> None:
 
 
 def test_decoded_empty_object_encodes_as_array(values: Values) -> None:
-    """§3.2/§8.9: an empty table encodes as []; wftest cannot tell a decoded {} from a literal one."""
+    """An empty table encodes as []; wftest cannot tell a decoded {} from a literal one."""
     assert values.encode_json(values.decode_json('{"a": {}}')) == '{"a":[]}'
 
 

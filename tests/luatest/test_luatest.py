@@ -35,7 +35,7 @@ def summary(cases: tuple[CaseResult, ...]) -> list[tuple[str, str, str]]:
 
 
 def test_collects_function_entries_with_meta_type_test_sorted_by_id() -> None:
-    """§5.1: every function.lua entry with meta.type: test (app.test:helper has none), by entry id."""
+    """Every function.lua entry with meta.type: test (app.test:helper has none), by entry id."""
     specs = collect_lua_tests(APP)
     assert [s.entry_id for s in specs] == [
         "app.test:aliases",
@@ -167,7 +167,7 @@ def test_a_simulation_error_fails_the_test() -> None:
 
 
 def test_a_test_drives_a_workflow_on_a_worker_host_and_it_is_replay_checked() -> None:
-    """§5.2: process.exec on a temporal.worker host; the run is replayed (strict) after the test."""
+    """process.exec on a temporal.worker host; the run is replayed (strict) after the test."""
     outcome = run("greets")
     assert outcome.passed, outcome.report()
     (wf,) = outcome.runs
@@ -185,7 +185,7 @@ def test_virtual_time_passes_for_sleeping_tests() -> None:
 
 
 def test_a_workflow_that_does_not_replay_fails_the_test_with_the_report() -> None:
-    """§6: the dice workflow sleeps for math.random seconds, which replay reseeds."""
+    """The dice workflow sleeps for math.random seconds, which replay reseeds."""
     outcome = run("rolls")
     assert outcome.reason == "nondeterminism"
     (failure,) = outcome.replay_failures
@@ -205,7 +205,7 @@ def test_the_seed_decides_the_world_and_a_rerun_is_identical() -> None:
 
 
 def test_bdd_suite_reports_every_case_with_hooks_in_order() -> None:
-    """§5.1: nested describes, it/it_skip, parent before_each first, child after_each first, test.mock
+    """Nested describes, it/it_skip, parent before_each first, child after_each first, test.mock
     restored after its case; the test raises at the end as the docs' pattern does."""
     outcome = run("bdd")
     assert (outcome.reason, outcome.message) == ("error", "test/bdd.lua:49: tests failed: 2")
@@ -362,7 +362,7 @@ ASSERTION_MESSAGES = {
 
 
 def test_assertions_pass_and_fail_with_their_messages_at_the_callers_line() -> None:
-    """§5.1's assertion set; each failing case is one line, so the failure is raised on the `it` line
+    """Wippy's assertion set; each failing case is one line, so the failure is raised on the `it` line
     (a table error has no position and falls back to the case's)."""
     outcome = run("assertions")
     passing, *failing = outcome.cases

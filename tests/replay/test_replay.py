@@ -320,7 +320,7 @@ def test_replay_cli_exit_codes(tmp_path: Path) -> None:
 
 
 def test_math_random_is_reseeded_on_replay_and_strict_points_at_it() -> None:
-    """§6: math.random is unprotected in Wippy; replay reseeds it, so strict catches commands that depend
+    """math.random is unprotected in Wippy; replay reseeds it, so strict catches commands that depend
     on it (the Go rules, which ignore durations, do not)."""
     world = World(APP)
     run = world.start("app.wf:dice")

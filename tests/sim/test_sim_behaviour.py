@@ -80,7 +80,7 @@ class Recorder:
 
 
 def test_start_rejects_what_is_not_a_workflow(app: App) -> None:
-    """§4: only workflow entries start; the error lists the app's workflows."""
+    """Only workflow entries start; the error lists the app's workflows."""
     world = World(app)
     for name in ("app.wf:nope", "app.act:echo"):
         with pytest.raises(UnknownWorkflowError, match=r"is not a workflow entry.*app\.wf:hello"):
@@ -88,7 +88,7 @@ def test_start_rejects_what_is_not_a_workflow(app: App) -> None:
 
 
 def test_start_rejects_a_running_workflow_id(app: App) -> None:
-    """§2.12: a workflow id names one running execution at a time."""
+    """A workflow id names one running execution at a time."""
     world = World(app)
     world.start("app.wf:hello", workflow_id="same")
     with pytest.raises(SimulationError, match="workflow id 'same' is already running"):
@@ -99,14 +99,14 @@ def test_start_rejects_a_running_workflow_id(app: App) -> None:
 
 
 def test_only_the_first_return_value_is_the_result(app: App) -> None:
-    """§0.4: `return "first", 2` completes with "first"; a nil second value is no error."""
+    """`return "first", 2` completes with "first"; a nil second value is no error."""
     assert run(app, "app.wf:probe_return", "two").result == "first"
     only = run(app, "app.wf:probe_return", "value_nil")
     assert (only.status, only.result) == ("completed", "only")
 
 
 def test_return_nil_is_one_null_payload(app: App) -> None:
-    """§0.4: `return nil` → one json/plain `null` payload."""
+    """`return nil` → one json/plain `null` payload."""
     r = run(app, "app.wf:probe_return", "nil")
     payloads = r.history.events[-1].workflow_execution_completed_event_attributes.result.payloads
     assert [(p.metadata["encoding"], p.data) for p in payloads] == [(b"json/plain", b"null")]
@@ -114,7 +114,7 @@ def test_return_nil_is_one_null_payload(app: App) -> None:
 
 
 def test_return_without_values_has_no_result_payloads(app: App) -> None:
-    """§0.4: a bare `return` → CompleteWorkflowExecution with no result payloads."""
+    """A bare `return` → CompleteWorkflowExecution with no result payloads."""
     r = run(app, "app.wf:probe_return", "none")
     assert r.status == "completed"
     assert r.result_payload is None
@@ -122,7 +122,7 @@ def test_return_without_values_has_no_result_payloads(app: App) -> None:
 
 
 def test_nil_err_fails_with_the_error_kind_retryable_and_details(app: App) -> None:
-    """§0.4/§3.3: `return nil, errors.new{...}` fails the run with that kind, retryability and details."""
+    """`return nil, errors.new{...}` fails the run with that kind, retryability and details."""
     r = run(app, "app.wf:failing", "object")
     assert r.status == "failed" and r.failure is not None
     assert r.failure.message == "bad input"
@@ -134,7 +134,7 @@ def test_nil_err_fails_with_the_error_kind_retryable_and_details(app: App) -> No
 
 
 def test_string_second_value_fails_internal_non_retryable(app: App) -> None:
-    """§0.4: a string in the second position is an Internal, non-retryable failure."""
+    """A string in the second position is an Internal, non-retryable failure."""
     r = run(app, "app.wf:failing", "string")
     assert r.status == "failed" and r.failure is not None
     error = error_from_failure(r.failure)
@@ -142,7 +142,7 @@ def test_string_second_value_fails_internal_non_retryable(app: App) -> None:
 
 
 def test_uncaught_error_fails_with_its_lua_position(app: App) -> None:
-    """§0.4/§3.3: an uncaught error fails the run (Internal) with a file:LINE prefix."""
+    """An uncaught error fails the run (Internal) with a file:LINE prefix."""
     r = run(app, "app.wf:failing", "raise")
     assert r.status == "failed" and r.failure is not None
     assert r.failure.application_failure_info.type == "Internal"
@@ -151,7 +151,7 @@ def test_uncaught_error_fails_with_its_lua_position(app: App) -> None:
 
 
 def test_error_in_a_spawned_coroutine_fails_the_whole_run(app: App) -> None:
-    """§0.4: an uncaught error in ANY coroutine fails the workflow."""
+    """An uncaught error in ANY coroutine fails the workflow."""
     r = run(app, "app.wf:failing", "spawned")
     assert r.status == "failed" and r.failure is not None
     assert "failing.lua:10: boom in coroutine" in r.failure.message
@@ -159,7 +159,7 @@ def test_error_in_a_spawned_coroutine_fails_the_whole_run(app: App) -> None:
 
 
 def test_deadlock_names_where_each_coroutine_waits(app: App) -> None:
-    """§0.4: all coroutines blocked with nothing pending → deadlock failure naming each wait."""
+    """All coroutines blocked with nothing pending → deadlock failure naming each wait."""
     r = run(app, "app.wf:probe_return", "wait_both")
     assert r.status == "failed" and r.failure is not None
     message = r.failure.message
@@ -171,7 +171,7 @@ def test_deadlock_names_where_each_coroutine_waits(app: App) -> None:
 
 
 def test_completions_resume_before_channel_values_in_one_task(app: App) -> None:
-    """§0.2: in one task, a call's completion resumes its coroutine before a timer fire (an internal
+    """In one task, a call's completion resumes its coroutine before a timer fire (an internal
     message) wakes the other, even though the timer fired first in history."""
     r = run(app, "app.wf:probe_batch", setup=lambda w: w.mock("app.act:second", "x", duration_ns=SECOND))
     assert kinds(r)[6:9] == ["TIMER_FIRED", "ACTIVITY_TASK_STARTED", "ACTIVITY_TASK_COMPLETED"]
@@ -179,7 +179,7 @@ def test_completions_resume_before_channel_values_in_one_task(app: App) -> None:
 
 
 def test_invalid_call_options_fail_without_a_command(app: App) -> None:
-    """§2.1/§1.2: bad options or a bad target → `nil, err(Invalid)` and no ScheduleActivityTask."""
+    """Bad options or a bad target → `nil, err(Invalid)` and no ScheduleActivityTask."""
     cases: list[tuple[str, dict[str, Any] | None]] = [
         ("app.act:echo", {"activity.start_to_close_timeout": "bogus"}),
         ("app.act:echo", {"activity.retry_policy": {"maximum_attempts": "x"}}),
@@ -195,7 +195,7 @@ def test_invalid_call_options_fail_without_a_command(app: App) -> None:
 
 
 def test_retry_backoff_times_and_the_final_started_event(app: App) -> None:
-    """§2.1: attempts at 0, 1, 3, 7 s (1 s × 2ⁿ); one Started event carries the last attempt, its start
+    """Attempts at 0, 1, 3, 7 s (1 s × 2ⁿ); one Started event carries the last attempt, its start
     time and the previous failure; the Failed event says maximum attempts reached."""
     mock = Recorder(failures=10)
     r = call(app, "app.act:m", retry(maximum_attempts=4, initial_interval="1s", backoff_coefficient=2),
@@ -215,7 +215,7 @@ def test_retry_backoff_times_and_the_final_started_event(app: App) -> None:
 
 
 def test_maximum_interval_caps_the_backoff(app: App) -> None:
-    """§2.1: backoff 1 s × 3ⁿ capped at 2 s → attempts at 0, 1, 3, 5 s."""
+    """Backoff 1 s × 3ⁿ capped at 2 s → attempts at 0, 1, 3, 5 s."""
     mock = Recorder(failures=10)
     call(app, "app.act:m", retry(maximum_attempts=4, initial_interval="1s", backoff_coefficient=3,
                                  maximum_interval="2s"), setup=lambda w: w.mock("app.act:m", mock))
@@ -223,7 +223,7 @@ def test_maximum_interval_caps_the_backoff(app: App) -> None:
 
 
 def test_default_policy_retries_until_success(app: App) -> None:
-    """§2.1: no retry policy → server default (1 s, ×2, unlimited); success on the third attempt."""
+    """No retry policy → server default (1 s, ×2, unlimited); success on the third attempt."""
     mock = Recorder(failures=2, value={"ok": 1})
     r = call(app, "app.act:m", None, setup=lambda w: w.mock("app.act:m", mock))
     assert r.result == {"ok": True, "value": {"ok": 1}}
@@ -235,7 +235,7 @@ def test_default_policy_retries_until_success(app: App) -> None:
 
 
 def test_non_retryable_error_types_stop_retries(app: App) -> None:
-    """§2.1: a kind listed in non_retryable_error_types is not retried."""
+    """A kind listed in non_retryable_error_types is not retried."""
     r = call(app, "app.act:flaky", retry(non_retryable_error_types=["Unavailable"]))
     (failed,) = events_of(r, "ACTIVITY_TASK_FAILED")
     failed_state = failed.activity_task_failed_event_attributes.retry_state
@@ -245,7 +245,7 @@ def test_non_retryable_error_types_stop_retries(app: App) -> None:
 
 
 def test_non_retryable_error_stops_at_once(app: App) -> None:
-    """§3.3: an error with retryable=false is never retried, whatever the policy."""
+    """An error with retryable=false is never retried, whatever the policy."""
     mock = Recorder(failures=10, error=ActivityError("nope", kind="PermissionDenied", retryable=False))
     r = call(app, "app.act:m", None, setup=lambda w: w.mock("app.act:m", mock))
     assert len(mock.calls) == 1
@@ -253,7 +253,7 @@ def test_non_retryable_error_stops_at_once(app: App) -> None:
 
 
 def test_world_attempt_cap_stops_endless_retries(app: App) -> None:
-    """§8.12: an always-failing activity under the default policy would retry forever; the world stops
+    """An always-failing activity under the default policy would retry forever; the world stops
     with a SimulationError that says what to change."""
     with pytest.raises(SimulationError) as caught:
         call(app, "app.act:flaky", None, attempt_cap=5)
@@ -264,13 +264,13 @@ def test_world_attempt_cap_stops_endless_retries(app: App) -> None:
 
 
 def test_missing_activity_with_default_policy_hits_the_cap(app: App) -> None:
-    """§8.12: a missing activity is NotFound but retryable, so the default policy never ends."""
+    """A missing activity is NotFound but retryable, so the default policy never ends."""
     with pytest.raises(SimulationError, match=r"NotFound: activity 'app.act:missing' is not registered"):
         call(app, "app.act:missing", None, attempt_cap=3)
 
 
 def test_missing_activity_is_a_retryable_not_found(app: App) -> None:
-    """§8.12: with maximum_attempts = 1 Lua gets NotFound, retryable, naming the known activities."""
+    """With maximum_attempts = 1 Lua gets NotFound, retryable, naming the known activities."""
     r = call(app, "app.act:missing", retry(maximum_attempts=1))
     result = r.result
     assert (result["ok"], result["kind"], result["retryable"]) == (False, "NotFound", True)
@@ -282,7 +282,7 @@ def test_missing_activity_is_a_retryable_not_found(app: App) -> None:
 
 
 def test_start_to_close_timeout_is_retried_then_timed_out(app: App) -> None:
-    """§2.1/§3.3: a 20 s attempt under a 5 s start-to-close times out at 5 s, is retried at 6 s, times out
+    """A 20 s attempt under a 5 s start-to-close times out at 5 s, is retried at 6 s, times out
     again at 11 s; Lua gets Timeout, non-retryable, timeout_type start_to_close."""
     r = call(app, "app.act:m", {"activity.start_to_close_timeout": "5s", **retry(maximum_attempts=2)},
              setup=lambda w: w.mock("app.act:m", "late", duration_ns=20 * SECOND))
@@ -301,7 +301,7 @@ def test_start_to_close_timeout_is_retried_then_timed_out(app: App) -> None:
 
 
 def test_schedule_to_close_timeout_ends_the_activity(app: App) -> None:
-    """§3.3: schedule-to-close bounds the whole activity: timed out at 5 s, retry state Timeout."""
+    """Schedule-to-close bounds the whole activity: timed out at 5 s, retry state Timeout."""
     r = call(app, "app.act:m", {"activity.schedule_to_close_timeout": "5s"},
              setup=lambda w: w.mock("app.act:m", "late", duration_ns=20 * SECOND))
     (timed_out,) = events_of(r, "ACTIVITY_TASK_TIMED_OUT")
@@ -314,7 +314,7 @@ def test_schedule_to_close_timeout_ends_the_activity(app: App) -> None:
 
 
 def test_schedule_to_close_bounds_retries(app: App) -> None:
-    """§2.1: a retry that would start after the schedule-to-close deadline is not made: attempts at
+    """A retry that would start after the schedule-to-close deadline is not made: attempts at
     0, 1, 3 s under 4 s, then Failed with retry state Timeout."""
     mock = Recorder(failures=10)
     r = call(app, "app.act:m", {"activity.schedule_to_close_timeout": "4s"},
@@ -329,7 +329,7 @@ def test_schedule_to_close_bounds_retries(app: App) -> None:
 
 
 def test_lua_activity_error_reaches_the_workflow(app: App) -> None:
-    """§3.3/§2.1: a Lua activity's `nil, err` keeps kind, message, retryability (unset) and details, plus
+    """A Lua activity's `nil, err` keeps kind, message, retryability (unset) and details, plus
     the activity wrapper details."""
     result = call(app, "app.act:flaky", retry(maximum_attempts=1)).result
     assert result == {
@@ -340,7 +340,7 @@ def test_lua_activity_error_reaches_the_workflow(app: App) -> None:
 
 
 def test_mock_activity_error_with_explicit_activity_id(app: App) -> None:
-    """§2.1/§3.3: `activity.id` replaces the generated id, in history and in `_activity_id`."""
+    """`activity.id` replaces the generated id, in history and in `_activity_id`."""
     error = ActivityError("taken", kind="Conflict", retryable=False, details={"who": "bob"})
     r = call(app, "app.act:m", {"activity.id": "custom"}, setup=lambda w: w.mock("app.act:m", error=error))
     (scheduled,) = events_of(r, "ACTIVITY_TASK_SCHEDULED")
@@ -353,7 +353,7 @@ def test_mock_activity_error_with_explicit_activity_id(app: App) -> None:
 
 
 def test_lua_activity_runs_for_real(app: App) -> None:
-    """§2.1: a function.lua entry serves the activity; every argument is one payload."""
+    """A function.lua entry serves the activity; every argument is one payload."""
     r = call(app, "app.act:echo", None, {"x": [1, 2], "s": "é"})
     assert r.result == {"ok": True, "value": {"x": [1, 2], "s": "é"}}
     (done,) = events_of(r, "ACTIVITY_TASK_COMPLETED")
@@ -362,7 +362,7 @@ def test_lua_activity_runs_for_real(app: App) -> None:
 
 
 def test_mock_bug_is_an_internal_activity_failure(app: App) -> None:
-    """§3.3: a Python exception in a mock fails the attempt as Internal, naming the exception."""
+    """A Python exception in a mock fails the attempt as Internal, naming the exception."""
     r = call(app, "app.act:m", retry(maximum_attempts=1),
              setup=lambda w: w.mock("app.act:m", lambda args, info: 1 // 0))
     assert r.result["kind"] == "Internal"
@@ -373,13 +373,13 @@ def test_mock_bug_is_an_internal_activity_failure(app: App) -> None:
 
 
 def test_value_mock(app: App) -> None:
-    """§2.1: a fixed-value mock is the activity's one result payload."""
+    """A fixed-value mock is the activity's one result payload."""
     assert call(app, "app.act:m", None, setup=lambda w: w.mock("app.act:m", [1, "a"])).result == {
         "ok": True, "value": [1, "a"]}
 
 
 def test_callable_mock_receives_args_and_attempt_info(app: App) -> None:
-    """§2.1/§3.4: mocks see the decoded arguments (one per payload), the attempt, the activity id and
+    """Mocks see the decoded arguments (one per payload), the attempt, the activity id and
     type, the virtual now, the workflow's context (the `wippy-context` header) and id."""
     mock = Recorder(failures=1)
     world = World(app)
@@ -398,7 +398,7 @@ def test_callable_mock_receives_args_and_attempt_info(app: App) -> None:
 
 
 def test_async_activities_complete_in_duration_order(app: App) -> None:
-    """§2.2: the shorter activity resolves first whatever the start order; each closes at its duration."""
+    """The shorter activity resolves first whatever the start order; each closes at its duration."""
 
     def setup(world: World) -> None:
         world.mock("app.act:slow", lambda args, info: args[0] + "-slow", duration_ns=10 * SECOND)
@@ -418,7 +418,7 @@ def test_async_activities_complete_in_duration_order(app: App) -> None:
 
 
 def test_after_fires_at_its_time(app: App) -> None:
-    """§2.3: time.after → StartTimer now; the channel gets the fire time, which is the task's now."""
+    """time.after → StartTimer now; the channel gets the fire time, which is the task's now."""
     r = run(app, "app.wf:probe_clock", "after")
     assert r.result == {"fired": 2000, "now": 2000}
     (started,) = events_of(r, "TIMER_STARTED")
@@ -428,7 +428,7 @@ def test_after_fires_at_its_time(app: App) -> None:
 
 
 def test_select_between_timers_takes_the_first_fire(app: App) -> None:
-    """§1.6/§2.3/§8.7: the 1.5 s timer wins; the 5 s loser is abandoned, never cancelled."""
+    """The 1.5 s timer wins; the 5 s loser is abandoned, never cancelled."""
     r = run(app, "app.wf:probe_clock", "select")
     assert r.result == {"winner": "fast", "at": 1500}
     assert [e.timer_started_event_attributes.timer_id for e in events_of(r, "TIMER_STARTED")] == ["5", "6"]
@@ -438,7 +438,7 @@ def test_select_between_timers_takes_the_first_fire(app: App) -> None:
 
 
 def test_timer_stop_issues_no_cancel_and_ignores_the_fire(app: App) -> None:
-    """§2.3/§8.7: stop → true then false, closes the channel, writes no CancelTimer; the later
+    """Stop → true then false, closes the channel, writes no CancelTimer; the later
     TimerFired is recorded and ignored."""
     r = run(app, "app.wf:probe_clock", "stop")
     assert r.result == {"first": True, "second": False, "ok": False, "now": 3000}
@@ -449,7 +449,7 @@ def test_timer_stop_issues_no_cancel_and_ignores_the_fire(app: App) -> None:
 
 
 def test_timer_reset_starts_a_new_timer(app: App) -> None:
-    """§2.3: reset abandons the old Temporal timer and issues a new StartTimer."""
+    """Reset abandons the old Temporal timer and issues a new StartTimer."""
     r = run(app, "app.wf:probe_clock", "reset")
     assert r.result == {"active": True, "fired": 3000}
     started = [e.timer_started_event_attributes for e in events_of(r, "TIMER_STARTED")]
@@ -459,7 +459,7 @@ def test_timer_reset_starts_a_new_timer(app: App) -> None:
 
 
 def test_ticker_rearms_first_in_its_task(app: App) -> None:
-    """§2.3/§8.18: each tick re-arms with a StartTimer that comes before the Lua step's commands."""
+    """Each tick re-arms with a StartTimer that comes before the Lua step's commands."""
     r = run(app, "app.wf:probe_clock", "ticker")
     assert r.result == [10000, 20000]
     k = kinds(r)
@@ -471,14 +471,14 @@ def test_ticker_rearms_first_in_its_task(app: App) -> None:
 
 
 def test_sleep_zero_waits_for_the_next_task(app: App) -> None:
-    """§0.3/§8.8: time.sleep(0) issues no command and resumes only at the next workflow task."""
+    """time.sleep(0) issues no command and resumes only at the next workflow task."""
     r = run(app, "app.wf:probe_clock", "sleep0_timer")
     assert r.result == {"woke": 5000}
     assert len(events_of(r, "TIMER_STARTED")) == 1
 
 
 def test_sleep_zero_alone_stalls(app: App) -> None:
-    """§8.8: with nothing else pending, the run never gets another task and stays running."""
+    """With nothing else pending, the run never gets another task and stays running."""
     r = run(app, "app.wf:probe_clock", "sleep0")
     assert r.status == "running"
     assert kinds(r) == ["WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
@@ -486,7 +486,7 @@ def test_sleep_zero_alone_stalls(app: App) -> None:
 
 
 def test_now_and_os_time_read_the_task_start(app: App) -> None:
-    """§2.3: time.now() and os.time() are the current workflow task's start time."""
+    """time.now() and os.time() are the current workflow task's start time."""
     start = 1_900_000_000 * SECOND + 250 * MS
     r = run(app, "app.wf:probe_clock", "now", start_ns=start)
     task_started = events_of(r, "WORKFLOW_TASK_STARTED")[-1]
@@ -496,7 +496,7 @@ def test_now_and_os_time_read_the_task_start(app: App) -> None:
 
 
 def test_info_clock_and_history_length(app: App) -> None:
-    """§1.4/§2.3: history_length is the current WorkflowTaskStarted id; os.time() follows the clock."""
+    """history_length is the current WorkflowTaskStarted id; os.time() follows the clock."""
     world = World(app)
     r = world.run_until_closed(world.start("app.wf:info", context={"tenant": "acme"}))
     assert r.result == {"id": r.workflow_id, "type": "app.wf:info", "queue": "test-queue", "before": 3,
@@ -505,7 +505,7 @@ def test_info_clock_and_history_length(app: App) -> None:
 
 
 def test_workflow_info_fields(app: App) -> None:
-    """§1.4: workflow.info() names the execution as the server knows it."""
+    """workflow.info() names the execution as the server knows it."""
     world = World(app)
     r = world.run_until_closed(world.start("app.wf:probe_info", workflow_id="order-7"))
     info = r.result
@@ -521,7 +521,7 @@ def test_workflow_info_fields(app: App) -> None:
 
 
 def test_futures_results_completion_and_cancel(app: App) -> None:
-    """§2.2: futures deliver results, report completion; cancel → RequestCancelActivityTask and a
+    """Futures deliver results, report completion; cancel → RequestCancelActivityTask and a
     Canceled error at once."""
     r = run(app, "app.wf:futures")
     assert r.result == [1, 2, True, True, "Canceled"]
@@ -532,7 +532,7 @@ def test_futures_results_completion_and_cancel(app: App) -> None:
 
 
 def test_cancel_of_a_running_activity(app: App) -> None:
-    """§2.2: cancelling in a later task gives Canceled at once; the running attempt cannot hear the cancel
+    """Cancelling in a later task gives Canceled at once; the running attempt cannot hear the cancel
     (mocks do not heartbeat), so it closes when it ends, and the workflow ignores it."""
     r = run(app, "app.wf:probe_cancel", "1s", "20s",
             setup=lambda w: w.mock("app.act:slow", "late", duration_ns=10 * SECOND))
@@ -546,7 +546,7 @@ def test_cancel_of_a_running_activity(app: App) -> None:
 
 
 def test_running_attempt_that_fails_after_a_cancel_is_not_retried(app: App) -> None:
-    """§2.2: a failing attempt that was asked to cancel closes as Failed with retry state CancelRequested
+    """A failing attempt that was asked to cancel closes as Failed with retry state CancelRequested
     and is not retried."""
     mock = Recorder(failures=100)
     r = run(app, "app.wf:probe_cancel", "1s", "20s",
@@ -559,7 +559,7 @@ def test_running_attempt_that_fails_after_a_cancel_is_not_retried(app: App) -> N
 
 
 def test_cancel_during_retry_backoff_stops_the_retries(app: App) -> None:
-    """§2.2: an activity waiting for its next attempt is cancelled at once (ActivityTaskCanceled
+    """An activity waiting for its next attempt is cancelled at once (ActivityTaskCanceled
     without a Started event) and is not attempted again."""
     mock = Recorder(failures=100)
     r = run(app, "app.wf:probe_cancel", "1500ms", "20s", setup=lambda w: w.mock("app.act:slow", mock))
@@ -575,7 +575,7 @@ def test_cancel_during_retry_backoff_stops_the_retries(app: App) -> None:
 
 
 def test_attrs_upsert_typed_search_attributes_and_memo(app: App) -> None:
-    """§2.11: search → typed UpsertWorkflowSearchAttributes; memo → WorkflowPropertiesModified; a bad
+    """Search → typed UpsertWorkflowSearchAttributes; memo → WorkflowPropertiesModified; a bad
     value → Invalid without any command."""
     r = run(app, "app.wf:probe_attrs")
     assert r.result == {"ok": True, "ok2": True, "kind": "Invalid"}
@@ -593,7 +593,7 @@ def test_attrs_upsert_typed_search_attributes_and_memo(app: App) -> None:
 
 
 def test_version_repeat_call_is_cached(app: App) -> None:
-    """§2.5: the second workflow.version for a change id records nothing more."""
+    """The second workflow.version for a change id records nothing more."""
     r = run(app, "app.wf:versioned")
     assert r.result == {"v": 3, "again": 3, "echoed": 3}
     assert len(events_of(r, "MARKER_RECORDED")) == 1
@@ -604,7 +604,7 @@ def test_version_repeat_call_is_cached(app: App) -> None:
 
 
 def test_instruction_budget_fails_a_runaway_loop(app: App) -> None:
-    """§0.4/§3.3 (architecture contract 6): a loop that never yields fails the run with the budget
+    """A loop that never yields fails the run with the budget
     message and the Lua position."""
     r = run(app, "app.wf:spin", instruction_budget=200_000)
     assert r.status == "failed" and r.failure is not None
@@ -613,7 +613,7 @@ def test_instruction_budget_fails_a_runaway_loop(app: App) -> None:
 
 
 def test_memory_limit_fails_the_run(app: App) -> None:
-    """§0.4/§3.3 (architecture contract 6): outgrowing the Lua state's memory cap fails the run."""
+    """Outgrowing the Lua state's memory cap fails the run."""
     r = run(app, "app.wf:probe_memory", memory_limit=8 * 1024 * 1024)
     assert r.status == "failed" and r.failure is not None
     assert "memory limit exceeded" in r.failure.message

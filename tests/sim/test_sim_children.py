@@ -18,7 +18,7 @@ def names(run) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_version_then_exec_history_shape() -> None:
-    """§2.14: Version marker, TemporalChangeVersion upsert, StartChildWorkflowExecutionInitiated with
+    """Version marker, TemporalChangeVersion upsert, StartChildWorkflowExecutionInitiated with
     workflow id `<runId>_7`, then ChildWorkflowExecutionStarted and Completed in later batches."""
     world = World(APP)
     run = world.start("app.wf:version_then_child")
@@ -50,7 +50,7 @@ def test_version_then_exec_history_shape() -> None:
 
 
 def test_exec_results_and_child_failures_as_wippy_errors() -> None:
-    """§2.6, §3.3: results come back; failures keep kind/retryable with `_wrapper = "child_workflow"`;
+    """Results come back; failures keep kind/retryable with `_wrapper = "child_workflow"`;
     an unknown workflow type fails with NotFound."""
     world = World(APP)
     run = world.start("app.wf:parent_exec")
@@ -66,7 +66,7 @@ def test_exec_results_and_child_failures_as_wippy_errors() -> None:
 
 
 def test_spawn_returns_pid_after_start_and_exit_event_at_close() -> None:
-    """§2.6, §1.5: the PID is `{client@host|child id}`; EXIT carries from, at and result.value."""
+    """The PID is `{client@host|child id}`; EXIT carries from, at and result.value."""
     world = World(APP)
     run = world.start("app.wf:parent_spawn", "abandon")
     world.run_until_closed(run)
@@ -81,7 +81,7 @@ def test_spawn_returns_pid_after_start_and_exit_event_at_close() -> None:
 
 
 def test_parent_close_policies() -> None:
-    """§2.6: terminate (default) ends running children when the parent closes; abandon leaves them."""
+    """Terminate (default) ends running children when the parent closes; abandon leaves them."""
     world = World(APP)
     run = world.start("app.wf:parent_spawn", "abandon")
     world.run_until_closed(run)
@@ -97,7 +97,7 @@ def test_parent_close_policies() -> None:
 
 
 def test_continue_as_new_starts_a_new_run_of_the_same_workflow() -> None:
-    """§2.10: process.upgrade → ContinueAsNewWorkflowExecution (own entry id, same task queue, the upgrade
+    """process.upgrade → ContinueAsNewWorkflowExecution (own entry id, same task queue, the upgrade
     arguments as input); the run closes and a new run of the same workflow id starts."""
     world = World(APP)
     run = world.start("app.wf:looper", {"batch": 2, "total": 5})

@@ -67,7 +67,7 @@ def test_histories_are_byte_identical_across_processes() -> None:
 
 
 def test_same_seed_same_history_in_process(app: App) -> None:
-    """§2.0/§2.4: ids, run id and side-effect values repeat with the seed."""
+    """Ids, run id and side-effect values repeat with the seed."""
     first = run(app, "app.wf:three_uuids", seed=3)
     second = run(app, "app.wf:three_uuids", seed=3)
     assert first.history_json() == second.history_json()
@@ -75,7 +75,7 @@ def test_same_seed_same_history_in_process(app: App) -> None:
 
 
 def test_different_seed_changes_uuids(app: App) -> None:
-    """§2.4: side-effect values come from the world's seeded generator."""
+    """Side-effect values come from the world's seeded generator."""
     first = run(app, "app.wf:three_uuids", seed=1)
     second = run(app, "app.wf:three_uuids", seed=2)
     assert first.result != second.result
@@ -84,7 +84,7 @@ def test_different_seed_changes_uuids(app: App) -> None:
 
 
 def test_start_time_moves_timestamps_only(app: App) -> None:
-    """§2.3 (architecture contract 5): the virtual start time shifts every event time and nothing
+    """The virtual start time shifts every event time and nothing
     else."""
     early = World(app, start_ns=1_000 * 1_000_000_000)
     late = World(app, start_ns=2_000 * 1_000_000_000)

@@ -45,7 +45,7 @@ def json_value(payload: Payload) -> Any:
 
 
 def test_sleep_then_return_shape(app: App) -> None:
-    """§2.14 hello: timer "5" of 0.1 s, fired 0.1 s later, then a second task that completes."""
+    """hello: timer "5" of 0.1 s, fired 0.1 s later, then a second task that completes."""
     r = run(app, "app.wf:hello")
     assert kinds(r) == ["WORKFLOW_EXECUTION_STARTED", *WFT, "TIMER_STARTED", "TIMER_FIRED", *WFT,
                         "WORKFLOW_EXECUTION_COMPLETED"]
@@ -64,7 +64,7 @@ def test_sleep_then_return_shape(app: App) -> None:
 
 
 def test_hello_result_drops_the_timestamp_userdata(app: App) -> None:
-    """§2.14/§3.2: the `timestamp` Time userdata disappears from the result object."""
+    """The `timestamp` Time userdata disappears from the result object."""
     r = run(app, "app.wf:hello")
     payloads = r.history.events[-1].workflow_execution_completed_event_attributes.result.payloads
     assert len(payloads) == 1
@@ -73,7 +73,7 @@ def test_hello_result_drops_the_timestamp_userdata(app: App) -> None:
 
 
 def test_one_activity_shape(app: App) -> None:
-    """§2.14/§2.1: activity id "5", type = entry id, start-to-close 600 s; Started and Completed together."""
+    """Activity id "5", type = entry id, start-to-close 600 s; Started and Completed together."""
     r = run(app, "app.wf:one_activity", {"x": 1})
     assert kinds(r) == ["WORKFLOW_EXECUTION_STARTED", *WFT, "ACTIVITY_TASK_SCHEDULED",
                         "ACTIVITY_TASK_STARTED", "ACTIVITY_TASK_COMPLETED", *WFT,
@@ -97,7 +97,7 @@ def test_one_activity_shape(app: App) -> None:
 
 
 def test_three_side_effects_shape(app: App) -> None:
-    """§2.14/§2.4: three SideEffect markers (ids 1, 2, 3, data = the uuids, summary
+    """Three SideEffect markers (ids 1, 2, 3, data = the uuids, summary
     `workflow.sideEffect`) and the completion, all in the first workflow task."""
     r = run(app, "app.wf:three_uuids")
     assert kinds(r) == ["WORKFLOW_EXECUTION_STARTED", *WFT, "MARKER_RECORDED", "MARKER_RECORDED",
@@ -119,7 +119,7 @@ def test_three_side_effects_shape(app: App) -> None:
 
 
 def test_version_marker_and_change_version_upsert(app: App) -> None:
-    """§2.14/§2.5: Version marker (change-id "c", version 3) then TemporalChangeVersion ["c-3"] without a
+    """Version marker (change-id "c", version 3) then TemporalChangeVersion ["c-3"] without a
     `type`; the repeated call is answered from the cache, so the activity gets id "7"."""
     r = run(app, "app.wf:versioned")
     assert kinds(r) == ["WORKFLOW_EXECUTION_STARTED", *WFT, "MARKER_RECORDED",
@@ -142,7 +142,7 @@ def test_version_marker_and_change_version_upsert(app: App) -> None:
 
 
 def test_side_effects_and_calls_interleave_depth_first(app: App) -> None:
-    """§0.3 example: two coroutines each doing uuid.v4() then funcs.call give Marker, Scheduled(A),
+    """Two coroutines each doing uuid.v4() then funcs.call give Marker, Scheduled(A),
     Marker, Scheduled(B), all in the first task; each activity carries its coroutine's uuid."""
     r = run(app, "app.wf:ordering")
     events = r.history.events
@@ -160,7 +160,7 @@ def test_side_effects_and_calls_interleave_depth_first(app: App) -> None:
 
 
 def test_events_are_numbered_and_task_ids_follow(app: App) -> None:
-    """§2.0: event ids run 1..n; every command event points at the task completion that issued it."""
+    """Event ids run 1..n; every command event points at the task completion that issued it."""
     r = run(app, "app.wf:timers")
     events = r.history.events
     assert [e.event_id for e in events] == list(range(1, len(events) + 1))
@@ -173,14 +173,14 @@ def test_events_are_numbered_and_task_ids_follow(app: App) -> None:
 
 
 def test_task_completion_carries_go_sdk_metadata(app: App) -> None:
-    """§2.13: WorkflowTaskCompleted names the Go SDK (temporal-go 1.42.0)."""
+    """WorkflowTaskCompleted names the Go SDK (temporal-go 1.42.0)."""
     r = run(app, "app.wf:hello")
     metadata = r.history.events[3].workflow_task_completed_event_attributes.sdk_metadata
     assert (metadata.sdk_name, metadata.sdk_version) == ("temporal-go", "1.42.0")
 
 
 def test_workflow_failure_is_wippy_sourced(app: App) -> None:
-    """§2.13/§3.3: the top-level failure has source WippySDK, its Go cause GoSDK."""
+    """The top-level failure has source WippySDK, its Go cause GoSDK."""
     r = run(app, "app.wf:failing", "object")
     assert kinds(r)[-1] == "WORKFLOW_EXECUTION_FAILED"
     failure = r.history.events[-1].workflow_execution_failed_event_attributes.failure

@@ -22,19 +22,19 @@ def run(name: str):  # type: ignore[no-untyped-def]
 
 
 def test_exec_runs_a_workflow_and_returns_its_result() -> None:
-    """§2.12: process.exec on a temporal.worker host starts the workflow and waits for its result."""
+    """process.exec on a temporal.worker host starts the workflow and waits for its result."""
     world, process = run("exec_hello")
     assert process.result == {"greeting": "hello ada"}
 
 
 def test_spawn_monitored_delivers_exit_with_the_result() -> None:
-    """§1.5: EXIT on process.events() with `from` = the workflow PID and result.value."""
+    """EXIT on process.events() with `from` = the workflow PID and result.value."""
     _, process = run("spawn_and_wait")
     assert process.result == {"same": True, "kind": "pid.exit", "greeting": "hello bob"}
 
 
 def test_replies_from_a_workflow_reach_the_process_inbox() -> None:
-    """§2.7: the workflow's send to a local PID is a SideEffect marker `process.send` and a local delivery."""
+    """The workflow's send to a local PID is a SideEffect marker `process.send` and a local delivery."""
     world, process = run("talk_to_counter")
     assert process.result == {"pid": "{app:client@app:worker|counter-1}", "replies": "ack,ok"}
     counter = world.get("counter-1")
@@ -48,14 +48,14 @@ def test_replies_from_a_workflow_reach_the_process_inbox() -> None:
 
 
 def test_startup_messages_and_use_existing() -> None:
-    """§2.8: startup messages arrive first; a second start with the same name reuses the execution,
+    """Startup messages arrive first; a second start with the same name reuses the execution,
     ignores its input and still delivers its messages."""
     _, process = run("startup_messages")
     assert process.result == {"same": True, "final": 9}
 
 
 def test_conflict_policy_fail_and_bad_host() -> None:
-    """§2.12: an explicit id with id_conflict_policy=fail reports AlreadyExists; the host must be a
+    """An explicit id with id_conflict_policy=fail reports AlreadyExists; the host must be a
     temporal.worker entry."""
     _, process = run("conflicts")
     assert process.result == {"first": True, "second_kind": "AlreadyExists", "bad_host": "Invalid"}
@@ -70,7 +70,7 @@ def test_terminate_link_with_trap_links_and_monitor_exit_error() -> None:
 
 
 def test_generated_workflow_ids_follow_wippys_form() -> None:
-    """§2.12: without an id or name, `<worker uuid>_0x<5+ hex digits>`."""
+    """Without an id or name, `<worker uuid>_0x<5+ hex digits>`."""
     world, _ = run("spawn_and_wait")
     ids = [r.workflow_id for r in world.runs]
     assert len(ids) == 1 and ids[0].endswith("_0x00001")
@@ -82,13 +82,13 @@ def test_run_process_rejects_non_function_entries() -> None:
 
 
 def test_timers_in_a_process_run_on_the_virtual_clock() -> None:
-    """§1.3: sleep, timer:reset (fires d after the reset), ticker; all on virtual time."""
+    """Sleep, timer:reset (fires d after the reset), ticker; all on virtual time."""
     _, process = run("timers")
     assert process.result == {"was_active": True, "fired_after": 14.0, "ticks": 3, "total": 17.0}
 
 
 def test_execution_timeout_and_id_reuse_policies() -> None:
-    """§2.12: an execution timeout times the run out (EXIT with a Timeout error); once closed, an id may be
+    """An execution timeout times the run out (EXIT with a Timeout error); once closed, an id may be
     reused unless `reject_duplicate`, or `allow_duplicate_failed_only` after a successful run."""
     world, process = run("policies")
     assert process.result == {"first_err": True, "exit_error": "Timeout", "rejected": "AlreadyExists",
@@ -97,13 +97,13 @@ def test_execution_timeout_and_id_reuse_policies() -> None:
 
 
 def test_context_reaches_the_workflow_and_its_activities() -> None:
-    """§1.7, §3.4: `process.with_context` values reach ctx.get/ctx.all in the workflow and its activities."""
+    """`process.with_context` values reach ctx.get/ctx.all in the workflow and its activities."""
     _, process = run("with_context")
     assert process.result == {"tenant": "t-1", "activity_sees": "t-1", "keys": "u-9"}
 
 
 def test_terminate_existing_replaces_the_running_execution() -> None:
-    """§2.12: id_conflict_policy terminate_existing terminates the running one (its monitor gets EXIT with
+    """id_conflict_policy terminate_existing terminates the running one (its monitor gets EXIT with
     an error) and starts the new one under the same workflow id."""
     world, process = run("replace_existing")
     assert process.result == {"same_pid": True, "first_exit": "Canceled"}

@@ -19,7 +19,7 @@ def event_types(run) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_inbox_message_with_topic_payload_and_sender() -> None:
-    """§2.8: a signal is a message (topic = name); the sender PID comes from the wippy-context header."""
+    """A signal is a message (topic = name); the sender PID comes from the wippy-context header."""
     world = World(APP)
     run = world.start("app.wf:approval", {"n": 1})
     world.advance(30 * MINUTE)
@@ -32,7 +32,7 @@ def test_inbox_message_with_topic_payload_and_sender() -> None:
 
 
 def test_message_without_sender_has_empty_from() -> None:
-    """§2.8: no `temporal.signal.from` → msg:from() is ""."""
+    """No `temporal.signal.from` → msg:from() is ""."""
     world = World(APP)
     run = world.start("app.wf:approval", {})
     world.signal(run, "reject", {"by": "bob"})
@@ -49,7 +49,7 @@ def test_timeout_path_when_no_signal_comes() -> None:
 
 
 def test_listen_raw_values_and_message_objects_in_order() -> None:
-    """§1.5: listen gives raw values by default and Message objects with {message = true}; order is kept."""
+    """Listen gives raw values by default and Message objects with {message = true}; order is kept."""
     world = World(APP)
     run = world.start("app.wf:counter", {"initial": 10})
     world.signal(run, "add", 3)
@@ -61,7 +61,7 @@ def test_listen_raw_values_and_message_objects_in_order() -> None:
 
 
 def test_messages_queue_until_someone_subscribes() -> None:
-    """§2.8: signals that arrive before the subscription are kept and delivered in order."""
+    """Signals that arrive before the subscription are kept and delivered in order."""
     world = World(APP)
     run = world.start("app.wf:late_listener")
     for n in (1, 2, 3):
@@ -72,7 +72,7 @@ def test_messages_queue_until_someone_subscribes() -> None:
 
 
 def test_send_to_workflow_signals_it_and_reports_unknown_targets() -> None:
-    """§2.7: send to a Temporal PID → SignalExternalWorkflowExecution; unknown target → Internal error;
+    """Send to a Temporal PID → SignalExternalWorkflowExecution; unknown target → Internal error;
     not a PID → NotFound; to self → true without a command."""
     world = World(APP)
     target = world.start("app.wf:counter", {"initial": 0}, workflow_id="target")
@@ -98,7 +98,7 @@ def test_send_to_workflow_signals_it_and_reports_unknown_targets() -> None:
 
 
 def test_cancel_request_is_an_event_not_a_stop() -> None:
-    """§2.8, §8.14: a cancel request becomes a CANCEL event; the workflow completes normally."""
+    """A cancel request becomes a CANCEL event; the workflow completes normally."""
     world = World(APP)
     run = world.start("app.wf:cancellable")
     world.advance(MINUTE)
@@ -111,7 +111,7 @@ def test_cancel_request_is_an_event_not_a_stop() -> None:
 
 
 def test_monitor_and_link_are_unsupported_in_workflows() -> None:
-    """§1.5, §8.4: monitor/link in workflows return an Internal error."""
+    """Monitor/link in workflows return an Internal error."""
     world = World(APP)
     run = world.start("app.wf:unsupported")
     world.run_until_closed(run)
@@ -127,7 +127,7 @@ def test_signalling_a_closed_workflow_is_an_error() -> None:
 
 
 def test_queries_pid_state_and_unknown() -> None:
-    """§2.9: query `pid` → the workflow id; `state` → {}; anything else is an error; history untouched."""
+    """Query `pid` → the workflow id; `state` → {}; anything else is an error; history untouched."""
     from wftest.sim import QueryError
 
     world = World(APP)
@@ -141,7 +141,7 @@ def test_queries_pid_state_and_unknown() -> None:
 
 
 def test_updates_accept_complete_reject_and_error() -> None:
-    """§2.9: an update is a message from `{update|<id>}`; `ack` → UpdateAccepted, `ok` → UpdateCompleted
+    """An update is a message from `{update|<id>}`; `ack` → UpdateAccepted, `ok` → UpdateCompleted
     with the result, `nak` → rejected with its reason and no event, `error` → completed with a failure."""
     world = World(APP)
     run = world.start("app.wf:updatable", 10)

@@ -109,7 +109,7 @@ retry_state=NonRetryableFailure
 
 
 def test_saga_text(app: App) -> None:
-    """§2.1/§2.3/§2.14: one line per event group, the compensations in the order they ran."""
+    """One line per event group, the compensations in the order they ran."""
     assert render_text(saga(app).history) == SAGA_TEXT
 
 
@@ -120,7 +120,7 @@ def test_same_run_twice_gives_the_same_text(app: App) -> None:
 
 
 def test_run_ids_do_not_change_the_text(app: App) -> None:
-    """§2: the default child workflow id is `<parent run id>_<event id>`; the run id itself is a token."""
+    """The default child workflow id is `<parent run id>_<event id>`; the run id itself is a token."""
     one = run(app, "app.wf:version_then_child", seed=1)
     two = run(app, "app.wf:version_then_child", seed=2)
     assert one.run_id != two.run_id
@@ -163,7 +163,7 @@ def test_the_text_is_the_same_in_another_process_and_after_json(app: App, tmp_pa
 
 
 def test_retries_show_the_last_attempt_and_the_previous_failure(app: App) -> None:
-    """§2.1: only the last attempt is in the history; its start names the attempt and the last failure."""
+    """Only the last attempt is in the history; its start names the attempt and the last failure."""
     text = render_text(run(app, "app.wf:retry", 3).history)
     assert (
         "+3s         activity 5     failed      app.act:flaky attempt=3 "
@@ -184,7 +184,7 @@ def test_retries_show_the_last_attempt_and_the_previous_failure(app: App) -> Non
                 "+0s         activity 6     scheduled   app.act:echo "
                 'input={"id":"d4713d60-c8a7-4639-ab11-67b367a9c378","name":"A"}',
             ],
-            id="side effect §2.4",
+            id="side effect",
         ),
         pytest.param(
             "app.wf:version_then_child",
@@ -196,14 +196,14 @@ def test_retries_show_the_last_attempt_and_the_previous_failure(app: App) -> Non
                 "+0s         child <run>_7  started     app.wf:child",
                 '+0s         child <run>_7  completed   app.wf:child result={"doubled":6,"echo":3}',
             ],
-            id="version and child §2.5 §2.6",
+            id="version and child",
         ),
         pytest.param(
             "app.wf:parent_exec",
             (),
             None,
             ['+0s         child <run>_14 failed      app.wf:child error=NotFound("no such order")'],
-            id="child failure §2.6 §3.3",
+            id="child failure",
         ),
         pytest.param(
             "app.wf:probe_cancel",
@@ -214,14 +214,14 @@ def test_retries_show_the_last_attempt_and_the_previous_failure(app: App) -> Non
                 '+10s        activity 5     completed   app.act:slow attempt=1 result="late"',
                 "+21.5s      timer 12       fired",
             ],
-            id="activity cancel §2.2",
+            id="activity cancel",
         ),
         pytest.param(
             "app.wf:looper",
             ({"batch": 1, "total": 2},),
             None,
             ['+1m00s      workflow       continued   app.wf:looper input={"batch":1,"n":1,"total":2}'],
-            id="continue-as-new §2.10",
+            id="continue-as-new",
         ),
     ],
 )
@@ -234,7 +234,7 @@ def test_event_groups_of_simulated_runs(
 
 
 def test_signals_updates_and_cancel_requests(app: App) -> None:
-    """§2.8 a signal with its sender, §2.9 updates (rejected ones leave no events), §2.8 a cancel request."""
+    """A signal with its sender, updates (rejected ones leave no events), a cancel request."""
     world = World(app)
     handle = world.start("app.wf:approval", {"doc": 1})
     world.signal_at(handle, 30 * MINUTE, "approve", {"by": "ann"}, sender="{app:client@app:worker|boss}")
@@ -502,7 +502,7 @@ def test_offsets(ns: int, text: str) -> None:
 
 
 def test_payload_forms() -> None:
-    """§3.1: json/plain as canonical compact JSON, binary/null as nil, binary/plain as hex."""
+    """Json/plain as canonical compact JSON, binary/null as nil, binary/plain as hex."""
     assert payload_text(jp({"b": [1, 2.5], "a": "<x>"})) == '{"a":"\\u003cx\\u003e","b":[1,2.5]}'
     assert payload_text(jp(GO_NIL)) == "nil"
     assert payload_text(jp(None)) == "null"
