@@ -1,4 +1,4 @@
-"""Simulator budgets (spec: architecture.md, "Performance budgets").
+"""Simulator budgets: what a simulated run costs.
 
 Prints:
   - a saga run (3 activities, a 1 h timer, compensations on failure): median wall time (goal < 1 ms,
