@@ -12,7 +12,7 @@ from typing import Any
 
 from wftest.lua import engine
 from wftest.lua.sandbox import LuaFailure, Sandbox
-from wftest.lua.watchdog import WATCHDOG
+from wftest.lua.watchdog import WATCHDOG, task_timeout
 
 # The fields of the scheduler's API (`lib/process.lua`) the host calls.
 _FIELDS = (
@@ -46,13 +46,15 @@ class LuaProcess:
         self.sandbox = sandbox
         self._p = sandbox.library_api("process.lua", fields=_FIELDS)
         self.table = self._p.table  # the Lua-side scheduler API, for other bundled Lua halves
+        # One watched turn for every step (steps never nest), its limit read once: a step is the hot path.
+        self._turn = WATCHDOG.watch(sandbox.describe_turn, task_timeout())
 
     def start(self, fn: Any, *args: Any) -> None:
         self._p.start(fn, *args)
 
     def step(self) -> StepOutcome:
         try:
-            with WATCHDOG.watch(self.sandbox.describe_turn):
+            with self._turn:
                 result = self._p.step()
         except engine.LuaError as exc:
             return StepOutcome("failed", failure=self.sandbox.lua_failure(exc))

@@ -44,7 +44,8 @@ class _Watchdog:
 
     def watch(self, describe: Callable[[], str], seconds: float | None = None) -> _Turn:
         """Run the body (`with WATCHDOG.watch(...):`) under the watchdog; `describe()` names what runs
-        (called only when it fires)."""
+        (called only when it fires). The turn may be entered again once it is left (never nested);
+        without `seconds`, each entry reads WFTEST_TASK_TIMEOUT."""
         return _Turn(self, describe, seconds)
 
     def _enter(self, describe: Callable[[], str], limit: float) -> int:
