@@ -293,6 +293,7 @@ def replay_command(
         workflow=workflow,
         workflow_id=workflow_id,
         jobs=jobs,
+        chunk=max(1, min(64, total // (max(jobs, 1) * 8))),  # big chunks, yet every worker busy to the end
         app=loaded,
     )
     with Progress(transient=True, disable=total < 20) as progress:

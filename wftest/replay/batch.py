@@ -158,11 +158,12 @@ def replay_files(
     workflow: str | None = None,
     workflow_id: str | None = None,
     jobs: int = 1,
-    chunk: int = 16,
+    chunk: int = 64,
     app: App | None = None,
 ) -> Iterator[Verdict]:
     """The verdict of each file, in the order of `paths`; with `jobs` > 1 in that many processes (started
-    by this call). `app`, when the caller has loaded it already, saves loading it again."""
+    by this call), `chunk` files at a time. `app`, when the caller has loaded it already, saves loading
+    it again."""
     if jobs <= 1:
         return _serial(app_path, paths, strict, workflow, workflow_id, app)
     # Forked workers inherit the app loaded here (and every chunk compiled since) instead of loading it.
