@@ -98,8 +98,8 @@ def _load_worker(
     (which loaded it for this very batch just before)."""
     if app is None:
         inherited = _WORKER.get("app")
-        fresh = isinstance(inherited, App) and _WORKER.get("path") == app_path and _WORKER.get("forking")
-        app = inherited if isinstance(inherited, App) and fresh else load_app(app_path)
+        forked = _WORKER.get("forking") and _WORKER.get("path") == app_path
+        app = inherited if forked and isinstance(inherited, App) else load_app(app_path)
     _WORKER.update(path=app_path, app=app, strict=strict, workflow=workflow, workflow_id=workflow_id)
 
 
