@@ -3,12 +3,11 @@ and code mutations with their verdicts under the `go` and `strict` rule sets."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
-from checkout import ROOT
+from checkout import ROOT, mutated_sim
 
 from wftest import load_app
 from wftest.replay import NondeterminismError, replay_history
@@ -49,15 +48,6 @@ def test_unchanged_code_replays_identically(workflow: str, args: tuple[object, .
     result = replay_history(APP, run.history, strict=strict, workflow_id=run.workflow_id)
     assert result.workflow_type == workflow and result.commands > 0 or workflow == "app.wf:failing"
 
-
-def mutated(tmp_path: Path, file: str, old: str, new: str):  # type: ignore[no-untyped-def]
-    copy = tmp_path / "app"
-    shutil.copytree(SIM, copy)
-    path = copy / "workflows" / file
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new))
-    return load_app(copy)
 
 
 # (workflow, args, file, old, new, fails under go, fails under strict, message fragment)
@@ -246,7 +236,7 @@ def test_mutations_have_the_expected_verdict(tmp_path: Path, case: tuple, strict
         # A comment changes no command: both rule sets pass.
         fails_go = fails_strict = False
     history = record(workflow, *args).history
-    app = mutated(tmp_path, file, old, new)
+    app = mutated_sim(tmp_path, file, old, new)
     should_fail = fails_strict if strict else fails_go
     if not should_fail:
         replay_history(app, history, strict=strict)
@@ -260,7 +250,7 @@ def test_mutations_have_the_expected_verdict(tmp_path: Path, case: tuple, strict
 def test_report_names_the_task_the_event_and_the_lua_line(tmp_path: Path) -> None:
     """The report: where the paths split (task and event id), both sides, the Lua line, what matched."""
     history = record("app.wf:hello").history
-    app = mutated(tmp_path, "hello.lua", 'time.sleep("100ms")', 'time.sleep("100ms")\n    time.sleep("1s")')
+    app = mutated_sim(tmp_path, "hello.lua", 'time.sleep("100ms")', 'time.sleep("100ms")\n    time.sleep("1s")')
     with pytest.raises(NondeterminismError) as info:
         replay_history(app, history)
     report = str(info.value)
@@ -311,7 +301,7 @@ def test_replay_cli_exit_codes(tmp_path: Path) -> None:
     (good / "hello.json").write_text(record("app.wf:hello").history_json())
     ok = CliRunner().invoke(main, ["replay", str(SIM), str(good)])
     assert ok.exit_code == 0 and "1 replayed, 0 nondeterministic" in ok.stdout
-    app = mutated(tmp_path, "hello.lua", 'time.sleep("100ms")', 'time.sleep("100ms")\n    time.sleep("1s")')
+    app = mutated_sim(tmp_path, "hello.lua", 'time.sleep("100ms")', 'time.sleep("100ms")\n    time.sleep("1s")')
     changed = CliRunner().invoke(main, ["replay", str(app.root), str(good / "hello.json")])
     assert changed.exit_code == 1 and "FAIL" in changed.stdout and "hello.lua:5" in changed.stdout
     (tmp_path / "broken.json").write_text('{"events": [')
@@ -336,7 +326,7 @@ def test_math_random_is_reseeded_on_replay_and_strict_points_at_it() -> None:
 def test_missing_command_report_says_where_the_code_waits(tmp_path: Path) -> None:
     """When the code stops producing commands the history has, the report says where each coroutine waits."""
     history = record("app.wf:timers").history
-    app = mutated(
+    app = mutated_sim(
         tmp_path,
         "timers.lua",
         'local ticker = time.ticker("10s")',

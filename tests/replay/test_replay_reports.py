@@ -6,11 +6,11 @@ effects and versions are."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from checkout import FIXTURES, mutated_sim
 from click.testing import CliRunner
 
 from wftest import load_app
@@ -20,7 +20,7 @@ from wftest.sim import World
 
 pytest_plugins = ["pytester"]
 
-SIM = Path(__file__).resolve().parents[2] / "fixtures" / "sim"
+SIM = FIXTURES / "sim"
 APP = load_app(SIM)
 
 
@@ -31,15 +31,6 @@ def record(workflow: str, *args: object) -> Any:
     world.run_until_closed(run)
     return run
 
-
-def mutated(tmp_path: Path, file: str, old: str, new: str) -> Any:
-    copy = tmp_path / "app"
-    shutil.copytree(SIM, copy)
-    path = copy / "workflows" / file
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new))
-    return load_app(copy)
 
 
 def report_of(app: Any, history: Any, *, strict: bool) -> NondeterminismError:
@@ -61,7 +52,7 @@ def assert_shape(error: NondeterminismError, location: str, expected: str, actua
 
 def test_result_differs_shows_both_values_a_json_diff_and_the_return_line(tmp_path: Path) -> None:
     history = record("app.wf:hello").history
-    app = mutated(tmp_path, "hello.lua", 'status = "completed"', 'status = "done"')
+    app = mutated_sim(tmp_path, "hello.lua", 'status = "completed"', 'status = "done"')
     replay_history(app, history)  # the Go SDK does not compare results
     error = report_of(app, history, strict=True)
     assert "workflow result differs" in str(error)
@@ -71,7 +62,7 @@ def test_result_differs_shows_both_values_a_json_diff_and_the_return_line(tmp_pa
 
 def test_returned_failure_differs_names_the_return_line(tmp_path: Path) -> None:
     history = record("app.wf:failing", "object").history
-    app = mutated(tmp_path, "failing.lua", 'message = "bad input"', 'message = "worse input"')
+    app = mutated_sim(tmp_path, "failing.lua", 'message = "bad input"', 'message = "worse input"')
     replay_history(app, history)
     error = report_of(app, history, strict=True)
     assert "workflow failure differs" in str(error)
@@ -80,7 +71,7 @@ def test_returned_failure_differs_names_the_return_line(tmp_path: Path) -> None:
 
 def test_raised_failure_differs_names_the_line_that_raised(tmp_path: Path) -> None:
     history = record("app.wf:failing", "raise").history
-    app = mutated(tmp_path, "failing.lua", "return t.field", 'error("changed my mind")')
+    app = mutated_sim(tmp_path, "failing.lua", "return t.field", 'error("changed my mind")')
     replay_history(app, history)
     error = report_of(app, history, strict=True)
     assert_shape(error, "workflows/failing.lua:8", "attempt to index a nil value", "changed my mind")
@@ -89,7 +80,7 @@ def test_raised_failure_differs_names_the_line_that_raised(tmp_path: Path) -> No
 @pytest.mark.parametrize("strict", [False, True])
 def test_missing_side_effect_names_the_call_that_asked(tmp_path: Path, strict: bool) -> None:
     history = record("app.wf:three_uuids").history
-    app = mutated(
+    app = mutated_sim(
         tmp_path,
         "three_uuids.lua",
         "uuid.v4(), uuid.v4(), uuid.v4()",
@@ -103,7 +94,7 @@ def test_missing_side_effect_names_the_call_that_asked(tmp_path: Path, strict: b
 @pytest.mark.parametrize("strict", [False, True])
 def test_missing_version_marker_names_the_call_that_asked(tmp_path: Path, strict: bool) -> None:
     history = record("app.wf:versioned").history
-    app = mutated(
+    app = mutated_sim(
         tmp_path,
         "versioned.lua",
         'local out = funcs.call("app.act:echo", {v = v})',
@@ -117,7 +108,7 @@ def test_missing_version_marker_names_the_call_that_asked(tmp_path: Path, strict
 @pytest.mark.parametrize("strict", [False, True])
 def test_missing_command_names_where_each_coroutine_waits(tmp_path: Path, strict: bool) -> None:
     history = record("app.wf:ordering").history
-    app = mutated(
+    app = mutated_sim(
         tmp_path,
         "ordering.lua",
         "            local id = uuid.v4()",
@@ -135,7 +126,7 @@ def test_missing_command_names_where_each_coroutine_waits(tmp_path: Path, strict
 @pytest.mark.parametrize("strict", [False, True])
 def test_extra_command_names_the_line_that_produced_it(tmp_path: Path, strict: bool) -> None:
     history = record("app.wf:hello").history
-    app = mutated(tmp_path, "hello.lua", 'time.sleep("100ms")', 'time.sleep("100ms")\n    time.sleep("1s")')
+    app = mutated_sim(tmp_path, "hello.lua", 'time.sleep("100ms")', 'time.sleep("100ms")\n    time.sleep("1s")')
     error = report_of(app, history, strict=strict)
     if strict:  # strict also matches the closing command, which the new timer now stands in place of
         assert "command type StartTimer where the history has CompleteWorkflowExecution" in str(error)
@@ -148,14 +139,14 @@ def test_extra_command_names_the_line_that_produced_it(tmp_path: Path, strict: b
 @pytest.mark.parametrize("strict", [False, True])
 def test_changed_command_names_its_line_and_both_commands(tmp_path: Path, strict: bool) -> None:
     history = record("app.wf:one_activity", {"a": 1}).history
-    app = mutated(tmp_path, "one_activity.lua", '"app.act:echo", input', '"app.act:flaky", input')
+    app = mutated_sim(tmp_path, "one_activity.lua", '"app.act:echo", input', '"app.act:flaky", input')
     error = report_of(app, history, strict=strict)
     assert_shape(error, "workflows/one_activity.lua:4", "type=app.act:echo", "app.act:flaky")
 
 
 def test_changed_input_shows_both_inputs_under_strict_only(tmp_path: Path) -> None:
     history = record("app.wf:one_activity", {"a": 1}).history
-    app = mutated(tmp_path, "one_activity.lua", '"app.act:echo", input', '"app.act:echo", {a = 2}')
+    app = mutated_sim(tmp_path, "one_activity.lua", '"app.act:echo", input', '"app.act:echo", {a = 2}')
     replay_history(app, history)  # the Go SDK does not compare inputs
     error = report_of(app, history, strict=True)
     assert_shape(error, "workflows/one_activity.lua:4", '[{"a":1}]', '[{"a":2}]')
@@ -164,7 +155,7 @@ def test_changed_input_shows_both_inputs_under_strict_only(tmp_path: Path) -> No
 
 def test_the_cli_and_pytest_print_the_same_report(tmp_path: Path, pytester: pytest.Pytester) -> None:
     history = record("app.wf:hello")
-    app = mutated(tmp_path, "hello.lua", 'status = "completed"', 'status = "done"')
+    app = mutated_sim(tmp_path, "hello.lua", 'status = "completed"', 'status = "done"')
     error = report_of(app, history.history, strict=True)
     histories = pytester.mkdir("histories")
     (histories / "hello.json").write_text(history.history_json())
@@ -173,7 +164,7 @@ def test_the_cli_and_pytest_print_the_same_report(tmp_path: Path, pytester: pyte
     pytester.makeini(f"[pytest]\nwippy_app = {app.root}\nasyncio_default_fixture_loop_scope = function\n")
     go = pytester.runpytest("-p", "no:cacheprovider", "--replay-histories", "histories")
     go.assert_outcomes(passed=1)  # --replay-histories uses the go rules, which ignore results
-    changed = mutated(
+    changed = mutated_sim(
         tmp_path / "again", "hello.lua", 'time.sleep("100ms")', 'time.sleep("1s")\n    time.sleep("1s")'
     )
     expected = report_of(changed, history.history, strict=False)
