@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from wftest.app import App, AppLoadError, LuaEntry, load_app
 from wftest.lint import Problem, lint_app
 from wftest.lua.compiler import CompileError, compile_entry, syntax_check
-from wftest.lua.sandbox import module_problems
+from wftest.lua.modules import module_problems
 
 _LOCATED = re.compile(r"^(?P<file>[^\n]*?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
 

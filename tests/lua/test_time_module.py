@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wftest.lua import gotime
+from wftest.lua.host_functions import LuaRaise
 from wftest.lua.modules.time import duration_ns, new_duration, new_time, open_time, time_to_ns
-from wftest.lua.sandbox import LuaFailure, LuaRaise, Sandbox, SandboxOptions
+from wftest.lua.sandbox import LuaFailure, Sandbox, SandboxOptions
 
 JAN_2026 = 1_767_225_600 * 10**9  # the sandbox's default clock: 2026-01-01T00:00:00Z
 INT64_MAX = (1 << 63) - 1

@@ -267,7 +267,8 @@ async def test_sql_connection_seeds_and_reads_the_tests_database(wippy: Wippy) -
 
 
 def test_without_a_world_the_modules_say_where_they_come_from() -> None:
-    from wftest.lua.sandbox import LuaRaise, Sandbox
+    from wftest.lua.host_functions import LuaRaise
+    from wftest.lua.sandbox import Sandbox
 
     with pytest.raises(LuaRaise, match="module 'store' is not available: .*a test world provides"):
         Sandbox().open_module("store", "app:x", None)

@@ -24,12 +24,18 @@ from wftest.errors import UserError
 from wftest.lua import coverage, engine, kinds
 from wftest.lua.compiler import Chunk, CompileError, bytecode, chunk_bytecode, compile_entry
 from wftest.lua.dialect import TYPES_RUNTIME, pattern_matches
-from wftest.lua.modules import CATALOGUE, GLOBAL_MODULES, WORKFLOW_CLASSES, ModuleUnavailable, lookup
+from wftest.lua.host_functions import RAISE, Callback, Grace, HostSide, LuaRaise, released
+from wftest.lua.modules import (
+    GLOBAL_MODULES,
+    WORKFLOW_CLASSES,
+    ModuleUnavailable,
+    lookup,
+    module_problems,
+)
 from wftest.lua.state import LuaState
 from wftest.lua.watchdog import WATCHDOG
 
 LIB = Path(__file__).with_name("lib")
-RAISE = b"\x00wftest-raise\x00"
 _HOOK_EVERY = 10_000  # instructions per budget tick; must match HOOK_EVERY in prelude.lua
 DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
 DEFAULT_INSTRUCTION_BUDGET = 200_000_000
@@ -46,10 +52,6 @@ _HOST_API_KEYS = tuple([name.encode() for name in _HOST_API])
 # Framework libraries wftest provides (opener paths), served to `imports:` naming them when the app
 # does not define them itself.
 BUILT_IN_IMPORTS = {"wippy.test:test": "wftest.luatest.module:open_test_module"}
-
-
-class LuaRaise(Exception):
-    """Raised by a host function to raise a Lua error (with position) at the Lua caller."""
 
 
 class LoadError(UserError):
@@ -114,10 +116,6 @@ def text(value: Any) -> str:
     return str(value)
 
 
-def _to_lua_scalar(value: Any) -> Any:
-    return value.encode("utf-8") if isinstance(value, str) else value
-
-
 @lru_cache(maxsize=64)
 def _library_bytecode(name: str | Path) -> bytes:
     """Bytecode of a bundled Lua half: a file of `lib/` by name, or any file by path (the Lua halves of
@@ -156,89 +154,15 @@ def _state_constants(state: LuaState) -> Any:
     if constants is None:
         constants = state.shared["prelude"] = state.lua.table_from({
             b"RAISE": RAISE,
-            b"memory_grace": _Grace(state),
-            b"types_code": _Callback(_types_bytecode, state),
-            b"regex_find": _Callback(pattern_matches, state),
-            b"extras_code": _Callback(_extras_bytecode, state),
+            b"memory_grace": Grace(state),
+            b"types_code": Callback(_types_bytecode, state),
+            b"regex_find": Callback(pattern_matches, state),
+            b"extras_code": Callback(_extras_bytecode, state),
             b"KIND": state.lua.table_from({kind.name.encode(): kind.value.encode() for kind in kinds.Kind}),
             b"state": state.for_prelude,
         })
         constants[b"__index"] = constants
     return constants
-
-
-def _released(*args: Any) -> Any:
-    raise RuntimeError("this sandbox was released; its host functions do nothing any more")
-
-
-class _Callback:
-    """A Python callable as Lua holds it. Lua keeps this object (it may outlive the sandbox in a pooled
-    state), and releasing the sandbox cuts `fn` loose, so nothing in Lua reaches the sandbox's Python side.
-
-    It runs only with memory to spare (`LuaState.room_for`), and gives Lua nil instead of a result that
-    would not fit: lupa converts results and exceptions while it holds the GIL, and a Lua memory error
-    then would hang the process. The turn then ends as a memory failure."""
-
-    __slots__ = ("fn", "state")
-
-    def __init__(self, fn: Callable[..., Any], state: LuaState) -> None:
-        self.fn = fn
-        self.state = state
-
-    def __call__(self, *args: Any) -> Any:
-        if not self.state.room_for():
-            return None
-        try:
-            result = self.fn(*args)
-        except BaseException:
-            if not self.state.room_for():
-                return None
-            raise
-        return result if self.state.room_for(_size(result)) else None
-
-
-class _Grace:
-    """`LuaState.memory_grace` for Lua: no memory check (it is called when there is none), no result."""
-
-    __slots__ = ("state",)
-
-    def __init__(self, state: LuaState) -> None:
-        self.state = state
-
-    def __call__(self) -> None:
-        self.state.memory_grace()
-
-
-def _size(value: Any) -> int:
-    """Roughly the Lua memory a host function's result takes (strings dominate)."""
-    if isinstance(value, (bytes, str)):
-        return len(value)
-    if isinstance(value, tuple):
-        return sum([_size(v) for v in value])
-    return 0
-
-
-class _HostSide(_Callback):
-    """The Python half of a host function: `LuaRaise` → (RAISE, message); str results → bytes."""
-
-    __slots__ = ()
-
-    def __call__(self, *args: Any) -> Any:
-        if not self.state.room_for():
-            return None
-        try:
-            result = self.fn(*args)
-        except LuaRaise as exc:
-            return RAISE, str(exc).encode()
-        except BaseException:
-            if not self.state.room_for():
-                return None
-            raise
-        if not self.state.room_for(_size(result)):
-            return None
-        if isinstance(result, tuple):
-            return tuple([_to_lua_scalar(v) for v in result])
-        return _to_lua_scalar(result)
 
 
 @dataclass
@@ -275,7 +199,7 @@ class Sandbox:
         self.state = state
         self.lua = self.state.lua
         self.values = self.state.values
-        self._callbacks: list[_Callback] = []
+        self._callbacks: list[Callback] = []
         self._rng: random.Random | None = None
         self.logs: list[str] = []
         self.entry_id: str | None = None  # the entry loaded last (for the watchdog's report)
@@ -340,13 +264,13 @@ class Sandbox:
 
     def callback(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """`fn` as Lua should hold it: cut loose when the sandbox is released."""
-        holder = _Callback(fn, self.state)
+        holder = Callback(fn, self.state)
         self._callbacks.append(holder)
         return holder
 
     def host_side(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """The Python half of a host function (see `host_function`), cut loose on release."""
-        holder = _HostSide(fn, self.state)
+        holder = HostSide(fn, self.state)
         self._callbacks.append(holder)
         return holder
 
@@ -364,7 +288,7 @@ class Sandbox:
         if self._coverage is not None:
             self._coverage.flush()
         for holder in self._callbacks:
-            holder.fn = _released
+            holder.fn = released
         state = self.state
         vars(self).clear()
         self._released = True
@@ -695,27 +619,3 @@ def check_modules(app: App, entry: LuaEntry) -> None:
 def _module_problems_text(app: App, entry: LuaEntry) -> str:
     """Cached per app and entry (both immutable, compared by identity): every execution loads one."""
     return "\n".join(module_problems(app, entry, entry.kind.startswith("workflow.")))
-
-
-def module_problems(app: App, entry: LuaEntry, workflow: bool, chain: tuple[str, ...] = ()) -> Iterable[str]:
-    """Every module/import problem of `entry` and the libraries it imports, as `file:line: message`."""
-    chain = (*chain, entry.id)
-    where = f"{entry.file}:{entry.line}"
-    for name in entry.modules:
-        spec = CATALOGUE.get(name)
-        if spec is None:
-            yield f"{where}: {entry.id}: unknown module '{name}'"
-        elif workflow and spec.wippy_class not in WORKFLOW_CLASSES:
-            owner = f"imported by workflow {chain[0]}" if len(chain) > 1 else "a workflow"
-            yield (
-                f"{where}: {entry.id}: module '{name}' does not have any allowed class "
-                f"({owner}; workflows may only use deterministic or workflow modules, "
-                f"'{name}' is {spec.wippy_class})"
-            )
-    for alias, target in entry.imports.items():
-        library = app.entries.get(target)
-        if library is None:
-            if not target.startswith("wippy."):
-                yield f"{where}: {entry.id}: import '{alias}' names unknown entry '{target}'"
-        elif isinstance(library, LuaEntry) and target not in chain:
-            yield from module_problems(app, library, workflow, chain)

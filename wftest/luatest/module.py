@@ -13,8 +13,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from wftest.lua.host_functions import LuaRaise
 from wftest.lua.modules import lookup
-from wftest.lua.sandbox import LuaRaise, Sandbox, text
+from wftest.lua.sandbox import Sandbox, text
 
 TEST_MODULE_ID = "wippy.test:test"
 

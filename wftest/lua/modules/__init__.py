@@ -10,10 +10,11 @@ exception: a test world serves them to activities and processes from its own res
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from wftest.app import App, LuaEntry
 from wftest.errors import UserError
 
 Opener = Callable[[Any], Any]
@@ -124,3 +125,27 @@ REQUIRABLE_GLOBALS = GLOBAL_MODULES | {
 
 def lookup(name: str) -> ModuleSpec | None:
     return CATALOGUE.get(name)
+
+
+def module_problems(app: App, entry: LuaEntry, workflow: bool, chain: tuple[str, ...] = ()) -> Iterable[str]:
+    """Every module/import problem of `entry` and the libraries it imports, as `file:line: message`."""
+    chain = (*chain, entry.id)
+    where = f"{entry.file}:{entry.line}"
+    for name in entry.modules:
+        spec = CATALOGUE.get(name)
+        if spec is None:
+            yield f"{where}: {entry.id}: unknown module '{name}'"
+        elif workflow and spec.wippy_class not in WORKFLOW_CLASSES:
+            owner = f"imported by workflow {chain[0]}" if len(chain) > 1 else "a workflow"
+            yield (
+                f"{where}: {entry.id}: module '{name}' does not have any allowed class "
+                f"({owner}; workflows may only use deterministic or workflow modules, "
+                f"'{name}' is {spec.wippy_class})"
+            )
+    for alias, target in entry.imports.items():
+        library = app.entries.get(target)
+        if library is None:
+            if not target.startswith("wippy."):
+                yield f"{where}: {entry.id}: import '{alias}' names unknown entry '{target}'"
+        elif isinstance(library, LuaEntry) and target not in chain:
+            yield from module_problems(app, library, workflow, chain)

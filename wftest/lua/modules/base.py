@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from wftest.encoding.jsontext import EncodeError, bytes_to_text
 from wftest.lua import engine
-from wftest.lua.sandbox import LuaRaise
+from wftest.lua.host_functions import LuaRaise
 
 if TYPE_CHECKING:
     from wftest.lua.sandbox import Sandbox

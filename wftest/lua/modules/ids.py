@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from wftest.encoding.jsontext import EncodeError, encode_json_python
+from wftest.lua.host_functions import LuaRaise
 from wftest.lua.modules.base import (
     INTERNAL,
     INVALID,
@@ -40,7 +41,6 @@ from wftest.lua.modules.base import (
 )
 from wftest.lua.modules.effects import GREGORIAN_OFFSET, NONCE_SIZE
 from wftest.lua.modules.json_codec import parse_json
-from wftest.lua.sandbox import LuaRaise
 
 if TYPE_CHECKING:
     from wftest.lua.sandbox import Sandbox

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wftest.encoding.jsontext import EncodeError, bytes_to_text, encode_json_python
+from wftest.lua.host_functions import LuaRaise
 from wftest.lua.modules.base import check_string, check_table, lua_type, module
-from wftest.lua.sandbox import LuaRaise
 
 if TYPE_CHECKING:
     from wftest.lua.sandbox import Sandbox

@@ -15,7 +15,8 @@ from typing import Any
 
 from wftest.lua import engine, gotime
 from wftest.lua.gotime import SECOND, GoTime, GoTimeError, Location
-from wftest.lua.sandbox import LuaRaise, Sandbox
+from wftest.lua.host_functions import LuaRaise
+from wftest.lua.sandbox import Sandbox
 
 _STATE_ATTR = "_wftest_time_module"
 _TIME_MARK = b"\x00time"  # set in lib/time.lua's Time method table

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wftest.lua.host_functions import LuaRaise
 from wftest.lua.modules.base import check_string
-from wftest.lua.sandbox import LuaRaise, Sandbox, text
+from wftest.lua.sandbox import Sandbox, text
 from wftest.sim.resources import EnvError, ResourceMisuse
 
 if TYPE_CHECKING:
